@@ -1,0 +1,3 @@
+from tuibill.cli.main import main
+
+raise SystemExit(main())

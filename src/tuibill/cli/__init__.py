@@ -1,0 +1,1 @@
+"""The ``tuibill`` command line: one module per noun, each with ``register(subparsers)``."""

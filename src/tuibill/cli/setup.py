@@ -1,0 +1,149 @@
+"""``tuibill init``, ``tuibill demo``, ``tuibill db upgrade|version``, ``tuibill seed``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from tuibill.cli.context import CliContext
+from tuibill.cli.output import print_json
+from tuibill.domain.errors import RefusedOperation
+
+
+def register(subparsers, common) -> None:
+    init = subparsers.add_parser(
+        "init", parents=[common], help="créer une base (vide, ou avec le cabinet de démonstration)"
+    )
+    init.add_argument("--demo", action="store_true", help="remplir avec le cabinet de démonstration")
+    init.set_defaults(handler=cmd_init)
+
+    demo = subparsers.add_parser(
+        "demo", parents=[common], help="ouvrir l'application sur la démonstration (créée au besoin)"
+    )
+    demo.add_argument("--reset", action="store_true", help="recréer la démonstration")
+    demo.set_defaults(handler=cmd_demo)
+
+    dbp = subparsers.add_parser("db", parents=[common], help="schéma de la base")
+    verbs = dbp.add_subparsers(dest="verb", metavar="ACTION", required=True)
+    up = verbs.add_parser("upgrade", parents=[common], help="mettre le schéma à jour sur place")
+    up.set_defaults(handler=cmd_upgrade)
+    ver = verbs.add_parser("version", parents=[common], help="version du schéma")
+    ver.add_argument("--json", action="store_true")
+    ver.set_defaults(handler=cmd_version)
+
+    seed = subparsers.add_parser(
+        "seed", parents=[common], help="ajouter des données réalistes en masse (volumétrie)"
+    )
+    seed.add_argument("--invoices", type=int, required=True, metavar="N")
+    seed.add_argument("--years", type=int, default=5, help="période couverte (années)")
+    seed.add_argument("--quiet", action="store_true")
+    seed.set_defaults(handler=cmd_seed)
+
+
+def initialise(ctx: CliContext, *, demo: bool) -> list[str]:
+    from tuibill.models import Invoice, schema
+    from tuibill.services import practice, tariffs
+
+    database = ctx.open_db(check=False)
+    done = schema.upgrade(database)
+    added = tariffs.seed_default_tariffs()
+    if added:
+        done.append(f"{added} tarifs NGAP chargés")
+    done += practice.apply_settings(ctx.settings.practice)
+    if demo:
+        if Invoice.select().exists() or practice.list_practitioners():
+            raise RefusedOperation(
+                "La base contient déjà des données : la démonstration demande une base vide."
+            )
+        from tuibill.services.demo import build_demo
+
+        counts = build_demo()
+        done.append(
+            f"démonstration : {counts['patients']} patients, {counts['prescriptions']} "
+            f"prescriptions, {counts['invoices']} factures, {counts['isolated_acts']} actes isolés"
+        )
+    return done
+
+
+def cmd_init(args: argparse.Namespace, ctx: CliContext) -> int:
+    for line in initialise(ctx, demo=args.demo) or ["base déjà à jour"]:
+        print(line)
+    print(f"Base : {ctx.database_url}")
+    return 0
+
+
+def demo_database_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("tuibill")) / "demo.sqlite"
+
+
+def cmd_demo(args: argparse.Namespace, ctx: CliContext) -> int:
+    if ctx.db_override is None:
+        ctx.db_override = str(demo_database_path())
+    from tuibill.models.database import is_postgres
+
+    path = Path(ctx.db_override)
+    if args.reset and not is_postgres(ctx.db_override):
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    fresh = is_postgres(ctx.db_override) or not path.exists()
+    # The demo never touches real devices: emulated card reader and portable reader.
+    ctx.settings.devices.card_reader = "emulated"
+    ctx.settings.devices.tla_url = "emulated"
+    if fresh:
+        print("Création de la démonstration…", file=sys.stderr)
+        initialise(ctx, demo=True)
+    from tuibill.cli.tui import run_tui
+
+    return run_tui(ctx, demo=True)
+
+
+def cmd_upgrade(args: argparse.Namespace, ctx: CliContext) -> int:
+    from tuibill.models import schema
+
+    database = ctx.open_db(check=False)
+    before = schema.current_version(database)
+    done = schema.upgrade(database)
+    if not done:
+        print(f"Base déjà à jour (version {before}).")
+    for line in done:
+        print(f"Appliqué : {line}")
+    return 0
+
+
+def cmd_version(args: argparse.Namespace, ctx: CliContext) -> int:
+    from tuibill.models import schema
+
+    database = ctx.open_db(check=False)
+    version = schema.current_version(database)
+    if ctx.json:
+        print_json({"version": version, "attendue": schema.LATEST})
+    else:
+        print(f"Version du schéma : {version} (ce tuibill : {schema.LATEST})")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace, ctx: CliContext) -> int:
+    from tuibill.services.seed import seed
+
+    if args.invoices < 1:
+        raise RefusedOperation("--invoices doit être au moins 1.")
+    ctx.open_db()
+    started = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        if not args.quiet:
+            print(f"\r{done:,}/{total:,} factures".replace(",", " "), end="", file=sys.stderr, flush=True)
+
+    counts = seed(args.invoices, years=args.years, progress=progress)
+    if not args.quiet:
+        print(file=sys.stderr)
+    elapsed = time.perf_counter() - started
+    print(
+        f"{counts['invoices']} factures, {counts['lines']} lignes, {counts['patients']} patients "
+        f"ajoutés en {elapsed:.1f} s."
+    )
+    return 0

@@ -1,0 +1,258 @@
+"""Typed settings read from TOML (stdlib ``tomllib``), with a French error naming file and key.
+
+Lookup order: ``--config FILE``, then ``$TUIBILL_CONFIG``, then ``config.toml`` in the user's
+config dir; none found → defaults. Every key is documented in ``config.example.toml``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from tuibill.domain.errors import ConfigError
+
+APP_NAME = "tuibill"
+
+
+def user_config_file() -> Path:
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir(APP_NAME)) / "config.toml"
+
+
+def default_database_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME)) / "tuibill.sqlite"
+
+
+@dataclass
+class DatabaseSettings:
+    url: str = ""  # empty: SQLite file in the user's data dir
+
+
+@dataclass
+class PractitionerSettings:
+    last_name: str = ""
+    first_name: str = ""
+    am_number: str = ""
+    rpps: str = ""
+    specialty: str = "24"
+    zone: str = "01"
+    invoice_number_start: int = 1
+
+
+@dataclass
+class PracticeSettings:
+    name: str = ""
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    practitioners: list[PractitionerSettings] = field(default_factory=list)
+
+
+@dataclass
+class UserSettings:
+    name: str = ""  # recorded in every transition; empty: the login name
+
+
+@dataclass
+class DeviceSettings:
+    card_reader: str = "emulated"  # emulated / pcsc
+    card_reader_name: str = ""  # pcsc: the reader's name (prefix); empty: the first one
+    tla_url: str = "emulated"  # emulated, /dev/ttyUSB0, rfc2217://host:port, socket://host:port
+    tla_baudrate: int = 9600
+    tla_timeout: float = 2.0
+    tla_retries: int = 3
+
+
+@dataclass
+class SmtpSettings:
+    host: str = "localhost"
+    port: int = 25
+    security: str = "starttls"  # none / starttls / ssl
+    user: str = ""
+    password_env: str = ""  # name of the environment variable holding the password
+    sender: str = ""
+
+
+@dataclass
+class MailboxSettings:
+    protocol: str = "inbox"  # pop3 / imap / inbox
+    host: str = "localhost"
+    port: int = 0
+    security: str = "none"  # none / starttls / ssl
+    user: str = ""
+    password_env: str = ""
+    folder: str = ""  # inbox: the folder to pick files from; imap: the mailbox name
+
+
+@dataclass
+class TransmissionSettings:
+    lot_max_invoices: int = 500
+    lot_number_first: int = 1
+    lot_number_last: int = 999
+    arl_timeout_hours: int = 48
+    archive_dir: str = ""  # empty: beside the database, in the user's data dir
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    mailbox: MailboxSettings = field(default_factory=MailboxSettings)
+    caisses: dict[str, str] = field(default_factory=dict)  # "01281" → lot address
+
+
+@dataclass
+class UiSettings:
+    theme: str = "textual-dark"
+    ascii_borders: bool = False
+    keymap: dict[str, str] = field(default_factory=dict)  # binding id → key(s)
+
+
+@dataclass
+class Settings:
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    practice: PracticeSettings = field(default_factory=PracticeSettings)
+    user: UserSettings = field(default_factory=UserSettings)
+    devices: DeviceSettings = field(default_factory=DeviceSettings)
+    transmission: TransmissionSettings = field(default_factory=TransmissionSettings)
+    ui: UiSettings = field(default_factory=UiSettings)
+    source: str | None = None  # the file read, if any
+
+    def database_url(self, override: str | None = None) -> str:
+        return override or self.database.url or str(default_database_path())
+
+    def user_name(self) -> str:
+        if self.user.name:
+            return self.user.name
+        import getpass
+
+        try:
+            return getpass.getuser()
+        except Exception:  # no login name in some kiosks/containers
+            return "inconnu"
+
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "devices.card_reader": ("emulated", "pcsc"),
+    "transmission.smtp.security": ("none", "starttls", "ssl"),
+    "transmission.mailbox.protocol": ("pop3", "imap", "inbox"),
+    "transmission.mailbox.security": ("none", "starttls", "ssl"),
+}
+
+_TYPE_NAMES = {str: "un texte", int: "un entier", float: "un nombre", bool: "true ou false"}
+
+
+def _build(cls: type, data: Any, prefix: str, file: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError("une table TOML est attendue.", file, prefix)
+    known = {f.name: f for f in fields(cls) if f.name != "source"}
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        dotted = f"{prefix}.{key}" if prefix else key
+        if key not in known:
+            raise ConfigError("clé inconnue.", file, dotted)
+        kwargs[key] = _convert(known[key], value, dotted, file)
+    return cls(**kwargs)
+
+
+def _convert(spec: Any, value: Any, dotted: str, file: str) -> Any:
+    annotation = spec.type if isinstance(spec.type, str) else spec.type.__name__
+    simple = {"str": str, "int": int, "float": float, "bool": bool}
+    if annotation in simple:
+        expected = simple[annotation]
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ConfigError(f"{_TYPE_NAMES[expected]} est attendu.", file, dotted)
+        if dotted in _CHOICES and value not in _CHOICES[dotted]:
+            raise ConfigError(
+                f"valeur « {value} » invalide (possibles : {', '.join(_CHOICES[dotted])}).",
+                file,
+                dotted,
+            )
+        if expected in (int, float) and value < 0:
+            raise ConfigError("une valeur positive est attendue.", file, dotted)
+        return value
+    if annotation == "dict[str, str]":
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError("une table de textes est attendue.", file, dotted)
+        return dict(value)
+    if annotation == "list[PractitionerSettings]":
+        if not isinstance(value, list):
+            raise ConfigError("une liste de tables [[…]] est attendue.", file, dotted)
+        return [
+            _build(PractitionerSettings, item, f"{dotted}[{i}]", file)
+            for i, item in enumerate(value)
+        ]
+    nested = {
+        "DatabaseSettings": DatabaseSettings,
+        "PracticeSettings": PracticeSettings,
+        "UserSettings": UserSettings,
+        "DeviceSettings": DeviceSettings,
+        "SmtpSettings": SmtpSettings,
+        "MailboxSettings": MailboxSettings,
+        "TransmissionSettings": TransmissionSettings,
+        "UiSettings": UiSettings,
+    }
+    return _build(nested[annotation], value, dotted, file)
+
+
+def _check(settings: Settings, file: str) -> None:
+    t = settings.transmission
+    if not 1 <= t.lot_number_first < t.lot_number_last <= 999:
+        raise ConfigError(
+            "les numéros de lot vont de 1 à 999, le premier avant le dernier.",
+            file,
+            "transmission.lot_number_first",
+        )
+    if t.lot_max_invoices < 1:
+        raise ConfigError("au moins 1 facture par lot.", file, "transmission.lot_max_invoices")
+    for code in t.caisses:
+        if not (len(code) == 5 and code.isdigit()):
+            raise ConfigError(
+                f"« {code} » : régime (2 chiffres) + caisse (3 chiffres) attendus, ex. « 01281 ».",
+                file,
+                "transmission.caisses",
+            )
+    for i, ps in enumerate(settings.practice.practitioners):
+        if not (len(ps.am_number) == 9 and ps.am_number.isdigit()):
+            raise ConfigError(
+                "le numéro AM doit compter 9 chiffres.",
+                file,
+                f"practice.practitioners[{i}].am_number",
+            )
+
+
+def parse(text: str, file: str = "<texte>") -> Settings:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"fichier TOML illisible ({error}).", file) from None
+    settings = _build(Settings, data, "", file)
+    _check(settings, file)
+    settings.source = file
+    return settings
+
+
+def find_config_file(explicit: str | None) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("TUIBILL_CONFIG")
+    if env:
+        return Path(env)
+    candidate = user_config_file()
+    return candidate if candidate.exists() else None
+
+
+def load(explicit: str | None = None) -> Settings:
+    path = find_config_file(explicit)
+    if path is None:
+        return Settings()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("fichier de configuration introuvable.", str(path)) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"fichier de configuration illisible ({error}).", str(path)) from None
+    return parse(text, str(path))

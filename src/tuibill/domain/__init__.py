@@ -1,0 +1,1 @@
+"""Pure business rules: no Textual, no Peewee, no I/O."""

@@ -1,0 +1,258 @@
+"""NGAP pricing in integer cents: letter key × coefficient, majorations, travel, shares.
+
+The tariff values are data (dated rows looked up through a callable), never constants here.
+Rules kept deliberately explicit:
+
+* an act costs ``round(value × coefficient)`` (half up, in cents);
+* night (20h–23h and 5h–8h: NUIT; 23h–5h: NUITP) and Sunday/public holiday (DIM) majorations are
+  added automatically from the act's date and time; night and Sunday are not cumulative (NGAP):
+  the night majoration prevails;
+* MAU, MCI, MIE and IFD are asked for per act; IK is charged per kilometre;
+* the AMO share of each line is ``round(total × rate)``; the rest goes to the AMC when the patient
+  has one, otherwise to the patient. Invoice totals are the sums of the lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, time
+from functools import lru_cache
+
+from tuibill.domain.errors import ValidationError
+
+ACT = "act"
+MAJORATION = "majoration"
+TRAVEL = "travel"
+
+NIGHT = "NUIT"
+DEEP_NIGHT = "NUITP"
+SUNDAY_HOLIDAY = "DIM"
+REQUESTED_MAJORATIONS = ("MAU", "MCI", "MIE")
+HOME_VISIT = "IFD"
+MILEAGE = "IK"
+
+DEFAULT_AMO_RATE = 60
+FULL_AMO_RATE = 100
+
+
+@dataclass(frozen=True)
+class TariffEntry:
+    code: str
+    label: str
+    kind: str
+    value_cents: int
+    coef_min_x100: int = 1
+    coef_max_x100: int = 10_000
+
+
+TariffLookup = Callable[[str, date], "TariffEntry | None"]
+
+
+@dataclass(frozen=True)
+class ActRequest:
+    """One act as the user enters it."""
+
+    act_date: date
+    code: str
+    coefficient_x100: int = 100
+    act_time: time | None = None
+    majorations: tuple[str, ...] = ()
+    home_visit: bool = False
+    mileage_km: int = 0
+
+
+@dataclass(frozen=True)
+class Coverage:
+    amo_rate: int = DEFAULT_AMO_RATE
+    has_amc: bool = False
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    act_date: date
+    code: str
+    label: str
+    kind: str
+    coefficient_x100: int
+    quantity: int
+    unit_cents: int
+    total_cents: int
+    amo_cents: int
+    amc_cents: int
+    patient_cents: int
+    act_time: time | None = None
+    parent: int | None = None  # index of the act line a majoration belongs to
+
+
+@dataclass
+class PricedInvoice:
+    lines: list[PricedLine] = field(default_factory=list)
+
+    @property
+    def total_cents(self) -> int:
+        return sum(line.total_cents for line in self.lines)
+
+    @property
+    def amo_cents(self) -> int:
+        return sum(line.amo_cents for line in self.lines)
+
+    @property
+    def amc_cents(self) -> int:
+        return sum(line.amc_cents for line in self.lines)
+
+    @property
+    def patient_cents(self) -> int:
+        return sum(line.patient_cents for line in self.lines)
+
+
+def round_div(numerator: int, denominator: int) -> int:
+    """Integer division rounded half up (amounts are never negative here)."""
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+@lru_cache(maxsize=64)
+def _french_holidays(year: int) -> frozenset[date]:
+    import holidays  # imported on first use: it is only needed when pricing
+
+    return frozenset(holidays.France(years=year).keys())
+
+
+def is_sunday_or_holiday(day: date) -> bool:
+    return day.weekday() == 6 or day in _french_holidays(day.year)
+
+
+def night_majoration(at: time | None) -> str | None:
+    if at is None:
+        return None
+    if at.hour >= 23 or at.hour < 5:
+        return DEEP_NIGHT
+    if at.hour >= 20 or at.hour < 8:
+        return NIGHT
+    return None
+
+
+def parse_coefficient(text: str) -> int:
+    """« 1,5 » or « 1.5 » → 150 (hundredths). Refuses anything else with a French message."""
+    cleaned = text.strip().replace(",", ".")
+    try:
+        whole, _, frac = cleaned.partition(".")
+        if not whole.isdigit() or (frac and not frac.isdigit()) or len(frac) > 2:
+            raise ValueError
+        return int(whole) * 100 + int((frac + "00")[:2])
+    except ValueError:
+        raise ValidationError(
+            f"Coefficient « {text} » invalide : un nombre avec au plus deux décimales est attendu.",
+            field="coefficient",
+        ) from None
+
+
+def format_coefficient(value_x100: int) -> str:
+    whole, frac = divmod(value_x100, 100)
+    return str(whole) if frac == 0 else f"{whole},{frac:02d}".rstrip("0")
+
+
+def format_cents(cents: int) -> str:
+    """1234 → « 12,34 » (French decimal comma)."""
+    sign = "-" if cents < 0 else ""
+    euros, rest = divmod(abs(cents), 100)
+    return f"{sign}{euros},{rest:02d}"
+
+
+def _share(total: int, coverage: Coverage) -> tuple[int, int, int]:
+    amo = round_div(total * coverage.amo_rate, 100)
+    rest = total - amo
+    return (amo, rest, 0) if coverage.has_amc else (amo, 0, rest)
+
+
+def _line(
+    entry: TariffEntry,
+    act: ActRequest,
+    coverage: Coverage,
+    *,
+    coefficient_x100: int = 100,
+    quantity: int = 1,
+    parent: int | None = None,
+) -> PricedLine:
+    total = round_div(entry.value_cents * coefficient_x100 * quantity, 100)
+    amo, amc, patient = _share(total, coverage)
+    return PricedLine(
+        act_date=act.act_date,
+        code=entry.code,
+        label=entry.label,
+        kind=entry.kind,
+        coefficient_x100=coefficient_x100,
+        quantity=quantity,
+        unit_cents=entry.value_cents,
+        total_cents=total,
+        amo_cents=amo,
+        amc_cents=amc,
+        patient_cents=patient,
+        act_time=act.act_time,
+        parent=parent,
+    )
+
+
+def _require(lookup: TariffLookup, code: str, day: date) -> TariffEntry:
+    entry = lookup(code, day)
+    if entry is None:
+        raise ValidationError(
+            f"Aucun tarif « {code} » en vigueur le {day:%d/%m/%Y}.", field="code"
+        )
+    return entry
+
+
+def price_acts(
+    acts: Iterable[ActRequest], lookup: TariffLookup, coverage: Coverage
+) -> PricedInvoice:
+    """Price *acts* at their own dates; raise :class:`ValidationError` on a bad act."""
+    priced = PricedInvoice()
+    for act in acts:
+        entry = _require(lookup, act.code.upper(), act.act_date)
+        if entry.kind != ACT:
+            raise ValidationError(
+                f"« {entry.code} » est une majoration, pas un acte : cochez-la sur l'acte.",
+                field="code",
+            )
+        if not entry.coef_min_x100 <= act.coefficient_x100 <= entry.coef_max_x100:
+            raise ValidationError(
+                f"Coefficient {format_coefficient(act.coefficient_x100)} hors limites pour "
+                f"{entry.code} (de {format_coefficient(entry.coef_min_x100)} à "
+                f"{format_coefficient(entry.coef_max_x100)}).",
+                field="coefficient",
+            )
+        parent = len(priced.lines)
+        priced.lines.append(_line(entry, act, coverage, coefficient_x100=act.coefficient_x100))
+        automatic = night_majoration(act.act_time)
+        if automatic is None and is_sunday_or_holiday(act.act_date):
+            automatic = SUNDAY_HOLIDAY
+        codes = ([automatic] if automatic else []) + [
+            code.upper() for code in act.majorations if code.upper() in REQUESTED_MAJORATIONS
+        ]
+        unknown = [c for c in act.majorations if c.upper() not in REQUESTED_MAJORATIONS]
+        if unknown:
+            raise ValidationError(
+                f"Majoration inconnue : {', '.join(unknown)} (possibles : MAU, MCI, MIE).",
+                field="majorations",
+            )
+        for code in codes:
+            major = lookup(code, act.act_date)
+            if major is not None:  # a profession without this majoration simply has none
+                priced.lines.append(_line(major, act, coverage, parent=parent))
+        if act.home_visit:
+            priced.lines.append(
+                _line(_require(lookup, HOME_VISIT, act.act_date), act, coverage, parent=parent)
+            )
+        if act.mileage_km < 0:
+            raise ValidationError("Le nombre de kilomètres ne peut être négatif.", field="ik")
+        if act.mileage_km:
+            priced.lines.append(
+                _line(
+                    _require(lookup, MILEAGE, act.act_date),
+                    act,
+                    coverage,
+                    quantity=act.mileage_km,
+                    parent=parent,
+                )
+            )
+    return priced

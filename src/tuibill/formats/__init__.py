@@ -1,0 +1,1 @@
+"""Interchange file formats (lot file, ARL, returns): writer + strict reader each."""

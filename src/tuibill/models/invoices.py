@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import peewee
+
+from tuibill.models.base import BaseModel
+from tuibill.models.parties import Mutuelle, Organism
+from tuibill.models.patients import Patient
+from tuibill.models.practice import Practitioner
+from tuibill.models.prescriptions import Prescription, PrescriptionItem
+
+
+class Invoice(BaseModel):
+    """An FSE. Only Saisie invoices change; the others move through the life cycle table."""
+
+    practitioner = peewee.ForeignKeyField(Practitioner, backref="invoices")
+    patient = peewee.ForeignKeyField(Patient, backref="invoices")
+    prescription = peewee.ForeignKeyField(Prescription, null=True, backref="invoices")
+    number = peewee.BigIntegerField(null=True)
+    state = peewee.CharField(max_length=20, default="SAISIE")
+    mode = peewee.CharField(max_length=12, default="degrade")  # degrade / sesam_vitale
+    billing_date = peewee.DateField()
+    first_act_date = peewee.DateField()
+    last_act_date = peewee.DateField()
+    total_cents = peewee.IntegerField(default=0)
+    amo_cents = peewee.IntegerField(default=0)
+    amc_cents = peewee.IntegerField(default=0)
+    patient_cents = peewee.IntegerField(default=0)
+    amo_rate = peewee.SmallIntegerField(default=60)
+    amo_tiers_payant = peewee.BooleanField(default=True)
+    amc_tiers_payant = peewee.BooleanField(default=False)
+    organism = peewee.ForeignKeyField(Organism, null=True, backref="invoices")
+    mutuelle = peewee.ForeignKeyField(Mutuelle, null=True, backref="invoices")
+    # The search form of the patient name, copied while in Saisie: the journal filters on it
+    # with an index range scan, no join.
+    patient_name = peewee.CharField()
+    sector = peewee.CharField(default="")
+    lot_number = peewee.IntegerField(null=True)
+    rejected = peewee.BooleanField(default=False)
+    created_at = peewee.DateTimeField()
+    created_by = peewee.CharField(default="")
+
+    class Meta:
+        indexes = (
+            (("practitioner", "number"), True),
+            (("billing_date", "id"), False),
+            (("state", "billing_date"), False),
+            (("number",), False),
+            (("lot_number",), False),
+            (("patient",), False),
+            (("patient_name",), False),
+            (("organism", "billing_date"), False),
+        )
+
+
+class InvoiceLine(BaseModel):
+    invoice = peewee.ForeignKeyField(Invoice, backref="lines", on_delete="CASCADE")
+    position = peewee.SmallIntegerField()
+    parent_position = peewee.SmallIntegerField(null=True)
+    act_date = peewee.DateField()
+    act_time = peewee.CharField(max_length=5, null=True)  # HH:MM
+    code = peewee.CharField(max_length=8)
+    label = peewee.CharField(default="")
+    kind = peewee.CharField(max_length=12)
+    coefficient_x100 = peewee.IntegerField(default=100)
+    quantity = peewee.IntegerField(default=1)
+    unit_cents = peewee.IntegerField()
+    total_cents = peewee.IntegerField()
+    amo_cents = peewee.IntegerField()
+    amc_cents = peewee.IntegerField()
+    patient_cents = peewee.IntegerField()
+    prescription_item = peewee.ForeignKeyField(PrescriptionItem, null=True)
+
+
+class InvoiceTransition(BaseModel):
+    """Who moved an invoice from which state to which, when and why."""
+
+    invoice = peewee.ForeignKeyField(Invoice, backref="transitions", on_delete="CASCADE")
+    at = peewee.DateTimeField()
+    user = peewee.CharField()
+    from_state = peewee.CharField(max_length=20, null=True)  # None: creation
+    to_state = peewee.CharField(max_length=20)
+    action = peewee.CharField(max_length=32)
+    reason = peewee.CharField(default="")
+
+
+class IsolatedAct(BaseModel):
+    """An act recorded without a prescription (« Actes isolés »), waiting to be billed."""
+
+    patient = peewee.ForeignKeyField(Patient, backref="isolated_acts", on_delete="CASCADE")
+    practitioner = peewee.ForeignKeyField(Practitioner, backref="isolated_acts")
+    act_date = peewee.DateField()
+    act_time = peewee.CharField(max_length=5, null=True)
+    code = peewee.CharField(max_length=8)
+    coefficient_x100 = peewee.IntegerField(default=100)
+    majorations = peewee.CharField(default="")  # "MAU,MCI"
+    home_visit = peewee.BooleanField(default=False)
+    mileage_km = peewee.IntegerField(default=0)
+    invoice = peewee.ForeignKeyField(Invoice, null=True, backref="isolated_acts", on_delete="SET NULL")

@@ -1,0 +1,88 @@
+"""Schema creation and versioned, in-place upgrades (``tuibill db upgrade``).
+
+Each migration is a function run once, in order, inside one transaction, and the version row
+moves with it: a practice database survives new versions of tuibill. Never edit a released
+migration; add the next one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import peewee
+
+from tuibill.domain.errors import ConfigError
+from tuibill.models import ALL_MODELS
+from tuibill.models.base import db
+
+Migration = Callable[[peewee.Database], None]
+
+
+class SchemaVersion(peewee.Model):
+    version = peewee.IntegerField()
+
+    class Meta:
+        database = db
+        table_name = "schema_version"
+
+
+def _v1_initial(database: peewee.Database) -> None:
+    # The models as they were at version 1 are the current models minus later additions;
+    # later migrations must add their columns/tables explicitly (playhouse.migrate).
+    database.create_tables(ALL_MODELS, safe=True)
+
+
+MIGRATIONS: list[tuple[int, str, Migration]] = [
+    (1, "schéma initial", _v1_initial),
+]
+
+LATEST = MIGRATIONS[-1][0]
+
+
+def current_version(database: peewee.Database | None = None) -> int:
+    database = database or db.obj
+    if not database.table_exists("schema_version"):
+        return 0
+    row = SchemaVersion.select(peewee.fn.MAX(SchemaVersion.version)).scalar()
+    return int(row or 0)
+
+
+def upgrade(database: peewee.Database | None = None) -> list[str]:
+    """Apply the pending migrations; return what was done, in French."""
+    database = database or db.obj
+    done: list[str] = []
+    with database.atomic():
+        database.create_tables([SchemaVersion], safe=True)
+        version = current_version(database)
+        if version > LATEST:
+            raise ConfigError(
+                f"La base est en version {version}, plus récente que ce tuibill (version "
+                f"{LATEST}) : mettez tuibill à jour."
+            )
+        for number, label, migrate in MIGRATIONS:
+            if number <= version:
+                continue
+            migrate(database)
+            SchemaVersion.delete().execute()
+            SchemaVersion.create(version=number)
+            done.append(f"version {number} : {label}")
+    return done
+
+
+def check_current(database: peewee.Database | None = None) -> None:
+    """Refuse to work on a database that is not at this tuibill's version."""
+    version = current_version(database)
+    if version == 0:
+        raise ConfigError(
+            "La base de données n'est pas initialisée : lancez « tuibill init --db CHEMIN »."
+        )
+    if version < LATEST:
+        raise ConfigError(
+            f"La base est en version {version}, ce tuibill attend la version {LATEST} : "
+            "lancez « tuibill db upgrade »."
+        )
+    if version > LATEST:
+        raise ConfigError(
+            f"La base est en version {version}, plus récente que ce tuibill ({LATEST}) : "
+            "mettez tuibill à jour."
+        )

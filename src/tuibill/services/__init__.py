@@ -1,0 +1,1 @@
+"""Use cases, one transaction each, over the domain rules and the models."""

@@ -1,0 +1,484 @@
+"""Facturer: draft invoices from prescriptions or isolated acts, then move them along.
+
+Each public function is one write transaction: on any error nothing is saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, time
+
+from tuibill.domain import invoice_rules, pricing
+from tuibill.domain.act_spec import ActSpec
+from tuibill.domain.errors import NotFound, RefusedOperation, ValidationError
+from tuibill.domain.invoice_states import (
+    NUMBERING_ACTIONS,
+    InvoiceAction,
+    InvoiceState,
+    is_editable,
+    next_state,
+)
+from tuibill.models import (
+    Invoice,
+    InvoiceLine,
+    IsolatedAct,
+    Patient,
+    Practitioner,
+    Prescription,
+    PrescriptionItem,
+)
+from tuibill.models.database import immediate
+from tuibill.services import numbering, transitions
+from tuibill.services.patients import search_key
+from tuibill.services.tariffs import TariffBook
+
+CREATE = "create"
+EDIT = "edit"
+
+
+@dataclass(frozen=True)
+class ActInput(ActSpec):
+    """An act to bill, optionally tied to the prescribed item or isolated act it consumes."""
+
+    prescription_item_id: int | None = None
+    isolated_act_id: int | None = None
+
+
+def get_invoice(invoice_id: int) -> Invoice:
+    invoice = Invoice.get_or_none(Invoice.id == invoice_id)
+    if invoice is None:
+        raise NotFound(f"Facture {invoice_id} introuvable.")
+    return invoice
+
+
+def find_invoice(practitioner_am: str, number: int) -> Invoice:
+    invoice = (
+        Invoice.select()
+        .join(Practitioner)
+        .where((Practitioner.am_number == practitioner_am) & (Invoice.number == number))
+        .first()
+    )
+    if invoice is None:
+        raise NotFound(f"Facture n° {number:09d} du praticien {practitioner_am} introuvable.")
+    return invoice
+
+
+def coverage_for(patient: Patient) -> pricing.Coverage:
+    rate = pricing.FULL_AMO_RATE if (patient.ald or patient.maternity) else pricing.DEFAULT_AMO_RATE
+    return pricing.Coverage(amo_rate=rate, has_amc=patient.mutuelle_id is not None)
+
+
+def _practitioner(practitioner_id: int) -> Practitioner:
+    practitioner = Practitioner.get_or_none(Practitioner.id == practitioner_id)
+    if practitioner is None or not practitioner.active:
+        raise ValidationError("Praticien inconnu ou inactif.", field="practitioner")
+    return practitioner
+
+
+def _patient(patient_id: int) -> Patient:
+    patient = Patient.get_or_none(Patient.id == patient_id)
+    if patient is None:
+        raise ValidationError("Patient inconnu.", field="patient")
+    return patient
+
+
+def _prescription(prescription_id: int | None, patient: Patient) -> Prescription | None:
+    if prescription_id is None:
+        return None
+    prescription = Prescription.get_or_none(Prescription.id == prescription_id)
+    if prescription is None or prescription.patient_id != patient.id:
+        raise ValidationError("Prescription inconnue pour ce patient.", field="prescription")
+    if prescription.prescriber_id is None:
+        raise ValidationError("Prescripteur inconnu : complétez la prescription.", field="prescriber")
+    return prescription
+
+
+def _write_lines(
+    invoice: Invoice,
+    practitioner: Practitioner,
+    patient: Patient,
+    prescription: Prescription | None,
+    acts: Sequence[ActInput],
+    billing_date: date,
+) -> None:
+    invoice_rules.check_has_acts(len(acts))
+    for act in acts:
+        invoice_rules.check_act_date(
+            act.act_date,
+            billing_date=billing_date,
+            prescription_date=prescription.date if prescription else None,
+            death_date=patient.death_date,
+        )
+    requests = [
+        pricing.ActRequest(
+            act_date=a.act_date,
+            code=a.code,
+            coefficient_x100=a.coefficient_x100,
+            act_time=a.act_time,
+            majorations=a.majorations,
+            home_visit=a.home_visit,
+            mileage_km=a.mileage_km,
+        )
+        for a in acts
+    ]
+    priced = pricing.price_acts(requests, TariffBook(practitioner.specialty), coverage_for(patient))
+
+    # Prescribed items consumed by these acts: never more than prescribed.
+    used: dict[int, int] = {}
+    for act in acts:
+        if act.prescription_item_id is not None:
+            used[act.prescription_item_id] = used.get(act.prescription_item_id, 0) + 1
+    for item_id, count in used.items():
+        item = PrescriptionItem.get_or_none(PrescriptionItem.id == item_id)
+        if item is None or prescription is None or item.prescription_id != prescription.id:
+            raise ValidationError("Acte prescrit inconnu pour cette prescription.", field="acts")
+        if item.remaining < count:
+            raise ValidationError(
+                f"{item.code} : {count} acte(s) facturé(s) mais {item.remaining} restant(s) "
+                "sur la prescription.",
+                field="acts",
+            )
+        item.billed += count
+        item.save()
+
+    act_index = 0
+    rows = []
+    for position, line in enumerate(priced.lines):
+        item_id = None
+        if line.parent is None:
+            item_id = acts[act_index].prescription_item_id
+            act_index += 1
+        rows.append(
+            {
+                "invoice": invoice.id,
+                "position": position,
+                "parent_position": line.parent,
+                "act_date": line.act_date,
+                "act_time": line.act_time.strftime("%H:%M") if line.act_time else None,
+                "code": line.code,
+                "label": line.label,
+                "kind": line.kind,
+                "coefficient_x100": line.coefficient_x100,
+                "quantity": line.quantity,
+                "unit_cents": line.unit_cents,
+                "total_cents": line.total_cents,
+                "amo_cents": line.amo_cents,
+                "amc_cents": line.amc_cents,
+                "patient_cents": line.patient_cents,
+                "prescription_item": item_id,
+            }
+        )
+    InvoiceLine.insert_many(rows).execute()
+
+    for act in acts:
+        if act.isolated_act_id is not None:
+            updated = (
+                IsolatedAct.update(invoice=invoice.id)
+                .where(
+                    (IsolatedAct.id == act.isolated_act_id)
+                    & (IsolatedAct.patient == patient.id)
+                    & (IsolatedAct.invoice.is_null())
+                )
+                .execute()
+            )
+            if updated != 1:
+                raise ValidationError("Acte isolé déjà facturé ou inconnu.", field="acts")
+
+    dates = [a.act_date for a in acts]
+    coverage = coverage_for(patient)
+    invoice.billing_date = billing_date
+    invoice.first_act_date = min(dates)
+    invoice.last_act_date = max(dates)
+    invoice.total_cents = priced.total_cents
+    invoice.amo_cents = priced.amo_cents
+    invoice.amc_cents = priced.amc_cents
+    invoice.patient_cents = priced.patient_cents
+    invoice.amo_rate = coverage.amo_rate
+    invoice.organism = patient.organism_id
+    invoice.mutuelle = patient.mutuelle_id
+    invoice.amo_tiers_payant = patient.amo_tiers_payant
+    invoice.amc_tiers_payant = patient.amc_tiers_payant and patient.mutuelle_id is not None
+    invoice.patient_name = search_key(patient.last_name, patient.first_name)
+    invoice.sector = patient.sector
+    invoice.save()
+
+
+def _release_lines(invoice: Invoice) -> None:
+    """Give back what a draft's lines consumed (prescribed counts, isolated acts)."""
+    for line in InvoiceLine.select().where(
+        (InvoiceLine.invoice == invoice.id) & InvoiceLine.prescription_item.is_null(False)
+    ):
+        PrescriptionItem.update(billed=PrescriptionItem.billed - 1).where(
+            PrescriptionItem.id == line.prescription_item_id
+        ).execute()
+    IsolatedAct.update(invoice=None).where(IsolatedAct.invoice == invoice.id).execute()
+    InvoiceLine.delete().where(InvoiceLine.invoice == invoice.id).execute()
+
+
+def create_invoice(
+    practitioner_id: int,
+    patient_id: int,
+    acts: Sequence[ActInput],
+    *,
+    user: str,
+    billing_date: date | None = None,
+    prescription_id: int | None = None,
+) -> Invoice:
+    """A new invoice in Saisie, priced at each act's date."""
+    billing_date = billing_date or date.today()
+    with immediate():
+        practitioner = _practitioner(practitioner_id)
+        patient = _patient(patient_id)
+        prescription = _prescription(prescription_id, patient)
+        invoice = Invoice.create(
+            practitioner=practitioner.id,
+            patient=patient.id,
+            prescription=prescription.id if prescription else None,
+            state=InvoiceState.SAISIE.value,
+            billing_date=billing_date,
+            first_act_date=billing_date,
+            last_act_date=billing_date,
+            patient_name=search_key(patient.last_name, patient.first_name),
+            created_at=transitions.now(),
+            created_by=user,
+        )
+        _write_lines(invoice, practitioner, patient, prescription, acts, billing_date)
+        transitions.record(invoice, None, InvoiceState.SAISIE.value, CREATE, user)
+    return invoice
+
+
+def update_invoice(
+    invoice_id: int,
+    acts: Sequence[ActInput],
+    *,
+    user: str,
+    billing_date: date | None = None,
+) -> Invoice:
+    """Replace the acts of a Saisie invoice. Any other state is frozen."""
+    with immediate():
+        invoice = get_invoice(invoice_id)
+        if not is_editable(InvoiceState(invoice.state)):
+            raise RefusedOperation(
+                f"La facture est à l'état « {InvoiceState(invoice.state).label} » : elle n'est "
+                "plus modifiable (« Défacturer » d'abord si elle est validée)."
+            )
+        practitioner = _practitioner(invoice.practitioner_id)
+        patient = _patient(invoice.patient_id)
+        prescription = _prescription(invoice.prescription_id, patient)
+        _release_lines(invoice)
+        _write_lines(
+            invoice, practitioner, patient, prescription, acts, billing_date or invoice.billing_date
+        )
+        transitions.record(invoice, invoice.state, invoice.state, EDIT, user)
+    return invoice
+
+
+def delete_draft(invoice_id: int, *, user: str) -> None:
+    """Delete a never-numbered Saisie invoice (a numbered one would leave a gap)."""
+    with immediate():
+        invoice = get_invoice(invoice_id)
+        if invoice.state != InvoiceState.SAISIE.value or invoice.number is not None:
+            raise RefusedOperation(
+                "Seule une facture en saisie jamais numérotée peut être supprimée ; "
+                "une facture numérotée se rend « Non transmissible »."
+            )
+        _release_lines(invoice)
+        invoice.delete_instance(recursive=True)
+
+
+def _recheck(invoice: Invoice) -> None:
+    """Rules that may have changed since the draft (a death date entered meanwhile…)."""
+    patient = _patient(invoice.patient_id)
+    prescription = _prescription(invoice.prescription_id, patient)
+    lines = list(InvoiceLine.select().where(InvoiceLine.invoice == invoice.id))
+    invoice_rules.check_has_acts(len(lines))
+    for line in lines:
+        invoice_rules.check_act_date(
+            line.act_date,
+            billing_date=invoice.billing_date,
+            prescription_date=prescription.date if prescription else None,
+            death_date=patient.death_date,
+        )
+
+
+def apply_action(
+    invoice_id: int,
+    action: InvoiceAction,
+    *,
+    user: str,
+    reason: str = "",
+    mode: str | None = None,
+) -> Invoice:
+    """Move one invoice by *action*: numbering, checks and the record in one transaction."""
+    action = InvoiceAction(action)
+    with immediate():
+        invoice = get_invoice(invoice_id)
+        changes: dict = {}
+        if action in NUMBERING_ACTIONS:
+            # Refuse before taking a number: an illegal move must not consume one.
+            next_state(InvoiceState(invoice.state), action)
+            _recheck(invoice)
+            if invoice.number is None:
+                changes["number"] = numbering.allocate(_practitioner(invoice.practitioner_id))
+        if action is InvoiceAction.VALIDATE:
+            changes["mode"] = mode or "degrade"
+        if action is InvoiceAction.MAKE_NON_TRANSMISSIBLE and not reason.strip():
+            raise ValidationError("Indiquez le motif (annulation de part, transfert de dette…).", field="reason")
+        transitions.move(invoice, action, user, reason, **changes)
+    return invoice
+
+
+def apply_many(
+    invoice_ids: Sequence[int], action: InvoiceAction, *, user: str, reason: str = ""
+) -> tuple[list[Invoice], list[tuple[int, str]]]:
+    """Apply *action* to each invoice on its own: one refusal does not block the others."""
+    done: list[Invoice] = []
+    refused: list[tuple[int, str]] = []
+    for invoice_id in invoice_ids:
+        try:
+            done.append(apply_action(invoice_id, action, user=user, reason=reason))
+        except RefusedOperation as error:
+            refused.append((invoice_id, str(error)))
+    return done, refused
+
+
+def validate(invoice_id: int, *, user: str, mode: str = "degrade") -> Invoice:
+    return apply_action(invoice_id, InvoiceAction.VALIDATE, user=user, mode=mode)
+
+
+def unvalidate(invoice_id: int, *, user: str, reason: str = "") -> Invoice:
+    return apply_action(invoice_id, InvoiceAction.UNVALIDATE, user=user, reason=reason)
+
+
+def prepare(invoice_id: int, *, user: str) -> Invoice:
+    return apply_action(invoice_id, InvoiceAction.PREPARE, user=user)
+
+
+def cancel_preparation(invoice_id: int, *, user: str) -> Invoice:
+    return apply_action(invoice_id, InvoiceAction.CANCEL_PREPARATION, user=user)
+
+
+def acts_from_prescription(
+    prescription_id: int, act_date: date, act_time: time | None = None
+) -> list[ActInput]:
+    """One act per prescribed item with something left, dated *act_date* (to be edited)."""
+    items = (
+        PrescriptionItem.select()
+        .where(PrescriptionItem.prescription == prescription_id)
+        .order_by(PrescriptionItem.id)
+    )
+    return [
+        ActInput(
+            act_date=act_date,
+            code=item.code,
+            coefficient_x100=item.coefficient_x100,
+            act_time=act_time,
+            prescription_item_id=item.id,
+        )
+        for item in items
+        if item.remaining > 0
+    ]
+
+
+def remaining_of(act: ActInput) -> int:
+    """How many acts the prescribed item of *act* still allows."""
+    if act.prescription_item_id is None:
+        return 0
+    item = PrescriptionItem.get_by_id(act.prescription_item_id)
+    return item.remaining
+
+
+def acts_from_isolated(act_ids: Sequence[int]) -> tuple[int, int, list[ActInput]]:
+    """The acts of selected isolated acts: (practitioner id, patient id, acts), one patient."""
+    rows = list(IsolatedAct.select().where(IsolatedAct.id.in_(list(act_ids))).order_by(IsolatedAct.act_date))
+    if not rows:
+        raise ValidationError("Aucun acte isolé sélectionné.", field="acts")
+    if len({(r.patient_id, r.practitioner_id) for r in rows}) != 1:
+        raise ValidationError(
+            "Les actes isolés sélectionnés doivent concerner un seul patient et un seul praticien.",
+            field="acts",
+        )
+    if any(r.invoice_id is not None for r in rows):
+        raise ValidationError("Un des actes isolés est déjà facturé.", field="acts")
+    from tuibill.domain.act_spec import parse_time
+
+    acts = [
+        ActInput(
+            act_date=r.act_date,
+            code=r.code,
+            coefficient_x100=r.coefficient_x100,
+            act_time=parse_time(r.act_time) if r.act_time else None,
+            majorations=tuple(m for m in r.majorations.split(",") if m),
+            home_visit=r.home_visit,
+            mileage_km=r.mileage_km,
+            isolated_act_id=r.id,
+        )
+        for r in rows
+    ]
+    return rows[0].practitioner_id, rows[0].patient_id, acts
+
+
+def with_item(act: ActSpec, item_id: int | None) -> ActInput:
+    return ActInput(**{**act.__dict__, "prescription_item_id": item_id})
+
+
+def lines_as_acts(invoice: Invoice) -> list[ActInput]:
+    """The acts of an invoice, as entered (majorations folded back on their act)."""
+    lines = list(InvoiceLine.select().where(InvoiceLine.invoice == invoice.id).order_by(InvoiceLine.position))
+    from tuibill.domain.act_spec import parse_time
+
+    acts: dict[int, ActInput] = {}
+    isolated = {r.id: r for r in IsolatedAct.select().where(IsolatedAct.invoice == invoice.id)}
+    isolated_by_key = {(r.act_date, r.code): r.id for r in isolated.values()}
+    for line in lines:
+        if line.parent_position is None:
+            acts[line.position] = ActInput(
+                act_date=line.act_date,
+                code=line.code,
+                coefficient_x100=line.coefficient_x100,
+                act_time=parse_time(line.act_time) if line.act_time else None,
+                prescription_item_id=line.prescription_item_id,
+                isolated_act_id=isolated_by_key.get((line.act_date, line.code)),
+            )
+            continue
+        parent = acts[line.parent_position]
+        if line.code in pricing.REQUESTED_MAJORATIONS:
+            acts[line.parent_position] = replace(parent, majorations=parent.majorations + (line.code,))
+        elif line.code == pricing.HOME_VISIT:
+            acts[line.parent_position] = replace(parent, home_visit=True)
+        elif line.code == pricing.MILEAGE:
+            acts[line.parent_position] = replace(parent, mileage_km=line.quantity)
+    return list(acts.values())
+
+
+
+def link_to_prescription(
+    prescription_id: int, acts: Sequence[ActSpec], *, replacing_invoice: int | None = None
+) -> list[ActInput]:
+    """Tie each act to the prescribed item of the same code that still has acts left.
+
+    With *replacing_invoice*, what that draft consumes counts as available (it is being edited).
+    """
+    items = list(
+        PrescriptionItem.select().where(PrescriptionItem.prescription == prescription_id)
+    )
+    left = {item.id: item.remaining for item in items}
+    codes = {item.id: item.code for item in items}
+    if replacing_invoice is not None:
+        for line in InvoiceLine.select(InvoiceLine.prescription_item).where(
+            (InvoiceLine.invoice == replacing_invoice)
+            & InvoiceLine.prescription_item.is_null(False)
+        ):
+            left[line.prescription_item_id] = left.get(line.prescription_item_id, 0) + 1
+    linked = []
+    for act in acts:
+        item_id = next((i for i, code in codes.items() if code == act.code and left[i] > 0), None)
+        if item_id is None:
+            raise ValidationError(
+                f"{act.code} : aucun acte de ce code ne reste à facturer sur la prescription.",
+                field="acts",
+            )
+        left[item_id] -= 1
+        linked.append(with_item(act, item_id))
+    return linked

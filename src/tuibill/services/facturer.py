@@ -1,0 +1,223 @@
+"""The working lists of the Facturer screen (seed 003), bounded and index-backed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import peewee
+
+from tuibill.domain.invoice_states import InvoiceState
+from tuibill.models import (
+    Invoice,
+    IsolatedAct,
+    Patient,
+    Prescription,
+    PrescriptionItem,
+)
+from tuibill.services.patients import prefix_range, search_key
+
+LIST_LIMIT = 500
+
+PRESCRIPTIONS_BY_PRACTITIONER = "prescriptions_praticien"
+PRESCRIPTIONS_ALL = "prescriptions_tous"
+UNVALIDATED = "non_validees"
+DRE_UNVALIDATED = "dre_non_validees"
+ISOLATED = "actes_isoles"
+
+LIST_LABELS = {
+    PRESCRIPTIONS_BY_PRACTITIONER: "Prescriptions à facturer par praticien",
+    UNVALIDATED: "Factures non validées",
+    DRE_UNVALIDATED: "DRE non validées",
+    ISOLATED: "Actes isolés",
+    PRESCRIPTIONS_ALL: "Prescriptions à facturer pour tous les praticiens",
+}
+
+
+@dataclass(frozen=True)
+class Criteria:
+    patient: str = ""  # name prefix
+    practitioner_id: int | None = None
+    sector: str = ""  # "" = TOUS
+
+
+@dataclass(frozen=True)
+class FacturerRow:
+    kind: str  # invoice / prescription / isolated
+    id: int
+    vitale: bool
+    number: int | None
+    patient: str
+    patient_id: int
+    date: date
+    total_cents: int | None
+    first: date | None
+    last: date | None
+    amo_cents: int | None
+    amc_cents: int | None
+    patient_cents: int | None
+    sector: str
+    state: str = ""
+    detail: str = ""
+
+
+def _patient_filter(query: peewee.ModelSelect, model, criteria: Criteria) -> peewee.ModelSelect:
+    if criteria.patient.strip():
+        low, high = prefix_range(search_key(criteria.patient))
+        query = query.where((Patient.search_name >= low) & (Patient.search_name < high))
+    if criteria.sector:
+        query = query.where(Patient.sector == criteria.sector)
+    return query
+
+
+def invoices(criteria: Criteria, *, dre_only: bool = False) -> list[FacturerRow]:
+    """« Factures non validées » (and « DRE non validées »: the AMC part in tiers payant)."""
+    query = (
+        Invoice.select(Invoice, Patient)
+        .join(Patient)
+        .where(Invoice.state == InvoiceState.SAISIE.value)
+    )
+    if criteria.practitioner_id:
+        query = query.where(Invoice.practitioner == criteria.practitioner_id)
+    if dre_only:
+        query = query.where(Invoice.amc_tiers_payant & (Invoice.amc_cents > 0))
+    query = _patient_filter(query, Invoice, criteria)
+    rows = []
+    for inv in query.order_by(Invoice.billing_date.desc(), Invoice.id.desc()).limit(LIST_LIMIT):
+        rows.append(
+            FacturerRow(
+                kind="invoice",
+                id=inv.id,
+                vitale=inv.mode == "sesam_vitale",
+                number=inv.number,
+                patient=inv.patient.display_name,
+                patient_id=inv.patient_id,
+                date=inv.billing_date,
+                total_cents=inv.total_cents,
+                first=inv.first_act_date,
+                last=inv.last_act_date,
+                amo_cents=inv.amo_cents,
+                amc_cents=inv.amc_cents,
+                patient_cents=inv.patient_cents,
+                sector=inv.patient.sector,
+                state=inv.state,
+            )
+        )
+    return rows
+
+
+def prescriptions(criteria: Criteria, *, all_practitioners: bool) -> list[FacturerRow]:
+    """Prescriptions with acts left to bill."""
+    remaining = peewee.fn.SUM(PrescriptionItem.count - PrescriptionItem.billed)
+    query = (
+        Prescription.select(Prescription, Patient, remaining.alias("remaining"))
+        .join(Patient)
+        .switch(Prescription)
+        .join(PrescriptionItem)
+        .group_by(Prescription.id, Patient.id)
+        .having(remaining > 0)
+    )
+    if not all_practitioners and criteria.practitioner_id:
+        query = query.where(Prescription.practitioner == criteria.practitioner_id)
+    query = _patient_filter(query, Prescription, criteria)
+    rows = []
+    for p in query.order_by(Prescription.date.desc(), Prescription.id.desc()).limit(LIST_LIMIT):
+        rows.append(
+            FacturerRow(
+                kind="prescription",
+                id=p.id,
+                vitale=False,
+                number=None,
+                patient=p.patient.display_name,
+                patient_id=p.patient_id,
+                date=p.date,
+                total_cents=None,
+                first=None,
+                last=None,
+                amo_cents=None,
+                amc_cents=None,
+                patient_cents=None,
+                sector=p.patient.sector,
+                detail=f"{p.remaining} acte(s) à facturer",
+            )
+        )
+    return rows
+
+
+def isolated_acts(criteria: Criteria) -> list[FacturerRow]:
+    query = (
+        IsolatedAct.select(IsolatedAct, Patient)
+        .join(Patient)
+        .where(IsolatedAct.invoice.is_null())
+    )
+    if criteria.practitioner_id:
+        query = query.where(IsolatedAct.practitioner == criteria.practitioner_id)
+    query = _patient_filter(query, IsolatedAct, criteria)
+    rows = []
+    for act in query.order_by(IsolatedAct.act_date.desc(), IsolatedAct.id.desc()).limit(LIST_LIMIT):
+        rows.append(
+            FacturerRow(
+                kind="isolated",
+                id=act.id,
+                vitale=False,
+                number=None,
+                patient=act.patient.display_name,
+                patient_id=act.patient_id,
+                date=act.act_date,
+                total_cents=None,
+                first=act.act_date,
+                last=act.act_date,
+                amo_cents=None,
+                amc_cents=None,
+                patient_cents=None,
+                sector=act.patient.sector,
+                detail=f"{act.code} {act.coefficient_x100 / 100:g}",
+            )
+        )
+    return rows
+
+
+def rows_for(list_name: str, criteria: Criteria) -> list[FacturerRow]:
+    if list_name == PRESCRIPTIONS_BY_PRACTITIONER:
+        return prescriptions(criteria, all_practitioners=False)
+    if list_name == PRESCRIPTIONS_ALL:
+        return prescriptions(criteria, all_practitioners=True)
+    if list_name == UNVALIDATED:
+        return invoices(criteria)
+    if list_name == DRE_UNVALIDATED:
+        return invoices(criteria, dre_only=True)
+    if list_name == ISOLATED:
+        return isolated_acts(criteria)
+    raise ValueError(list_name)
+
+
+def sectors() -> list[str]:
+    query = Patient.select(Patient.sector).where(Patient.sector != "").distinct()
+    return sorted(row.sector for row in query)
+
+
+def record_isolated_act(
+    patient_id: int,
+    practitioner_id: int,
+    act_date: date,
+    code: str,
+    coefficient_x100: int = 100,
+    act_time: str | None = None,
+    majorations: tuple[str, ...] = (),
+    home_visit: bool = False,
+    mileage_km: int = 0,
+) -> IsolatedAct:
+    from tuibill.models.database import immediate
+
+    with immediate():
+        return IsolatedAct.create(
+            patient=patient_id,
+            practitioner=practitioner_id,
+            act_date=act_date,
+            act_time=act_time,
+            code=code.upper(),
+            coefficient_x100=coefficient_x100,
+            majorations=",".join(majorations),
+            home_visit=home_visit,
+            mileage_km=mileage_km,
+        )

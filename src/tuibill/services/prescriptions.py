@@ -1,0 +1,116 @@
+"""Prescriptions: the prescribed acts and how many remain to bill."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from tuibill.domain.errors import NotFound, ValidationError
+from tuibill.domain.pricing import ACT, format_coefficient
+from tuibill.models import Patient, Practitioner, Prescriber, Prescription, PrescriptionItem
+from tuibill.models.database import immediate
+from tuibill.services.tariffs import TariffBook
+
+
+@dataclass(frozen=True)
+class PrescribedAct:
+    code: str
+    count: int
+    coefficient_x100: int = 100
+
+
+def create_prescription(
+    patient_id: int,
+    prescriber_id: int,
+    practitioner_id: int,
+    prescribed_on: date,
+    acts: Sequence[PrescribedAct],
+    *,
+    notes: str = "",
+    today: date | None = None,
+) -> Prescription:
+    today = today or date.today()
+    with immediate():
+        patient = Patient.get_or_none(Patient.id == patient_id)
+        if patient is None:
+            raise ValidationError("Patient inconnu.", field="patient")
+        if Prescriber.get_or_none(Prescriber.id == prescriber_id) is None:
+            raise ValidationError(
+                "Prescripteur inconnu : créez-le dans « Données › Prescripteurs ».",
+                field="prescriber",
+            )
+        practitioner = Practitioner.get_or_none(Practitioner.id == practitioner_id)
+        if practitioner is None:
+            raise ValidationError("Praticien inconnu.", field="practitioner")
+        if prescribed_on > today:
+            raise ValidationError("La date de prescription est dans le futur.", field="date")
+        if patient.birth_date and prescribed_on < patient.birth_date:
+            raise ValidationError("La date de prescription précède la naissance.", field="date")
+        if not acts:
+            raise ValidationError("Une prescription comporte au moins un acte.", field="acts")
+        book = TariffBook(practitioner.specialty)
+        for act in acts:
+            entry = book(act.code, prescribed_on)
+            if entry is None or entry.kind != ACT:
+                raise ValidationError(
+                    f"Acte « {act.code} » inconnu pour un {practitioner.specialty_label.lower()}.",
+                    field="acts",
+                )
+            if act.count < 1:
+                raise ValidationError("Le nombre d'actes prescrits est au moins 1.", field="count")
+            if not entry.coef_min_x100 <= act.coefficient_x100 <= entry.coef_max_x100:
+                raise ValidationError(
+                    f"Coefficient {format_coefficient(act.coefficient_x100)} hors limites pour "
+                    f"{entry.code}.",
+                    field="coefficient",
+                )
+        prescription = Prescription.create(
+            patient=patient.id,
+            prescriber=prescriber_id,
+            practitioner=practitioner.id,
+            date=prescribed_on,
+            notes=notes,
+        )
+        for act in acts:
+            PrescriptionItem.create(
+                prescription=prescription.id,
+                code=act.code.upper(),
+                coefficient_x100=act.coefficient_x100,
+                count=act.count,
+                label=book(act.code, prescribed_on).label,
+            )
+    return prescription
+
+
+def get_prescription(prescription_id: int) -> Prescription:
+    prescription = Prescription.get_or_none(Prescription.id == prescription_id)
+    if prescription is None:
+        raise NotFound(f"Prescription {prescription_id} introuvable.")
+    return prescription
+
+
+def update_prescription_header(
+    prescription_id: int, *, prescriber_id: int | None = None, prescribed_on: date | None = None
+) -> Prescription:
+    """Correct the prescripteur or the date (seed 000: « Prescripteur inconnu », « Date erronée »)."""
+    with immediate():
+        prescription = get_prescription(prescription_id)
+        if prescriber_id is not None:
+            if Prescriber.get_or_none(Prescriber.id == prescriber_id) is None:
+                raise ValidationError("Prescripteur inconnu.", field="prescriber")
+            prescription.prescriber = prescriber_id
+        if prescribed_on is not None:
+            if prescribed_on > date.today():
+                raise ValidationError("La date de prescription est dans le futur.", field="date")
+            prescription.date = prescribed_on
+        prescription.save()
+    return prescription
+
+
+def items(prescription_id: int) -> list[PrescriptionItem]:
+    return list(
+        PrescriptionItem.select()
+        .where(PrescriptionItem.prescription == prescription_id)
+        .order_by(PrescriptionItem.id)
+    )

@@ -1,0 +1,102 @@
+"""Plain-dict views of records, for ``--json`` output and detail panes."""
+
+from __future__ import annotations
+
+from tuibill.domain.invoice_states import InvoiceState
+from tuibill.domain.numbering import format_invoice_number
+from tuibill.domain.patients import QUALITIES
+from tuibill.domain.pricing import format_coefficient
+from tuibill.models import Invoice, InvoiceLine, InvoiceTransition, Patient
+
+
+def _label(state: str | None) -> str | None:
+    return None if state is None else InvoiceState(state).label
+
+
+def invoice_record(invoice: Invoice, *, lines: bool = True, history: bool = True) -> dict:
+    record = {
+        "id": invoice.id,
+        "numero": format_invoice_number(invoice.number),
+        "etat": _label(invoice.state),
+        "etat_code": invoice.state,
+        "mode": invoice.mode,
+        "praticien": invoice.practitioner.display_name,
+        "praticien_am": invoice.practitioner.am_number,
+        "patient_id": invoice.patient_id,
+        "patient": invoice.patient.display_name,
+        "prescription_id": invoice.prescription_id,
+        "date_facturation": invoice.billing_date,
+        "acte_du": invoice.first_act_date,
+        "acte_au": invoice.last_act_date,
+        "caisse": invoice.organism.name if invoice.organism_id else None,
+        "mutuelle": invoice.mutuelle.name if invoice.mutuelle_id else None,
+        "taux_amo": invoice.amo_rate,
+        "tiers_payant_amo": invoice.amo_tiers_payant,
+        "tiers_payant_amc": invoice.amc_tiers_payant,
+        "total_cents": invoice.total_cents,
+        "amo_cents": invoice.amo_cents,
+        "amc_cents": invoice.amc_cents,
+        "patient_cents": invoice.patient_cents,
+        "lot": invoice.lot_number,
+    }
+    if lines:
+        record["lignes"] = [
+            {
+                "position": line.position,
+                "date": line.act_date,
+                "heure": line.act_time,
+                "code": line.code,
+                "libelle": line.label,
+                "type": line.kind,
+                "coefficient": format_coefficient(line.coefficient_x100),
+                "quantite": line.quantity,
+                "unitaire_cents": line.unit_cents,
+                "total_cents": line.total_cents,
+                "amo_cents": line.amo_cents,
+                "amc_cents": line.amc_cents,
+                "patient_cents": line.patient_cents,
+            }
+            for line in InvoiceLine.select()
+            .where(InvoiceLine.invoice == invoice.id)
+            .order_by(InvoiceLine.position)
+        ]
+    if history:
+        record["historique"] = [
+            {
+                "date": t.at,
+                "utilisateur": t.user,
+                "de": _label(t.from_state),
+                "vers": _label(t.to_state),
+                "action": t.action,
+                "motif": t.reason,
+            }
+            for t in InvoiceTransition.select()
+            .where(InvoiceTransition.invoice == invoice.id)
+            .order_by(InvoiceTransition.at, InvoiceTransition.id)
+        ]
+    return record
+
+
+def patient_record(patient: Patient) -> dict:
+    return {
+        "id": patient.id,
+        "nom": patient.last_name,
+        "prenom": patient.first_name,
+        "naissance": patient.birth_date,
+        "nir": patient.nir,
+        "rang": patient.rank,
+        "qualite": QUALITIES.get(patient.quality, patient.quality),
+        "assure_id": patient.insured_id,
+        "deces": patient.death_date,
+        "caisse": patient.organism.name if patient.organism_id else None,
+        "mutuelle": patient.mutuelle.name if patient.mutuelle_id else None,
+        "numero_adherent_amc": patient.amc_member_number,
+        "tiers_payant_amo": patient.amo_tiers_payant,
+        "tiers_payant_amc": patient.amc_tiers_payant,
+        "ald": patient.ald,
+        "maternite": patient.maternity,
+        "exoneration": patient.exoneration,
+        "secteur": patient.sector,
+        "adresse": patient.address,
+        "telephone": patient.phone,
+    }
