@@ -1,0 +1,40 @@
+"""Yes/no confirmation, keyboard first (O / N, Entrée, Échap)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    BINDINGS = [
+        Binding("o", "answer(True)", "Oui", id="confirmer_oui"),
+        Binding("n", "answer(False)", "Non", id="confirmer_non"),
+        Binding("escape", "answer(False)", "Annuler", id="confirmer_annuler"),
+    ]
+
+    def __init__(self, question: str, detail: str = "") -> None:
+        super().__init__()
+        self.question = question
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question, classes="title")
+            if self.detail:
+                yield Static(self.detail, classes="hint")
+            with Horizontal():
+                yield Button("Oui (O)", id="yes", variant="primary")
+                yield Button("Non (N)", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#yes", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)

@@ -1,0 +1,39 @@
+"""F1: every key of the current screen, with what it does."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Static
+
+
+class HelpDialog(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape", "dismiss", "Fermer", id="aide_fermer"),
+        Binding("f1", "dismiss", "Fermer", show=False),
+    ]
+
+    def __init__(self, screen: Screen) -> None:
+        super().__init__()
+        self._target = screen
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static("Aide — touches de cet écran", classes="title")
+            yield DataTable(id="keys", cursor_type="row", zebra_stripes=True)
+            yield Static("Échap : fermer", classes="hint")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Touche", "Action")
+        seen = set()
+        for key, active in self._target.active_bindings.items():
+            binding = active.binding
+            label = binding.description or binding.action
+            if (key, label) in seen or binding.action in {"dismiss"}:
+                continue
+            seen.add((key, label))
+            table.add_row(self.app.get_key_display(binding), label)
+        table.focus()

@@ -1,0 +1,1 @@
+"""Textual screens, one module per menu; thin clients of the services."""

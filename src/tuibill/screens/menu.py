@@ -1,0 +1,52 @@
+"""The main menu: the F-key menus as a list, and today's work at a glance."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+
+class MenuScreen(Screen):
+    def compose(self) -> ComposeResult:
+        from tuibill.app import MENU
+
+        yield Header()
+        with Vertical(id="menu-body"):
+            yield Static("Menu principal", classes="title")
+            yield OptionList(
+                *[
+                    Option(f"{key.upper():>3}  {label}", id=mode)
+                    for _, key, mode, label in MENU
+                ],
+                Option(" F1  Aide (toutes les touches de l'écran)", id="aide"),
+                id="menu",
+            )
+            yield Static(id="counts")
+        yield Footer()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_counts()
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+        self.refresh_counts()
+
+    def refresh_counts(self) -> None:
+        from tuibill.services.dashboard import state_counts
+
+        since = date.today() - timedelta(days=61)
+        counts = state_counts(since)
+        lines = ["Factures des 2 derniers mois :"]
+        lines += [f"  {label:<22} {count:>6}" for label, count in counts]
+        self.query_one("#counts", Static).update("\n".join(lines))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id == "aide":
+            self.app.action_help()
+        else:
+            self.app.action_open_menu(event.option.id)
