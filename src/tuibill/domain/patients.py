@@ -30,6 +30,11 @@ def check_nir(value: str, *, field: str = "nir") -> str:
     from stdnum.fr import nir
 
     compact = normalize_nir(value)
+    if len(compact) != 15:
+        raise ValidationError(
+            f"NIR « {value} » invalide : 15 caractères attendus (13 + clé de 2 chiffres).",
+            field=field,
+        )
     try:
         return nir.validate(compact)
     except exceptions.InvalidChecksum:
@@ -37,13 +42,10 @@ def check_nir(value: str, *, field: str = "nir") -> str:
             f"Clé du NIR invalide : « {value} » (la clé attendue est {nir.calc_check_digits(compact[:13])}).",
             field=field,
         ) from None
-    except exceptions.InvalidLength:
-        raise ValidationError(
-            f"NIR « {value} » invalide : 15 caractères attendus (13 + clé de 2 chiffres).",
-            field=field,
-        ) from None
     except exceptions.ValidationError:
-        raise ValidationError(f"NIR « {value} » invalide.", field=field) from None
+        raise ValidationError(
+            f"NIR « {value} » invalide : sexe, année, mois et département à vérifier.", field=field
+        ) from None
 
 
 def nir_key(first13: str) -> str:

@@ -87,6 +87,7 @@ def _patients(rng: random.Random, count: int, today: date) -> Iterator[tuple]:
             1, "00", rng.choice(organisms) if organisms else None,
             rng.choice(mutuelles) if rng.random() < 0.7 else None,
             rng.random() < 0.3, rng.choice(["EST", "OUEST", "CENTRE", "NORD"]),
+            "", False, True, False, "", "", "",
         )
 
 
@@ -122,6 +123,9 @@ def seed(
             _insert(database, "patient", [
                 "id", "last_name", "first_name", "search_name", "birth_date", "nir", "rank",
                 "quality", "organism_id", "mutuelle_id", "ald", "sector",
+                # Peewee's defaults live in Python, not in the schema: give every column.
+                "amc_member_number", "amc_tiers_payant", "amo_tiers_payant", "maternity",
+                "exoneration", "address", "phone",
             ], rows[start:start + BATCH])
     patient_rows = {r[0]: r for r in rows}
     patient_ids = list(patient_rows)

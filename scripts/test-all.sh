@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything the tests need (Debian packages + the Python test extras) and runs the
+# whole suite. The README's test command and .ci/run both call exactly this script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SYSTEM_PACKAGES=(
+  pcscd vsmartcard-vpcd libpcsclite-dev pcsc-tools   # PC/SC daemon + virtual reader (cards)
+  socat                                              # serial lines between processes (TLA)
+  postgresql                                         # PostgreSQL server (database tests)
+  dovecot-pop3d dovecot-imapd                        # real POP3/IMAP servers (mail fetch)
+  tmux                                               # the whole app as a person sees it
+)
+
+missing=()
+for pkg in "${SYSTEM_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "Installation des paquets système : ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+python3 -m ruff check src tests bench
+python3 -m pytest -q -rs -p no:cacheprovider "$@"

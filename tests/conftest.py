@@ -1,0 +1,35 @@
+"""Shared fixtures: a fresh, initialised SQLite database per test (real files, WAL mode)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tuibill.models import database, schema
+
+
+def make_db(path) -> str:
+    from tuibill.services import tariffs
+
+    url = str(path)
+    database.bind(url)
+    schema.upgrade()
+    tariffs.seed_default_tariffs()
+    return url
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:
+    """An initialised empty database (schema + NGAP tariffs)."""
+    return make_db(tmp_path / "tuibill.sqlite")
+
+
+@pytest.fixture
+def demo_url(tmp_path) -> str:
+    """An initialised database with the demo practice, fixed on 2026-11-23."""
+    from tuibill.services.demo import build_demo
+
+    url = make_db(tmp_path / "demo.sqlite")
+    build_demo(today=date(2026, 11, 23))
+    return url

@@ -1,0 +1,186 @@
+"""Billing use cases against a real SQLite file: one transaction each, nothing half-saved."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+import pytest
+
+from tuibill.domain.errors import IllegalTransition, RefusedOperation, ValidationError
+from tuibill.domain.invoice_states import InvoiceAction
+from tuibill.models import Invoice, InvoiceLine, InvoiceTransition, PrescriptionItem
+from tuibill.services import billing, patients, practice, prescriptions
+from tuibill.services.prescriptions import PrescribedAct
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def setup(db_url):
+    nurse = practice.create_practitioner("GAUTIER", "Anne", "281234567", invoice_number_start=7433)
+    organism = patients.create_organism("01", "281", "0000", "CPAM CHARTRES")
+    prescriber = patients.create_prescriber("591030325", "MARTIN", "Claire")
+    first13 = "1500528123456"
+    from tuibill.domain.patients import nir_key
+
+    patient = patients.create_patient(
+        patients.PatientInput(
+            last_name="Dupuis", first_name="Alain", birth_date=date(1950, 5, 1),
+            nir=first13 + nir_key(first13), organism_id=organism.id, sector="EST",
+        )
+    )
+    prescription = prescriptions.create_prescription(
+        patient.id, prescriber.id, nurse.id, TODAY - timedelta(days=10), [PrescribedAct("AMI", 3, 100)]
+    )
+    return nurse, patient, prescription
+
+
+def act(days_ago: int, **kw) -> billing.ActInput:
+    return billing.ActInput(act_date=TODAY - timedelta(days=days_ago), code="AMI", act_time=time(10), **kw)
+
+
+def test_invoice_from_prescription_then_life_cycle(setup) -> None:
+    nurse, patient, prescription = setup
+    acts = billing.link_to_prescription(prescription.id, [act(3), act(2)])
+    invoice = billing.create_invoice(nurse.id, patient.id, acts, user="anne", prescription_id=prescription.id)
+    assert invoice.state == "SAISIE" and invoice.number is None
+    assert invoice.patient_name == "DUPUIS ALAIN"
+    assert PrescriptionItem.get().billed == 2
+
+    billing.validate(invoice.id, user="anne")
+    invoice = Invoice.get_by_id(invoice.id)
+    assert (invoice.state, invoice.number) == ("VALIDEE", 7433)
+    with pytest.raises(RefusedOperation, match="plus modifiable"):
+        billing.update_invoice(invoice.id, [act(1)], user="anne")
+
+    billing.unvalidate(invoice.id, user="anne", reason="erreur de date")
+    billing.update_invoice(invoice.id, billing.link_to_prescription(
+        prescription.id, [act(1)], replacing_invoice=invoice.id), user="anne")
+    assert PrescriptionItem.get().billed == 1  # the edit gave back one prescribed act
+    billing.validate(invoice.id, user="anne")
+    assert Invoice.get_by_id(invoice.id).number == 7433  # same number: no gap, no duplicate
+
+    history = [(t.from_state, t.to_state, t.action, t.user) for t in
+               InvoiceTransition.select().where(InvoiceTransition.invoice == invoice.id).order_by(InvoiceTransition.id)]
+    assert history == [
+        (None, "SAISIE", "create", "anne"),
+        ("SAISIE", "VALIDEE", "validate", "anne"),
+        ("VALIDEE", "SAISIE", "unvalidate", "anne"),
+        ("SAISIE", "SAISIE", "edit", "anne"),
+        ("SAISIE", "VALIDEE", "validate", "anne"),
+    ]
+    assert InvoiceTransition.get(InvoiceTransition.action == "unvalidate").reason == "erreur de date"
+
+
+def test_prepare_and_cancel_preparation(setup) -> None:
+    nurse, patient, _ = setup
+    invoice = billing.create_invoice(nurse.id, patient.id, [act(1)], user="u")
+    billing.prepare(invoice.id, user="u")
+    invoice = Invoice.get_by_id(invoice.id)
+    assert invoice.state == "A_CHARGER" and invoice.number == 7433
+    billing.cancel_preparation(invoice.id, user="u")
+    assert Invoice.get_by_id(invoice.id).state == "SAISIE"
+    with pytest.raises(IllegalTransition, match="Annuler préparation"):
+        billing.cancel_preparation(invoice.id, user="u")
+
+
+def test_illegal_action_takes_no_number(setup) -> None:
+    nurse, patient, _ = setup
+    invoice = billing.create_invoice(nurse.id, patient.id, [act(1)], user="u")
+    billing.validate(invoice.id, user="u")
+    with pytest.raises(IllegalTransition):
+        billing.validate(invoice.id, user="u")
+    second = billing.create_invoice(nurse.id, patient.id, [act(1)], user="u")
+    billing.validate(second.id, user="u")
+    assert Invoice.get_by_id(second.id).number == 7434
+
+
+def test_non_transmissible_needs_a_reason(setup) -> None:
+    nurse, patient, _ = setup
+    invoice = billing.create_invoice(nurse.id, patient.id, [act(1)], user="u")
+    with pytest.raises(ValidationError, match="motif"):
+        billing.apply_action(invoice.id, InvoiceAction.MAKE_NON_TRANSMISSIBLE, user="u")
+    billing.apply_action(invoice.id, InvoiceAction.MAKE_NON_TRANSMISSIBLE, user="u", reason="Transfert de dette")
+    assert Invoice.get_by_id(invoice.id).state == "NON_TRANSMISSIBLE"
+
+
+@pytest.mark.parametrize(
+    ("acts_days", "billing_shift", "match"),
+    [
+        ([-1], 0, "postérieure à la date de facturation"),
+        ([20], 0, "antérieure à la date de prescription"),
+    ],
+)
+def test_bad_dates_save_nothing(setup, acts_days, billing_shift, match) -> None:
+    nurse, patient, prescription = setup
+    before = (Invoice.select().count(), InvoiceLine.select().count(), PrescriptionItem.get().billed)
+    acts = billing.link_to_prescription(prescription.id, [act(d) for d in acts_days])
+    with pytest.raises(ValidationError, match=match):
+        billing.create_invoice(nurse.id, patient.id, acts, user="u", prescription_id=prescription.id)
+    assert (Invoice.select().count(), InvoiceLine.select().count(), PrescriptionItem.get().billed) == before
+
+
+def test_act_after_death_refused_even_at_validation(setup) -> None:
+    nurse, patient, _ = setup
+    invoice = billing.create_invoice(nurse.id, patient.id, [act(2)], user="u")
+    data = patients.patient_input(patient)
+    data.death_date = TODAY - timedelta(days=5)
+    patients.update_patient(patient.id, data)
+    with pytest.raises(ValidationError, match="date de décès"):
+        billing.validate(invoice.id, user="u")
+    invoice = Invoice.get_by_id(invoice.id)
+    assert invoice.state == "SAISIE" and invoice.number is None
+
+
+def test_practitioner_without_numbering(setup) -> None:
+    _, patient, _ = setup
+    substitute = practice.create_practitioner("NOEL", "Camille", "281234570", invoice_number_start=None)
+    invoice = billing.create_invoice(substitute.id, patient.id, [act(1)], user="u")
+    with pytest.raises(ValidationError, match="n'a pas de numérotation de factures"):
+        billing.validate(invoice.id, user="u")
+    assert Invoice.get_by_id(invoice.id).state == "SAISIE"
+    practice.set_numbering(substitute.id, 1)
+    billing.validate(invoice.id, user="u")
+    assert Invoice.get_by_id(invoice.id).number == 1
+
+
+def test_unknown_prescriber_and_too_many_acts(setup) -> None:
+    nurse, patient, prescription = setup
+    with pytest.raises(ValidationError, match="Prescripteur 123456789 inconnu"):
+        patients.find_prescriber("123456789")
+    with pytest.raises(ValidationError, match="aucun acte de ce code ne reste"):
+        billing.link_to_prescription(prescription.id, [act(1), act(1), act(1), act(1)])
+
+
+def test_delete_draft_gives_back_and_numbered_cannot_be_deleted(setup) -> None:
+    nurse, patient, prescription = setup
+    acts = billing.link_to_prescription(prescription.id, [act(1)])
+    invoice = billing.create_invoice(nurse.id, patient.id, acts, user="u", prescription_id=prescription.id)
+    billing.delete_draft(invoice.id, user="u")
+    assert PrescriptionItem.get().billed == 0 and Invoice.select().count() == 0
+    invoice = billing.create_invoice(nurse.id, patient.id, [act(1)], user="u")
+    billing.validate(invoice.id, user="u")
+    billing.unvalidate(invoice.id, user="u")
+    with pytest.raises(RefusedOperation, match="jamais numérotée"):
+        billing.delete_draft(invoice.id, user="u")
+
+
+def test_coefficient_out_of_range_saves_nothing(setup) -> None:
+    nurse, patient, _ = setup
+    with pytest.raises(ValidationError, match="hors limites") as info:
+        billing.create_invoice(nurse.id, patient.id, [act(1, coefficient_x100=9000)], user="u")
+    assert info.value.field == "coefficient"
+    assert Invoice.select().count() == 0
+
+
+def test_bad_nir_saves_no_patient(db_url) -> None:
+    with pytest.raises(ValidationError, match="Clé du NIR invalide"):
+        patients.create_patient(patients.PatientInput("X", "Y", date(1950, 1, 1), "150052812345600"))
+    assert patients.search_patients("X") == []
+
+
+def test_demo_covers_the_pre_transmission_states(demo_url) -> None:
+    states = {i.state for i in Invoice.select(Invoice.state)}
+    assert {"SAISIE", "VALIDEE", "A_CHARGER", "NON_TRANSMISSIBLE"} <= states
+    numbers = [(i.practitioner_id, i.number) for i in Invoice.select() if i.number]
+    assert len(numbers) == len(set(numbers))

@@ -1,0 +1,49 @@
+"""Versioned in-place upgrades: an existing practice database survives a new version."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import peewee
+import pytest
+
+from tuibill.domain.errors import ConfigError
+from tuibill.models import Practitioner, db, schema
+
+
+def test_fresh_database_is_at_latest(db_url) -> None:
+    assert schema.current_version() == schema.LATEST
+    assert schema.upgrade() == []  # idempotent
+    schema.check_current()
+
+
+def test_an_upgrade_keeps_the_data(db_url, monkeypatch) -> None:
+    from tuibill.services import practice
+
+    practice.create_practitioner("GAUTIER", "Anne", "281234567")
+
+    def add_column(database: peewee.Database) -> None:
+        from playhouse.migrate import SchemaMigrator, migrate
+
+        migrator = SchemaMigrator.from_database(database)
+        migrate(migrator.add_column("practitioner", "nickname", peewee.CharField(default="")))
+
+    future = [*schema.MIGRATIONS, (schema.LATEST + 1, "surnom", add_column)]
+    monkeypatch.setattr(schema, "MIGRATIONS", future)
+    monkeypatch.setattr(schema, "LATEST", schema.LATEST + 1)
+    with pytest.raises(ConfigError, match="tuibill db upgrade"):
+        schema.check_current()
+    assert schema.upgrade() == [f"version {schema.LATEST} : surnom"]
+    assert Practitioner.get().am_number == "281234567"
+    row = db.execute_sql("SELECT nickname FROM practitioner").fetchone()
+    assert row == ("",)
+
+
+def test_newer_database_is_refused(db_url) -> None:
+    schema.SchemaVersion.update(version=schema.LATEST + 5).execute()
+    with pytest.raises(ConfigError, match="plus récente"):
+        schema.check_current()
+    with pytest.raises(ConfigError, match="plus récente"):
+        schema.upgrade()
+    assert date.today()  # the database is left as it was
+    assert schema.current_version() == schema.LATEST + 5

@@ -1,0 +1,83 @@
+"""The life cycle table of DOMAIN.md, checked exhaustively: every (state, action) pair."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from tuibill.domain.errors import IllegalTransition
+from tuibill.domain.invoice_states import (
+    TRANSITIONS,
+    InvoiceAction,
+    InvoiceState,
+    allowed_actions,
+    is_editable,
+    next_state,
+)
+
+S, A = InvoiceState, InvoiceAction
+
+# Written out again from DOMAIN.md on purpose: a change of the table must change this test.
+EXPECTED = {
+    (S.SAISIE, A.VALIDATE): S.VALIDEE,
+    (S.VALIDEE, A.UNVALIDATE): S.SAISIE,
+    (S.SAISIE, A.PREPARE): S.A_CHARGER,
+    (S.VALIDEE, A.PREPARE): S.A_CHARGER,
+    (S.A_CHARGER, A.CANCEL_PREPARATION): S.SAISIE,
+    (S.A_CHARGER, A.LOAD_TLA): S.CHARGEE_TLA,
+    (S.CHARGEE_TLA, A.UNLOAD_SECURED): S.VALIDEE,
+    (S.CHARGEE_TLA, A.UNLOAD_SEMI_SECURED): S.A_SECURISER,
+    (S.A_SECURISER, A.SECURE): S.VALIDEE,
+    (S.VALIDEE, A.PUT_IN_LOT): S.A_TRANSMETTRE,
+    (S.A_TRANSMETTRE, A.REMOVE_FROM_LOT): S.VALIDEE,
+    (S.A_TRANSMETTRE, A.TRANSMIT): S.TRANSMISE,
+    (S.TRANSMISE, A.CANCEL_TRANSMITTED): S.SAISIE,
+    (S.SAISIE, A.MAKE_NON_TRANSMISSIBLE): S.NON_TRANSMISSIBLE,
+    (S.VALIDEE, A.MAKE_NON_TRANSMISSIBLE): S.NON_TRANSMISSIBLE,
+    (S.A_CHARGER, A.MAKE_NON_TRANSMISSIBLE): S.NON_TRANSMISSIBLE,
+    (S.A_SECURISER, A.MAKE_NON_TRANSMISSIBLE): S.NON_TRANSMISSIBLE,
+    (S.TRANSMISE, A.MAKE_NON_TRANSMISSIBLE): S.NON_TRANSMISSIBLE,
+}
+
+ALL_PAIRS = list(itertools.product(InvoiceState, InvoiceAction))
+
+
+def test_table_is_exactly_the_domain_table() -> None:
+    assert TRANSITIONS == EXPECTED
+
+
+@pytest.mark.parametrize(("state", "action"), ALL_PAIRS, ids=lambda v: str(v))
+def test_every_pair(state: InvoiceState, action: InvoiceAction) -> None:
+    expected = EXPECTED.get((state, action))
+    if expected is None:
+        with pytest.raises(IllegalTransition) as info:
+            next_state(state, action, has_rejection=True)
+        message = str(info.value)
+        assert action.label in message and state.label in message
+    else:
+        assert next_state(state, action, has_rejection=True) is expected
+
+
+def test_cancel_transmitted_needs_a_rejection() -> None:
+    with pytest.raises(IllegalTransition, match="après un rejet"):
+        next_state(S.TRANSMISE, A.CANCEL_TRANSMITTED)
+    assert next_state(S.TRANSMISE, A.CANCEL_TRANSMITTED, has_rejection=True) is S.SAISIE
+
+
+def test_only_saisie_is_editable() -> None:
+    assert [s for s in InvoiceState if is_editable(s)] == [S.SAISIE]
+
+
+def test_allowed_actions_lists_the_table() -> None:
+    assert allowed_actions(S.NON_TRANSMISSIBLE) == []
+    assert set(allowed_actions(S.VALIDEE)) == {
+        A.UNVALIDATE, A.PREPARE, A.PUT_IN_LOT, A.MAKE_NON_TRANSMISSIBLE
+    }
+
+
+def test_labels_are_the_seed_words() -> None:
+    assert [s.label for s in InvoiceState] == [
+        "Saisie", "Validée", "À charger", "Chargée dans le TLA", "À sécuriser",
+        "À transmettre", "Transmise", "Non transmissible",
+    ]
