@@ -47,3 +47,28 @@ def test_newer_database_is_refused(db_url) -> None:
         schema.upgrade()
     assert date.today()  # the database is left as it was
     assert schema.current_version() == schema.LATEST + 5
+
+
+def test_a_version_1_database_is_upgraded_in_place(db_url) -> None:
+    """Rebuild what version 1 made (no v2 tables or columns), with data, then upgrade it."""
+    from tuibill.services import practice
+
+    nurse = practice.create_practitioner("GAUTIER", "Anne", "281234567")
+    v2_columns = ["secured_with_vitale", "signature", "signature_algorithm", "signer",
+                  "signing_card", "signer_certificate", "secured_at", "tla_key", "lot_id"]
+    for table in ("received_file", "invoice_piece", "lot_transition", "lot"):
+        db.execute_sql(f'DROP TABLE "{table}"')
+    db.execute_sql('DROP INDEX "invoice_lot_id"')
+    for column in v2_columns:
+        db.execute_sql(f'ALTER TABLE "invoice" DROP COLUMN "{column}"')
+    schema.SchemaVersion.update(version=1).execute()
+    with pytest.raises(ConfigError, match="version 1"):
+        schema.check_current()
+
+    assert schema.upgrade() == ["version 2 : sécurisation des factures, pièces SCOR, lots, fichiers reçus"]
+    columns = {c.name for c in db.get_columns("invoice")}
+    assert set(v2_columns) <= columns
+    assert db.table_exists("lot") and db.table_exists("invoice_piece")
+    assert "invoice_lot_id" in {index.name for index in db.get_indexes("invoice")}
+    assert Practitioner.get_by_id(nurse.id).am_number == "281234567"
+    schema.check_current()

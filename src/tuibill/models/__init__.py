@@ -2,13 +2,16 @@
 
 from tuibill.models.base import BaseModel, db
 from tuibill.models.invoices import Invoice, InvoiceLine, InvoiceTransition, IsolatedAct
+from tuibill.models.lots import Lot, LotTransition
+from tuibill.models.mail import ReceivedFile
 from tuibill.models.parties import Mutuelle, Organism, Prescriber
 from tuibill.models.patients import Patient
+from tuibill.models.pieces import InvoicePiece
 from tuibill.models.practice import Counter, Practice, Practitioner
 from tuibill.models.prescriptions import Prescription, PrescriptionItem
 from tuibill.models.tariffs import Tariff
 
-ALL_MODELS: list[type[BaseModel]] = [
+V1_MODELS: list[type[BaseModel]] = [
     Practice,
     Practitioner,
     Counter,
@@ -24,12 +27,21 @@ ALL_MODELS: list[type[BaseModel]] = [
     InvoiceTransition,
     IsolatedAct,
 ]
+# Added by schema version 2 (securing, SCOR pieces, lots, received files).
+V2_MODELS: list[type[BaseModel]] = [Lot, LotTransition, InvoicePiece, ReceivedFile]
+ALL_MODELS: list[type[BaseModel]] = V1_MODELS + V2_MODELS
 
 __all__ = [
     "ALL_MODELS",
     "BaseModel",
     "Counter",
     "Invoice",
+    "InvoicePiece",
+    "Lot",
+    "LotTransition",
+    "ReceivedFile",
+    "V1_MODELS",
+    "V2_MODELS",
     "InvoiceLine",
     "InvoiceTransition",
     "IsolatedAct",

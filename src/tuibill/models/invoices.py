@@ -36,6 +36,16 @@ class Invoice(BaseModel):
     sector = peewee.CharField(default="")
     lot_number = peewee.IntegerField(null=True)
     rejected = peewee.BooleanField(default=False)
+    # Securing (schema v2): the signature of the invoice's canonical content with a CPS/CPE.
+    secured_with_vitale = peewee.BooleanField(default=False)
+    signature = peewee.TextField(default="")  # base64
+    signature_algorithm = peewee.CharField(default="")
+    signer = peewee.CharField(default="")  # holder name and PS number of the card
+    signing_card = peewee.CharField(default="")  # CPS / CPE and the card's serial
+    signer_certificate = peewee.TextField(default="")  # base64 DER
+    secured_at = peewee.DateTimeField(null=True)
+    tla_key = peewee.CharField(null=True)  # the key under which the TLA holds it
+    lot = peewee.DeferredForeignKey("Lot", null=True, backref="invoices", on_delete="SET NULL")
     created_at = peewee.DateTimeField()
     created_by = peewee.CharField(default="")
 

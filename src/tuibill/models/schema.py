@@ -12,7 +12,7 @@ from collections.abc import Callable
 import peewee
 
 from tuibill.domain.errors import ConfigError
-from tuibill.models import ALL_MODELS
+from tuibill.models import V1_MODELS, V2_MODELS, Invoice
 from tuibill.models.base import db
 
 Migration = Callable[[peewee.Database], None]
@@ -26,14 +26,52 @@ class SchemaVersion(peewee.Model):
         table_name = "schema_version"
 
 
+def add_missing_columns(database: peewee.Database, model: type[peewee.Model], names: list[str]) -> None:
+    """Add *names* (fields of *model*) to its table where they are not there yet.
+
+    Migrations are written this way so they hold both for a database made by an older version
+    (the column is missing) and for a fresh one (the current model already created it).
+    """
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    table = model._meta.table_name
+    present = {column.name for column in database.get_columns(table)}
+    migrator = SchemaMigrator.from_database(database)
+    operations = []
+    for name in names:
+        field = model._meta.fields[name]
+        if field.column_name not in present:
+            operations.append(migrator.add_column(table, field.column_name, field))
+    if operations:
+        migrate(*operations)
+
+
 def _v1_initial(database: peewee.Database) -> None:
-    # The models as they were at version 1 are the current models minus later additions;
-    # later migrations must add their columns/tables explicitly (playhouse.migrate).
-    database.create_tables(ALL_MODELS, safe=True)
+    database.create_tables(V1_MODELS, safe=True)
+
+
+def _v2_securing_pieces_lots(database: peewee.Database) -> None:
+    database.create_tables(V2_MODELS, safe=True)
+    add_missing_columns(
+        database,
+        Invoice,
+        [
+            "secured_with_vitale",
+            "signature",
+            "signature_algorithm",
+            "signer",
+            "signing_card",
+            "signer_certificate",
+            "secured_at",
+            "tla_key",
+            "lot",
+        ],
+    )
 
 
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "schéma initial", _v1_initial),
+    (2, "sécurisation des factures, pièces SCOR, lots, fichiers reçus", _v2_securing_pieces_lots),
 ]
 
 LATEST = MIGRATIONS[-1][0]

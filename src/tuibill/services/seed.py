@@ -14,6 +14,7 @@ import peewee
 
 from tuibill.domain.patients import nir_key
 from tuibill.models import (
+    ALL_MODELS,
     Counter,
     Invoice,
     InvoiceLine,
@@ -47,9 +48,30 @@ def _placeholders(count: int, database: peewee.Database) -> str:
     return ", ".join([mark] * count)
 
 
+def _defaults(table: str, columns: list[str]) -> tuple[list[str], tuple]:
+    """The columns this seeder does not set, with their model defaults.
+
+    Peewee's defaults live in Python, not in the schema: a raw INSERT must give them, and a
+    column added by a later schema version must not break the seeder.
+    """
+    model = next(m for m in ALL_MODELS if m._meta.table_name == table)
+    extra_columns, extra_values = [], []
+    for field in model._meta.sorted_fields:
+        if field.column_name in columns or field.null or field.default is None:
+            continue
+        default = field.default() if callable(field.default) else field.default
+        extra_columns.append(field.column_name)
+        extra_values.append(default)
+    return extra_columns, tuple(extra_values)
+
+
 def _insert(database: peewee.Database, table: str, columns: list[str], rows: list[tuple]) -> None:
     if not rows:
         return
+    extra_columns, extra_values = _defaults(table, columns)
+    if extra_columns:
+        columns = columns + extra_columns
+        rows = [row + extra_values for row in rows]
     quoted = ", ".join(f'"{c}"' for c in columns)  # "user" is reserved in PostgreSQL
     sql = f'INSERT INTO "{table}" ({quoted}) VALUES ({_placeholders(len(columns), database)})'
     cursor = database.cursor()
@@ -87,7 +109,6 @@ def _patients(rng: random.Random, count: int, today: date) -> Iterator[tuple]:
             1, "00", rng.choice(organisms) if organisms else None,
             rng.choice(mutuelles) if rng.random() < 0.7 else None,
             rng.random() < 0.3, rng.choice(["EST", "OUEST", "CENTRE", "NORD"]),
-            "", False, True, False, "", "", "",
         )
 
 
@@ -123,9 +144,6 @@ def seed(
             _insert(database, "patient", [
                 "id", "last_name", "first_name", "search_name", "birth_date", "nir", "rank",
                 "quality", "organism_id", "mutuelle_id", "ald", "sector",
-                # Peewee's defaults live in Python, not in the schema: give every column.
-                "amc_member_number", "amc_tiers_payant", "amo_tiers_payant", "maternity",
-                "exoneration", "address", "phone",
             ], rows[start:start + BATCH])
     patient_rows = {r[0]: r for r in rows}
     patient_ids = list(patient_rows)

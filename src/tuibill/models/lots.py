@@ -1,0 +1,49 @@
+"""Lots (batches of FSE or SCOR pieces per practitioner and caisse) and their history."""
+
+from __future__ import annotations
+
+import peewee
+
+from tuibill.models.base import BaseModel
+from tuibill.models.parties import Organism
+from tuibill.models.practice import Practitioner
+
+
+class Lot(BaseModel):
+    practitioner = peewee.ForeignKeyField(Practitioner, backref="lots")
+    organism = peewee.ForeignKeyField(Organism, backref="lots")  # destination caisse
+    kind = peewee.CharField(max_length=8, default="FSE")  # FSE / SCOR
+    number = peewee.IntegerField()  # 3 digits, wraps (a number is reused after 999)
+    state = peewee.CharField(max_length=20)
+    created_at = peewee.DateTimeField()
+    # The exact bytes sent: a re-sending after a time-out is identical, byte for byte.
+    file_name = peewee.CharField(default="")
+    file_sha256 = peewee.CharField(max_length=64, default="")
+    file_bytes = peewee.BlobField(null=True)
+    invoice_count = peewee.IntegerField(default=0)
+    total_cents = peewee.BigIntegerField(default=0)
+    send_count = peewee.SmallIntegerField(default=0)
+    send_started_at = peewee.DateTimeField(null=True)  # set before the mail goes out
+    sent_at = peewee.DateTimeField(null=True)  # set once the server accepted it
+    message_id = peewee.CharField(default="")
+    last_error = peewee.TextField(default="")
+    arl_at = peewee.DateTimeField(null=True)
+    arl_reason = peewee.CharField(default="")
+
+    class Meta:
+        indexes = (
+            (("created_at", "id"), False),
+            (("practitioner", "number"), False),
+            (("state", "created_at"), False),
+            (("number",), False),
+        )
+
+
+class LotTransition(BaseModel):
+    lot = peewee.ForeignKeyField(Lot, backref="transitions", on_delete="CASCADE")
+    at = peewee.DateTimeField()
+    user = peewee.CharField()
+    from_state = peewee.CharField(max_length=20, null=True)
+    to_state = peewee.CharField(max_length=20)
+    action = peewee.CharField(max_length=32)
+    reason = peewee.TextField(default="")
