@@ -62,7 +62,7 @@ class UserSettings:
 @dataclass
 class DeviceSettings:
     card_reader: str = "emulated"  # emulated / pcsc
-    card_reader_name: str = ""  # pcsc: the reader's name (prefix); empty: the first one
+    card_reader_name: str = ""  # pcsc: the readers whose name starts with this; empty: all
     tla_url: str = "emulated"  # emulated, /dev/ttyUSB0, rfc2217://host:port, socket://host:port
     tla_baudrate: int = 9600
     tla_timeout: float = 2.0
