@@ -1,0 +1,108 @@
+"""``tuibill simulate caisse``: a simulated caisse that receives lots by SMTP and answers ARLs."""
+
+from __future__ import annotations
+
+import argparse
+
+from tuibill.cli.context import CliContext
+
+MODES = ("positive", "negative", "silent", "script")
+
+
+def register(subparsers, common) -> None:
+    noun = subparsers.add_parser(
+        "simulate", parents=[common], help="simulateurs pour la démonstration et les tests"
+    )
+    verbs = noun.add_subparsers(dest="verb", metavar="ACTION", required=True)
+    caisse = verbs.add_parser(
+        "caisse",
+        parents=[common],
+        help="caisse simulée : reçoit les lots par SMTP et répond des ARL",
+        description="Caisse simulée : un serveur SMTP sur 127.0.0.1 reçoit les lots, les lit "
+        "strictement et dépose les ARL en réponse dans une boîte maildir (celle du cabinet).",
+    )
+    caisse.add_argument(
+        "--smtp-port", type=int, default=2525, metavar="PORT", help="0 : un port libre"
+    )
+    caisse.add_argument(
+        "--outbox", required=True, metavar="DOSSIER", help="maildir où déposer les réponses"
+    )
+    caisse.add_argument(
+        "--mode",
+        choices=MODES,
+        help="réponse à chaque lot (défaut : positive, ou script si --script est donné)",
+    )
+    caisse.add_argument("--reason", metavar="CODE", help="motif des ARL négatifs (défaut : 001)")
+    caisse.add_argument("--script", metavar="FICHIER", help="scénario TOML par lot et par envoi")
+    caisse.add_argument(
+        "--delay",
+        type=float,
+        default=0.0,
+        metavar="SECONDES",
+        help="attendre avant de déposer chaque réponse",
+    )
+    caisse.set_defaults(handler=cmd_caisse)
+
+
+def _scenario(args: argparse.Namespace):
+    from tuibill.domain.errors import ConfigError
+    from tuibill.simulator.scenarios import Answer, FixedScenario, load_script
+
+    mode = args.mode or ("script" if args.script else "positive")
+    if mode == "script":
+        if not args.script:
+            raise ConfigError("--mode script demande --script FICHIER.")
+        return mode, load_script(args.script)
+    if args.script:
+        raise ConfigError(f"--script ne va qu'avec --mode script (pas --mode {mode}).")
+    if args.reason and mode != "negative":
+        raise ConfigError("--reason ne sert qu'avec --mode negative ou script.")
+    return mode, FixedScenario((Answer(mode, args.reason or ""),))
+
+
+def cmd_caisse(args: argparse.Namespace, ctx: CliContext) -> int | None:
+    import signal
+    import threading
+    from datetime import datetime
+
+    from tuibill.domain.errors import ConfigError, RefusedOperation
+    from tuibill.formats.arl import REASON_UNREADABLE
+    from tuibill.simulator.caisse import SIMULATOR_HOST, CaisseSimulator, SmtpCaisse
+
+    if args.delay < 0:
+        raise ConfigError("--delay : un nombre de secondes positif est attendu.")
+    if not 0 <= args.smtp_port <= 65535:
+        raise ConfigError("--smtp-port : un port de 0 à 65535 est attendu.")
+    mode, scenario = _scenario(args)
+
+    def log(message: str) -> None:
+        print(f"{datetime.now():%H:%M:%S} {message}", flush=True)
+
+    simulator = CaisseSimulator(
+        args.outbox, scenario, negative_reason=args.reason or REASON_UNREADABLE, log=log
+    )
+    server = SmtpCaisse(simulator, port=args.smtp_port, delay=args.delay)
+    try:
+        server.start()
+    except OSError as error:
+        raise RefusedOperation(
+            f"impossible d'écouter sur {SIMULATOR_HOST}:{args.smtp_port} ({error.strerror or error})."
+        ) from None
+
+    stop = threading.Event()
+    # SIGTERM (a service manager, a test harness) stops as cleanly as Ctrl+C.
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    print(
+        f"Caisse simulée à l'écoute sur {SIMULATOR_HOST}:{server.port} (SMTP), mode {mode} ; "
+        f"réponses dans {simulator.outbox}. Ctrl+C pour arrêter.",
+        flush=True,
+    )
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    print("Caisse simulée arrêtée.", flush=True)
+    return None

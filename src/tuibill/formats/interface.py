@@ -1,0 +1,329 @@
+"""The contract of the teletransmission files: content dataclasses, codec protocols, errors.
+
+Everything the rest of tuibill needs to build, send and read a lot or an ARL is here; how the
+bytes look is the codec's business. tuibill ships its own codecs (``tuibill.formats.lot_file``,
+``tuibill.formats.arl``, specified in ``docs/formats/``): B2 and the ARL layouts of the caisses
+are not public, certified software builds them through the official SESAM-Vitale library.
+
+Where a certified backend plugs in
+----------------------------------
+A backend is any object with the :class:`LotFileCodec` (or :class:`ArlCodec`) shape that maps
+these same dataclasses to the certified bytes. It is found by name through
+:func:`get_lot_codec` / :func:`get_arl_codec`, either registered at run time with
+:func:`register_lot_codec` / :func:`register_arl_codec`, or — without touching tuibill — declared
+by its own package as an entry point::
+
+    [project.entry-points."tuibill.lot_codecs"]
+    sesam-vitale = "vendor_sv.codecs:SesamVitaleLotCodec"
+
+    [project.entry-points."tuibill.arl_codecs"]
+    sesam-vitale = "vendor_sv.codecs:SesamVitaleArlCodec"
+
+The entry point names a zero-argument callable (usually the class) returning the codec. Callers
+pass the configured name; ``"tuibill"`` is the default.
+
+These modules are pure: no database, no network, no files; the caller passes the times.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from tuibill.domain.errors import ConfigError, TuibillError
+
+DEFAULT_CODEC = "tuibill"
+LOT_CODEC_ENTRY_POINTS = "tuibill.lot_codecs"
+ARL_CODEC_ENTRY_POINTS = "tuibill.arl_codecs"
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+class FormatError(TuibillError):
+    """A lot or ARL file (or content to write) that the format refuses.
+
+    ``str(error)`` is a French sentence naming the record (number and type) and the field;
+    the attributes give the same facts to code (``field`` is the dataclass attribute name).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        record_number: int | None = None,
+        record_type: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.record_number = record_number
+        self.record_type = record_type
+        self.field = field
+
+
+class ChecksumError(FormatError):
+    """The file's checksum does not match its content: it was altered or truncated in transit."""
+
+
+class UnsupportedVersionError(FormatError):
+    """A well-formed header announcing a format version this codec does not read."""
+
+
+# --- lot file content -----------------------------------------------------------------------
+
+
+class FseMode(StrEnum):
+    """How the FSE was made; the values are those of ``Invoice.mode``."""
+
+    SESAM_VITALE = "sesam_vitale"
+    DEGRADE = "degrade"
+
+
+class CardType(StrEnum):
+    """The card that signed: CPS (practitioner) or CPE (staff, semi-secured only)."""
+
+    CPS = "CPS"
+    CPE = "CPE"
+
+
+SIGNATURE_NONE = "AUCUNE"
+SIGNATURE_ALGORITHMS = ("RSA-SHA256", "RSA-SHA1", "ECDSA-SHA256", SIGNATURE_NONE)
+
+
+@dataclass(frozen=True)
+class CaisseCode:
+    """An AMO organism: régime (2 digits), caisse (3 digits), centre (4 digits)."""
+
+    regime: str
+    caisse: str
+    centre: str = "0000"
+
+    def __str__(self) -> str:
+        return f"{self.regime} {self.caisse} {self.centre}"
+
+    @property
+    def destination(self) -> str:
+        """Régime + caisse, the 5 digits that route a lot (« 01281 »)."""
+        return f"{self.regime}{self.caisse}"
+
+
+@dataclass(frozen=True)
+class LotHeader:
+    sender_id: str  # identifiant de l'émetteur (the practice): 1–14 of A–Z 0–9
+    sender_name: str  # the practice's name, as the caisse's operators will read it
+    practitioner_am: str  # numéro AM of the PS (9 digits)
+    destination: CaisseCode
+    lot_number: int  # 1–999
+    created_at: datetime  # local time, whole seconds, no tzinfo
+    software_name: str
+    software_version: str
+    format_version: int = 1
+
+
+@dataclass(frozen=True)
+class FseLine:
+    act_date: date
+    code: str  # NGAP code or majoration (« AMI », « IFD », « NUIT »…)
+    coefficient_x100: int
+    quantity: int
+    unit_cents: int
+    total_cents: int  # = round_half_up(unit × coefficient × quantity / 100)
+    amo_cents: int
+    amc_cents: int
+    patient_cents: int  # amo + amc + patient = total
+    act_time: time | None = None  # hours and minutes only
+
+
+@dataclass(frozen=True)
+class FseSignature:
+    algorithm: str  # one of SIGNATURE_ALGORITHMS
+    signer: str | None  # AM (9 digits) or RPPS (11 digits) of the card holder
+    card_type: CardType | None
+    value: bytes  # the raw signature, opaque to the format
+
+    @classmethod
+    def unsigned(cls) -> FseSignature:
+        """No signature: only allowed for an FSE in mode dégradé."""
+        return cls(algorithm=SIGNATURE_NONE, signer=None, card_type=None, value=b"")
+
+    @property
+    def signed(self) -> bool:
+        return self.algorithm != SIGNATURE_NONE
+
+
+@dataclass(frozen=True)
+class FseRecord:
+    invoice_number: int  # 1–999999999
+    mode: FseMode
+    billing_date: date
+    patient_last_name: str
+    patient_first_name: str
+    birth_date: date
+    nir: str  # 15 characters, key included
+    rank: int  # rang de naissance, 1–9
+    quality: str  # qualité, a code of tuibill.domain.patients.QUALITIES
+    amo: CaisseCode
+    amo_tiers_payant: bool
+    amc_tiers_payant: bool
+    amo_rate: int  # taux de prise en charge AMO, percent
+    total_cents: int
+    amo_cents: int
+    amc_cents: int
+    patient_cents: int
+    lines: tuple[FseLine, ...]
+    signature: FseSignature = field(default_factory=FseSignature.unsigned)
+    amc_number: str | None = None
+    prescriber_number: str | None = None  # 9 digits (AM) or 11 (RPPS)
+    prescription_date: date | None = None
+
+
+@dataclass(frozen=True)
+class LotTrailer:
+    """What the trailer of a lot states; always derived from the FSE (see ``LotFile.trailer``)."""
+
+    fse_count: int
+    line_count: int
+    total_cents: int
+    amo_cents: int
+    amc_cents: int
+    patient_cents: int
+
+
+@dataclass(frozen=True)
+class LotFile:
+    header: LotHeader
+    fses: tuple[FseRecord, ...]
+
+    @property
+    def trailer(self) -> LotTrailer:
+        return LotTrailer(
+            fse_count=len(self.fses),
+            line_count=sum(len(fse.lines) for fse in self.fses),
+            total_cents=sum(fse.total_cents for fse in self.fses),
+            amo_cents=sum(fse.amo_cents for fse in self.fses),
+            amc_cents=sum(fse.amc_cents for fse in self.fses),
+            patient_cents=sum(fse.patient_cents for fse in self.fses),
+        )
+
+
+# --- ARL content ----------------------------------------------------------------------------
+
+
+class ArlStatus(StrEnum):
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+
+
+@dataclass(frozen=True)
+class Arl:
+    """The caisse's acknowledgement of one lot, positive or negative."""
+
+    emitter: CaisseCode  # the caisse answering
+    created_at: datetime  # local time, whole seconds, no tzinfo
+    sender_id: str | None  # the lot's sender; None when the lot was unreadable
+    practitioner_am: str
+    lot_number: int
+    lot_checksum: str  # SHA-256 (lower-case hex) of the lot file as received, see file_checksum
+    status: ArlStatus
+    reason_code: str | None = None  # negative only: 3 of 0–9 A–Z (catalogue in formats.arl)
+    reason_label: str | None = None  # negative only: French label of the reason
+    detail: str | None = None  # negative only, optional: e.g. the reader's error message
+    format_version: int = 1
+
+    @property
+    def positive(self) -> bool:
+        return self.status is ArlStatus.POSITIVE
+
+
+def file_checksum(data: bytes) -> str:
+    """SHA-256 of a whole file, lower-case hex: how an ARL names the lot it acknowledges."""
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- codec protocols and registry -----------------------------------------------------------
+
+
+@runtime_checkable
+class LotFileCodec(Protocol):
+    """Turns a :class:`LotFile` into bytes and back; ``read`` is strict (see module doc)."""
+
+    name: str
+
+    def write(self, lot: LotFile) -> bytes:
+        """The file's bytes; :class:`FormatError` if the content cannot be written."""
+        ...
+
+    def read(self, data: bytes) -> LotFile:
+        """The whole content, or :class:`FormatError`: never a partial result."""
+        ...
+
+
+@runtime_checkable
+class ArlCodec(Protocol):
+    name: str
+
+    def write(self, arl: Arl) -> bytes: ...
+
+    def read(self, data: bytes) -> Arl: ...
+
+
+_lot_codecs: dict[str, Callable[[], LotFileCodec]] = {}
+_arl_codecs: dict[str, Callable[[], ArlCodec]] = {}
+
+
+def register_lot_codec(name: str, factory: Callable[[], LotFileCodec]) -> None:
+    _lot_codecs[name] = factory
+
+
+def register_arl_codec(name: str, factory: Callable[[], ArlCodec]) -> None:
+    _arl_codecs[name] = factory
+
+
+def _entry_point(group: str, name: str) -> Callable[[], object] | None:
+    from importlib.metadata import entry_points
+
+    for point in entry_points(group=group):
+        if point.name == name:
+            return point.load()
+    return None
+
+
+def _available(registered: dict, group: str) -> list[str]:
+    from importlib.metadata import entry_points
+
+    names = {DEFAULT_CODEC, *registered, *(point.name for point in entry_points(group=group))}
+    return sorted(names)
+
+
+def get_lot_codec(name: str = DEFAULT_CODEC) -> LotFileCodec:
+    """The lot codec called *name*: tuibill's own, a registered one, or an entry point."""
+    if name in _lot_codecs:
+        return _lot_codecs[name]()
+    if name == DEFAULT_CODEC:
+        from tuibill.formats.lot_file import TuibillLotCodec
+
+        return TuibillLotCodec()
+    factory = _entry_point(LOT_CODEC_ENTRY_POINTS, name)
+    if factory is None:
+        known = ", ".join(_available(_lot_codecs, LOT_CODEC_ENTRY_POINTS))
+        raise ConfigError(f"format de lot « {name} » inconnu (disponibles : {known}).")
+    return factory()  # type: ignore[return-value]
+
+
+def get_arl_codec(name: str = DEFAULT_CODEC) -> ArlCodec:
+    """The ARL codec called *name*: tuibill's own, a registered one, or an entry point."""
+    if name in _arl_codecs:
+        return _arl_codecs[name]()
+    if name == DEFAULT_CODEC:
+        from tuibill.formats.arl import TuibillArlCodec
+
+        return TuibillArlCodec()
+    factory = _entry_point(ARL_CODEC_ENTRY_POINTS, name)
+    if factory is None:
+        known = ", ".join(_available(_arl_codecs, ARL_CODEC_ENTRY_POINTS))
+        raise ConfigError(f"format d'ARL « {name} » inconnu (disponibles : {known}).")
+    return factory()  # type: ignore[return-value]
