@@ -1,0 +1,747 @@
+"""A portable reader (TLA) emulator: the device itself, its frame layer, and two lines to serve it.
+
+- :class:`TlaDevice` is the device's logic: identity, clock, capacity, stored invoices, and
+  "secure at the patient's home". With a state file, every command reads and writes that file
+  under a lock, so the device survives restarts and ``tuibill emulate tla secure`` can change it
+  while the emulator is serving.
+- :class:`TlaEmulator` answers frames, caches its last answer (a retried request is replayed,
+  never executed twice), and can misbehave on purpose (:class:`Misbehaviour`).
+- :class:`PtyLine` and :class:`TcpLine` serve an emulator in a thread, on a new pseudo-terminal
+  or on a TCP port of 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import select
+import socket
+import threading
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from tuibill.hardware.tla.errors import (
+    TlaDeviceError,
+    TlaEmulatorError,
+)
+from tuibill.hardware.tla.frames import Frame, FrameDecoder, encode
+from tuibill.hardware.tla.protocol import (
+    BASE_VERSION,
+    ERROR_RESPONSE,
+    INVOICE_RESERVE,
+    PROTOCOL_VERSIONS,
+    CardType,
+    Command,
+    DeviceIdentity,
+    EraseAnswer,
+    ErrorCode,
+    InvoiceState,
+    InvoiceToLoad,
+    ListPage,
+    LoadAnswer,
+    PayloadError,
+    Securing,
+    StoredInvoice,
+    clock_payload,
+    decode_payload,
+    device_error,
+    encode_payload,
+    error_payload,
+    parse_clock,
+    parse_request_invoices,
+    parse_request_key,
+    parse_request_keys,
+    parse_request_start,
+    parse_request_versions,
+)
+
+STATE_FORMAT = 1
+DEFAULT_MODEL = "TLA émulé tuibill"
+DEFAULT_FIRMWARE = "1.0.0"
+DEFAULT_CAPACITY = 50
+DEFAULT_MAX_PAYLOAD = 16384
+DEFAULT_SIGNERS = {CardType.CPS: "PRATICIEN DÉMO", CardType.CPE: "SECRÉTAIRE DÉMO"}
+# Bytes sent before each answer by a "garbage" device: noise, then a frame start cut short by
+# the real answer's STX, so that both resynchronisation paths of the desk are exercised.
+NOISE = b"\xff\x00~bruit\x03\x10\x02\x01\x07\x10"
+
+
+def default_state_file() -> Path:
+    """Where the in-process emulated reader (``devices.tla_url = "emulated"``) keeps its memory."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("tuibill")) / "tla-emule.json"
+
+
+@dataclass
+class _State:
+    model: str
+    serial: str
+    firmware: str
+    capacity: int
+    clock_offset: float = 0.0  # seconds between the device clock and the host's
+    generation: int = 0  # +1 at every change: a cached answer is replayed only if unchanged
+    invoices: dict[str, StoredInvoice] = field(default_factory=dict)  # loading order
+    dirty: bool = False
+
+    def now(self) -> datetime:
+        return (datetime.now() + timedelta(seconds=self.clock_offset)).replace(microsecond=0)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": STATE_FORMAT,
+            "model": self.model,
+            "serial": self.serial,
+            "firmware": self.firmware,
+            "capacity": self.capacity,
+            "clock_offset": self.clock_offset,
+            "generation": self.generation,
+            "invoices": [invoice.to_payload() for invoice in self.invoices.values()],
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> _State:
+        if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
+            raise ValueError(f"format {STATE_FORMAT} attendu")
+        invoices = [StoredInvoice.from_payload(item) for item in data["invoices"]]
+        return cls(
+            model=str(data["model"]),
+            serial=str(data["serial"]),
+            firmware=str(data["firmware"]),
+            capacity=int(data["capacity"]),
+            clock_offset=float(data["clock_offset"]),
+            generation=int(data["generation"]),
+            invoices={invoice.key: invoice for invoice in invoices},
+        )
+
+
+def _new_state(capacity: int | None) -> _State:
+    return _State(
+        model=DEFAULT_MODEL,
+        serial=f"EMU{secrets.randbelow(10**7):07d}",
+        firmware=DEFAULT_FIRMWARE,
+        capacity=DEFAULT_CAPACITY if capacity is None else capacity,
+    )
+
+
+class TlaDevice:
+    """The device's logic, commands in and answers out as JSON-ready dicts.
+
+    Refusals are raised as :class:`TlaDeviceError` built by
+    :func:`~tuibill.hardware.tla.protocol.device_error`: exactly what the desk's client raises
+    when the same refusal arrives in an error frame.
+    """
+
+    def __init__(
+        self,
+        state_file: str | Path | None = None,
+        *,
+        capacity: int | None = None,
+        max_payload: int = DEFAULT_MAX_PAYLOAD,
+        versions: Iterable[int] = PROTOCOL_VERSIONS,
+        auto_secure: Iterable[str] | None = None,
+        auto_secure_all: bool = False,
+        auto_card: CardType = CardType.CPS,
+        auto_signer: str | None = None,
+    ) -> None:
+        if capacity is not None and capacity < 0:
+            raise ValueError("capacity must be >= 0")
+        self.state_file = Path(state_file) if state_file is not None else None
+        self.max_payload = max_payload
+        self.versions = tuple(sorted(versions))
+        # "Secured at the patient's home" as soon as loaded: for demos and end-to-end tests.
+        self.auto_secure = set(auto_secure or ())
+        self.auto_secure_all = auto_secure_all
+        self.auto_card = auto_card
+        self.auto_signer = auto_signer or DEFAULT_SIGNERS[auto_card]
+        self.executed: Counter[Command] = Counter()  # commands really executed (not replayed)
+        self._lock = threading.RLock()
+        # Without a file, the state lives as JSON too: every transaction starts from a fresh copy,
+        # so a refused command leaves nothing half-changed, exactly as with a file.
+        self._memory = None if self.state_file else _new_state(capacity).to_json()
+        with self._transaction() as state:
+            if capacity is not None and state.capacity != capacity:
+                state.capacity = capacity
+                state.dirty = True
+
+    # --- State ----------------------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[_State]:
+        """The state, read afresh; written back (atomically) if a handler set ``dirty``."""
+        with self._lock:
+            if self.state_file is None:
+                state = _State.from_json(self._memory)
+                yield state
+                if state.dirty:
+                    state.generation += 1
+                    self._memory = state.to_json()
+                return
+            import fcntl
+
+            self.state_file.parent.mkdir(parents=True, exist_ok=True)
+            lock_path = self.state_file.with_name(self.state_file.name + ".lock")
+            with open(lock_path, "a") as lock:
+                # Another process (« tuibill emulate tla secure ») may change the file meanwhile.
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                state = self._read()
+                yield state
+                if state.dirty:
+                    state.generation += 1
+                    self._write(state)
+
+    def _read(self) -> _State:
+        assert self.state_file is not None
+        try:
+            text = self.state_file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            state = _new_state(None)
+            state.dirty = True
+            return state
+        except OSError as error:
+            raise TlaEmulatorError(
+                f"Mémoire du lecteur émulé illisible ({self.state_file}) : {error}."
+            ) from None
+        try:
+            return _State.from_json(json.loads(text))
+        except (ValueError, KeyError, TypeError, PayloadError) as error:
+            raise TlaEmulatorError(
+                f"Mémoire du lecteur émulé illisible ({self.state_file}) : {error}."
+            ) from None
+
+    def _write(self, state: _State) -> None:
+        assert self.state_file is not None
+        temporary = self.state_file.with_name(self.state_file.name + ".tmp")
+        temporary.write_text(
+            json.dumps(state.to_json(), ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+        os.replace(temporary, self.state_file)  # never half a file, even if killed here
+
+    @property
+    def generation(self) -> int:
+        with self._transaction() as state:
+            return state.generation
+
+    def stored(self) -> list[StoredInvoice]:
+        with self._transaction() as state:
+            return list(state.invoices.values())
+
+    # --- At the patient's home ------------------------------------------------------------------
+
+    def secure(
+        self,
+        keys: Iterable[str] | None,
+        card: CardType = CardType.CPS,
+        signer: str | None = None,
+    ) -> list[str]:
+        """Secure invoices with a card, as done on the device at the patient's home.
+
+        *keys* None: every invoice the card can still improve (loaded ones; semi-secured ones
+        with a CPS). A CPS secures, a CPE semi-secures; a semi-secured invoice can be secured
+        later with a CPS. Either all the keys are secured or none (French error).
+        """
+        signer = signer or DEFAULT_SIGNERS[card]
+        with self._transaction() as state:
+            if keys is None:
+                chosen = [k for k, inv in state.invoices.items() if self._improves(inv, card)]
+            else:
+                chosen = list(dict.fromkeys(keys))
+                for key in chosen:
+                    invoice = state.invoices.get(key)
+                    if invoice is None:
+                        raise TlaEmulatorError(f"Facture « {key} » absente du lecteur portable.")
+                    if not self._improves(invoice, card):
+                        raise TlaEmulatorError(
+                            f"Facture « {key} » déjà {invoice.state.label.lower()} : "
+                            f"la carte {card.value} n'y change rien."
+                        )
+            self._secure_in(state, chosen, card, signer)
+            return chosen
+
+    @staticmethod
+    def _improves(invoice: StoredInvoice, card: CardType) -> bool:
+        return invoice.state is InvoiceState.LOADED or (
+            invoice.state is InvoiceState.SEMI_SECURED and card is CardType.CPS
+        )
+
+    @staticmethod
+    def _secure_in(state: _State, keys: list[str], card: CardType, signer: str) -> None:
+        now = state.now()
+        for key in keys:
+            old = state.invoices[key]
+            state.invoices[key] = StoredInvoice(
+                key=old.key,
+                number=old.number,
+                state=card.state,
+                patient=old.patient,
+                amount_cents=old.amount_cents,
+                loaded_at=old.loaded_at,
+                content=old.content,
+                securing=Securing(now, card, signer),
+            )
+            state.dirty = True
+
+    # --- Commands -------------------------------------------------------------------------------
+
+    def execute(self, command: int, payload: dict[str, Any]) -> dict[str, Any]:
+        """Run one command. Raises :class:`TlaDeviceError` for a refusal."""
+        handler = self._handlers.get(command)
+        if handler is None:
+            raise device_error(ErrorCode.UNKNOWN_COMMAND, {"command": command})
+        try:
+            with self._transaction() as state:
+                answer = handler(self, state, payload)
+        except PayloadError as error:
+            raise device_error(ErrorCode.BAD_PAYLOAD, {}, str(error)) from None
+        self.executed[Command(command)] += 1
+        return answer
+
+    def _identify(self, state: _State, payload: dict[str, Any]) -> dict[str, Any]:
+        common = set(parse_request_versions(payload)) & set(self.versions)
+        if not common:
+            raise device_error(ErrorCode.UNSUPPORTED_VERSION, {"supported": list(self.versions)})
+        return DeviceIdentity(
+            model=state.model,
+            serial=state.serial,
+            firmware=state.firmware,
+            protocol_version=max(common),
+            protocol_versions=self.versions,
+            capacity=state.capacity,
+            stored=len(state.invoices),
+            max_payload=self.max_payload,
+        ).to_payload()
+
+    def _get_clock(self, state: _State, payload: dict[str, Any]) -> dict[str, Any]:
+        return clock_payload(state.now())
+
+    def _set_clock(self, state: _State, payload: dict[str, Any]) -> dict[str, Any]:
+        wanted = parse_clock(payload)
+        state.clock_offset = (wanted - datetime.now()).total_seconds()
+        state.dirty = True
+        return clock_payload(state.now())
+
+    def _list(self, state: _State, payload: dict[str, Any]) -> dict[str, Any]:
+        start = parse_request_start(payload)
+        summaries = [invoice.summary for invoice in state.invoices.values()]
+        page, used = [], 64  # room for {"total":…,"next":…,"invoices":[]}
+        position = start
+        while position < len(summaries):
+            size = len(encode_payload(summaries[position].to_payload())) + 1
+            if page and used + size > self.max_payload:
+                break
+            page.append(summaries[position])
+            used += size
+            position += 1
+        following = position if position < len(summaries) else None
+        return ListPage(len(summaries), page, following).to_payload()
+
+    def _load(self, state: _State, payload: dict[str, Any]) -> dict[str, Any]:
+        invoices = parse_request_invoices(payload)
+        keys = [invoice.key for invoice in invoices]
+        doubles = sorted(key for key, count in Counter(keys).items() if count > 1)
+        if doubles:
+            raise PayloadError(f"clé(s) en double dans la requête : {', '.join(doubles)}")
+        for invoice in invoices:
+            if len(encode_payload(invoice.to_payload())) > self.max_payload - INVOICE_RESERVE:
+                raise PayloadError(f"facture « {invoice.key} » trop volumineuse")
+        # Checked before anything is stored: a LOAD is all or nothing.
+        conflicts = [
+            invoice.key
+            for invoice in invoices
+            if (old := state.invoices.get(invoice.key)) is not None
+            and old.state is not InvoiceState.LOADED
+            and not old.same_content(invoice)
+        ]
+        if conflicts:
+            raise device_error(ErrorCode.CONFLICT, {"keys": conflicts})
+        new = [key for key in keys if key not in state.invoices]
+        if len(state.invoices) + len(new) > state.capacity:
+            raise device_error(
+                ErrorCode.DEVICE_FULL,
+                {"capacity": state.capacity, "stored": len(state.invoices), "requested": len(new)},
+            )
+        answer = LoadAnswer([], [], [], 0)
+        now = state.now()
+        for invoice in invoices:
+            old = state.invoices.get(invoice.key)
+            if old is not None and (
+                old.state is not InvoiceState.LOADED or old.same_content(invoice)
+            ):
+                answer.already.append(invoice.key)
+                continue
+            (answer.stored if old is None else answer.replaced).append(invoice.key)
+            state.invoices[invoice.key] = _stored(invoice, now)
+            state.dirty = True
+        auto = [
+            key
+            for key in answer.stored + answer.replaced
+            if self.auto_secure_all or key in self.auto_secure
+        ]
+        self._secure_in(state, auto, self.auto_card, self.auto_signer)
+        return LoadAnswer(
+            answer.stored, answer.already, answer.replaced, state.capacity - len(state.invoices)
+        ).to_payload()
+
+    def _fetch(self, state: _State, payload: dict[str, Any]) -> dict[str, Any]:
+        key = parse_request_key(payload)
+        invoice = state.invoices.get(key)
+        if invoice is None:
+            raise device_error(ErrorCode.NOT_FOUND, {"key": key})
+        return invoice.to_payload()
+
+    def _erase(self, state: _State, payload: dict[str, Any]) -> dict[str, Any]:
+        answer = EraseAnswer([], [])
+        for key in dict.fromkeys(parse_request_keys(payload)):
+            if state.invoices.pop(key, None) is None:
+                answer.absent.append(key)
+            else:
+                answer.erased.append(key)
+                state.dirty = True
+        return answer.to_payload()
+
+    def _erase_all(self, state: _State, payload: dict[str, Any]) -> dict[str, Any]:
+        count = len(state.invoices)
+        if count:
+            state.invoices.clear()
+            state.dirty = True
+        return {"erased": count}
+
+    _handlers: dict[int, Callable[[TlaDevice, _State, dict[str, Any]], dict[str, Any]]] = {
+        Command.IDENTIFY: _identify,
+        Command.GET_CLOCK: _get_clock,
+        Command.SET_CLOCK: _set_clock,
+        Command.LIST: _list,
+        Command.LOAD: _load,
+        Command.FETCH: _fetch,
+        Command.ERASE: _erase,
+        Command.ERASE_ALL: _erase_all,
+    }
+
+
+def _stored(invoice: InvoiceToLoad, now: datetime) -> StoredInvoice:
+    return StoredInvoice(
+        key=invoice.key,
+        number=invoice.number,
+        state=InvoiceState.LOADED,
+        patient=invoice.patient,
+        amount_cents=invoice.amount_cents,
+        loaded_at=now,
+        content=invoice.content,
+    )
+
+
+# --- Frame layer ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Misbehaviour:
+    """Faults to inject, to test the desk's recovery paths."""
+
+    silent: bool = False  # reads, never executes, never answers (switched off, wrong mode)
+    garbage: bool = False  # NOISE before every answer
+    slow: float = 0.0  # seconds of delay before every answer
+    hangup_after: int | None = None  # after N answers, cut the next one in half and hang up
+    corrupt_crc_once: bool = False  # the next answer has a wrong CRC (the retry gets it right)
+    drop: int = 0  # execute the next N requests but do not answer them
+
+
+@dataclass
+class _Cached:
+    request: Frame
+    generation: int
+    answer: Frame
+
+
+class TlaEmulator:
+    """Turns request frames into answer bytes, with a one-answer cache and optional faults.
+
+    Requests with a bad CRC, length or escaping are dropped without an answer: a reply could not
+    be paired with its request safely; the desk times out and resends.
+    """
+
+    def __init__(self, device: TlaDevice, misbehaviour: Misbehaviour | None = None) -> None:
+        self.device = device
+        self.misbehaviour = misbehaviour or Misbehaviour()
+        self.answers_sent = 0
+        self.replays = 0  # retried requests answered from the cache
+        self._cached: _Cached | None = None
+        self._lock = threading.Lock()
+
+    def respond(self, request: Frame) -> bytes | None:
+        """The answer bytes for *request*, or None if the device keeps quiet."""
+        fault = self.misbehaviour
+        if fault.silent:
+            return None
+        with self._lock:
+            cached = self._cached
+            generation = self._generation()
+            if cached is not None and cached.request == request and cached.generation == generation:
+                # The same request again: the desk did not get our answer. Replay it, because
+                # executing it again could do twice what was asked once.
+                self.replays += 1
+                answer = cached.answer
+            else:
+                answer = self._answer(request)
+                self._cached = _Cached(request, self._generation(), answer)
+            if fault.drop > 0:
+                fault.drop -= 1
+                return None
+            corrupt, fault.corrupt_crc_once = fault.corrupt_crc_once, False
+            return encode(answer, corrupt_crc=corrupt)
+
+    def _generation(self) -> int:
+        try:
+            return self.device.generation
+        except (TlaEmulatorError, OSError):  # unreadable memory: _answer reports it; never replay
+            return -1
+
+    def _answer(self, request: Frame) -> Frame:
+        if request.version not in self.device.versions:
+            error = device_error(
+                ErrorCode.UNSUPPORTED_VERSION, {"supported": list(self.device.versions)}
+            )
+            return self._error_frame(BASE_VERSION, request.seq, error)
+        try:
+            if len(request.payload) > self.device.max_payload:
+                raise device_error(
+                    ErrorCode.BAD_PAYLOAD,
+                    {},
+                    f"données trop longues ({len(request.payload)} octets)",
+                )
+            try:
+                payload = decode_payload(request.payload)
+            except PayloadError as error:
+                raise device_error(ErrorCode.BAD_PAYLOAD, {}, str(error)) from None
+            answer = self.device.execute(request.code, payload)
+        except TlaDeviceError as error:
+            return self._error_frame(request.version, request.seq, error)
+        except (TlaEmulatorError, OSError) as error:  # its memory failed: say so, do not die
+            return self._error_frame(
+                request.version, request.seq, device_error(ErrorCode.INTERNAL, {}, str(error))
+            )
+        return Frame(request.version, request.seq, request.code | 0x80, encode_payload(answer))
+
+    @staticmethod
+    def _error_frame(version: int, seq: int, error: TlaDeviceError) -> Frame:
+        return Frame(version, seq, ERROR_RESPONSE, encode_payload(error_payload(error)))
+
+    def serve(
+        self,
+        read: Callable[[float], bytes | None],
+        write: Callable[[bytes], None],
+        stop: threading.Event,
+    ) -> str:
+        """Serve one connection until *stop*, the peer leaves, or a planned hang-up.
+
+        *read(timeout)* returns b"" when nothing came in time and None when the line is closed.
+        Returns "stopped", "closed" or "hangup".
+        """
+        decoder = FrameDecoder()
+        while not stop.is_set():
+            data = read(0.05)
+            if data is None:
+                return "closed"
+            for event in decoder.feed(data):
+                if not isinstance(event, Frame):
+                    continue  # noise or a damaged request: no answer (see the class docstring)
+                answer = self.respond(event)
+                if answer is None:
+                    continue
+                fault = self.misbehaviour
+                if fault.slow and stop.wait(fault.slow):
+                    return "stopped"
+                if fault.garbage:
+                    answer = NOISE + answer
+                try:
+                    if fault.hangup_after is not None and self.answers_sent >= fault.hangup_after:
+                        fault.hangup_after = None  # once: the line works again afterwards
+                        write(answer[: len(answer) // 2])
+                        return "hangup"
+                    # Counted before writing: once the desk holds an answer, it is counted.
+                    self.answers_sent += 1
+                    write(answer)
+                except OSError:  # the desk went away while we were answering
+                    return "closed"
+        return "stopped"
+
+
+# --- Lines ----------------------------------------------------------------------------------------
+
+
+class _Line(ABC):
+    """An emulator served in a background thread."""
+
+    def __init__(self, emulator: TlaEmulator) -> None:
+        self.emulator = emulator
+        self._stop = threading.Event()
+        # Waited on instead of Thread.join(): a join interrupted by Ctrl+C can leave the thread
+        # looking finished while it still runs, and its clean-up would then never happen.
+        self._done = threading.Event()
+        self.error: BaseException | None = None
+
+    def _start_thread(self, name: str) -> None:
+        threading.Thread(target=self._guarded, name=name, daemon=True).start()
+
+    def _guarded(self) -> None:
+        try:
+            self._run()
+        except BaseException as error:  # kept for the caller: a thread's exception is lost
+            self.error = error
+        finally:
+            self._done.set()
+
+    @abstractmethod
+    def _run(self) -> None:
+        """Serve until stopped."""
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._done.wait(timeout=5)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the line stops by itself (or *timeout*); True if it has stopped."""
+        return self._done.wait(timeout)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class PtyLine(_Line):
+    """The emulator on the master side of a new pseudo-terminal; the desk opens :attr:`port`.
+
+    The slave is set raw before anything is written, and kept open here so that desk sessions
+    can come and go without the master seeing a hang-up. After a planned hang-up, *reopen* makes
+    a new pseudo-terminal (a new path, announced through *on_port* and the *link* symlink);
+    otherwise the line stops.
+    """
+
+    def __init__(
+        self,
+        emulator: TlaEmulator,
+        *,
+        reopen: bool = False,
+        link: str | Path | None = None,
+        on_port: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__(emulator)
+        self.reopen = reopen
+        self.link = Path(link) if link else None
+        self.on_port = on_port
+        self._master, self._slave, self.port = self._open()
+        self._start_thread("tla-pty")
+
+    def _open(self) -> tuple[int, int, str]:
+        import tty
+
+        master, slave = os.openpty()
+        tty.setraw(slave)
+        os.set_blocking(master, False)
+        path = os.ttyname(slave)
+        if self.link is not None:
+            temporary = self.link.with_name(self.link.name + ".new")
+            temporary.unlink(missing_ok=True)
+            temporary.symlink_to(path)
+            os.replace(temporary, self.link)
+        if self.on_port is not None:
+            self.on_port(path)
+        return master, slave, path
+
+    def _close(self) -> None:
+        for fd in (self._master, self._slave):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def _read(self, timeout: float) -> bytes | None:
+        ready, _, _ = select.select([self._master], [], [], timeout)
+        if not ready:
+            return b""
+        try:
+            return os.read(self._master, 4096)
+        except BlockingIOError:
+            return b""
+        except OSError:
+            return None
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view and not self._stop.is_set():
+            _, ready, _ = select.select([], [self._master], [], 0.05)
+            if ready:
+                try:
+                    view = view[os.write(self._master, view) :]
+                except BlockingIOError:
+                    continue
+
+    def _run(self) -> None:
+        try:
+            while True:
+                outcome = self.emulator.serve(self._read, self._write, self._stop)
+                if outcome != "hangup" or not self.reopen or self._stop.is_set():
+                    return
+                self._close()
+                self._master, self._slave, self.port = self._open()
+        finally:
+            self._close()
+            if self.link is not None:
+                self.link.unlink(missing_ok=True)
+
+
+class TcpLine(_Line):
+    """The emulator on a TCP port of 127.0.0.1 (*port* 0: any free one); the desk opens
+    :attr:`url` (``socket://127.0.0.1:PORT``). One connection at a time, like a serial line;
+    after a hang-up or a disconnection it waits for the next one."""
+
+    def __init__(self, emulator: TlaEmulator, port: int = 0, host: str = "127.0.0.1") -> None:
+        super().__init__(emulator)
+        self._server = socket.create_server((host, port))
+        self.host = host
+        self.port = self._server.getsockname()[1]
+        self.url = f"socket://{host}:{self.port}"
+        self._start_thread("tla-tcp")
+
+    def _run(self) -> None:
+        with self._server:
+            while not self._stop.is_set():
+                ready, _, _ = select.select([self._server], [], [], 0.05)
+                if not ready:
+                    continue
+                connection, _ = self._server.accept()
+                with connection:
+                    connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    self.emulator.serve(
+                        lambda timeout, c=connection: _receive(c, timeout),
+                        connection.sendall,
+                        self._stop,
+                    )
+                    try:
+                        connection.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+
+def _receive(connection: socket.socket, timeout: float) -> bytes | None:
+    ready, _, _ = select.select([connection], [], [], timeout)
+    if not ready:
+        return b""
+    try:
+        return connection.recv(4096) or None
+    except OSError:
+        return None
