@@ -1,0 +1,156 @@
+"""One invoice, read-only: header, lines with their amounts, totals and the history of its moves.
+
+Pushed by the Journal des factures, and by any screen that lists invoices; Escape goes back.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from tuibill.domain.invoice_states import InvoiceAction
+from tuibill.domain.pricing import format_cents
+
+# Transitions recorded outside the life-cycle table (creation, bulk import).
+OTHER_ACTIONS = {"create": "Création", "import": "Import"}
+MODES = {"degrade": "Dégradé", "sesam_vitale": "SESAM-Vitale"}
+
+
+def action_label(action: str) -> str:
+    try:
+        return InvoiceAction(action).label
+    except ValueError:
+        return OTHER_ACTIONS.get(action, action)
+
+
+def _date(value: date | str | None) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    return f"{value:%d/%m/%Y}"
+
+
+def _moment(value: datetime | str | None) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        return f"{value:%d/%m/%Y %H:%M}"
+    return f"{value:%d/%m/%Y}"
+
+
+def _yes_no(value: bool) -> str:
+    return "oui" if value else "non"
+
+
+def header_text(record: dict) -> str:
+    """The invoice's identity, parties and terms, one fact per line pair."""
+    acts = _date(record["acte_du"])
+    if record["acte_au"] and record["acte_au"] != record["acte_du"]:
+        acts = f"du {acts} au {_date(record['acte_au'])}"
+    lines = [
+        f"Patient      : {record['patient']}",
+        f"Praticien    : {record['praticien']}  (AM {record['praticien_am']})",
+        f"Facturée le  : {_date(record['date_facturation'])}    Actes : {acts}",
+        f"Caisse       : {record['caisse'] or '—'}    Mutuelle : {record['mutuelle'] or '—'}",
+        f"Taux AMO     : {record['taux_amo']} %    Tiers payant AMO : "
+        f"{_yes_no(record['tiers_payant_amo'])}, AMC : {_yes_no(record['tiers_payant_amc'])}",
+        f"Mode         : {MODES.get(record['mode'], record['mode'])}"
+        + (f"    Lot : {record['lot']}" if record["lot"] else ""),
+    ]
+    return "\n".join(lines)
+
+
+def totals_text(record: dict) -> str:
+    return (
+        f"Total {format_cents(record['total_cents'])}   "
+        f"AMO {format_cents(record['amo_cents'])}   "
+        f"AMC {format_cents(record['amc_cents'])}   "
+        f"Assuré {format_cents(record['patient_cents'])}"
+    )
+
+
+class InvoiceDetailScreen(Screen):
+    """The detail of invoice *invoice_id*."""
+
+    CSS_PATH = "../styles/journal.tcss"
+    AUTO_FOCUS = "#detail-lines"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.back", "Retour", id="facture_retour"),
+    ]
+
+    def __init__(self, invoice_id: int) -> None:
+        super().__init__()
+        self.invoice_id = invoice_id
+        self.record: dict | None = None
+
+    def compose(self) -> ComposeResult:
+        from tuibill.services.journal_extra import invoice_detail
+
+        self.record = invoice_detail(self.invoice_id)
+        yield Header()
+        with VerticalScroll(id="detail-body"):
+            if self.record is None:
+                yield Static(f"Facture {self.invoice_id} introuvable.", classes="error")
+            else:
+                number = self.record["numero"] or "sans numéro"
+                yield Static(
+                    f"Facture n° {number} — {self.record['etat']}",
+                    id="detail-title",
+                    classes="title",
+                )
+                yield Static(header_text(self.record), id="detail-header")
+                yield Static("Actes", classes="title")
+                yield DataTable(id="detail-lines", cursor_type="row", zebra_stripes=True)
+                yield Static(totals_text(self.record), id="detail-totals")
+                yield Static("Historique", classes="title")
+                yield DataTable(id="detail-history", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        record = self.record
+        if record is None:
+            return
+        lines = self.query_one("#detail-lines", DataTable)
+        # The amounts come before the label: at 80 columns they must be visible without scrolling.
+        for title in ("Date", "Code", "Coef.", "Qté", "Montant", "AMO", "AMC", "Assuré", "Libellé"):
+            lines.add_column(title, key=title)
+        for line in record["lignes"]:
+            lines.add_row(
+                _date(line["date"]) + (f" {line['heure']}" if line["heure"] else ""),
+                line["code"],
+                line["coefficient"],
+                str(line["quantite"]),
+                *(
+                    _right(format_cents(line[key]))
+                    for key in ("total_cents", "amo_cents", "amc_cents", "patient_cents")
+                ),
+                line["libelle"],
+            )
+        history = self.query_one("#detail-history", DataTable)
+        for title in ("Date", "Utilisateur", "De", "Vers", "Action", "Motif"):
+            history.add_column(title, key=title)
+        for move in record["historique"]:
+            history.add_row(
+                _moment(move["date"]),
+                move["utilisateur"],
+                move["de"] or "—",
+                move["vers"] or "",
+                action_label(move["action"]),
+                move["motif"] or "",
+            )
+
+
+def _right(text: str):
+    from rich.text import Text
+
+    return Text(text, justify="right")

@@ -1,0 +1,441 @@
+"""A table for lists of any length: only the visible lines are ever rendered (Textual Line API).
+
+``DataTable`` keeps every row in memory (100k rows: 12 s and 129 MB); this widget asks a row
+source for row *i* only when that row is on screen, like Textualize's ``toolong`` does for
+multi-gigabyte logs. The caller owns the data (a keyset-paged pager, a list, anything indexable)
+and tells the table how many rows there are. The header line stays pinned while rows scroll; the
+columns scroll horizontally when they are wider than the widget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+Align = Literal["left", "right", "center"]
+RowSource = Callable[[int], Sequence[str] | None]
+"""``row(i)`` → the cells of row *i*, or None while that row is not available yet."""
+
+GAP = 1  # blank cells between two columns
+
+
+@dataclass(frozen=True)
+class Column:
+    """A fixed column. *flex* > 0: the column also takes that share of any spare width."""
+
+    title: str
+    width: int
+    align: Align = "left"
+    flex: int = 0
+
+
+def _no_row(index: int) -> Sequence[str] | None:
+    return None
+
+
+def fit(text: str, width: int, align: Align, ellipsis: str = "…") -> str:
+    """*text* cut or padded to exactly *width* cells."""
+    if width <= 0:
+        return ""
+    length = cell_len(text)
+    if length > width:
+        # Cut by cells, not characters: a wide character must not overflow the column.
+        return set_cell_size(text, width - cell_len(ellipsis)) + ellipsis
+    pad = width - length
+    if align == "right":
+        return " " * pad + text
+    if align == "center":
+        return " " * (pad // 2) + text + " " * (pad - pad // 2)
+    return text + " " * pad
+
+
+class VirtualTable(ScrollView, can_focus=True):
+    """A read-only table over *row_count* rows fetched one by one from *row*, with a row cursor."""
+
+    DEFAULT_CSS = """
+    VirtualTable {
+        height: 1fr;
+        background: $surface;
+        color: $foreground;
+        overflow-y: scroll;
+        scrollbar-size-vertical: 1;
+        scrollbar-size-horizontal: 1;
+
+        & > .virtual-table--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        & > .virtual-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus > .virtual-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+        & > .virtual-table--pending {
+            color: $text-muted;
+        }
+        &:ansi {
+            & > .virtual-table--header {
+                background: ansi_bright_blue;
+                color: ansi_default;
+            }
+            & > .virtual-table--cursor {
+                background: ansi_white;
+                color: ansi_black;
+                text-style: none;
+            }
+            &:focus > .virtual-table--cursor {
+                background: ansi_blue;
+                color: ansi_bright_white;
+                text-style: bold;
+            }
+        }
+    }
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "virtual-table--header",
+        "virtual-table--cursor",
+        "virtual-table--pending",
+    }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_row", "Ouvrir", id="tableau_ouvrir"),
+        Binding("up", "cursor_up", "Ligne précédente", show=False, id="tableau_haut"),
+        Binding("down", "cursor_down", "Ligne suivante", show=False, id="tableau_bas"),
+        Binding("pageup", "page_up", "Page précédente", show=False, id="tableau_page_haut"),
+        Binding("pagedown", "page_down", "Page suivante", show=False, id="tableau_page_bas"),
+        Binding("home", "cursor_home", "Première ligne", show=False, id="tableau_debut"),
+        Binding("end", "cursor_end", "Dernière ligne", show=False, id="tableau_fin"),
+        Binding("left", "column_left", "Colonnes à gauche", show=False, id="tableau_gauche"),
+        Binding("right", "column_right", "Colonnes à droite", show=False, id="tableau_droite"),
+        # Replace ScrollableContainer's English labels for the same keys (F1 lists them).
+        Binding("ctrl+pageup", "page_left", "Page à gauche", show=False, id="tableau_page_gauche"),
+        Binding(
+            "ctrl+pagedown", "page_right", "Page à droite", show=False, id="tableau_page_droite"
+        ),
+    ]
+
+    class CursorMoved(Message):
+        """The cursor is now on row *index* (-1: the table is empty)."""
+
+        def __init__(self, table: VirtualTable, index: int) -> None:
+            super().__init__()
+            self.table = table
+            self.index = index
+
+        @property
+        def control(self) -> VirtualTable:
+            return self.table
+
+    class RowSelected(Message):
+        """Enter (or a click on the cursor row) on row *index*."""
+
+        def __init__(self, table: VirtualTable, index: int) -> None:
+            super().__init__()
+            self.table = table
+            self.index = index
+
+        @property
+        def control(self) -> VirtualTable:
+            return self.table
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        row: RowSource | None = None,
+        row_count: int = 0,
+        *,
+        pending_text: str = "…",
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self.columns: tuple[Column, ...] = tuple(columns)
+        self._row: RowSource = row or _no_row
+        self._row_count = max(0, row_count)
+        self._cursor = 0
+        self.pending_text = pending_text
+        self._widths: list[int] = [c.width for c in self.columns]
+        # Full-width (uncropped) strips of rows, keyed by (index, is_cursor); cleared whenever
+        # the data, the widths or the styles change. Bounded: a million rows never all land here.
+        self._strips: LRUCache[tuple[int, bool], Strip] = LRUCache(256)
+        self._header: Strip | None = None
+
+    # ----------------------------------------------------------------- data
+
+    @property
+    def row_count(self) -> int:
+        return self._row_count
+
+    @property
+    def cursor_row(self) -> int:
+        """The cursor's row, or -1 when the table is empty."""
+        return self._cursor if self._row_count else -1
+
+    @property
+    def column_widths(self) -> list[int]:
+        """The widths in use (flexible columns included), in cells."""
+        return list(self._widths)
+
+    def set_source(self, row: RowSource, row_count: int, *, cursor: int = 0) -> None:
+        """Show *row_count* rows from *row*, the cursor on row *cursor* (clamped)."""
+        self._row = row
+        self._row_count = max(0, row_count)
+        self._cursor = min(max(0, cursor), max(0, self._row_count - 1))
+        self._strips.clear()
+        self._update_virtual_size()
+        self._scroll_to_cursor(center=True)
+        self.refresh()
+        self.post_message(self.CursorMoved(self, self.cursor_row))
+
+    def refresh_rows(self) -> None:
+        """Re-read the visible rows from the source (e.g. a page of data has just arrived)."""
+        self._strips.clear()
+        self.refresh()
+
+    def move_cursor(self, index: int) -> None:
+        """Put the cursor on row *index* (clamped) and scroll it into view."""
+        if not self._row_count:
+            return
+        index = min(max(0, index), self._row_count - 1)
+        if index == self._cursor:
+            self._scroll_to_cursor()
+            return
+        old, self._cursor = self._cursor, index
+        self._refresh_row(old)
+        self._refresh_row(index)
+        self._scroll_to_cursor()
+        self.post_message(self.CursorMoved(self, index))
+
+    # --------------------------------------------------------------- layout
+
+    @property
+    def visible_rows(self) -> int:
+        """How many data rows fit under the header."""
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def _content_width(self) -> int:
+        return sum(self._widths) + GAP * max(0, len(self._widths) - 1)
+
+    def _layout_columns(self) -> None:
+        """Give spare width to the flexible columns; too narrow: keep widths, scroll sideways."""
+        widths = [c.width for c in self.columns]
+        available = self.scrollable_content_region.width
+        natural = sum(widths) + GAP * max(0, len(widths) - 1)
+        weights = sum(c.flex for c in self.columns)
+        spare = available - natural
+        if spare > 0 and weights:
+            given = 0
+            flexible = [i for i, c in enumerate(self.columns) if c.flex]
+            for i in flexible:
+                share = spare * self.columns[i].flex // weights
+                widths[i] += share
+                given += share
+            widths[flexible[0]] += spare - given  # rounding leftovers
+        if widths != self._widths:
+            self._widths = widths
+            self._strips.clear()
+            self._header = None
+
+    def _update_virtual_size(self) -> None:
+        # One extra line: the pinned header.
+        self.virtual_size = Size(self._content_width(), self._row_count + 1)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._layout_columns()
+        self._update_virtual_size()
+        self._scroll_to_cursor()
+
+    def on_mount(self) -> None:
+        self._layout_columns()
+        self._update_virtual_size()
+
+    def notify_style_update(self) -> None:
+        # Theme or pseudo-class (focus) change: the cached strips carry old colours.
+        super().notify_style_update()
+        self._strips.clear()
+        self._header = None
+
+    def on_focus(self, event: events.Focus) -> None:
+        self._strips.clear()
+        self.refresh()
+
+    def on_blur(self, event: events.Blur) -> None:
+        self._strips.clear()
+        self.refresh()
+
+    # ------------------------------------------------------------ rendering
+
+    @property
+    def _ellipsis(self) -> str:
+        # The Linux console's 256-glyph fonts may lack « … »: fall back to ASCII there.
+        return "~" if getattr(self.app, "ascii_borders", False) else "…"
+
+    def _line_segments(self, cells: Sequence[str], style: Style) -> Strip:
+        ellipsis = self._ellipsis
+        parts = []
+        for position, (column, width) in enumerate(zip(self.columns, self._widths, strict=True)):
+            text = cells[position] if position < len(cells) else ""
+            parts.append(fit(str(text), width, column.align, ellipsis))
+        line = (" " * GAP).join(parts)
+        return Strip([Segment(line, style)], cell_len(line))
+
+    def _header_strip(self) -> Strip:
+        if self._header is None:
+            style = self.rich_style + self.get_component_rich_style("virtual-table--header")
+            self._header = self._line_segments([c.title for c in self.columns], style)
+        return self._header
+
+    def _row_strip(self, index: int) -> Strip:
+        is_cursor = index == self._cursor and self._row_count > 0
+        key = (index, is_cursor)
+        strip = self._strips.get(key)
+        if strip is not None:
+            return strip
+        cells = self._row(index)
+        style = self.rich_style
+        if cells is None:
+            # Not loaded yet: a muted placeholder, replaced by refresh_rows() when data arrives.
+            cells = [self.pending_text]
+            style += self.get_component_rich_style("virtual-table--pending")
+            if is_cursor:
+                style += self.get_component_rich_style("virtual-table--cursor")
+            return self._line_segments(cells, style)  # not cached: it must be re-asked
+        if is_cursor:
+            style += self.get_component_rich_style("virtual-table--cursor")
+        strip = self._line_segments(cells, style)
+        self._strips[key] = strip
+        return strip
+
+    def render_line(self, y: int) -> Strip:
+        # size includes the scrollbars; lines hidden under the horizontal one are not read.
+        width, height = self.scrollable_content_region.size
+        scroll_x, scroll_y = self.scroll_offset
+        base = self.rich_style
+        if y >= height:
+            return Strip.blank(self.size.width, base)
+        if y == 0:
+            strip = self._header_strip()
+            header_style = base + self.get_component_rich_style("virtual-table--header")
+            return strip.crop_extend(scroll_x, scroll_x + width, header_style)
+        index = scroll_y + y - 1
+        if index >= self._row_count:
+            return Strip.blank(width, base)
+        strip = self._row_strip(index)
+        fill = base
+        if index == self._cursor:
+            # The cursor bar spans the whole width, past the last column.
+            fill = base + self.get_component_rich_style("virtual-table--cursor")
+        return strip.crop_extend(scroll_x, scroll_x + width, fill)
+
+    def _refresh_row(self, index: int) -> None:
+        # Row i sits on virtual line i + 1 (line 0 is the pinned header).
+        self.refresh_line(index + 1)
+
+    # ------------------------------------------------------------ scrolling
+
+    def _scroll_to_cursor(self, *, center: bool = False) -> None:
+        if not self.is_mounted:
+            return
+        rows = self.visible_rows
+        top = round(self.scroll_y)
+        cursor = self._cursor
+        if center and not top <= cursor < top + rows:
+            target = max(0, cursor - rows // 2)
+        elif cursor < top:
+            target = cursor
+        elif cursor >= top + rows:
+            target = cursor - rows + 1
+        else:
+            target = top
+        target = min(target, max(0, self._row_count - rows))
+        if target != top:
+            self.scroll_to(y=target, animate=False)
+
+    # -------------------------------------------------------------- actions
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self._cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self._cursor + 1)
+
+    def _page(self, direction: int) -> None:
+        if not self._row_count:
+            return
+        rows = self.visible_rows
+        # Scroll by a page and keep the cursor at the same place on screen: one repaint.
+        top = min(max(0, round(self.scroll_y) + direction * rows), max(0, self._row_count - rows))
+        offset_on_screen = self._cursor - round(self.scroll_y)
+        self.scroll_to(y=top, animate=False)
+        self.move_cursor(self._cursor + direction * rows if 0 <= offset_on_screen < rows else top)
+
+    def action_page_up(self) -> None:
+        self._page(-1)
+
+    def action_page_down(self) -> None:
+        self._page(1)
+
+    def action_cursor_home(self) -> None:
+        self.move_cursor(0)
+
+    def action_cursor_end(self) -> None:
+        self.move_cursor(self._row_count - 1)
+
+    def action_select_row(self) -> None:
+        if self._row_count:
+            self.post_message(self.RowSelected(self, self._cursor))
+
+    def _column_starts(self) -> list[int]:
+        starts, x = [], 0
+        for width in self._widths:
+            starts.append(x)
+            x += width + GAP
+        return starts
+
+    def action_column_right(self) -> None:
+        x = round(self.scroll_x)
+        following = [s for s in self._column_starts() if s > x]
+        if following and x < self.max_scroll_x:
+            self.scroll_to(x=min(following[0], self.max_scroll_x), animate=False)
+
+    def action_column_left(self) -> None:
+        x = round(self.scroll_x)
+        preceding = [s for s in self._column_starts() if s < x]
+        if preceding:
+            self.scroll_to(x=preceding[-1], animate=False)
+
+    # ---------------------------------------------------------------- mouse
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y == 0 or not self._row_count:
+            return
+        index = round(self.scroll_y) + offset.y - 1
+        if index >= self._row_count:
+            return
+        if index == self._cursor or event.chain > 1:
+            self.move_cursor(index)
+            self.post_message(self.RowSelected(self, index))
+        else:
+            self.move_cursor(index)

@@ -1,0 +1,173 @@
+"""VirtualTable over synthetic sources: only visible rows are read, keys move the cursor."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.app import App, ComposeResult
+
+from tuibill.widgets.virtual_table import Column, VirtualTable, fit
+
+MILLION = 1_000_000
+COLUMNS = (
+    Column("Numéro", 9),
+    Column("Libellé", 20, flex=1),
+    Column("Montant", 10, "right"),
+    Column("Colonne 4", 20),
+    Column("Colonne 5", 20),
+    Column("Fin", 10),
+)
+
+
+class TableApp(App[None]):
+    def __init__(self, count: int, *, pending: set[int] | None = None) -> None:
+        super().__init__()
+        self.count = count
+        self.pending = pending or set()
+        self.calls: list[int] = []
+        self.moved: list[int] = []
+        self.selected: list[int] = []
+
+    def compose(self) -> ComposeResult:
+        yield VirtualTable(COLUMNS, self.row, self.count, id="table")
+
+    def on_mount(self) -> None:
+        self.query_one(VirtualTable).focus()
+
+    def row(self, index: int) -> Sequence[str] | None:
+        self.calls.append(index)
+        if index in self.pending:
+            return None
+        return (f"{index:09d}", f"Ligne {index}", f"{index % 1000},00", "x", "y", "fin")
+
+    def on_virtual_table_cursor_moved(self, event: VirtualTable.CursorMoved) -> None:
+        self.moved.append(event.index)
+
+    def on_virtual_table_row_selected(self, event: VirtualTable.RowSelected) -> None:
+        self.selected.append(event.index)
+
+
+def screen_lines(table: VirtualTable) -> list[str]:
+    return [table.render_line(y).text for y in range(table.scrollable_content_region.height)]
+
+
+async def test_million_rows_reads_only_visible_rows() -> None:
+    app = TableApp(MILLION)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(VirtualTable)
+        visible = table.visible_rows
+        assert 10 < visible < 24
+        assert table.virtual_size.height == MILLION + 1  # rows + the pinned header
+        # First paint: a few dozen reads at most, all of them on screen.
+        assert 0 < len(app.calls) <= 3 * visible
+        assert max(app.calls) < visible
+
+        app.calls.clear()
+        await pilot.press("end")
+        await pilot.pause()
+        assert table.cursor_row == MILLION - 1
+        assert 0 < len(app.calls) <= 3 * visible
+        assert min(app.calls) >= MILLION - visible
+        lines = screen_lines(table)
+        assert lines[0].startswith("Numéro")  # the header stays pinned
+        assert lines[-1].startswith(f"{MILLION - 1:09d}")
+
+        app.calls.clear()
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert table.cursor_row == MILLION - 1 - visible
+        assert len(app.calls) <= 3 * visible
+
+        await pilot.press("home")
+        await pilot.pause()
+        assert table.cursor_row == 0
+        assert screen_lines(table)[1].startswith(f"{0:09d}")
+
+
+async def test_keys_and_messages() -> None:
+    app = TableApp(100)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(VirtualTable)
+        await pilot.press("down", "down", "down")
+        await pilot.pause()
+        assert table.cursor_row == 3
+        assert app.moved[-1] == 3
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.selected == [3]
+
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert table.cursor_row == 3 + table.visible_rows
+        await pilot.press("up")
+        await pilot.pause()
+        assert table.cursor_row == 2 + table.visible_rows
+        await pilot.press("end", "down")  # past the end: stays on the last row
+        await pilot.pause()
+        assert table.cursor_row == 99
+
+        await pilot.click(VirtualTable, offset=(2, 3))  # line 3 = the third visible row
+        await pilot.pause()
+        top = round(table.scroll_y)
+        assert table.cursor_row == top + 2
+
+
+async def test_horizontal_scroll_when_columns_are_wider_than_the_screen() -> None:
+    app = TableApp(50)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(VirtualTable)
+        natural = sum(c.width for c in COLUMNS) + len(COLUMNS) - 1
+        assert table.virtual_size.width == natural > 80
+        assert table.column_widths == [c.width for c in COLUMNS]  # no spare width: no flex
+        await pilot.press("right")
+        await pilot.pause()
+        assert round(table.scroll_x) == COLUMNS[0].width + 1
+        assert screen_lines(table)[0].startswith("Libellé")
+        await pilot.press("left")
+        await pilot.pause()
+        assert round(table.scroll_x) == 0
+
+
+async def test_flexible_column_takes_spare_width() -> None:
+    app = TableApp(5)
+    async with app.run_test(size=(140, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(VirtualTable)
+        widths = table.column_widths
+        assert widths[1] > COLUMNS[1].width
+        assert sum(widths) + len(widths) - 1 == table.scrollable_content_region.width
+
+
+async def test_rows_not_yet_available_show_a_placeholder() -> None:
+    app = TableApp(30, pending={1, 2})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(VirtualTable)
+        lines = screen_lines(table)
+        assert lines[2].startswith("…") and lines[3].startswith("…")
+        app.pending.clear()
+        table.refresh_rows()
+        await pilot.pause()
+        assert screen_lines(table)[2].startswith(f"{1:09d}")
+
+
+async def test_empty_table() -> None:
+    app = TableApp(0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(VirtualTable)
+        assert table.cursor_row == -1
+        await pilot.press("down", "end", "enter")
+        await pilot.pause()
+        assert app.selected == [] and app.calls == []
+
+
+def test_fit_cuts_by_cells_and_aligns() -> None:
+    assert fit("abc", 5, "left") == "abc  "
+    assert fit("abc", 5, "right") == "  abc"
+    assert fit("abcdef", 4, "left") == "abc…"
+    assert fit("abcdef", 4, "left", "~") == "abc~"
+    assert fit("漢字漢字", 5, "left") == "漢字…"  # wide characters never overflow
