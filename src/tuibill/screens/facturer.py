@@ -1,0 +1,697 @@
+"""F2 « Facturer » (seed 003): the working lists, and the actions that move invoices along.
+
+A thin client: the rows come from ``services.facturer`` / ``facturer_extra`` (bounded lists,
+``LIST_LIMIT``), every action goes through ``services.billing`` and each refusal is shown with the
+service's own French message. Keys are letters, Space, Enter and Delete: F1–F9 belong to the application.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
+
+from tuibill.domain.errors import TuibillError
+from tuibill.domain.invoice_states import InvoiceAction, InvoiceState, is_editable
+from tuibill.domain.numbering import format_invoice_number
+from tuibill.domain.pricing import format_cents
+from tuibill.screens.invoice_form import FACTURER_CSS
+from tuibill.services import facturer as lists
+from tuibill.services.facturer import Criteria, FacturerRow
+from tuibill.services.facturer_extra import LIST_LABELS, LIST_ORDER, VALIDATED, rows_for
+
+INVOICE_LISTS = frozenset({lists.UNVALIDATED, lists.DRE_UNVALIDATED, VALIDATED})
+PRESCRIPTION_LISTS = frozenset({lists.PRESCRIPTIONS_BY_PRACTITIONER, lists.PRESCRIPTIONS_ALL})
+ALL_SECTORS = ""  # « TOUS »
+
+COLUMNS = [
+    ("mark", "Sél"),
+    ("cv", "CV"),
+    ("number", "N°"),
+    ("patient", "Patient"),
+    ("date", "Date"),
+    ("total", "Total"),
+    ("first", "Début"),
+    ("last", "Fin"),
+    ("amo", "Caisse"),
+    ("amc", "Mutuelle"),
+    ("insured", "Assuré"),
+    ("sector", "Secteur"),
+    ("detail", "État / détail"),
+]
+
+# Which actions make sense on which list: the others are hidden from the footer and disabled.
+ACTIONS_BY_LIST: dict[str, frozenset[str]] = {
+    lists.PRESCRIPTIONS_BY_PRACTITIONER: frozenset({"new_invoice", "free_invoice"}),
+    lists.PRESCRIPTIONS_ALL: frozenset({"new_invoice", "free_invoice"}),
+    lists.UNVALIDATED: frozenset(
+        {"new_invoice", "marks", "validate", "prepare", "cancel_preparation", "delete_draft"}
+    ),
+    lists.DRE_UNVALIDATED: frozenset(
+        {"new_invoice", "marks", "validate", "prepare", "cancel_preparation", "delete_draft"}
+    ),
+    lists.ISOLATED: frozenset({"new_invoice", "free_invoice", "marks"}),
+    VALIDATED: frozenset({"new_invoice", "marks", "unvalidate", "prepare"}),
+}
+MARK_ACTIONS = frozenset({"toggle_mark", "mark_all", "unmark_all"})
+LIST_BOUND_ACTIONS = (
+    frozenset(
+        {
+            "new_invoice",
+            "free_invoice",
+            "validate",
+            "unvalidate",
+            "prepare",
+            "cancel_preparation",
+            "delete_draft",
+        }
+    )
+    | MARK_ACTIONS
+)
+
+
+def _money(cents: int | None) -> Text | str:
+    return "" if cents is None else Text(format_cents(cents), justify="right")
+
+
+def _mark(marked: bool) -> Text:
+    return Text("[x]" if marked else "[ ]")  # a Text: a str would be read as markup
+
+
+def _day(value: date | None) -> str:
+    return "" if value is None else f"{value:%d/%m/%y}"
+
+
+SELECTION = Binding.Group("Sélection")
+MAX_REPORTED = 5  # refusals spelt out in a notification; the others stay marked in the list
+
+
+def row_key(row: FacturerRow) -> str:
+    return f"{row.kind}:{row.id}"
+
+
+class FacturerTable(DataTable):
+    """The working list; Enter opens the highlighted row (shown in the footer)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Ouvrir", key_display="Entrée", id="facturer_ouvrir"),
+    ]
+
+
+class FacturerScreen(Screen):
+    CSS_PATH = FACTURER_CSS
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "new_invoice", "Nouvelle facture", id="facturer_nouvelle"),
+        Binding("v", "validate", "Valider", id="facturer_valider"),
+        Binding("d", "unvalidate", "Défacturer", id="facturer_defacturer"),
+        Binding("c", "prepare", "Choisir à charger", id="facturer_preparer"),
+        Binding(
+            "a", "cancel_preparation", "Annuler préparation", id="facturer_annuler_preparation"
+        ),
+        Binding(
+            "delete", "delete_draft", "Supprimer", key_display="Suppr", id="facturer_supprimer"
+        ),
+        Binding("i", "isolated_act", "Acte isolé", id="facturer_acte_isole"),
+        Binding("l", "free_invoice", "Facture libre", id="facturer_libre"),
+        # One footer entry for the three selection keys: the footer is 80 columns wide.
+        Binding(
+            "space",
+            "toggle_mark",
+            "Sélectionner",
+            key_display="Espace",
+            group=SELECTION,
+            id="facturer_selection",
+        ),
+        Binding(
+            "plus",
+            "mark_all",
+            "Tout sélectionner",
+            key_display="+",
+            group=SELECTION,
+            id="facturer_tout_selectionner",
+        ),
+        Binding(
+            "minus",
+            "unmark_all",
+            "Tout désélectionner",
+            key_display="-",
+            group=SELECTION,
+            id="facturer_tout_deselectionner",
+        ),
+        Binding(
+            "p",
+            "focus_criteria('#crit-patient')",
+            "Pour le patient",
+            show=False,
+            id="facturer_pour_patient",
+        ),
+        Binding(
+            "t",
+            "focus_criteria('#crit-practitioner')",
+            "Pour le praticien",
+            show=False,
+            id="facturer_pour_praticien",
+        ),
+        Binding(
+            "s", "focus_criteria('#crit-sector')", "Secteur", show=False, id="facturer_secteur"
+        ),
+        Binding("r", "reload", "Actualiser", show=False, id="facturer_actualiser"),
+        *[
+            Binding(
+                str(number),
+                f"show_list('{name}')",
+                LIST_LABELS[name],
+                show=False,
+                id=f"facturer_liste_{number}",
+            )
+            for number, name in enumerate(LIST_ORDER, start=1)
+        ],
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.list_name = LIST_ORDER[0]
+        self.rows: dict[str, FacturerRow] = {}
+        self.marked: set[str] = set()
+        self.notice = ""  # outcome of the last action, shown on the status line
+        self._reload_pending = False
+        self._pending_focus: str | None = None
+        self._loaded_with: tuple[str, Criteria] | None = None
+        self._filter_timer = None
+
+    # --- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        from tuibill.services.practice import list_practitioners
+
+        practitioners = [(p.display_name, p.id) for p in list_practitioners()]
+        sectors = [("TOUS", ALL_SECTORS)] + [(s, s) for s in lists.sectors()]
+        yield Header()
+        with Vertical(id="criteria"):
+            with Horizontal(classes="crit-row"):
+                yield Label("Pour le patient", classes="crit-label")
+                yield Input(placeholder="Nom…", compact=True, id="crit-patient")
+                yield Label("Secteur", classes="crit-label")
+                yield Select(
+                    sectors, value=ALL_SECTORS, allow_blank=False, compact=True, id="crit-sector"
+                )
+            with Horizontal(classes="crit-row"):
+                yield Label("Pour le praticien", classes="crit-label")
+                yield Select(
+                    practitioners,
+                    value=practitioners[0][1] if practitioners else Select.NULL,
+                    allow_blank=not practitioners,
+                    prompt="Aucun praticien",
+                    compact=True,
+                    id="crit-practitioner",
+                )
+            with Horizontal(classes="crit-row"):
+                yield Label("Liste", classes="crit-label")
+                yield Select(
+                    [(f"{n} {LIST_LABELS[name]}", name) for n, name in enumerate(LIST_ORDER, 1)],
+                    value=self.list_name,
+                    allow_blank=False,
+                    compact=True,
+                    id="crit-list",
+                )
+        yield FacturerTable(id="facturer-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="facturer-hint", classes="hint", markup=False)
+        yield Static("", id="facturer-status", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(FacturerTable)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        table.focus()
+        self.request_reload()
+
+    def on_screen_resume(self) -> None:
+        # Back from another menu or a dialog: another desk or screen may have moved invoices.
+        self.request_reload()
+
+    def request_reload(self, focus_key: str | None = None) -> None:
+        """Reload once for all the requests of this moment (mount, resume, a form's result)."""
+        if focus_key is not None:
+            self._pending_focus = focus_key
+        if not self._reload_pending:
+            self._reload_pending = True
+            self.call_after_refresh(self._pending_reload)
+
+    def _pending_reload(self) -> None:
+        self._reload_pending = False
+        focus_key, self._pending_focus = self._pending_focus, None
+        self.reload(focus_key=focus_key)
+
+    # --- criteria --------------------------------------------------------------------------
+
+    def criteria(self) -> Criteria:
+        practitioner = self.query_one("#crit-practitioner", Select).value
+        sector = self.query_one("#crit-sector", Select).value
+        return Criteria(
+            patient=self.query_one("#crit-patient", Input).value.strip(),
+            practitioner_id=None if practitioner is Select.NULL else int(practitioner),
+            sector=ALL_SECTORS if sector is Select.NULL else str(sector),
+        )
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if event.select.id == "crit-list":
+            if event.value is not Select.NULL and event.value != self.list_name:
+                self._switch_list(str(event.value))
+        elif self._loaded_with is not None and self._loaded_with != (
+            self.list_name,
+            self.criteria(),
+        ):
+            # Only a real change: the Selects also report their initial values at mount.
+            self.notice = ""
+            self.reload()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.notice = ""
+        # Filter as the name is typed, but not at every keystroke on a slow link.
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._filter_timer = self.set_timer(0.3, self.reload)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        self.reload()
+        self.query_one(FacturerTable).focus()
+
+    def action_focus_criteria(self, selector: str) -> None:
+        self.query_one(selector).focus()
+
+    def action_show_list(self, name: str) -> None:
+        # Through the Select, so that it always shows the list on screen.
+        self.query_one("#crit-list", Select).value = name
+        self.query_one(FacturerTable).focus()
+
+    def _switch_list(self, name: str) -> None:
+        self.list_name = name
+        self.notice = ""
+        self.marked.clear()
+        self.reload(cursor_to_top=True)
+        self.refresh_bindings()
+
+    # --- the table -------------------------------------------------------------------------
+
+    def reload(self, *, focus_key: str | None = None, cursor_to_top: bool = False) -> None:
+        """Re-read the list; keep the cursor on the same row, or near where it was."""
+        self._filter_timer = None
+        table = self.query_one(FacturerTable)
+        previous_key = None
+        previous_index = table.cursor_row
+        if table.row_count and not cursor_to_top:
+            previous_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        criteria = self.criteria()
+        rows = rows_for(self.list_name, criteria)
+        self._loaded_with = (self.list_name, criteria)
+        self.rows = {row_key(row): row for row in rows}
+        self.marked &= set(self.rows)
+        table.clear()
+        for key, row in self.rows.items():
+            table.add_row(*self._cells(row, key in self.marked), key=key)
+        wanted = focus_key if focus_key in self.rows else previous_key
+        if wanted in self.rows:
+            table.move_cursor(row=table.get_row_index(wanted), animate=False)
+        elif rows and not cursor_to_top:
+            table.move_cursor(row=min(previous_index, len(rows) - 1), animate=False)
+        self._update_hint()
+        self._show_counts()
+
+    def _cells(self, row: FacturerRow, marked: bool) -> tuple:
+        detail = InvoiceState(row.state).label if row.kind == "invoice" else row.detail
+        return (
+            _mark(marked),
+            "CV" if row.vitale else "",
+            format_invoice_number(row.number),
+            row.patient,
+            _day(row.date),
+            _money(row.total_cents),
+            _day(row.first),
+            _day(row.last),
+            _money(row.amo_cents),
+            _money(row.amc_cents),
+            _money(row.patient_cents),
+            row.sector,
+            detail,
+        )
+
+    def _update_hint(self) -> None:
+        """Every key of this list on two lines: the footer is cut at 80 columns.
+
+        Built from the live bindings (so a user's keymap and the list's own actions show), and
+        only while the table has the focus: typing in a criterion masks the letter keys.
+        """
+        table = self.query_one(FacturerTable)
+        if self.focused is not table:
+            return
+        parts: list[tuple[str, str]] = []
+        grouped: dict[str, list[str]] = {}
+        for active in self.active_bindings.values():
+            binding = active.binding
+            if not (binding.id or "").startswith("facturer_") or not active.enabled:
+                continue
+            key = self.app.get_key_display(binding)
+            if binding.action.startswith("show_list"):
+                grouped.setdefault("Listes", []).append(key)
+            elif binding.group is not None:
+                grouped.setdefault(binding.group.description, []).append(key)
+            elif binding.show:
+                parts.append((key, binding.description))
+        for label, keys in grouped.items():
+            consecutive = keys == [str(n) for n in range(1, len(keys) + 1)]
+            parts.append((f"1-{len(keys)}" if consecutive else " ".join(keys), label))
+        hint = Text()
+        for key, description in parts:
+            hint.append(key, style="bold")
+            hint.append(f" {description}  ")
+        self.query_one("#facturer-hint", Static).update(hint)
+
+    def on_descendant_focus(self) -> None:
+        self._update_hint()
+
+    def _show_counts(self) -> None:
+        """The status line: the last action's outcome until the next one, else the counts."""
+        count = len(self.rows)
+        text = f"{LIST_LABELS[self.list_name]} : {count} ligne(s)"
+        if not count:
+            text = f"{LIST_LABELS[self.list_name]} : aucune ligne pour ces critères."
+        if count >= lists.LIST_LIMIT:
+            text += f" (limité à {lists.LIST_LIMIT} : précisez les critères)"
+        if self.marked:
+            text += f", {len(self.marked)} sélectionnée(s)"
+        self.query_one("#facturer-status", Static).update(self.notice or text)
+
+    def _set_notice(self, notice: str) -> None:
+        self.notice = notice
+        self._show_counts()
+
+    def current_row(self) -> FacturerRow | None:
+        table = self.query_one(FacturerTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.rows.get(key)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_row()
+
+    # --- which keys apply where ------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action not in LIST_BOUND_ACTIONS:
+            return True
+        allowed = ACTIONS_BY_LIST[self.list_name]
+        if action in MARK_ACTIONS:
+            return "marks" in allowed
+        return action in allowed
+
+    # --- selection -------------------------------------------------------------------------
+
+    def _set_mark(self, key: str, marked: bool) -> None:
+        self.notice = ""
+        if marked:
+            self.marked.add(key)
+        else:
+            self.marked.discard(key)
+        self.query_one(FacturerTable).update_cell(key, "mark", _mark(marked))
+
+    def action_toggle_mark(self) -> None:
+        row = self.current_row()
+        if row is None:
+            return
+        key = row_key(row)
+        self._set_mark(key, key not in self.marked)
+        # Move on, so that Space Space Space marks consecutive rows.
+        self.query_one(FacturerTable).action_cursor_down()
+        self._show_counts()
+
+    def action_mark_all(self) -> None:
+        for key in self.rows:
+            self._set_mark(key, True)
+        self._show_counts()
+
+    def action_unmark_all(self) -> None:
+        for key in list(self.marked):
+            self._set_mark(key, False)
+        self._show_counts()
+
+    def _targets(self) -> list[FacturerRow]:
+        """The marked rows of the list, or else the highlighted one."""
+        if self.marked:
+            return [row for key, row in self.rows.items() if key in self.marked]
+        row = self.current_row()
+        return [row] if row is not None else []
+
+    # --- opening: create or edit -----------------------------------------------------------
+
+    def action_open_row(self) -> None:
+        row = self.current_row()
+        if row is None:
+            self.action_new_invoice()
+            return
+        if row.kind == "invoice":
+            self._edit(row)
+        else:
+            self.action_new_invoice()
+
+    def _edit(self, row: FacturerRow) -> None:
+        from tuibill.screens.invoice_form import InvoiceFormScreen
+
+        if not is_editable(InvoiceState(row.state)):
+            self.notify(
+                f"La facture est à l'état « {InvoiceState(row.state).label} » : elle n'est plus "
+                "modifiable (« Défacturer » d'abord si elle est validée).",
+                severity="warning",
+                title="Facturer",
+                markup=False,
+            )
+            return
+        self.app.push_screen(InvoiceFormScreen(invoice_id=row.id), self._form_closed)
+
+    def action_new_invoice(self) -> None:
+        if self.list_name in PRESCRIPTION_LISTS:
+            self._from_prescription()
+        elif self.list_name == lists.ISOLATED:
+            self._from_isolated()
+        else:
+            self.action_free_invoice()
+
+    def _from_prescription(self) -> None:
+        from tuibill.screens.invoice_form import InvoiceDraft, InvoiceFormScreen
+        from tuibill.services import billing
+        from tuibill.services.prescriptions import get_prescription
+
+        row = self.current_row()
+        if row is None or row.kind != "prescription":
+            self.notify("Aucune prescription à facturer.", severity="warning", title="Facturer")
+            return
+        prescription = get_prescription(row.id)
+        draft = InvoiceDraft(
+            practitioner_id=prescription.practitioner_id,
+            patient_id=prescription.patient_id,
+            acts=billing.acts_from_prescription(row.id, date.today()),
+            prescription_id=row.id,
+        )
+        self.app.push_screen(InvoiceFormScreen(draft=draft), self._form_closed)
+
+    def _from_isolated(self) -> None:
+        from tuibill.screens.invoice_form import InvoiceDraft, InvoiceFormScreen
+        from tuibill.services import billing
+
+        ids = [row.id for row in self._targets() if row.kind == "isolated"]
+        try:
+            practitioner_id, patient_id, acts = billing.acts_from_isolated(ids)
+        except TuibillError as error:
+            self.notify(str(error), severity="error", title="Actes isolés", markup=False)
+            return
+        draft = InvoiceDraft(practitioner_id=practitioner_id, patient_id=patient_id, acts=acts)
+        self.app.push_screen(InvoiceFormScreen(draft=draft), self._form_closed)
+
+    def action_free_invoice(self) -> None:
+        from tuibill.dialogs.pick_patient import PickPatientDialog
+
+        def chosen(patient_id: int | None) -> None:
+            from tuibill.screens.invoice_form import InvoiceDraft, InvoiceFormScreen
+
+            practitioner_id = self.criteria().practitioner_id
+            if patient_id is None:
+                return
+            if practitioner_id is None:
+                self.notify("Aucun praticien actif.", severity="error", title="Facturer")
+                return
+            draft = InvoiceDraft(practitioner_id=practitioner_id, patient_id=patient_id)
+            self.app.push_screen(InvoiceFormScreen(draft=draft), self._form_closed)
+
+        initial = self.query_one("#crit-patient", Input).value
+        self.app.push_screen(
+            PickPatientDialog("Facture libre : choisir le patient", initial), chosen
+        )
+
+    def _form_closed(self, invoice_id: int | None) -> None:
+        if invoice_id is None:
+            return  # the resume reloads anyway
+        notice = "Facture enregistrée en saisie."
+        if self.list_name not in INVOICE_LISTS:
+            notice += f" Voir « {LIST_LABELS[lists.UNVALIDATED]} » (touche 2)."
+        self.notice = notice
+        self.request_reload(focus_key=f"invoice:{invoice_id}")
+
+    # --- isolated acts ---------------------------------------------------------------------
+
+    def action_isolated_act(self) -> None:
+        from tuibill.dialogs.pick_patient import PickPatientDialog
+        from tuibill.screens.invoice_form import IsolatedActDialog
+
+        def recorded(act_id: int | None) -> None:
+            if act_id is None:
+                return
+            self.notify("Acte isolé enregistré.", title="Actes isolés")
+            self.request_reload(focus_key=f"isolated:{act_id}")
+
+        def chosen(patient_id: int | None) -> None:
+            if patient_id is not None:
+                dialog = IsolatedActDialog(patient_id, self.criteria().practitioner_id)
+                self.app.push_screen(dialog, recorded)
+
+        initial = self.query_one("#crit-patient", Input).value
+        self.app.push_screen(PickPatientDialog("Acte isolé : choisir le patient", initial), chosen)
+
+    # --- moving invoices along -------------------------------------------------------------
+
+    def _invoice_targets(self) -> list[FacturerRow]:
+        targets = [row for row in self._targets() if row.kind == "invoice"]
+        if not targets:
+            self.notify("Aucune facture sélectionnée.", severity="warning", title="Facturer")
+        return targets
+
+    @staticmethod
+    def _who(row: FacturerRow) -> str:
+        number = format_invoice_number(row.number)
+        return f"{row.patient} (n° {number})" if number else row.patient
+
+    def _report(self, what: str, done: list[str], refused: list[tuple[str, str]]) -> None:
+        """One notification for a bulk action: how many done, each refusal with its reason."""
+        lines = [f"{what} : {len(done)} facture(s) traitée(s)."]
+        if len(done) <= 3:
+            lines += [f"  {item}" for item in done]
+        if refused:
+            lines.append(f"{len(refused)} refus :")
+            lines += [f"  {who} : {reason}" for who, reason in refused[:MAX_REPORTED]]
+            if len(refused) > MAX_REPORTED:
+                # The refused invoices stay marked in the list: the rest are found there.
+                lines.append(
+                    f"  … et {len(refused) - MAX_REPORTED} autre(s), restées sélectionnées."
+                )
+        severity = "information" if not refused else ("warning" if done else "error")
+        self.notify(
+            "\n".join(lines),
+            title="Facturer",
+            severity=severity,
+            timeout=12 if refused else 5,
+            markup=False,
+        )
+        status = lines[0]
+        if refused:
+            status += f" Refus — {refused[0][0]} : {refused[0][1]}"
+        self.notice = status
+
+    def _apply(self, action: InvoiceAction, reason: str = "") -> None:
+        from tuibill.services import billing
+
+        targets = self._invoice_targets()
+        if not targets:
+            return
+        by_id = {row.id: row for row in targets}
+        done, refused = billing.apply_many(list(by_id), action, user=self.app.user, reason=reason)
+        done_text = [
+            f"{by_id[inv.id].patient} : {InvoiceState(inv.state).label}"
+            + (f", n° {format_invoice_number(inv.number)}" if inv.number else "")
+            for inv in done
+        ]
+        self._report(action.label, done_text, [(self._who(by_id[i]), m) for i, m in refused])
+        # Refused invoices stay marked: the desk sees at once which ones need attention.
+        self.marked = {f"invoice:{i}" for i, _ in refused}
+        self.reload()
+
+    def action_validate(self) -> None:
+        self._apply(InvoiceAction.VALIDATE)
+
+    def action_prepare(self) -> None:
+        self._apply(InvoiceAction.PREPARE)
+
+    def action_cancel_preparation(self) -> None:
+        self._apply(InvoiceAction.CANCEL_PREPARATION)
+
+    def action_unvalidate(self) -> None:
+        from tuibill.dialogs.reason import ReasonDialog
+
+        if not self._invoice_targets():
+            return
+
+        def answered(reason: str | None) -> None:
+            if reason is not None:
+                self._apply(InvoiceAction.UNVALIDATE, reason)
+
+        self.app.push_screen(
+            ReasonDialog(
+                "Défacturer : motif (facultatif, inscrit dans l'historique)", required=False
+            ),
+            answered,
+        )
+
+    def action_delete_draft(self) -> None:
+        from tuibill.dialogs.confirm import ConfirmDialog
+
+        targets = self._invoice_targets()
+        if not targets:
+            return
+        names = ", ".join(self._who(row) for row in targets[:3])
+        more = f" et {len(targets) - 3} autre(s)" if len(targets) > 3 else ""
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self._delete(targets)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Supprimer {len(targets)} facture(s) en saisie ?",
+                f"{names}{more}. Les actes reviennent à facturer.",
+            ),
+            answered,
+        )
+
+    def _delete(self, targets: list[FacturerRow]) -> None:
+        from tuibill.services import billing
+
+        done: list[str] = []
+        refused: list[tuple[str, str]] = []
+        still_marked: set[str] = set()
+        for row in targets:
+            try:
+                billing.delete_draft(row.id, user=self.app.user)
+            except TuibillError as error:
+                refused.append((self._who(row), str(error)))
+                still_marked.add(row_key(row))
+            else:
+                done.append(self._who(row))
+        self._report("Suppression", done, refused)
+        self.marked = still_marked
+        self.reload()
+
+    def action_reload(self) -> None:
+        self.reload()

@@ -1,0 +1,665 @@
+"""Create or edit a Saisie invoice, keyboard only; and the small « acte isolé » dialog.
+
+Acts are typed one per line in the notation shared with the CLI
+(« 20/11/2026 08:30 AMI 1,5 MAU IFD IK=4 »). Each line is priced as it is typed, by the same
+domain pricing the services use; saving goes through ``billing.create_invoice`` /
+``billing.update_invoice`` (one transaction: on any error nothing is saved) and every refusal is
+shown at the field it concerns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Header, Input, Label, Select, Static
+
+from tuibill.domain.act_spec import ActSpec, parse_act_spec, parse_date
+from tuibill.domain.errors import TuibillError, ValidationError
+from tuibill.domain.pricing import format_cents, format_coefficient
+
+# One absolute path for every screen of Facturer: Textual then reads the file only once.
+FACTURER_CSS = Path(__file__).resolve().parent.parent / "styles" / "facturer.tcss"
+
+ACT_NOTATION = "JJ/MM/AAAA [HH:MM] CODE [COEF] [MAU] [MCI] [MIE] [IFD] [IK=km]"
+
+# ValidationError.field values that belong to one act line, then to the acts as a whole.
+LINE_FIELDS = frozenset({"act_date", "act_time", "code", "coefficient", "majorations", "ik"})
+ACTS_FIELDS = LINE_FIELDS | {"acts"}
+
+
+def act_text(act: ActSpec) -> str:
+    """An act back in the one-line notation (the inverse of ``parse_act_spec``)."""
+    parts = [f"{act.act_date:%d/%m/%Y}"]
+    if act.act_time is not None:
+        parts.append(act.act_time.strftime("%H:%M"))
+    parts += [act.code, format_coefficient(act.coefficient_x100), *act.majorations]
+    if act.home_visit:
+        parts.append("IFD")
+    if act.mileage_km:
+        parts.append(f"IK={act.mileage_km}")
+    return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class InvoiceDraft:
+    """What the form starts from when creating (from a prescription, isolated acts, or free)."""
+
+    practitioner_id: int
+    patient_id: int
+    acts: Sequence = ()  # ActInput
+    prescription_id: int | None = None
+
+
+class ActLine(Vertical):
+    """One act: its text, its priced total, and its error right under it."""
+
+    def __init__(self, text: str, number: int, isolated_act_id: int | None = None) -> None:
+        super().__init__(classes="act-line")
+        self.initial_text = text
+        self.number = number
+        # Kept so that an act billed from an « acte isolé » stays tied to it after edits.
+        self.isolated_act_id = isolated_act_id
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="act-row"):
+            yield Label(f"{self.number:>2}", classes="act-number")
+            yield Input(
+                self.initial_text,
+                compact=True,
+                classes="act-input",
+                placeholder=ACT_NOTATION,
+                select_on_focus=False,  # the desk edits a line, it seldom retypes it
+            )
+            yield Label("", classes="act-total")
+        yield Static("", classes="line-error error", markup=False)
+
+    @property
+    def input(self) -> Input:
+        return self.query_one(".act-input", Input)
+
+    @property
+    def text(self) -> str:
+        return self.input.value.strip()
+
+    def renumber(self, number: int) -> None:
+        self.number = number
+        self.query_one(".act-number", Label).update(f"{number:>2}")
+
+    def show(self, total_cents: int | None, error: str = "") -> None:
+        self.query_one(".act-total", Label).update(
+            "" if total_cents is None else f"{format_cents(total_cents)} €"
+        )
+        message = self.query_one(".line-error", Static)
+        message.update(error)
+        message.display = bool(error)
+        self.input.set_class(bool(error), "-invalid")
+
+
+def _show_error(widget: Static, message: str) -> None:
+    widget.update(message)
+    widget.display = bool(message)
+
+
+class InvoiceFormScreen(Screen[int | None]):
+    """Dismissed with the saved invoice's id, or None when left without saving."""
+
+    CSS_PATH = FACTURER_CSS
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Enregistrer", id="facture_enregistrer"),
+        Binding("ctrl+n", "add_line", "Ajouter un acte", id="facture_ajouter_acte"),
+        Binding("ctrl+y", "remove_line", "Supprimer l'acte", id="facture_supprimer_acte"),
+        Binding("ctrl+p", "change_patient", "Patient", id="facture_patient"),
+        Binding("escape", "leave", "Retour", id="facture_retour"),
+        Binding("down", "app.focus_next", "Champ suivant", show=False, id="facture_suivant"),
+        Binding("up", "app.focus_previous", "Champ précédent", show=False, id="facture_precedent"),
+    ]
+
+    def __init__(self, *, draft: InvoiceDraft | None = None, invoice_id: int | None = None) -> None:
+        if (draft is None) == (invoice_id is None):
+            raise ValueError("InvoiceFormScreen: give either a draft or an invoice_id")
+        super().__init__()
+        self.invoice_id = invoice_id
+        self.draft = draft
+        self._line_counter = 0
+        self._preview = None
+        self._loaded_texts: list[str] = []
+        self._load()
+
+    # --- loading ---------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        from tuibill.services import billing
+
+        if self.invoice_id is not None:
+            invoice = billing.get_invoice(self.invoice_id)
+            self.practitioner_id = invoice.practitioner_id
+            self.patient_id = invoice.patient_id
+            self.prescription_id = invoice.prescription_id
+            self.billing_date = invoice.billing_date
+            self.number = invoice.number
+            self.acts = billing.lines_as_acts(invoice)
+        else:
+            self.practitioner_id = self.draft.practitioner_id
+            self.patient_id = self.draft.patient_id
+            self.prescription_id = self.draft.prescription_id
+            self.billing_date = date.today()
+            self.number = None
+            self.acts = list(self.draft.acts)
+
+    @property
+    def is_free(self) -> bool:
+        """A free invoice: no prescription, no isolated act, so the patient may change."""
+        return (
+            self.invoice_id is None
+            and self.prescription_id is None
+            and not any(getattr(a, "isolated_act_id", None) for a in self.acts)
+        )
+
+    def _title(self) -> str:
+        if self.invoice_id is None:
+            origin = (
+                "depuis une prescription"
+                if self.prescription_id
+                else ("libre" if self.is_free else "depuis des actes isolés")
+            )
+            return f"Nouvelle facture {origin}"
+        from tuibill.domain.numbering import format_invoice_number
+
+        number = format_invoice_number(self.number) or "non numérotée"
+        return f"Modifier la facture {number} (saisie)"
+
+    def compose(self) -> ComposeResult:
+        from tuibill.services.practice import list_practitioners
+
+        practitioners = [(p.display_name, p.id) for p in list_practitioners()]
+        if self.practitioner_id not in {pid for _, pid in practitioners}:
+            # An inactive practitioner's prescription or acts: keep them selectable here.
+            from tuibill.services.practice import get_practitioner
+
+            practitioner = get_practitioner(self.practitioner_id)
+            practitioners.append((practitioner.display_name, practitioner.id))
+        yield Header()
+        with Vertical(id="invoice-form"):
+            yield Static(self._title(), classes="title", id="form-title")
+            with Horizontal(classes="form-row"):
+                yield Label("Praticien :", classes="form-label")
+                if self.invoice_id is None:
+                    yield Select(
+                        practitioners,
+                        value=self.practitioner_id,
+                        allow_blank=False,
+                        compact=True,
+                        id="form-practitioner",
+                    )
+                else:
+                    yield Label("", id="form-practitioner-name", markup=False)
+            yield Static("", id="practitioner-error", classes="error field-error", markup=False)
+            with Horizontal(classes="form-row"):
+                yield Label("Patient :", classes="form-label")
+                yield Label("", id="form-patient", markup=False)
+            yield Static("", id="patient-error", classes="error field-error", markup=False)
+            yield Static("", id="form-prescription", classes="hint", markup=False)
+            yield Static("", id="prescription-error", classes="error field-error", markup=False)
+            with Horizontal(classes="form-row"):
+                yield Label("Date de facturation :", classes="form-label")
+                yield Input(
+                    f"{self.billing_date:%d/%m/%Y}",
+                    compact=True,
+                    id="billing-date",
+                    placeholder="JJ/MM/AAAA",
+                )
+            yield Static("", id="billing-date-error", classes="error field-error", markup=False)
+            with VerticalScroll(id="acts") as acts:
+                acts.can_focus = False  # the act lines take the focus, not their frame
+                acts.border_title = Content(f"Actes : {ACT_NOTATION}")  # plain text, not markup
+                acts.border_subtitle = "Ctrl+N ajouter · Ctrl+Y supprimer"
+                texts = [(act_text(a), getattr(a, "isolated_act_id", None)) for a in self.acts]
+                for text, isolated in texts or [(f"{self.billing_date:%d/%m/%Y} ", None)]:
+                    yield self._new_line(text, isolated)
+            yield Static("", id="acts-error", classes="error field-error", markup=False)
+            yield Static("", id="form-totals")
+            yield Static("", id="form-error", classes="error field-error", markup=False)
+        yield Footer()
+
+    def _new_line(self, text: str, isolated_act_id: int | None = None) -> ActLine:
+        self._line_counter += 1
+        line = ActLine(text, self._line_counter, isolated_act_id)
+        line.id = f"act-line-{self._line_counter}"
+        return line
+
+    def on_mount(self) -> None:
+        for widget in self.query(".field-error"):
+            widget.display = False  # each shows itself when it has something to say
+        self._loaded_texts = self._texts()
+        self._describe()
+        self._reset_preview()
+        self._recompute()
+        lines = self._lines()
+        # Straight to the first act: that is what the desk edits most.
+        if lines:
+            line_input = lines[0].input
+            line_input.focus()
+            line_input.cursor_position = len(line_input.value)
+
+    def _describe(self) -> None:
+        """The fixed parts: patient, prescription (and practitioner when editing)."""
+        from tuibill.services.patients import get_patient
+
+        patient = get_patient(self.patient_id)
+        details = [patient.display_name, f"né(e) le {patient.birth_date:%d/%m/%Y}"]
+        if patient.organism_id:
+            details.append(patient.organism.name)
+        if patient.mutuelle_id:
+            details.append(patient.mutuelle.name)
+        if patient.ald:
+            details.append("ALD")
+        self.query_one("#form-patient", Label).update(" · ".join(details))
+        if self.invoice_id is not None:
+            from tuibill.services.practice import get_practitioner
+
+            name = get_practitioner(self.practitioner_id).display_name
+            self.query_one("#form-practitioner-name", Label).update(name)
+        prescription_text = "Sans prescription."
+        if self.prescription_id is not None:
+            from tuibill.services.prescriptions import get_prescription, items
+
+            prescription = get_prescription(self.prescription_id)
+            prescriber = prescription.prescriber.display_name if prescription.prescriber_id else "?"
+            left = ", ".join(
+                f"{item.code} {format_coefficient(item.coefficient_x100)} × {item.remaining}"
+                for item in items(self.prescription_id)
+            )
+            prescription_text = (
+                f"Prescription du {prescription.date:%d/%m/%Y} — {prescriber} — reste : {left}"
+            )
+        self.query_one("#form-prescription", Static).update(prescription_text)
+
+    # --- live preview ----------------------------------------------------------------------
+
+    def _lines(self) -> list[ActLine]:
+        return list(self.query(ActLine))
+
+    def _texts(self) -> list[str]:
+        return [self.query_one("#billing-date", Input).value.strip()] + [
+            line.text for line in self._lines()
+        ]
+
+    @property
+    def dirty(self) -> bool:
+        return self._texts() != self._loaded_texts
+
+    def _reset_preview(self) -> None:
+        from tuibill.services.facturer_extra import ActPreview
+
+        try:
+            self._preview = ActPreview(self.practitioner_id, self.patient_id, self.prescription_id)
+        except ValidationError as error:
+            self._preview = None
+            self._field_error(error)
+
+    def _parse_billing_date(self) -> date | None:
+        widget = self.query_one("#billing-date", Input)
+        try:
+            value = parse_date(widget.value, "billing_date")
+        except ValidationError as error:
+            widget.add_class("-invalid")
+            _show_error(self.query_one("#billing-date-error", Static), str(error))
+            return None
+        widget.remove_class("-invalid")
+        _show_error(self.query_one("#billing-date-error", Static), "")
+        return value
+
+    def _recompute(self) -> list[tuple[ActLine, ActSpec]] | None:
+        """Parse, check and price every line; show each result at its line.
+
+        Returns the parsed acts when every line is good, else None. Empty lines are ignored.
+        """
+        billing_date = self._parse_billing_date()
+        good: list[tuple[ActLine, ActSpec]] = []
+        totals = [0, 0, 0, 0]
+        failures = 0
+        for line in self._lines():
+            if not line.text:
+                line.show(None)
+                continue
+            try:
+                spec = parse_act_spec(line.text)
+                if billing_date is None or self._preview is None:
+                    line.show(None)
+                    failures += 1
+                    continue
+                priced = self._preview.price(spec, billing_date)
+            except ValidationError as error:
+                line.show(None, str(error))
+                failures += 1
+                continue
+            line.show(priced.total_cents)
+            good.append((line, spec))
+            for index, value in enumerate(
+                (priced.total_cents, priced.amo_cents, priced.amc_cents, priced.patient_cents)
+            ):
+                totals[index] += value
+        summary = self.query_one("#form-totals", Static)
+        if failures:
+            summary.update(f"Total : —  ({failures} acte(s) à corriger)")
+        else:
+            total, amo, amc, patient = (format_cents(v) for v in totals)
+            summary.update(
+                f"Total {total} €  ·  Caisse {amo}  ·  Mutuelle {amc}  ·  Assuré {patient}"
+            )
+        return None if failures or billing_date is None else good
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        _show_error(self.query_one("#form-error", Static), "")
+        _show_error(self.query_one("#acts-error", Static), "")
+        self._recompute()
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        # Entrée moves on, like a paper form; on the last filled act it opens the next one, so
+        # a week of visits is typed act, Entrée, act, Entrée… then Ctrl+S.
+        event.stop()
+        lines = self._lines()
+        if not lines or event.input is not lines[-1].input:
+            self.focus_next()
+        elif lines[-1].text and not event.input.has_class("-invalid"):
+            await self.action_add_line()
+        else:
+            self.app.bell()  # fix this act first: its error is shown under it
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if event.select.id == "form-practitioner" and event.value != self.practitioner_id:
+            self.practitioner_id = int(event.value)
+            _show_error(self.query_one("#practitioner-error", Static), "")
+            self._reset_preview()
+            self._recompute()
+
+    # --- line editing ----------------------------------------------------------------------
+
+    def _focused_line(self) -> ActLine | None:
+        if self.focused is None:
+            return None
+        for node in self.focused.ancestors_with_self:
+            if isinstance(node, ActLine):
+                return node
+        return None
+
+    async def action_add_line(self) -> None:
+        current = self._focused_line()
+        lines = self._lines()
+        source = current or (lines[-1] if lines else None)
+        # A copy of the current act: the next visit is usually the same act another day.
+        text = source.text if source and source.text else f"{date.today():%d/%m/%Y} "
+        new = self._new_line(text)
+        container = self.query_one("#acts", VerticalScroll)
+        if current is not None:
+            await container.mount(new, after=current)
+        else:
+            await container.mount(new)
+        self._renumber()
+        new.input.focus()
+        new.input.cursor_position = len(new.input.value)
+        new.scroll_visible()
+        self._recompute()
+
+    async def action_remove_line(self) -> None:
+        current = self._focused_line()
+        if current is None:
+            self.app.bell()
+            return
+        lines = self._lines()
+        if len(lines) == 1:
+            # Keep one line to type in: clear it down to today's date.
+            current.input.value = f"{date.today():%d/%m/%Y} "
+            current.isolated_act_id = None
+            return
+        index = lines.index(current)
+        neighbour = lines[index + 1] if index + 1 < len(lines) else lines[index - 1]
+        await current.remove()
+        neighbour.input.focus()
+        self._renumber()
+        self._recompute()
+
+    def _renumber(self) -> None:
+        for number, line in enumerate(self._lines(), start=1):
+            line.renumber(number)
+
+    # --- patient ---------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "change_patient":
+            return self.is_free
+        return True
+
+    def action_change_patient(self) -> None:
+        from tuibill.dialogs.pick_patient import PickPatientDialog
+
+        def chosen(patient_id: int | None) -> None:
+            if patient_id is None:
+                return
+            self.patient_id = patient_id
+            _show_error(self.query_one("#patient-error", Static), "")
+            self._describe()
+            self._reset_preview()
+            self._recompute()
+
+        self.app.push_screen(PickPatientDialog("Patient de la facture"), chosen)
+
+    # --- saving ----------------------------------------------------------------------------
+
+    def _clear_errors(self) -> None:
+        for widget in self.query(".field-error"):
+            _show_error(widget, "")
+
+    def _field_error(self, error: ValidationError) -> None:
+        """Show *error* where it belongs and put the cursor there."""
+        field = error.field or ""
+        targets = {
+            "billing_date": ("#billing-date-error", "#billing-date"),
+            "date": ("#billing-date-error", "#billing-date"),
+            "practitioner": ("#practitioner-error", "#form-practitioner"),
+            "patient": ("#patient-error", None),
+            "prescription": ("#prescription-error", None),
+            "prescriber": ("#prescription-error", None),
+        }
+        if field in ACTS_FIELDS:
+            target, focus = "#acts-error", None
+        else:
+            target, focus = targets.get(field, ("#form-error", None))
+        _show_error(self.query_one(target, Static), str(error))
+        if focus:
+            widgets = self.query(focus)
+            if widgets:
+                widgets.first().focus()
+
+    def action_save(self) -> None:
+        from tuibill.services import billing
+
+        self._clear_errors()
+        checked = self._recompute()
+        if checked is None:
+            bad = [line for line in self._lines() if line.input.has_class("-invalid")]
+            if bad:
+                bad[0].input.focus()
+            elif self.query_one("#billing-date", Input).has_class("-invalid"):
+                self.query_one("#billing-date", Input).focus()
+            self.app.bell()
+            return
+        billing_date = parse_date(self.query_one("#billing-date", Input).value, "billing_date")
+        try:
+            acts = self._acts_to_save(checked)
+            if self.invoice_id is None:
+                invoice = billing.create_invoice(
+                    self.practitioner_id,
+                    self.patient_id,
+                    acts,
+                    user=self.app.user,
+                    billing_date=billing_date,
+                    prescription_id=self.prescription_id,
+                )
+            else:
+                invoice = billing.update_invoice(
+                    self.invoice_id, acts, user=self.app.user, billing_date=billing_date
+                )
+        except ValidationError as error:
+            self._field_error(error)
+            self.app.bell()
+            return
+        except TuibillError as error:
+            _show_error(self.query_one("#form-error", Static), str(error))
+            self.app.bell()
+            return
+        self.notify(
+            f"Facture enregistrée en saisie : {format_cents(invoice.total_cents)} €.",
+            title="Facturer",
+            markup=False,
+        )
+        self.dismiss(invoice.id)
+
+    def _acts_to_save(self, checked: list[tuple[ActLine, ActSpec]]) -> list:
+        """Tie the acts to what they consume: prescribed items, or the isolated acts."""
+        from tuibill.services import billing
+
+        specs = [spec for _, spec in checked]
+        if self.prescription_id is not None:
+            return billing.link_to_prescription(
+                self.prescription_id, specs, replacing_invoice=self.invoice_id
+            )
+        return [
+            billing.ActInput(**{**spec.__dict__, "isolated_act_id": line.isolated_act_id})
+            for line, spec in checked
+        ]
+
+    # --- leaving ---------------------------------------------------------------------------
+
+    def action_leave(self) -> None:
+        from tuibill.dialogs.confirm import ConfirmDialog
+
+        if not self.dirty:
+            self.dismiss(None)
+            return
+
+        def answered(leave: bool | None) -> None:
+            if leave:
+                self.dismiss(None)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                "Abandonner cette facture ?", "Les modifications ne seront pas enregistrées."
+            ),
+            answered,
+        )
+
+
+class IsolatedActDialog(ModalScreen[int | None]):
+    """Record an act done without a prescription, to bill later (« Actes isolés »)."""
+
+    CSS_PATH = FACTURER_CSS
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Enregistrer", id="acte_isole_enregistrer"),
+        Binding("escape", "cancel", "Annuler", id="acte_isole_annuler"),
+    ]
+
+    def __init__(self, patient_id: int, practitioner_id: int | None) -> None:
+        super().__init__()
+        self.patient_id = patient_id
+        self.practitioner_id = practitioner_id
+
+    def compose(self) -> ComposeResult:
+        from tuibill.services.patients import get_patient
+        from tuibill.services.practice import list_practitioners
+
+        practitioners = [(p.display_name, p.id) for p in list_practitioners()]
+        default = self.practitioner_id
+        if default not in {pid for _, pid in practitioners}:
+            default = practitioners[0][1] if practitioners else Select.NULL
+        with Vertical(classes="dialog", id="isolated-act"):
+            yield Static("Enregistrer un acte isolé", classes="title")
+            yield Static(f"Patient : {get_patient(self.patient_id).display_name}", markup=False)
+            with Horizontal(classes="form-row"):
+                yield Label("Praticien :", classes="form-label")
+                yield Select(
+                    practitioners,
+                    value=default,
+                    allow_blank=not practitioners,
+                    compact=True,
+                    id="isolated-practitioner",
+                )
+            yield Static(
+                "", id="isolated-practitioner-error", classes="error field-error", markup=False
+            )
+            with Horizontal(classes="form-row"):
+                yield Label("Acte :", classes="form-label")
+                yield Input(
+                    f"{date.today():%d/%m/%Y} ",
+                    compact=True,
+                    id="isolated-act-text",
+                    placeholder=ACT_NOTATION,
+                    select_on_focus=False,
+                )
+            yield Static("", id="isolated-act-error", classes="error field-error", markup=False)
+            yield Static(
+                f"{ACT_NOTATION}\nEntrée ou Ctrl+S : enregistrer — Échap : annuler",
+                classes="hint",
+                markup=False,
+            )
+
+    def on_mount(self) -> None:
+        for widget in self.query(".field-error"):
+            widget.display = False
+        act_input = self.query_one("#isolated-act-text", Input)
+        act_input.focus()
+        act_input.cursor_position = len(act_input.value)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        # The error was about the previous text: it goes as soon as the act is retyped.
+        event.stop()
+        event.input.remove_class("-invalid")
+        _show_error(self.query_one("#isolated-act-error", Static), "")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_save()
+
+    def action_save(self) -> None:
+        from tuibill.services.facturer_extra import record_isolated_act_spec
+
+        act_input = self.query_one("#isolated-act-text", Input)
+        act_error = self.query_one("#isolated-act-error", Static)
+        practitioner_error = self.query_one("#isolated-practitioner-error", Static)
+        _show_error(act_error, "")
+        _show_error(practitioner_error, "")
+        practitioner = self.query_one("#isolated-practitioner", Select).value
+        try:
+            if practitioner is Select.NULL:
+                raise ValidationError("Choisissez le praticien.", field="practitioner")
+            spec = parse_act_spec(act_input.value)
+            act = record_isolated_act_spec(self.patient_id, int(practitioner), spec)
+        except ValidationError as error:
+            if error.field == "practitioner":
+                _show_error(practitioner_error, str(error))
+            else:
+                _show_error(act_error, str(error))
+                act_input.add_class("-invalid")
+            self.app.bell()
+            return
+        except TuibillError as error:
+            _show_error(act_error, str(error))
+            self.app.bell()
+            return
+        self.dismiss(act.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
