@@ -121,6 +121,25 @@ class TuibillApp(App[int]):
         return iter(())
 
     def action_open_menu(self, mode: str) -> None:
+        # A form with unsaved changes (« dirty ») is never left silently by an F-key.
+        if getattr(self.screen, "dirty", False):
+            from tuibill.dialogs.confirm import ConfirmDialog
+
+            def leave(confirmed: bool | None) -> None:
+                if confirmed:
+                    self._open_menu(mode)
+
+            self.push_screen(
+                ConfirmDialog(
+                    "Des modifications ne sont pas enregistrées.",
+                    "Quitter cet écran sans les enregistrer ?",
+                ),
+                leave,
+            )
+            return
+        self._open_menu(mode)
+
+    def _open_menu(self, mode: str) -> None:
         if self.current_mode == mode:
             # Back to the root of that menu, as a fresh start.
             while len(self.screen_stack) > 1:

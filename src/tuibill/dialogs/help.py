@@ -8,6 +8,13 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
+NAVIGATION = [
+    ("Tab / Maj+Tab", "Champ suivant / précédent"),
+    ("↑ ↓ ← →", "Se déplacer dans une liste ou un tableau"),
+    ("PgPréc / PgSuiv", "Page précédente / suivante"),
+    ("Début / Fin", "Première / dernière ligne"),
+]
+
 
 class HelpDialog(ModalScreen[None]):
     BINDINGS = [
@@ -31,9 +38,14 @@ class HelpDialog(ModalScreen[None]):
         seen = set()
         for key, active in self._target.active_bindings.items():
             binding = active.binding
-            label = binding.description or binding.action
-            if (key, label) in seen or binding.action in {"dismiss"}:
+            # Only tuibill's own bindings (they all have an id, in French); Textual's widget
+            # keys (« Cursor up »…) are summed up in French below.
+            if not binding.id or not binding.description:
                 continue
-            seen.add((key, label))
-            table.add_row(self.app.get_key_display(binding), label)
+            if (key, binding.description) in seen:
+                continue
+            seen.add((key, binding.description))
+            table.add_row(self.app.get_key_display(binding), binding.description)
+        for keys, label in NAVIGATION:
+            table.add_row(keys, label)
         table.focus()

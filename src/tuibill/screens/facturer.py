@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets import DataTable, Input, Label, Select, Static
 
 from tuibill.domain.errors import TuibillError
 from tuibill.domain.invoice_states import InvoiceAction, InvoiceState, is_editable
@@ -25,6 +25,7 @@ from tuibill.screens.invoice_form import FACTURER_CSS
 from tuibill.services import facturer as lists
 from tuibill.services.facturer import Criteria, FacturerRow
 from tuibill.services.facturer_extra import LIST_LABELS, LIST_ORDER, VALIDATED, rows_for
+from tuibill.widgets.footer import AppFooter, AppHeader
 
 INVOICE_LISTS = frozenset({lists.UNVALIDATED, lists.DRE_UNVALIDATED, VALIDATED})
 PRESCRIPTION_LISTS = frozenset({lists.PRESCRIPTIONS_BY_PRACTITIONER, lists.PRESCRIPTIONS_ALL})
@@ -193,7 +194,7 @@ class FacturerScreen(Screen):
 
         practitioners = [(p.display_name, p.id) for p in list_practitioners()]
         sectors = [("TOUS", ALL_SECTORS)] + [(s, s) for s in lists.sectors()]
-        yield Header()
+        yield AppHeader()
         with Vertical(id="criteria"):
             with Horizontal(classes="crit-row"):
                 yield Label("Pour le patient", classes="crit-label")
@@ -224,7 +225,7 @@ class FacturerScreen(Screen):
         yield FacturerTable(id="facturer-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="facturer-hint", classes="hint", markup=False)
         yield Static("", id="facturer-status", markup=False)
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(FacturerTable)

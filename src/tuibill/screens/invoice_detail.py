@@ -12,10 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Static
 
 from tuibill.domain.invoice_states import InvoiceAction
 from tuibill.domain.pricing import format_cents
+from tuibill.widgets.footer import AppFooter, AppHeader
 
 # Transitions recorded outside the life-cycle table (creation, bulk import).
 OTHER_ACTIONS = {"create": "Création", "import": "Import"}
@@ -97,7 +98,7 @@ class InvoiceDetailScreen(Screen):
         from tuibill.services.journal_extra import invoice_detail
 
         self.record = invoice_detail(self.invoice_id)
-        yield Header()
+        yield AppHeader()
         with VerticalScroll(id="detail-body"):
             if self.record is None:
                 yield Static(f"Facture {self.invoice_id} introuvable.", classes="error")
@@ -114,7 +115,7 @@ class InvoiceDetailScreen(Screen):
                 yield Static(totals_text(self.record), id="detail-totals")
                 yield Static("Historique", classes="title")
                 yield DataTable(id="detail-history", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         record = self.record

@@ -20,11 +20,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from tuibill.domain.act_spec import ActSpec, parse_act_spec, parse_date
 from tuibill.domain.errors import TuibillError, ValidationError
 from tuibill.domain.pricing import format_cents, format_coefficient
+from tuibill.widgets.footer import AppFooter, AppHeader
 
 # One absolute path for every screen of Facturer: Textual then reads the file only once.
 FACTURER_CSS = Path(__file__).resolve().parent.parent / "styles" / "facturer.tcss"
@@ -188,7 +189,7 @@ class InvoiceFormScreen(Screen[int | None]):
 
             practitioner = get_practitioner(self.practitioner_id)
             practitioners.append((practitioner.display_name, practitioner.id))
-        yield Header()
+        yield AppHeader()
         with Vertical(id="invoice-form"):
             yield Static(self._title(), classes="title", id="form-title")
             with Horizontal(classes="form-row"):
@@ -229,7 +230,7 @@ class InvoiceFormScreen(Screen[int | None]):
             yield Static("", id="acts-error", classes="error field-error", markup=False)
             yield Static("", id="form-totals")
             yield Static("", id="form-error", classes="error field-error", markup=False)
-        yield Footer()
+        yield AppFooter()
 
     def _new_line(self, text: str, isolated_act_id: int | None = None) -> ActLine:
         self._line_counter += 1

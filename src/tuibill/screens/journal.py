@@ -19,12 +19,13 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from tuibill.domain.invoice_states import InvoiceState
 from tuibill.domain.pricing import format_cents
 from tuibill.services.journal import JournalFilter, JournalRow
 from tuibill.services.journal_extra import JournalViewPager, open_journal
+from tuibill.widgets.footer import AppFooter, AppHeader
 from tuibill.widgets.virtual_table import Column, VirtualTable
 
 # The first eight columns fit an 80-column terminal (79 cells beside the scrollbar); the
@@ -149,7 +150,7 @@ class JournalScreen(Screen):
         states = [(state.label, state.value) for state in InvoiceState]
         practitioners = [(p.display_name, p.id) for p in list_practitioners(active_only=False)]
         organisms = [(o.name, o.id) for o in list_organisms()]
-        yield Header()
+        yield AppHeader()
         with Vertical(id="journal-filters"):
             with Horizontal(classes="filter-row"):
                 yield Label("Patient", classes="filter-label")
@@ -167,7 +168,7 @@ class JournalScreen(Screen):
                 yield Select(organisms, prompt="Toutes", id="f-organism", compact=True)
         yield VirtualTable(COLUMNS, self._row, 0, pending_text=self._dots, id="journal-table")
         yield Static(f"Recherche{self._dots}", id="journal-status")
-        yield Footer()
+        yield AppFooter()
 
     @property
     def _dots(self) -> str:

@@ -7,27 +7,26 @@ from datetime import date, timedelta
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
+
+from tuibill.widgets.footer import AppFooter, AppHeader
 
 
 class MenuScreen(Screen):
     def compose(self) -> ComposeResult:
         from tuibill.app import MENU
 
-        yield Header()
+        yield AppHeader()
         with Vertical(id="menu-body"):
             yield Static("Menu principal", classes="title")
             yield OptionList(
-                *[
-                    Option(f"{key.upper():>3}  {label}", id=mode)
-                    for _, key, mode, label in MENU
-                ],
+                *[Option(f"{key.upper():>3}  {label}", id=mode) for _, key, mode, label in MENU],
                 Option(" F1  Aide (toutes les touches de l'écran)", id="aide"),
                 id="menu",
             )
             yield Static(id="counts")
-        yield Footer()
+        yield AppFooter()
 
     def on_screen_resume(self) -> None:
         self.refresh_counts()

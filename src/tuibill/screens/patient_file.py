@@ -22,8 +22,6 @@ from textual.widget import Widget
 from textual.widgets import (
     Checkbox,
     DataTable,
-    Footer,
-    Header,
     Input,
     Label,
     Select,
@@ -35,6 +33,7 @@ from textual.widgets import (
 from tuibill.domain.errors import TuibillError, ValidationError
 from tuibill.models import Patient, Prescriber
 from tuibill.services.patients import PatientInput
+from tuibill.widgets.footer import AppFooter, AppHeader
 
 # --- shared form pieces (also used by the Prescripteurs screen) ---
 
@@ -55,28 +54,6 @@ def field(label: str, widget: Widget) -> Horizontal:
     """One labelled line. Compact one-line widgets keep a whole tab readable at 80×24; a line
     for the field's error is added under it only when there is one (fewer widgets to build)."""
     return Horizontal(Label(label, classes="field-label"), widget, classes="field-line")
-
-
-class QuietFooter(Footer):
-    """A Footer rebuilt only when the keys it shows change.
-
-    Textual's Footer rebuilds all its keys (here ~20, with the global F-keys) at every focus
-    move; in a form that is most of the cost of a Tab press on a slow desk or link.
-    """
-
-    _shown: tuple[tuple[str, str, str, bool], ...] | None = None
-
-    def bindings_changed(self, screen: Screen) -> None:
-        shown = tuple(
-            (key, active.binding.action, active.binding.description, active.enabled)
-            for key, active in screen.active_bindings.items()
-            if active.binding.show
-        )
-        if self._bindings_ready and shown == self._shown:
-            return
-        if screen.app.app_focus and self.is_attached and screen is self.screen:
-            self._shown = shown  # what the rebuild below will show
-        super().bindings_changed(screen)
 
 
 class PickField(Static, can_focus=True):
@@ -248,7 +225,7 @@ class PatientFileScreen(Screen[None]):
 
         organisms = patients.list_organisms()
         mutuelles = patients.list_mutuelles()
-        yield Header()
+        yield AppHeader()
         with TabbedContent(id="tabs", initial="tab-assure"):
             with TabPane("Assuré", id="tab-assure"), VerticalScroll(classes="line-form"):
                 yield field("Nom", self._input("last_name", max_length=60))
@@ -335,7 +312,7 @@ class PatientFileScreen(Screen[None]):
             with TabPane("Factures", id="tab-factures"):
                 yield InvoiceTable(id="invoices", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="invoices-hint", classes="hint")
-        yield QuietFooter()
+        yield AppFooter()
 
     @staticmethod
     def _input(widget_id: str, **options: Any) -> Input:

@@ -15,13 +15,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.widgets.data_table import RowDoesNotExist
 
 from tuibill.domain.patients import QUALITIES
 from tuibill.models import Patient
-from tuibill.screens.patient_file import QuietFooter
 from tuibill.services.patients_extra import PageKey, is_nir_search, search_patients_page
+from tuibill.widgets.footer import AppFooter, AppHeader
 
 
 class PagedTable(DataTable):
@@ -72,7 +72,7 @@ class PatientsScreen(Screen[Patient | None]):
         self._loading_text = ""
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield Static(
             "Choisir l'assuré : Entrée sur la ligne, Échap pour annuler"
             if self.pick
@@ -85,7 +85,7 @@ class PatientsScreen(Screen[Patient | None]):
         table_class = PatientPickTable if self.pick else PatientTable
         yield table_class(id="patients", cursor_type="row", zebra_stripes=True)
         yield Static("", id="patients-hint", classes="hint", markup=False)
-        yield QuietFooter()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.title = "Choisir l'assuré" if self.pick else "Patients"

@@ -6,7 +6,9 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Static
+
+from tuibill.widgets.footer import AppFooter, AppHeader
 
 TEXTS: dict[str, tuple[str, str]] = {
     "transmettre": (
@@ -46,12 +48,12 @@ class PendingScreen(Screen):
 
     def compose(self) -> ComposeResult:
         title, text = TEXTS[self.key]
-        yield Header()
+        yield AppHeader()
         with VerticalScroll():
             yield Static(title, classes="title")
             yield Static(text, classes="hint", id="pending-text")
             yield Static(id="pending-counts", classes="hint")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         from datetime import date, timedelta

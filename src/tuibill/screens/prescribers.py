@@ -15,19 +15,19 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Header, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.widgets.data_table import RowDoesNotExist
 
 from tuibill.domain.errors import TuibillError
 from tuibill.models import Prescriber
 from tuibill.screens.patient_file import (
-    QuietFooter,
     clear_error,
     clear_errors,
     field,
     form_state,
     show_error,
 )
+from tuibill.widgets.footer import AppFooter, AppHeader
 
 
 class PrescriberTable(DataTable):
@@ -66,7 +66,7 @@ class PrescribersScreen(Screen[Prescriber | None]):
         self._rows: dict[int, Prescriber] = {}  # the prescripteurs listed, by id
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield Static(
             "Choisir le prescripteur : Entrée — ctrl+n : le créer s'il manque"
             if self.pick
@@ -79,7 +79,7 @@ class PrescribersScreen(Screen[Prescriber | None]):
         table_class = PrescriberPickTable if self.pick else PrescriberTable
         yield table_class(id="prescribers", cursor_type="row", zebra_stripes=True)
         yield Static("", id="prescribers-hint", classes="hint", markup=False)
-        yield QuietFooter()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.title = "Choisir le prescripteur" if self.pick else "Prescripteurs"

@@ -1,0 +1,118 @@
+"""The application shell: F-key menus, help, Escape, unsaved-changes guard, ASCII mode."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tests.conftest import make_db
+from tuibill.app import TuibillApp
+
+
+@pytest.fixture(scope="module")
+def demo_path(tmp_path_factory):
+    from tuibill.services.demo import build_demo
+
+    path = tmp_path_factory.mktemp("app") / "demo.sqlite"
+    make_db(path)
+    build_demo(today=date.today())
+    return path
+
+
+@pytest.fixture
+def app(demo_path):
+    from tuibill.models import database
+
+    database.bind(str(demo_path))
+    return TuibillApp(user="test")
+
+
+async def test_every_f_key_opens_its_menu_and_escape_returns(app) -> None:
+    from tuibill.app import MENU
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.current_mode == "menu"
+        for _, key, mode, _ in MENU:
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.current_mode == mode
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.current_mode == "menu"
+
+
+async def test_help_lists_the_screen_keys_in_french(app) -> None:
+    from textual.widgets import DataTable
+
+    from tuibill.dialogs.help import HelpDialog
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        await pilot.pause()
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpDialog)
+        table = app.screen.query_one(DataTable)
+        labels = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+        assert "Facturer" in labels and "Sans limite de temps" in labels
+        assert not [label for label in labels if label.startswith(("Cursor", "Scroll"))]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.current_mode == "journal" and not isinstance(app.screen, HelpDialog)
+
+
+async def test_an_f_key_never_drops_unsaved_changes_silently(app) -> None:
+    from tuibill.dialogs.confirm import ConfirmDialog
+    from tuibill.screens.patient_file import PatientFileScreen
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f9")
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert isinstance(app.screen, PatientFileScreen)
+        await pilot.press(*"ZORRO")
+        await pilot.pause()
+        await pilot.press("f2")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, PatientFileScreen) and app.current_mode == "patients"
+        await pilot.press("f2")
+        await pilot.pause()
+        await pilot.press("o")
+        await pilot.pause()
+        assert app.current_mode == "facturer"
+
+
+async def test_ascii_borders_setting(demo_path) -> None:
+    from tuibill.config import Settings
+    from tuibill.models import database
+
+    database.bind(str(demo_path))
+    settings = Settings()
+    settings.ui.ascii_borders = True
+    app = TuibillApp(settings=settings, user="test")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        assert app.get_css_variables()["frame"] == "ascii"
+        table = app.screen.query_one("DataTable")
+        assert table.styles.border_top[0] == "ascii"
+
+
+async def test_keymap_rebinds_a_menu(demo_path) -> None:
+    from tuibill.config import Settings
+    from tuibill.models import database
+
+    database.bind(str(demo_path))
+    settings = Settings()
+    settings.ui.keymap = {"patients": "f10"}
+    app = TuibillApp(settings=settings, user="test")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f10")
+        await pilot.pause()
+        assert app.current_mode == "patients"
