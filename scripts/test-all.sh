@@ -26,4 +26,4 @@ fi
 
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
 python3 -m ruff check src tests bench
-python3 -m pytest -q -rs -p no:cacheprovider "$@"
+python3 -m pytest -q -rs -p no:cacheprovider -p no:benchmark -n 2 "$@"
