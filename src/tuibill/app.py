@@ -34,6 +34,12 @@ def _patients():
     return PatientsScreen()
 
 
+def _lecteur():
+    from tuibill.screens.lecteur import LecteurScreen
+
+    return LecteurScreen()
+
+
 def _pending(key: str):
     def build():
         from tuibill.screens.pending import PendingScreen
@@ -71,7 +77,7 @@ class TuibillApp(App[int]):
         "menu": _menu,
         "facturer": _facturer,
         "transmettre": _pending("transmettre"),
-        "lecteur": _pending("lecteur"),
+        "lecteur": _lecteur,
         "journal": _journal,
         "lots": _pending("lots"),
         "retours": _pending("retours"),

@@ -41,22 +41,48 @@ def postgres_server() -> Iterator[str]:
     if as_root:
         shutil.chown(base, "postgres", "postgres")
     subprocess.run(
-        [*prefix, f"{bindir}/initdb", "-D", data, "-U", "tuibill", "--auth=trust", "-E", "UTF8",
-         "--locale=C.UTF-8", "--no-sync"],
-        check=True, capture_output=True,
+        [
+            *prefix,
+            f"{bindir}/initdb",
+            "-D",
+            data,
+            "-U",
+            "tuibill",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        ],
+        check=True,
+        capture_output=True,
     )
     subprocess.run(
-        [*prefix, f"{bindir}/pg_ctl", "-D", data, "-l", os.path.join(base, "log"), "-w", "start",
-         "-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"],
-        check=True, capture_output=True,
+        [
+            *prefix,
+            f"{bindir}/pg_ctl",
+            "-D",
+            data,
+            "-l",
+            os.path.join(base, "log"),
+            "-w",
+            "start",
+            "-o",
+            f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off",
+        ],
+        check=True,
+        capture_output=True,
     )
     try:
         subprocess.run(
             [f"{bindir}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "tuibill", "tuibill"],
-            check=True, capture_output=True,
+            check=True,
+            capture_output=True,
         )
         yield f"postgresql://tuibill@127.0.0.1:{port}/tuibill"
     finally:
-        subprocess.run([*prefix, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*prefix, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"],
+            capture_output=True,
+        )
         shutil.rmtree(base, ignore_errors=True)

@@ -1,8 +1,12 @@
-"""``tuibill tla identify|contents|clock|erase``: look after the portable reader (TLA).
+"""``tuibill tla …``: the portable reader (TLA).
 
-Loading and unloading invoices go through the database and live with the invoice commands;
-these are the device-only actions. ``--port`` overrides ``devices.tla_url`` (``emulated``,
-``emulated:FILE``, ``/dev/ttyUSB0``, ``rfc2217://host:port``, ``socket://host:port``).
+- device only: ``identify``, ``contents``, ``clock [--set]``, ``erase (KEY…|--all) --yes``;
+- with the database (``services.tla_transfer``, the two-phase sequences of the protocol's §8):
+  ``load [ID…]`` (« Charger dans lecteur »), ``unload`` (« Décharger »), ``unprepare ID…``
+  (« Annuler préparation » of invoices that may be on the device).
+
+``--port`` overrides ``devices.tla_url`` (``emulated``, ``emulated:FILE``, ``/dev/ttyUSB0``,
+``rfc2217://host:port``, ``socket://host:port``).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tuibill.cli.context import CliContext
-from tuibill.cli.output import print_json, print_record, print_table
+from tuibill.cli.output import error, print_json, print_record, print_table
 
 if TYPE_CHECKING:
     from tuibill.hardware.tla import PortableReader
@@ -56,6 +60,30 @@ def register(subparsers, common) -> None:
     erase.add_argument("--all", action="store_true", dest="erase_all", help="tout effacer")
     erase.add_argument("--yes", action="store_true", help="confirmer l'effacement")
     erase.set_defaults(handler=cmd_erase)
+
+    load = verbs.add_parser(
+        "load",
+        parents=[common, port],
+        help="« Charger dans lecteur » : les factures « À charger » (toutes, ou ces ID)",
+    )
+    load.add_argument("ids", type=int, nargs="*", metavar="ID")
+    load.add_argument("--practitioner", metavar="AM", help="seulement les factures de ce praticien")
+    load.set_defaults(handler=cmd_load)
+
+    unload = verbs.add_parser(
+        "unload",
+        parents=[common, port],
+        help="« Décharger » : reprendre les factures sécurisées, puis les effacer du lecteur",
+    )
+    unload.set_defaults(handler=cmd_unload)
+
+    unprepare = verbs.add_parser(
+        "unprepare",
+        parents=[common, port],
+        help="« Annuler préparation » : effacer du lecteur, puis remettre en saisie",
+    )
+    unprepare.add_argument("ids", type=int, nargs="+", metavar="ID")
+    unprepare.set_defaults(handler=cmd_unprepare)
 
 
 def _open(args: argparse.Namespace, ctx: CliContext) -> PortableReader:
@@ -186,3 +214,103 @@ def cmd_erase(args: argparse.Namespace, ctx: CliContext) -> int | None:
     if absent:
         print(f"Absentes du lecteur : {', '.join(absent)}.")
     return None
+
+
+def cmd_load(args: argparse.Namespace, ctx: CliContext) -> int | None:
+    from tuibill.services import practice, tla_transfer
+
+    ctx.open_db()
+    practitioner_id = (
+        practice.find_practitioner(args.practitioner).id if args.practitioner else None
+    )
+    with _open(args, ctx) as reader:
+        outcome = tla_transfer.load_prepared(
+            reader, ctx.user, invoice_ids=args.ids or None, practitioner_id=practitioner_id
+        )
+    if ctx.json:
+        print_json(
+            {
+                "chargees": outcome.loaded,
+                "deja_chargees": outcome.already,
+                "refusees": [{"id": i, "motif": m} for i, m in outcome.refused],
+                "non_enregistrees": [{"cle": k, "motif": m} for k, m in outcome.not_recorded],
+            }
+        )
+    else:
+        if not (outcome.loaded or outcome.already or outcome.refused):
+            print("Aucune facture « À charger ».")
+        if outcome.loaded:
+            print(f"{len(outcome.loaded)} facture(s) chargée(s) dans le lecteur portable.")
+        if outcome.already:
+            print(f"{len(outcome.already)} facture(s) déjà chargée(s).")
+    for invoice_id, message in outcome.refused:
+        error(f"facture {invoice_id} : {message}")
+    for key, message in outcome.not_recorded:
+        error(f"{key} : {message}")
+    return 1 if outcome.refused or outcome.not_recorded else None
+
+
+def cmd_unload(args: argparse.Namespace, ctx: CliContext) -> int | None:
+    from tuibill.services import tla_transfer
+
+    ctx.open_db()
+    with _open(args, ctx) as reader:
+        outcome = tla_transfer.unload(reader, ctx.user)
+    if ctx.json:
+        print_json(
+            {
+                "validees": outcome.validated,
+                "a_securiser": outcome.to_secure,
+                "deja_dechargees": outcome.already,
+                "non_securisees": outcome.not_secured,
+                "laissees": [{"cle": k, "motif": m} for k, m in outcome.rejected],
+                "effacees": outcome.erased,
+                "erreur_effacement": outcome.erase_error,
+            }
+        )
+    else:
+        lines = [
+            (outcome.validated, "sécurisée(s) par CPS → « Validée »"),
+            (outcome.to_secure, "semi-sécurisée(s) par CPE → « À sécuriser »"),
+            (outcome.already, "déjà déchargée(s) par un essai précédent"),
+            (outcome.not_secured, "pas encore sécurisée(s) : restent dans le lecteur"),
+        ]
+        for keys, text in lines:
+            if keys:
+                print(f"{len(keys)} facture(s) {text}.")
+        if outcome.erased:
+            print(f"{len(outcome.erased)} facture(s) effacée(s) du lecteur portable.")
+        if not any(keys for keys, _ in lines) and not outcome.rejected:
+            print("Aucune facture dans le lecteur portable.")
+    for key, message in outcome.rejected:
+        error(f"{key} : {message}")
+    if outcome.erase_error:
+        error(outcome.erase_error)
+    return 1 if outcome.rejected or outcome.erase_error else None
+
+
+def cmd_unprepare(args: argparse.Namespace, ctx: CliContext) -> int | None:
+    from tuibill.domain.numbering import format_invoice_number
+    from tuibill.services import tla_transfer
+
+    ctx.open_db()
+    with _open(args, ctx) as reader:
+        outcome = tla_transfer.cancel_preparation_on_device(reader, args.ids, ctx.user)
+    if ctx.json:
+        print_json(
+            {
+                "faites": [
+                    {"id": i.id, "numero": format_invoice_number(i.number)} for i in outcome.done
+                ],
+                "refusees": [{"id": i, "motif": m} for i, m in outcome.refused],
+            }
+        )
+    else:
+        for invoice in outcome.done:
+            print(
+                f"Facture {invoice.id} (n° {format_invoice_number(invoice.number)}) : "
+                "préparation annulée, en saisie."
+            )
+    for invoice_id, message in outcome.refused:
+        error(f"facture {invoice_id} : {message}")
+    return 1 if outcome.refused else None

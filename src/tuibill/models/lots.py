@@ -16,19 +16,30 @@ class Lot(BaseModel):
     number = peewee.IntegerField()  # 3 digits, wraps (a number is reused after 999)
     state = peewee.CharField(max_length=20)
     created_at = peewee.DateTimeField()
+    created_by = peewee.CharField(default="")
+    # Régime + caisse (« 01281 »): what routes the lot (transmission.caisses) and groups it.
+    destination = peewee.CharField(max_length=5, default="")
+    # A SCOR lot travels with the FSE lot whose pieces it carries.
+    parent = peewee.ForeignKeyField("self", null=True, backref="scor_lots", on_delete="SET NULL")
     # The exact bytes sent: a re-sending after a time-out is identical, byte for byte.
     file_name = peewee.CharField(default="")
     file_sha256 = peewee.CharField(max_length=64, default="")
     file_bytes = peewee.BlobField(null=True)
     invoice_count = peewee.IntegerField(default=0)
+    piece_count = peewee.IntegerField(default=0)  # SCOR lots: the PDF pieces carried
     total_cents = peewee.BigIntegerField(default=0)
+    # « Annuler facture transmise » on its invoices: all of them cancelled → Annulé.
+    cancelled_count = peewee.IntegerField(default=0)
     send_count = peewee.SmallIntegerField(default=0)
     send_started_at = peewee.DateTimeField(null=True)  # set before the mail goes out
     sent_at = peewee.DateTimeField(null=True)  # set once the server accepted it
     message_id = peewee.CharField(default="")
+    recipient = peewee.CharField(default="")  # the caisse address of the last sending
     last_error = peewee.TextField(default="")
+    last_error_at = peewee.DateTimeField(null=True)
     arl_at = peewee.DateTimeField(null=True)
-    arl_reason = peewee.CharField(default="")
+    arl_code = peewee.CharField(max_length=3, default="")  # reason code of a negative ARL
+    arl_reason = peewee.TextField(default="")
 
     class Meta:
         indexes = (

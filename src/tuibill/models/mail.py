@@ -12,10 +12,13 @@ class ReceivedFile(BaseModel):
     kind = peewee.CharField(max_length=12)  # arl / retour / inconnu
     source = peewee.CharField(max_length=12)  # pop3 / imap / inbox
     message_id = peewee.CharField(default="", index=True)  # the mail it came in
+    in_reply_to = peewee.CharField(default="")  # the lot mail it answers, when it says so
     file_name = peewee.CharField()
     sha256 = peewee.CharField(max_length=64, index=True)
     archive_path = peewee.CharField()
     received_at = peewee.DateTimeField()
-    status = peewee.CharField(max_length=12, default="recu")  # recu / applique / refuse
-    error = peewee.TextField(default="")
+    # recu (archived, not acted on yet) / applique / refuse (unreadable) / ignore (nothing to do)
+    status = peewee.CharField(max_length=12, default="recu", index=True)
+    error = peewee.TextField(default="")  # refuse / ignore: why, in French
+    processed_at = peewee.DateTimeField(null=True)
     lot = peewee.ForeignKeyField(Lot, null=True, backref="received_files", on_delete="SET NULL")

@@ -1,0 +1,310 @@
+"""What goes into a lot file: invoices mapped to the format's dataclasses, text made writable.
+
+The lot file is Latin-1 and refuses control and invisible characters; names typed at the desk or
+read from a card may hold « Œ », curly quotes, a no-break space… They are transliterated here
+(Œ → OE), never in the codec, which stays strict.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from tuibill import __version__
+from tuibill.domain.errors import ValidationError
+from tuibill.domain.numbering import format_invoice_number
+from tuibill.formats.interface import (
+    SIGNATURE_ALGORITHMS,
+    CaisseCode,
+    CardType,
+    FseLine,
+    FseMode,
+    FseRecord,
+    FseSignature,
+    LotHeader,
+)
+from tuibill.formats.lot_file import PRINTABLE
+from tuibill.models import (
+    Invoice,
+    InvoiceLine,
+    Mutuelle,
+    Organism,
+    Patient,
+    Practitioner,
+    Prescriber,
+    Prescription,
+)
+from tuibill.services.practice import get_practice
+
+SOFTWARE_NAME = "tuibill"
+
+# Characters outside Latin-1 (or invisible in it) that have a usual spelling inside it.
+TRANSLITERATION: dict[str, str] = {
+    "Œ": "OE",
+    "œ": "oe",
+    "Ÿ": "Y",
+    "Š": "S",
+    "š": "s",
+    "Ž": "Z",
+    "ž": "z",
+    "‘": "'",
+    "’": "'",
+    "‚": "'",
+    "‛": "'",
+    "“": '"',
+    "”": '"',
+    "„": '"',
+    "‐": "-",
+    "‑": "-",
+    "–": "-",
+    "—": "-",
+    "…": "...",
+    "€": "EUR",
+    "\u00a0": " ",  # no-break space: looks like a space, is not one for the format
+    "\u202f": " ",
+    "\u00ad": "",  # soft hyphen: invisible
+}
+
+# How the card layer names signature algorithms, and the names of the lot format.
+SIGNATURE_NAMES: dict[str, str] = {
+    "sha256withrsaencryption": "RSA-SHA256",
+    "rsa-sha256": "RSA-SHA256",
+    "sha1withrsaencryption": "RSA-SHA1",
+    "rsa-sha1": "RSA-SHA1",
+    "ecdsa-with-sha256": "ECDSA-SHA256",
+    "ecdsa-sha256": "ECDSA-SHA256",
+}
+_PS_NUMBER = re.compile(r"(?<![0-9])([0-9]{11}|[0-9]{9})(?![0-9])")
+
+
+def latin1_text(value: str | None, width: int) -> str | None:
+    """*value* as a field of the lot file: printable Latin-1, single spaces, at most *width*.
+
+    Accents outside Latin-1 lose their accent (NFKD), known signs are transliterated, control
+    characters dropped and anything else becomes « ? ». None when nothing is left.
+    """
+    out: list[str] = []
+    for char in value or "":
+        if char in TRANSLITERATION:
+            out.append(TRANSLITERATION[char])
+        elif PRINTABLE.fullmatch(char):
+            out.append(char)
+        elif char.isspace():
+            out.append(" ")
+        elif unicodedata.category(char).startswith("C"):
+            continue
+        else:
+            base = "".join(
+                c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+            )
+            out.append(base if base and PRINTABLE.fullmatch(base) else "?")
+    text = " ".join("".join(out).split())
+    return text[:width].rstrip(" ") or None
+
+
+def sender_name(practitioner: Practitioner) -> str:
+    """The practice's name as the caisse reads it (30 characters), else the PS's name."""
+    practice = get_practice()
+    return (
+        latin1_text(practice.name if practice else "", 30)
+        or latin1_text(practitioner.display_name, 30)
+        or "Cabinet"
+    )
+
+
+def lot_header(
+    practitioner: Practitioner,
+    destination: CaisseCode,
+    number: int,
+    created_at: datetime,
+    name: str,
+) -> LotHeader:
+    return LotHeader(
+        # One PS, one sender: the PS's AM number identifies who sends (see lot-file.md).
+        sender_id=practitioner.am_number,
+        sender_name=name,
+        practitioner_am=practitioner.am_number,
+        destination=destination,
+        lot_number=number,
+        created_at=created_at.replace(microsecond=0, tzinfo=None),
+        software_name=SOFTWARE_NAME,
+        software_version=latin1_text(__version__, 10) or "0",
+    )
+
+
+def _time(value: str | None) -> time | None:
+    if not value:
+        return None
+    try:
+        hours, minutes = value.split(":")[:2]
+        return time(int(hours), int(minutes))
+    except ValueError:
+        return None
+
+
+def _signature(invoice: Invoice) -> FseSignature:
+    number = format_invoice_number(invoice.number)
+    if not invoice.signature:
+        if invoice.mode == FseMode.SESAM_VITALE:
+            raise ValidationError(
+                f"Facture {number} : FSE SESAM-Vitale non signée, elle ne peut pas partir en lot "
+                "(sécurisez-la avec la CPS)."
+            )
+        return FseSignature.unsigned()
+    try:
+        value = base64.b64decode(invoice.signature, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError(f"Facture {number} : signature illisible (base64 attendu).") from None
+    algorithm = SIGNATURE_NAMES.get(invoice.signature_algorithm.strip().lower())
+    if algorithm is None and invoice.signature_algorithm in SIGNATURE_ALGORITHMS:
+        algorithm = invoice.signature_algorithm
+    if algorithm is None:
+        raise ValidationError(
+            f"Facture {number} : algorithme de signature « {invoice.signature_algorithm} » "
+            "inconnu du format de lot."
+        )
+    found = _PS_NUMBER.search(invoice.signer or "")
+    if found is None:
+        raise ValidationError(
+            f"Facture {number} : le signataire « {invoice.signer} » ne porte pas de numéro de PS "
+            "(9 ou 11 chiffres)."
+        )
+    card = CardType.CPE if (invoice.signing_card or "").upper().startswith("CPE") else CardType.CPS
+    return FseSignature(algorithm=algorithm, signer=found.group(1), card_type=card, value=value)
+
+
+@dataclass
+class _Related:
+    """What the FSE of a set of invoices need, read in a few queries (not ~15 per invoice)."""
+
+    patients: dict[int, Patient]
+    organisms: dict[int, Organism]
+    mutuelles: dict[int, Mutuelle]
+    lines: dict[int, list[InvoiceLine]]
+    prescriptions: dict[int, tuple[str, date]]  # prescription id → (prescriber number, date)
+
+
+def _chunked(ids: list[int], size: int = 500) -> Iterable[list[int]]:
+    # Bounded IN lists: SQLite limits the number of bound parameters of a statement.
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _related(invoices: Sequence[Invoice]) -> _Related:
+    def ids_of(attribute: str) -> list[int]:
+        return sorted({getattr(inv, attribute) for inv in invoices} - {None})
+
+    patients: dict[int, Patient] = {}
+    for chunk in _chunked(ids_of("patient_id")):
+        patients.update({p.id: p for p in Patient.select().where(Patient.id.in_(chunk))})
+    lines: dict[int, list[InvoiceLine]] = {}
+    for chunk in _chunked([inv.id for inv in invoices]):
+        for line in (
+            InvoiceLine.select()
+            .where(InvoiceLine.invoice.in_(chunk))
+            .order_by(InvoiceLine.invoice, InvoiceLine.position, InvoiceLine.id)
+        ):
+            lines.setdefault(line.invoice_id, []).append(line)
+    prescriptions: dict[int, tuple[str, date]] = {}
+    for chunk in _chunked(ids_of("prescription_id")):
+        query = (
+            Prescription.select(Prescription.id, Prescription.date, Prescriber.number)
+            .join(Prescriber)
+            .where(Prescription.id.in_(chunk))
+            .tuples()
+        )
+        prescriptions.update({pid: (number, day) for pid, day, number in query})
+    return _Related(
+        patients=patients,
+        organisms={o.id: o for o in Organism.select()},
+        mutuelles={m.id: m for m in Mutuelle.select()},
+        lines=lines,
+        prescriptions=prescriptions,
+    )
+
+
+def fse_records(invoices: Sequence[Invoice]) -> dict[int, FseRecord | ValidationError]:
+    """The FSE of each invoice (by id), or the ValidationError saying why it cannot be written."""
+    related = _related(invoices)
+    found: dict[int, FseRecord | ValidationError] = {}
+    for invoice in invoices:
+        try:
+            found[invoice.id] = _record(invoice, related)
+        except ValidationError as error:
+            found[invoice.id] = error
+    return found
+
+
+def fse_record(invoice: Invoice) -> FseRecord:
+    """The FSE of *invoice* for its lot; ValidationError (French) if it cannot be written."""
+    return _record(invoice, _related([invoice]))
+
+
+def _record(invoice: Invoice, related: _Related) -> FseRecord:
+    number = format_invoice_number(invoice.number)
+    if invoice.number is None:
+        raise ValidationError(f"Facture {invoice.id} sans numéro : validez-la d'abord.")
+    organism = related.organisms.get(invoice.organism_id)
+    if organism is None:
+        raise ValidationError(
+            f"Facture {number} : pas de caisse AMO (régime, caisse, centre) : complétez le "
+            "dossier du patient puis refaites la facture."
+        )
+    patient = related.patients[invoice.patient_id]
+    last_name = latin1_text(patient.last_name, 40)
+    first_name = latin1_text(patient.first_name, 30)
+    if last_name is None or first_name is None:
+        raise ValidationError(f"Facture {number} : nom ou prénom du patient vide.")
+    lines = related.lines.get(invoice.id, [])
+    if not lines:
+        raise ValidationError(f"Facture {number} : aucune ligne d'acte.")
+    prescriber_number = prescription_date = None
+    if invoice.prescription_id in related.prescriptions:
+        prescriber_number, prescription_date = related.prescriptions[invoice.prescription_id]
+    amc_number = None
+    mutuelle = related.mutuelles.get(invoice.mutuelle_id)
+    if mutuelle is not None:
+        amc_number = mutuelle.number.strip().upper() or None
+    return FseRecord(
+        invoice_number=invoice.number,
+        mode=FseMode(invoice.mode),
+        billing_date=invoice.billing_date,
+        patient_last_name=last_name,
+        patient_first_name=first_name,
+        birth_date=patient.birth_date,
+        nir=patient.nir,
+        rank=patient.rank,
+        quality=patient.quality,
+        amo=CaisseCode(organism.regime, organism.caisse, organism.centre),
+        amo_tiers_payant=bool(invoice.amo_tiers_payant),
+        amc_tiers_payant=bool(invoice.amc_tiers_payant) and amc_number is not None,
+        amo_rate=invoice.amo_rate,
+        total_cents=invoice.total_cents,
+        amo_cents=invoice.amo_cents,
+        amc_cents=invoice.amc_cents,
+        patient_cents=invoice.patient_cents,
+        lines=tuple(
+            FseLine(
+                act_date=line.act_date,
+                code=line.code.strip().upper(),
+                coefficient_x100=line.coefficient_x100,
+                quantity=line.quantity,
+                unit_cents=line.unit_cents,
+                total_cents=line.total_cents,
+                amo_cents=line.amo_cents,
+                amc_cents=line.amc_cents,
+                patient_cents=line.patient_cents,
+                act_time=_time(line.act_time),
+            )
+            for line in lines
+        ),
+        signature=_signature(invoice),
+        amc_number=amc_number,
+        prescriber_number=prescriber_number,
+        prescription_date=prescription_date,
+    )

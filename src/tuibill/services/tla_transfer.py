@@ -1,0 +1,433 @@
+"""Loading invoices into the portable reader (TLA) and unloading them, with the database.
+
+Exactly the two-phase sequences of docs/formats/tla-protocol.md §8: **the device is only ever
+changed after the database holds the result, and every step can be run again.**
+
+- :func:`load_prepared` — the « À charger » invoices go to the device (LOAD is idempotent by
+  key), then, in one transaction, become « Chargée dans le TLA ».
+- :func:`unload` — read everything (nothing changes), commit the secured invoices in one
+  transaction (« Validée » with a CPS, « À sécuriser » with a CPE), then erase exactly the
+  committed keys. A re-run after any interruption finishes the work without a duplicate.
+- :func:`cancel_preparation_on_device` — « Annuler préparation » of an invoice that may have
+  reached the device: erased from it first, then back to « Saisie ».
+- :func:`erase_from_device` / :func:`erase_all_from_device` — device clean-up that refuses to
+  strand an invoice the desk still counts as « Chargée dans le TLA ».
+
+Every function takes an open :class:`~tuibill.hardware.tla.PortableReader`; device problems are
+:class:`~tuibill.hardware.tla.TlaError` (French, with what to do). ``progress(done, total,
+message)`` is called from the caller's thread as the transfer advances.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tuibill.domain.errors import RefusedOperation, ValidationError
+from tuibill.domain.invoice_states import InvoiceAction, InvoiceState
+from tuibill.domain.numbering import format_invoice_number
+from tuibill.hardware.tla import (
+    CardType,
+    InvoiceToLoad,
+    PortableReader,
+    StoredInvoice,
+    TlaError,
+    invoice_key,
+)
+from tuibill.hardware.tla.protocol import InvoiceState as DeviceState
+from tuibill.models import Invoice, InvoiceLine, Patient, Practitioner, db
+from tuibill.models.database import immediate
+from tuibill.services import transitions
+from tuibill.services.securing import SESAM_VITALE
+
+Progress = Callable[[int, int, str], None]
+CONTENT_FORMAT = 1  # version of the « content » object the desk loads (see securing.md)
+PATIENT_WIDTH = 80  # the device shows at most this many characters
+
+
+def _quiet(done: int, total: int, message: str) -> None:
+    """The default progress: nobody is watching."""
+
+
+def _label(invoice: Invoice) -> str:
+    return f"n° {format_invoice_number(invoice.number)}"
+
+
+# --- What goes to the device ------------------------------------------------------------------
+
+
+def load_content(invoice: Invoice) -> dict[str, Any]:
+    """The invoice as the device stores it and gives it back: what the PS sees at the
+    patient's home. Built from the invoice alone (no clock), so that loading it twice sends
+    the same content and the device answers « already there »."""
+    patient = Patient.get_by_id(invoice.patient_id)
+    lines = (
+        InvoiceLine.select().where(InvoiceLine.invoice == invoice.id).order_by(InvoiceLine.position)
+    )
+    return {
+        "format": CONTENT_FORMAT,
+        "practitioner": Practitioner.get_by_id(invoice.practitioner_id).am_number,
+        "billing_date": invoice.billing_date.isoformat(),
+        "patient": {
+            "last_name": patient.last_name,
+            "first_name": patient.first_name,
+            "birth_date": patient.birth_date.isoformat(),
+            "nir": patient.nir,
+            "rank": patient.rank,
+        },
+        "acts": [
+            {
+                "date": line.act_date.isoformat(),
+                "time": line.act_time,
+                "code": line.code,
+                "coefficient_x100": line.coefficient_x100,
+                "quantity": line.quantity,
+                "total_cents": line.total_cents,
+            }
+            for line in lines
+        ],
+        "total_cents": invoice.total_cents,
+        "amo_cents": invoice.amo_cents,
+        "amc_cents": invoice.amc_cents,
+        "patient_cents": invoice.patient_cents,
+    }
+
+
+def to_load(invoice: Invoice) -> InvoiceToLoad:
+    """The LOAD entry of a numbered invoice."""
+    if invoice.number is None:
+        raise RefusedOperation(f"Facture {invoice.id} sans numéro : préparez-la de nouveau.")
+    practitioner = Practitioner.get_by_id(invoice.practitioner_id)
+    patient = Patient.get_by_id(invoice.patient_id)
+    return InvoiceToLoad(
+        key=invoice_key(practitioner.am_number, invoice.number),
+        number=format_invoice_number(invoice.number),
+        patient=patient.display_name[:PATIENT_WIDTH],
+        amount_cents=invoice.total_cents,
+        content=load_content(invoice),
+    )
+
+
+def desk_invoice(key: str) -> Invoice | None:
+    """The desk's invoice for a device key « <numéro AM>-<numéro> », or None."""
+    am, dash, number = key.partition("-")
+    if not dash or not number.isdigit():
+        return None
+    return (
+        Invoice.select()
+        .join(Practitioner)
+        .where((Practitioner.am_number == am) & (Invoice.number == int(number)))
+        .first()
+    )
+
+
+# --- Load -------------------------------------------------------------------------------------
+
+
+@dataclass
+class LoadOutcome:
+    loaded: list[str] = field(default_factory=list)  # keys now « Chargée dans le TLA »
+    already: list[str] = field(default_factory=list)  # recorded by an earlier run
+    refused: list[tuple[int, str]] = field(default_factory=list)  # not sent (invoice id, why)
+    # On the device, but the desk moved them meanwhile (another desk): not recorded.
+    not_recorded: list[tuple[str, str]] = field(default_factory=list)
+
+
+def prepared_invoices(
+    invoice_ids: Sequence[int] | None = None, practitioner_id: int | None = None
+) -> list[Invoice]:
+    """The « À charger » invoices (all, or among *invoice_ids*), oldest first."""
+    query = Invoice.select().where(Invoice.state == InvoiceState.A_CHARGER.value)
+    if invoice_ids is not None:
+        query = query.where(Invoice.id.in_(list(invoice_ids)))
+    if practitioner_id is not None:
+        query = query.where(Invoice.practitioner == practitioner_id)
+    return list(query.order_by(Invoice.billing_date, Invoice.id))
+
+
+def load_prepared(
+    reader: PortableReader,
+    user: str,
+    *,
+    invoice_ids: Sequence[int] | None = None,
+    practitioner_id: int | None = None,
+    progress: Progress = _quiet,
+) -> LoadOutcome:
+    """« Charger dans lecteur »: send the « À charger » invoices, then record them as loaded.
+
+    Nothing is sent if they do not all fit (:class:`~tuibill.hardware.tla.TlaDeviceFull`);
+    an interrupted load is simply run again (the device answers « already there »).
+    """
+    outcome = LoadOutcome()
+    invoices = prepared_invoices(invoice_ids, practitioner_id)
+    if invoice_ids is not None:
+        found = {invoice.id for invoice in invoices}
+        for invoice_id in dict.fromkeys(invoice_ids):
+            if invoice_id not in found:
+                outcome.refused.append(
+                    (invoice_id, f"Facture {invoice_id} introuvable ou pas « À charger ».")
+                )
+    entries: dict[str, tuple[int, InvoiceToLoad]] = {}
+    for invoice in invoices:
+        try:
+            entry = to_load(invoice)
+        except RefusedOperation as error:
+            outcome.refused.append((invoice.id, str(error)))
+            continue
+        entries[entry.key] = (invoice.id, entry)
+    if not entries:
+        return outcome
+
+    total = len(entries)
+    progress(0, total, "Lecture du contenu du lecteur portable…")
+    on_device = {summary.key: summary.state for summary in reader.contents()}
+    # Secured there already (an earlier load whose recording was lost, then a visit): sending it
+    # again could only conflict. It is on the device: record it, the unload will take it.
+    sendable = [
+        entry
+        for key, (_, entry) in entries.items()
+        if on_device.get(key, DeviceState.LOADED) is DeviceState.LOADED
+    ]
+    progress(0, total, f"Envoi de {len(sendable)} facture(s) au lecteur portable…")
+    acknowledged = set(reader.load(sendable)) | {
+        key for key in entries if key in on_device and on_device[key] is not DeviceState.LOADED
+    }
+    progress(total, total, "Enregistrement au poste…")
+    with immediate():
+        for key, (invoice_id, _) in entries.items():
+            if key not in acknowledged:
+                continue
+            with db.atomic():  # a savepoint: one invoice moved meanwhile spoils no other
+                invoice = Invoice.get_by_id(invoice_id)
+                if invoice.state == InvoiceState.A_CHARGER.value:
+                    transitions.move(invoice, InvoiceAction.LOAD_TLA, user, tla_key=key)
+                    outcome.loaded.append(key)
+                elif invoice.state == InvoiceState.CHARGEE_TLA.value and invoice.tla_key == key:
+                    outcome.already.append(key)
+                else:
+                    outcome.not_recorded.append(
+                        (
+                            key,
+                            f"Facture {_label(invoice)} passée à l'état "
+                            f"« {InvoiceState(invoice.state).label} » sur un autre poste pendant "
+                            "le chargement : effacez-la du lecteur portable.",
+                        )
+                    )
+    return outcome
+
+
+# --- Unload -----------------------------------------------------------------------------------
+
+
+@dataclass
+class UnloadOutcome:
+    validated: list[str] = field(default_factory=list)  # → « Validée » (CPS)
+    to_secure: list[str] = field(default_factory=list)  # → « À sécuriser » (CPE)
+    already: list[str] = field(default_factory=list)  # committed by an earlier run
+    not_secured: list[str] = field(default_factory=list)  # still « loaded »: stay on the device
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # left on the device, why
+    erased: list[str] = field(default_factory=list)
+    erase_error: str | None = None  # the commit holds; run the unload again to erase
+
+    @property
+    def committed(self) -> list[str]:
+        return self.validated + self.to_secure + self.already
+
+
+def _fetch_all(reader: PortableReader, progress: Progress) -> list[StoredInvoice]:
+    summaries = reader.contents()
+    total = len(summaries)
+    fetched = []
+    progress(0, total, f"Lecture de {total} facture(s) du lecteur portable…")
+    for index, summary in enumerate(summaries, start=1):
+        fetched.append(reader.fetch(summary.key))
+        progress(index, total, f"Lecture de la facture {summary.number} ({index}/{total})…")
+    return fetched
+
+
+def _commit_one(
+    stored: StoredInvoice, device_serial: str, user: str, outcome: UnloadOutcome
+) -> None:
+    securing = stored.securing
+    assert securing is not None
+    invoice = desk_invoice(stored.key)
+    if invoice is None:
+        outcome.rejected.append(
+            (stored.key, f"Facture {stored.number} inconnue de ce poste : laissée dans le lecteur.")
+        )
+        return
+    state = InvoiceState(invoice.state)
+    if (
+        invoice.tla_key == stored.key
+        and invoice.secured_at == securing.secured_at
+        and state not in (InvoiceState.A_CHARGER, InvoiceState.CHARGEE_TLA)
+    ):
+        outcome.already.append(stored.key)  # an earlier run committed it; its erase was lost
+        return
+    if state not in (InvoiceState.A_CHARGER, InvoiceState.CHARGEE_TLA):
+        outcome.rejected.append(
+            (
+                stored.key,
+                f"Facture {_label(invoice)} à l'état « {state.label} » au poste : la "
+                "sécurisation du lecteur n'y est pas reprise (laissée dans le lecteur).",
+            )
+        )
+        return
+    if stored.amount_cents != invoice.total_cents:
+        outcome.rejected.append(
+            (
+                stored.key,
+                f"Facture {_label(invoice)} : montant du lecteur ({stored.amount_cents} "
+                f"centimes) différent de celui du poste ({invoice.total_cents}) : laissée "
+                "dans le lecteur.",
+            )
+        )
+        return
+    if state is InvoiceState.A_CHARGER:
+        # Loaded by a run whose recording was lost, then secured: record the load first.
+        transitions.move(
+            invoice, InvoiceAction.LOAD_TLA, user, "Reprise au déchargement", tla_key=stored.key
+        )
+    secured = securing.card_type is CardType.CPS
+    transitions.move(
+        invoice,
+        InvoiceAction.UNLOAD_SECURED if secured else InvoiceAction.UNLOAD_SEMI_SECURED,
+        user,
+        f"Lecteur portable {device_serial}",
+        mode=SESAM_VITALE,
+        secured_with_vitale=True,
+        signer=securing.signer,
+        signing_card=f"{securing.card_type.value} (TLA {device_serial})",
+        secured_at=securing.secured_at,
+        tla_key=stored.key,
+    )
+    (outcome.validated if secured else outcome.to_secure).append(stored.key)
+
+
+def unload(reader: PortableReader, user: str, *, progress: Progress = _quiet) -> UnloadOutcome:
+    """« Décharger le lecteur »: §8.1 — fetch all, commit in one transaction, erase the
+    committed keys. Invoices not secured at the patient's home stay on the device."""
+    outcome = UnloadOutcome()
+    serial = reader.identify().serial
+    fetched = _fetch_all(reader, progress)  # phase 1: nothing changes anywhere
+    total = len(fetched)
+    progress(total, total, "Enregistrement au poste…")
+    with immediate():  # phase 2: one transaction
+        for stored in fetched:
+            if stored.state is DeviceState.LOADED:
+                outcome.not_secured.append(stored.key)
+                continue
+            try:
+                with db.atomic():  # savepoint: one invoice moved meanwhile spoils no other
+                    _commit_one(stored, serial, user, outcome)
+            except RefusedOperation as error:
+                outcome.rejected.append((stored.key, str(error)))
+    committed = outcome.committed
+    if committed:  # phase 3: only after the commit, exactly the committed keys
+        progress(total, total, f"Effacement de {len(committed)} facture(s) du lecteur…")
+        try:
+            outcome.erased = reader.erase(committed)
+        except TlaError as error:
+            outcome.erase_error = (
+                f"{error} Les factures sont enregistrées au poste ; relancez « Décharger » pour "
+                "les effacer du lecteur."
+            )
+    return outcome
+
+
+# --- Cancel a preparation, erase --------------------------------------------------------------
+
+
+@dataclass
+class CancelOutcome:
+    done: list[Invoice] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)
+
+
+def cancel_preparation_on_device(
+    reader: PortableReader, invoice_ids: Sequence[int], user: str
+) -> CancelOutcome:
+    """« Annuler préparation » (À charger → Saisie) of invoices that may be on the device:
+    erased from it first (absent keys are no error), then moved back at the desk.
+
+    An invoice already secured in the device is refused: unload it instead, or the securing
+    made at the patient's home would be lost.
+    """
+    outcome = CancelOutcome()
+    if not invoice_ids:
+        raise ValidationError("Aucune facture sélectionnée.")
+    keys: dict[int, str] = {}
+    for invoice_id in dict.fromkeys(invoice_ids):
+        invoice = Invoice.get_or_none(Invoice.id == invoice_id)
+        if invoice is None:
+            outcome.refused.append((invoice_id, f"Facture {invoice_id} introuvable."))
+        elif invoice.state != InvoiceState.A_CHARGER.value:
+            outcome.refused.append(
+                (
+                    invoice_id,
+                    f"Facture {_label(invoice)} à l'état « {InvoiceState(invoice.state).label} » : "
+                    "seule une facture « À charger » voit sa préparation annulée.",
+                )
+            )
+        else:
+            am = Practitioner.get_by_id(invoice.practitioner_id).am_number
+            keys[invoice_id] = invoice.tla_key or invoice_key(am, invoice.number)
+    if not keys:
+        return outcome
+    on_device = {summary.key: summary for summary in reader.contents()}
+    for invoice_id, key in list(keys.items()):
+        summary = on_device.get(key)
+        if summary is not None and summary.state is not DeviceState.LOADED:
+            outcome.refused.append(
+                (
+                    invoice_id,
+                    f"Facture n° {summary.number} déjà {summary.state.label.lower()} dans le "
+                    "lecteur portable : déchargez le lecteur au lieu d'annuler la préparation.",
+                )
+            )
+            del keys[invoice_id]
+    if not keys:
+        return outcome
+    reader.erase(keys.values())  # first the device: the desk must never lose track of it
+    with immediate():
+        for invoice_id in keys:
+            try:
+                with db.atomic():
+                    invoice = Invoice.get_by_id(invoice_id)
+                    transitions.move(invoice, InvoiceAction.CANCEL_PREPARATION, user, tla_key=None)
+                    outcome.done.append(invoice)
+            except RefusedOperation as error:
+                outcome.refused.append((invoice_id, str(error)))
+    return outcome
+
+
+def _stranded(keys: Iterable[str]) -> list[str]:
+    """Among device keys, those the desk holds as « Chargée dans le TLA »: erasing them would
+    leave the invoice with no way forward."""
+    labels = []
+    for key in keys:
+        invoice = desk_invoice(key)
+        if invoice is not None and invoice.state == InvoiceState.CHARGEE_TLA.value:
+            labels.append(format_invoice_number(invoice.number))
+    return labels
+
+
+def _refuse_stranded(labels: list[str]) -> None:
+    if labels:
+        raise RefusedOperation(
+            f"Facture(s) {', '.join(labels)} « Chargée(s) dans le TLA » au poste : les effacer "
+            "du lecteur les bloquerait. Faites-les sécuriser puis déchargez le lecteur."
+        )
+
+
+def erase_from_device(reader: PortableReader, keys: Sequence[str]) -> list[str]:
+    """Erase these keys from the device (the caller asked the user); returns those erased."""
+    _refuse_stranded(_stranded(keys))
+    return reader.erase(keys)
+
+
+def erase_all_from_device(reader: PortableReader) -> int:
+    """Erase the whole device, unless an invoice on it is still « Chargée dans le TLA »."""
+    _refuse_stranded(_stranded(summary.key for summary in reader.contents()))
+    return reader.erase_all()

@@ -1,0 +1,229 @@
+"""Building lots: per practitioner and caisse, size limit, 3-digit numbers wrapping 999 → 001,
+the file written once (bytes + SHA-256 kept), deletion before sending, SCOR lots."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from lots_support import T0, transmission
+
+from tuibill.domain.errors import IllegalTransition, RefusedOperation
+from tuibill.domain.lot_states import LotState
+from tuibill.formats.interface import get_lot_codec
+from tuibill.formats.scor_lot import ScorLotCodec
+from tuibill.models import (
+    Counter,
+    Invoice,
+    InvoicePiece,
+    InvoiceTransition,
+    Lot,
+    LotTransition,
+    db,
+)
+from tuibill.models.database import immediate
+from tuibill.services import lots
+from tuibill.services.lot_numbering import allocate_wrapping
+
+PDF = b"%PDF-1.4\n% scan\n"
+
+
+def lot_numbers(report) -> list[tuple[str, str, int, int]]:
+    return [(s.practitioner_am, s.destination, s.number, s.invoice_count) for s in report.lots]
+
+
+def test_one_lot_per_practitioner_and_caisse_within_the_size_limit(office, tmp_path):
+    chartres = office.invoices(5)
+    lille = office.invoices(2, organism=office.lille)
+    kine = office.invoices(1, practitioner=office.kine)
+    settings = transmission(tmp_path, lot_max_invoices=2)
+
+    report = lots.build_lots(settings, user="anne", now=T0)
+
+    assert report.skipped == ()
+    assert lot_numbers(report) == [
+        ("281234567", "01281", 1, 2),
+        ("281234567", "01281", 2, 2),
+        ("281234567", "01281", 3, 1),
+        ("281234567", "01595", 4, 2),
+        ("281234570", "01281", 1, 1),  # numbers are per practitioner
+    ]
+    # Every invoice is À transmettre, its lot and lot number in step, the move recorded.
+    for invoice in Invoice.select().where(Invoice.id.in_(chartres + lille + kine)):
+        lot = Lot.get_by_id(invoice.lot_id)
+        assert invoice.state == "A_TRANSMETTRE"
+        assert invoice.lot_number == lot.number
+        move = InvoiceTransition.get(
+            (InvoiceTransition.invoice == invoice.id) & (InvoiceTransition.action == "put_in_lot")
+        )
+        assert (move.from_state, move.to_state, move.user) == ("VALIDEE", "A_TRANSMETTRE", "anne")
+    # The file is written once: its bytes and SHA-256 are on the lot, and it is readable.
+    first = Lot.get((Lot.number == 1) & (Lot.practitioner == office.nurse.id))
+    data = bytes(first.file_bytes)
+    assert first.file_sha256 == hashlib.sha256(data).hexdigest()
+    assert first.file_name == "LOT_281234567_001.b2t"
+    content = get_lot_codec().read(data)
+    assert content.header.lot_number == 1 and content.header.created_at == T0
+    assert [fse.invoice_number for fse in content.fses] == [7401, 7402]
+    history = LotTransition.get(LotTransition.lot == first.id)
+    assert (history.from_state, history.to_state, history.action) == (
+        None,
+        "A_TRANSMETTRE",
+        "build",
+    )
+    # Nothing left to lot.
+    assert lots.build_lots(settings, user="anne").lots == ()
+
+
+def test_lot_numbers_wrap_from_999_to_001(office, tmp_path):
+    office.invoices(3)
+    Counter.update(next_value=998).where(
+        (Counter.practitioner == office.nurse.id) & (Counter.kind == "lot")
+    ).execute()
+    report = lots.build_lots(transmission(tmp_path, lot_max_invoices=1), user="anne")
+    assert [s.number_text for s in report.lots] == ["998", "999", "001"]
+    assert Invoice.select().where(Invoice.lot_number == 1).count() == 1
+
+
+def test_configured_range_and_out_of_range_counter(office):
+    with immediate():
+        assert [allocate_wrapping(office.nurse, "lot", 5, 7) for _ in range(4)] == [5, 6, 7, 5]
+    # Narrowing the range below the counter restarts at its first number.
+    with immediate():
+        assert allocate_wrapping(office.nurse, "lot", 1, 3) == 1
+    # A rolled-back transaction gives its number back.
+    with pytest.raises(RuntimeError):
+        with immediate():
+            allocate_wrapping(office.nurse, "lot", 1, 3)
+            raise RuntimeError("rollback")
+    with immediate():
+        assert allocate_wrapping(office.nurse, "lot", 1, 3) == 2
+    # A practitioner without lot counter (older data) starts at the first number.
+    Counter.delete().where(Counter.practitioner == office.kine.id).execute()
+    with immediate():
+        assert allocate_wrapping(office.kine, "lot", 1, 999) == 1
+        assert allocate_wrapping(office.kine, "lot", 1, 999) == 2
+
+
+def test_names_outside_latin1_are_transliterated(office, tmp_path):
+    office.invoices(1, organism=office.lille)  # patient « Œuvray Chloë »
+    report = lots.build_lots(transmission(tmp_path), user="anne")
+    data = bytes(Lot.get_by_id(report.lots[0].id).file_bytes)
+    fse = get_lot_codec().read(data).fses[0]
+    assert (fse.patient_last_name, fse.patient_first_name) == ("OEUVRAY", "Chloë")
+
+
+def test_invoices_the_file_cannot_carry_are_left_validee(office, tmp_path):
+    good = office.invoices(1)
+    unsigned = office.invoices(1, mode="sesam_vitale")
+    orphan = office.invoices(1)
+    Invoice.update(organism=None).where(Invoice.id == orphan[0]).execute()
+    draft = office.invoices(1, validate=False)
+
+    report = lots.build_lots(
+        transmission(tmp_path), user="anne", invoice_ids=good + unsigned + orphan + draft
+    )
+
+    assert [s.invoice_count for s in report.lots] == [1]
+    reasons = {item.invoice_id: item.reason for item in report.skipped}
+    assert "SESAM-Vitale non signée" in reasons[unsigned[0]]
+    assert "pas de caisse AMO" in reasons[orphan[0]]
+    assert "seules les factures validées" in reasons[draft[0]]
+    assert Invoice.get_by_id(unsigned[0]).state == "VALIDEE"
+
+
+def test_a_signed_sesam_vitale_invoice_goes_in_with_its_signature(office, tmp_path):
+    (invoice_id,) = office.invoices(1, mode="sesam_vitale")
+    signature = bytes(range(256))
+    import base64
+
+    Invoice.update(
+        signature=base64.b64encode(signature).decode(),
+        signature_algorithm="sha256WithRSAEncryption",
+        signer="GAUTIER Anne 281234567",
+        signing_card="CPS 0001",
+    ).where(Invoice.id == invoice_id).execute()
+    report = lots.build_lots(transmission(tmp_path), user="anne")
+    fse = get_lot_codec().read(bytes(Lot.get_by_id(report.lots[0].id).file_bytes)).fses[0]
+    assert (fse.signature.algorithm, fse.signature.signer) == ("RSA-SHA256", "281234567")
+    assert fse.signature.value == signature
+
+
+def test_delete_before_sending_puts_invoices_back_to_validee(office, tmp_path):
+    ids = office.invoices(2)
+    office.add_piece(ids[0], PDF)
+    report = lots.build_lots(transmission(tmp_path), user="anne")
+    fse_lot, scor_lot = report.lots
+    assert scor_lot.kind == "SCOR" and scor_lot.parent_id == fse_lot.id
+
+    with pytest.raises(RefusedOperation, match="suit le lot de FSE 001"):
+        lots.delete_lot(scor_lot.id, user="anne")
+    deleted = lots.delete_lot(fse_lot.id, user="anne", reason="erreur de date")
+
+    assert deleted.state is LotState.SUPPRIME
+    assert Lot.get_by_id(scor_lot.id).state == "SUPPRIME"
+    assert InvoicePiece.get().lot_id is None
+    for invoice in Invoice.select().where(Invoice.id.in_(ids)):
+        assert (invoice.state, invoice.lot_id, invoice.lot_number) == ("VALIDEE", None, None)
+    last = (
+        LotTransition.select()
+        .where(LotTransition.lot == fse_lot.id)
+        .order_by(LotTransition.id.desc())
+        .first()
+    )
+    assert (last.action, last.reason) == ("delete", "erreur de date")
+    # Re-lotted: a new number (the deleted lot keeps its own, with its history).
+    again = lots.build_lots(transmission(tmp_path), user="anne")
+    assert [s.number for s in again.lots] == [3, 4]
+    # A lot that was sent cannot be deleted.
+    Lot.update(state="TRANSMIS").where(Lot.id == again.lots[0].id).execute()
+    with pytest.raises(IllegalTransition, match="impossible sur un lot à l'état « Transmis »"):
+        lots.delete_lot(again.lots[0].id, user="anne")
+
+
+def test_scor_lot_carries_the_pieces_of_degraded_invoices(office, tmp_path):
+    first, second, third = office.invoices(3)
+    office.add_piece(first, PDF + b"1")
+    office.add_piece(first, PDF + b"2", kind="feuille")
+    office.add_piece(third, PDF + b"3")
+    report = lots.build_lots(transmission(tmp_path), user="anne")
+
+    fse_lot, scor_lot = report.lots
+    assert (scor_lot.kind, scor_lot.number, scor_lot.invoice_count, scor_lot.piece_count) == (
+        "SCOR",
+        2,
+        2,
+        3,
+    )
+    assert scor_lot.file_name == "SCOR_281234567_002.zip"
+    content = ScorLotCodec().read(bytes(Lot.get_by_id(scor_lot.id).file_bytes))
+    assert content.header.fse_lot_number == 1
+    assert content.entry_names() == ["000007401_01.pdf", "000007401_02.pdf", "000007403_01.pdf"]
+    assert [p.data for p in content.pieces] == [PDF + b"1", PDF + b"2", PDF + b"3"]
+    assert {p.lot_id for p in InvoicePiece.select()} == {scor_lot.id}
+    detail = lots.lot_detail(scor_lot.id)
+    assert [p.entry_name for p in detail.pieces] == content.entry_names()
+
+
+def test_a_piece_that_is_not_a_pdf_keeps_its_invoice_out(office, tmp_path):
+    good, bad = office.invoices(2)
+    office.add_piece(bad, b"GIF89a")
+    report = lots.build_lots(transmission(tmp_path), user="anne")
+    assert [s.invoice_count for s in report.lots] == [1]
+    assert "n'est pas un PDF" in report.skipped[0].reason
+    assert Invoice.get_by_id(good).state == "A_TRANSMETTRE"
+
+
+def test_preview_and_counts(office, tmp_path):
+    office.invoices(3)
+    office.invoices(1, organism=office.lille)
+    previews, skipped = lots.preview_build(transmission(tmp_path, lot_max_invoices=2))
+    assert [(p.destination, len(p.invoice_ids), p.lot_count) for p in previews] == [
+        ("01281", 3, 2),
+        ("01595", 1, 1),
+    ]
+    assert skipped == [] and Lot.select().count() == 0
+    lots.build_lots(transmission(tmp_path, lot_max_invoices=2), user="anne")
+    assert lots.lot_counts()[LotState.A_TRANSMETTRE] == 3
+    assert [s.number for s in lots.lots_to_send()] == [1, 2, 3]
+    assert db.is_closed() is False
