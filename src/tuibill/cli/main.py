@@ -80,6 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         error("interrompu.")
         return 130
+    except BrokenPipeError:
+        # « tuibill journal | head »: the reader left; stop quietly, like other Unix tools.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -41,11 +41,12 @@ from tuibill.formats.interface import (
     CaisseCode,
     ChecksumError,
     FormatError,
+    LotFile,
     LotFileCodec,
+    LotHeader,
     UnsupportedVersionError,
     file_checksum,
     get_arl_codec,
-    get_lot_codec,
 )
 from tuibill.formats.lot_file import (
     LOT_REFERENCE_HEADER,
@@ -186,6 +187,39 @@ register_responder(SILENT, SilentResponder())
 # --- the simulator --------------------------------------------------------------------------
 
 
+class CaisseLotReader:
+    """What the simulated caisse reads: FSE lots, and SCOR lots (a ZIP: « PK » magic) as a
+    header without FSE, so that a SCOR lot is acknowledged like any lot."""
+
+    name = "tuibill-caisse"
+
+    def write(self, lot: LotFile) -> bytes:
+        from tuibill.formats.lot_file import TuibillLotCodec
+
+        return TuibillLotCodec().write(lot)
+
+    def read(self, data: bytes) -> LotFile:
+        from tuibill.formats.lot_file import TuibillLotCodec
+        from tuibill.formats.scor_lot import ScorLotCodec
+
+        if not bytes(data).startswith(b"PK"):
+            return TuibillLotCodec().read(data)
+        header = ScorLotCodec().read(data).header
+        return LotFile(
+            header=LotHeader(
+                sender_id=header.sender_id,
+                sender_name=header.sender_name,
+                practitioner_am=header.practitioner_am,
+                destination=header.destination,
+                lot_number=header.lot_number,
+                created_at=header.created_at,
+                software_name="tuibill",
+                software_version="SCOR",
+            ),
+            fses=(),
+        )
+
+
 class CaisseSimulator:
     """Reads the lots it receives and answers them, per scenario, into a maildir."""
 
@@ -213,7 +247,7 @@ class CaisseSimulator:
             ) from None
         self.outbox = Path(outbox).expanduser()
         self.scenario = scenario
-        self.lot_codec = lot_codec or get_lot_codec()
+        self.lot_codec = lot_codec or CaisseLotReader()
         self.state = CaisseState()
         self.clock = clock
         self.log = log
