@@ -40,6 +40,18 @@ def _lecteur():
     return LecteurScreen()
 
 
+def _transmettre():
+    from tuibill.screens.transmettre import TransmettreScreen
+
+    return TransmettreScreen()
+
+
+def _lots():
+    from tuibill.screens.lots_journal import LotsJournalScreen
+
+    return LotsJournalScreen()
+
+
 def _pending(key: str):
     def build():
         from tuibill.screens.pending import PendingScreen
@@ -76,10 +88,10 @@ class TuibillApp(App[int]):
     MODES: ClassVar = {
         "menu": _menu,
         "facturer": _facturer,
-        "transmettre": _pending("transmettre"),
+        "transmettre": _transmettre,
         "lecteur": _lecteur,
         "journal": _journal,
-        "lots": _pending("lots"),
+        "lots": _lots,
         "retours": _pending("retours"),
         "tiers": _pending("tiers"),
         "patients": _patients,
@@ -95,7 +107,9 @@ class TuibillApp(App[int]):
         Binding("ctrl+q", "quit", "Quitter", id="quitter", priority=True, show=False),
     ]
 
-    def __init__(self, settings: Settings | None = None, user: str = "", demo: bool = False) -> None:
+    def __init__(
+        self, settings: Settings | None = None, user: str = "", demo: bool = False
+    ) -> None:
         self.settings = settings or Settings()
         self.user = user or self.settings.user_name()
         self.demo = demo

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import HorizontalGroup, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
@@ -26,7 +26,7 @@ class ConfirmDialog(ModalScreen[bool]):
             yield Static(self.question, classes="title")
             if self.detail:
                 yield Static(self.detail, classes="hint")
-            with Horizontal():
+            with HorizontalGroup():
                 yield Button("Oui (O)", id="yes", variant="primary")
                 yield Button("Non (N)", id="no")
 
