@@ -52,7 +52,15 @@ ACTIONS_BY_LIST: dict[str, frozenset[str]] = {
     lists.PRESCRIPTIONS_BY_PRACTITIONER: frozenset({"new_invoice", "free_invoice"}),
     lists.PRESCRIPTIONS_ALL: frozenset({"new_invoice", "free_invoice"}),
     lists.UNVALIDATED: frozenset(
-        {"new_invoice", "marks", "validate", "prepare", "cancel_preparation", "delete_draft"}
+        {
+            "new_invoice",
+            "marks",
+            "validate",
+            "validate_cards",
+            "prepare",
+            "cancel_preparation",
+            "delete_draft",
+        }
     ),
     lists.DRE_UNVALIDATED: frozenset(
         {"new_invoice", "marks", "validate", "prepare", "cancel_preparation", "delete_draft"}
@@ -67,6 +75,7 @@ LIST_BOUND_ACTIONS = (
             "new_invoice",
             "free_invoice",
             "validate",
+            "validate_cards",
             "unvalidate",
             "prepare",
             "cancel_preparation",
@@ -111,6 +120,7 @@ class FacturerScreen(Screen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new_invoice", "Nouvelle facture", id="facturer_nouvelle"),
         Binding("v", "validate", "Valider", id="facturer_valider"),
+        Binding("V", "validate_cards", "Valider avec les cartes", id="facturer_valider_cartes"),
         Binding("d", "unvalidate", "Défacturer", id="facturer_defacturer"),
         Binding("c", "prepare", "Choisir à charger", id="facturer_preparer"),
         Binding(
@@ -635,8 +645,48 @@ class FacturerScreen(Screen):
     def action_prepare(self) -> None:
         self._apply(InvoiceAction.PREPARE)
 
+    async def action_validate_cards(self) -> None:
+        """Mode SESAM-Vitale: the patient's Vitale card and the exécutant's CPS (or a CPE)."""
+        from tuibill.screens.sesam_actions import validate_with_cards
+
+        targets = self._invoice_targets()
+        if targets:
+            await validate_with_cards(
+                self, [row.id for row in targets], on_done=lambda _: self.reload()
+            )
+
     def action_cancel_preparation(self) -> None:
-        self._apply(InvoiceAction.CANCEL_PREPARATION)
+        """« Annuler préparation »: an invoice a broken load left on the portable reader is
+        erased from it first, so the device never holds an invoice the desk took back."""
+        from tuibill.domain.errors import TuibillError
+        from tuibill.hardware.tla import open_portable_reader
+        from tuibill.services.tla_transfer import cancel_preparation_on_device
+
+        targets = [row for row in self._invoice_targets() if row.state == "A_CHARGER"]
+        if not targets:
+            self.notify("Aucune facture « À charger » sélectionnée.", severity="warning")
+            return
+        try:
+            with open_portable_reader(self.app.settings.devices) as reader:
+                outcome = cancel_preparation_on_device(
+                    reader, [row.id for row in targets], self.app.user
+                )
+        except TuibillError as problem:
+            self.notify(
+                f"{problem}\nBranchez le lecteur portable, ou déchargez-le (F4).",
+                title="Annuler préparation",
+                severity="error",
+                markup=False,
+            )
+            return
+        by_id = {row.id: row for row in targets}
+        self._report(
+            InvoiceAction.CANCEL_PREPARATION.label,
+            [f"{by_id[inv.id].patient} : {InvoiceState(inv.state).label}" for inv in outcome.done],
+            [(self._who(by_id[i]), message) for i, message in outcome.refused],
+        )
+        self.marked = {f"invoice:{i}" for i, _ in outcome.refused}
+        self.reload()
 
     def action_unvalidate(self) -> None:
         from tuibill.dialogs.reason import ReasonDialog

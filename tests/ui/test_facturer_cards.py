@@ -1,0 +1,62 @@
+"""Facturer's « Valider avec les cartes » (V): Vitale + CPS on the emulated reader, by keys."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from tests.conftest import make_db
+from tuibill.app import TuibillApp
+
+
+async def test_validate_with_vitale_and_cps_from_facturer(tmp_path) -> None:
+    from tuibill.config import Settings
+    from tuibill.domain.pricing import is_sunday_or_holiday
+    from tuibill.hardware.cards import open_card_reader
+    from tuibill.models import Invoice, Organism
+    from tuibill.services import billing, securing
+    from tuibill.services.demo import build_demo
+    from tuibill.services.practice import find_practitioner
+
+    make_db(tmp_path / "demo.sqlite")
+    build_demo(today=date.today())
+    settings = Settings()  # emulated card reader: a Vitale (MARTIN family) and a CPS 281234567
+    reader = open_card_reader(settings.devices)
+    reading = securing.read_card_patients(reader)
+    patient = securing.create_patient_from_card(
+        reading, 0, organism_id=Organism.select().first().id
+    )
+    day = date.today() - timedelta(days=1)
+    while is_sunday_or_holiday(day):
+        day -= timedelta(days=1)
+    nurse = find_practitioner("281234567")
+    invoice = billing.create_invoice(
+        nurse.id, patient.id, [billing.ActInput(act_date=day, code="AMI")], user="test"
+    )
+
+    app = TuibillApp(settings=settings, user="test")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f2", "2")
+        await pilot.pause()
+        # GAUTIER Anne holds the CPS; her invoice billed today is the first row.
+        app.screen.query_one("#crit-practitioner").value = nurse.id
+        await pilot.pause()
+        app.screen.query_one("#facturer-table").focus()
+        await pilot.pause()
+        table = app.screen.query_one("DataTable")
+        assert "MARTIN" in str(table.get_row_at(0))
+        await pilot.press("V")
+        for _ in range(50):  # the card is read in a worker, then the PIN is asked
+            await pilot.pause(0.1)
+            if type(app.screen).__name__ == "PinDialog":
+                break
+        notes = [n.message for n in app._notifications]
+        assert type(app.screen).__name__ == "PinDialog", (notes, app.screen.notice)
+        await pilot.press(*"1234", "enter")
+        for _ in range(50):
+            await pilot.pause(0.1)
+            if Invoice.get_by_id(invoice.id).state == "VALIDEE":
+                break
+    done = Invoice.get_by_id(invoice.id)
+    assert done.state == "VALIDEE" and done.mode == "sesam_vitale"
+    assert done.secured_with_vitale and done.signature and "281234567" in done.signer
+    assert securing.verify_invoice_signature(done)
