@@ -113,7 +113,7 @@ def first_unnumbered_draft(screen) -> str:
 
 
 async def test_lists_filters_and_back(app) -> None:
-    from tuibill.services import facturer_extra
+    from tuibill.services import facturer as facturer_lists
     from tuibill.services.facturer import Criteria
 
     async with app.run_test(size=SIZE) as pilot:
@@ -124,7 +124,7 @@ async def test_lists_filters_and_back(app) -> None:
 
         await pilot.press("2")
         assert screen.list_name == "non_validees"
-        expected = facturer_extra.rows_for("non_validees", Criteria(practitioner_id=brunet))
+        expected = facturer_lists.rows_for("non_validees", Criteria(practitioner_id=brunet))
         assert list(screen.rows) == [f"invoice:{r.id}" for r in expected]
         assert {r.state for r in screen.rows.values()} <= {"SAISIE", "A_CHARGER"}
 

@@ -50,7 +50,7 @@ def register(subparsers, common) -> None:
     fl = fverbs.add_parser("list", parents=[common])
     fl.add_argument(
         "list_name",
-        choices=["prescriptions_praticien", "prescriptions_tous", "non_validees", "dre_non_validees", "actes_isoles"],
+        choices=["prescriptions_praticien", "prescriptions_tous", "non_validees", "dre_non_validees", "actes_isoles", "validees"],
     )
     fl.add_argument("--practitioner")
     fl.add_argument("--patient", default="")

@@ -1,6 +1,6 @@
 """F2 « Facturer » (seed 003): the working lists, and the actions that move invoices along.
 
-A thin client: the rows come from ``services.facturer`` / ``facturer_extra`` (bounded lists,
+A thin client: the rows come from ``services.facturer`` (bounded lists,
 ``LIST_LIMIT``), every action goes through ``services.billing`` and each refusal is shown with the
 service's own French message. Keys are letters, Space, Enter and Delete: F1–F9 belong to the application.
 """
@@ -23,8 +23,14 @@ from tuibill.domain.numbering import format_invoice_number
 from tuibill.domain.pricing import format_cents
 from tuibill.screens.invoice_form import FACTURER_CSS
 from tuibill.services import facturer as lists
-from tuibill.services.facturer import Criteria, FacturerRow
-from tuibill.services.facturer_extra import LIST_LABELS, LIST_ORDER, VALIDATED, rows_for
+from tuibill.services.facturer import (
+    LIST_LABELS,
+    LIST_ORDER,
+    VALIDATED,
+    Criteria,
+    FacturerRow,
+    rows_for,
+)
 from tuibill.widgets.footer import AppFooter, AppHeader
 
 INVOICE_LISTS = frozenset({lists.UNVALIDATED, lists.DRE_UNVALIDATED, VALIDATED})

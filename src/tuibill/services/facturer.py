@@ -24,6 +24,7 @@ PRESCRIPTIONS_ALL = "prescriptions_tous"
 UNVALIDATED = "non_validees"
 DRE_UNVALIDATED = "dre_non_validees"
 ISOLATED = "actes_isoles"
+VALIDATED = "validees"  # where « Défacturer » finds its invoices
 
 LIST_LABELS = {
     PRESCRIPTIONS_BY_PRACTITIONER: "Prescriptions à facturer par praticien",
@@ -31,7 +32,20 @@ LIST_LABELS = {
     DRE_UNVALIDATED: "DRE non validées",
     ISOLATED: "Actes isolés",
     PRESCRIPTIONS_ALL: "Prescriptions à facturer pour tous les praticiens",
+    VALIDATED: "Factures validées (à défacturer)",
 }
+# The five lists of seed 003, then the one « Défacturer » needs.
+LIST_ORDER = [
+    PRESCRIPTIONS_BY_PRACTITIONER,
+    UNVALIDATED,
+    DRE_UNVALIDATED,
+    ISOLATED,
+    PRESCRIPTIONS_ALL,
+    VALIDATED,
+]
+# « Factures non validées » also holds the invoices prepared for the portable reader, as in
+# seed 003, so that « Annuler préparation » has something to act on.
+UNVALIDATED_STATES = (InvoiceState.SAISIE, InvoiceState.A_CHARGER)
 
 
 @dataclass(frozen=True)
@@ -70,12 +84,18 @@ def _patient_filter(query: peewee.ModelSelect, model, criteria: Criteria) -> pee
     return query
 
 
-def invoices(criteria: Criteria, *, dre_only: bool = False) -> list[FacturerRow]:
-    """« Factures non validées » (and « DRE non validées »: the AMC part in tiers payant)."""
+def invoices(
+    criteria: Criteria,
+    *,
+    states: tuple[InvoiceState, ...] = UNVALIDATED_STATES,
+    dre_only: bool = False,
+) -> list[FacturerRow]:
+    """Invoices in *states* (« Factures non validées » by default; « DRE non validées »: the
+    AMC part in tiers payant), newest first, at most ``LIST_LIMIT``."""
     query = (
         Invoice.select(Invoice, Patient)
         .join(Patient)
-        .where(Invoice.state == InvoiceState.SAISIE.value)
+        .where(Invoice.state.in_([state.value for state in states]))
     )
     if criteria.practitioner_id:
         query = query.where(Invoice.practitioner == criteria.practitioner_id)
@@ -188,6 +208,8 @@ def rows_for(list_name: str, criteria: Criteria) -> list[FacturerRow]:
         return invoices(criteria, dre_only=True)
     if list_name == ISOLATED:
         return isolated_acts(criteria)
+    if list_name == VALIDATED:
+        return invoices(criteria, states=(InvoiceState.VALIDEE,))
     raise ValueError(list_name)
 
 
