@@ -26,7 +26,9 @@ class SchemaVersion(peewee.Model):
         table_name = "schema_version"
 
 
-def add_missing_columns(database: peewee.Database, model: type[peewee.Model], names: list[str]) -> None:
+def add_missing_columns(
+    database: peewee.Database, model: type[peewee.Model], names: list[str]
+) -> None:
     """Add *names* (fields of *model*) to its table where they are not there yet.
 
     Migrations are written this way so they hold both for a database made by an older version
@@ -40,10 +42,45 @@ def add_missing_columns(database: peewee.Database, model: type[peewee.Model], na
     operations = []
     for name in names:
         field = model._meta.fields[name]
-        if field.column_name not in present:
-            operations.append(migrator.add_column(table, field.column_name, field))
+        if field.column_name in present:
+            continue
+        if _sqlite_constant_column(database, table, field):
+            continue
+        operations.append(migrator.add_column(table, field.column_name, field))
     if operations:
         migrate(*operations)
+
+
+def _sqlite_constant_column(database: peewee.Database, table: str, field: peewee.Field) -> bool:
+    """On SQLite, add a NOT NULL column with a constant default in one O(1) statement.
+
+    peewee's migrator adds it nullable, fills every row, then rebuilds the table to add NOT NULL:
+    minutes on a million invoices, where ``ADD COLUMN … NOT NULL DEFAULT`` only edits the schema.
+    """
+    if not isinstance(database, peewee.SqliteDatabase) or field.null:
+        return False
+    if (
+        field.default is None
+        or callable(field.default)
+        or isinstance(field, peewee.ForeignKeyField)
+    ):
+        return False
+    value = field.db_value(field.default)
+    if isinstance(value, bool):
+        value = int(value)
+    if isinstance(value, str):
+        literal = "'" + value.replace("'", "''") + "'"
+    elif isinstance(value, int | float):
+        literal = repr(value)
+    else:
+        return False
+    ctx = database.get_sql_context()
+    datatype = ctx.sql(field.ddl_datatype(ctx)).query()[0]
+    database.execute_sql(
+        f'ALTER TABLE "{table}" ADD COLUMN "{field.column_name}" {datatype} '
+        f"NOT NULL DEFAULT {literal}"
+    )
+    return True
 
 
 def _v1_initial(database: peewee.Database) -> None:
