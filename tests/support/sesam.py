@@ -8,7 +8,7 @@ sign for this practice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from tuibill.hardware.cards.emulator_cards import DEMO_FAMILY
 from tuibill.models import Invoice, Organism, Patient, Practitioner
@@ -118,3 +118,33 @@ def transitions_of(invoice: Invoice) -> list[tuple[str | None, str, str]]:
         .where(InvoiceTransition.invoice == invoice.id)
         .order_by(InvoiceTransition.id)
     ]
+
+
+def through_a_lot(invoice: Invoice):
+    """The invoice's FSE as the caisse receives it: built by the lot service
+    (``lot_content.fse_record``), written in a lot file and read back by the codec's strict
+    reader; its signature must verify with the stored certificate. Returns the FSE read."""
+    import base64
+
+    from tuibill.formats.interface import CaisseCode, LotFile, LotHeader, get_lot_codec
+    from tuibill.formats.lot_file import fse_signing_payload
+    from tuibill.hardware.cards import Signature, verify_signature
+    from tuibill.services import lot_content
+
+    am = invoice.practitioner.am_number
+    header = LotHeader(
+        sender_id=am,
+        sender_name="Cabinet des tests",
+        practitioner_am=am,
+        destination=CaisseCode("01", "281"),
+        lot_number=1,
+        created_at=datetime(2026, 11, 23, 12, 0, 0),
+        software_name="tuibill",
+        software_version="test",
+    )
+    codec = get_lot_codec()
+    received = codec.read(codec.write(LotFile(header, (lot_content.fse_record(invoice),)))).fses[0]
+    certificate = base64.b64decode(invoice.signer_certificate)
+    signature = Signature(received.signature.value, certificate, "sha256WithRSAEncryption")
+    assert verify_signature(fse_signing_payload(received), signature)
+    return received

@@ -165,7 +165,8 @@ async def test_tla_identify_load_unload_by_keys(app, state_file) -> None:
         # At the patients' homes.
         device = TlaDevice(state_file)
         keys = [stored.key for stored in device.stored()]
-        device.secure(keys[:2], CardType.CPS)
+        for key in keys[:2]:  # each with the CPS of its exécutant (the key starts with his AM)
+            device.secure([key], CardType.CPS, ps_number=key.partition("-")[0])
         device.secure(keys[2:3], CardType.CPE)
         await pilot.press("i")
         await wait_until(pilot, lambda: not screen.busy)

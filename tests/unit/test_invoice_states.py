@@ -8,6 +8,7 @@ import pytest
 
 from tuibill.domain.errors import IllegalTransition
 from tuibill.domain.invoice_states import (
+    NUMBERING_ACTIONS,
     TRANSITIONS,
     InvoiceAction,
     InvoiceState,
@@ -21,6 +22,7 @@ S, A = InvoiceState, InvoiceAction
 # Written out again from DOMAIN.md on purpose: a change of the table must change this test.
 EXPECTED = {
     (S.SAISIE, A.VALIDATE): S.VALIDEE,
+    (S.SAISIE, A.SEMI_SECURE): S.A_SECURISER,  # seed 003: « faite avec une carte CPE »
     (S.VALIDEE, A.UNVALIDATE): S.SAISIE,
     (S.SAISIE, A.PREPARE): S.A_CHARGER,
     (S.VALIDEE, A.PREPARE): S.A_CHARGER,
@@ -72,12 +74,33 @@ def test_only_saisie_is_editable() -> None:
 def test_allowed_actions_lists_the_table() -> None:
     assert allowed_actions(S.NON_TRANSMISSIBLE) == []
     assert set(allowed_actions(S.VALIDEE)) == {
-        A.UNVALIDATE, A.PREPARE, A.PUT_IN_LOT, A.MAKE_NON_TRANSMISSIBLE
+        A.UNVALIDATE,
+        A.PREPARE,
+        A.PUT_IN_LOT,
+        A.MAKE_NON_TRANSMISSIBLE,
     }
+    assert set(allowed_actions(S.SAISIE)) == {
+        A.VALIDATE,
+        A.SEMI_SECURE,
+        A.PREPARE,
+        A.MAKE_NON_TRANSMISSIBLE,
+    }
+    assert set(allowed_actions(S.A_SECURISER)) == {A.SECURE, A.MAKE_NON_TRANSMISSIBLE}
+
+
+def test_the_moves_out_of_saisie_towards_billing_take_a_number() -> None:
+    assert NUMBERING_ACTIONS == {A.VALIDATE, A.SEMI_SECURE, A.PREPARE}
+    assert A.SEMI_SECURE.label == "Valider avec une CPE (semi-sécurisée)"
 
 
 def test_labels_are_the_seed_words() -> None:
     assert [s.label for s in InvoiceState] == [
-        "Saisie", "Validée", "À charger", "Chargée dans le TLA", "À sécuriser",
-        "À transmettre", "Transmise", "Non transmissible",
+        "Saisie",
+        "Validée",
+        "À charger",
+        "Chargée dans le TLA",
+        "À sécuriser",
+        "À transmettre",
+        "Transmise",
+        "Non transmissible",
     ]

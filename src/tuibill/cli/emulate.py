@@ -2,8 +2,10 @@
 
 ``tuibill emulate tla [--pty | --tcp PORT]`` serves until Ctrl+C; ``tuibill emulate tla secure``
 does on the emulated device what is done at the patient's home: secure stored invoices with a
-CPS (secured) or a CPE (semi-secured). Both work on the device's memory file (``--state``; by
-default the one of ``devices.tla_url = "emulated"``), so they can run at the same time.
+CPS (secured) or a CPE (semi-secured). The card is the demo CPS or CPE (``--signer`` and
+``--ps-number`` change its holder); it signs each invoice's signing payload (protocol version 2).
+Both work on the device's memory file (``--state``; by default the one of
+``devices.tla_url = "emulated"``), so they can run at the same time.
 """
 
 from __future__ import annotations
@@ -96,7 +98,17 @@ def register(subparsers, common) -> None:
         "--secure-all", action="store_true", help="sécuriser chaque facture dès son chargement"
     )
     visit.add_argument("--cpe", action="store_true", help="avec une CPE : semi-sécurisée")
-    visit.add_argument("--signer", metavar="NOM", help="porteur de la carte")
+    visit.add_argument(
+        "--signer", metavar="NOM", help="porteur de la carte (défaut : carte de démonstration)"
+    )
+    visit.add_argument(
+        "--ps-number", metavar="N°", help="n° de PS de la carte (défaut : 281234567)"
+    )
+    tla.add_argument(
+        "--protocol-v1",
+        action="store_true",
+        help="lecteur ancien : protocole version 1 seulement (aucune signature renvoyée)",
+    )
     tla.set_defaults(handler=cmd_serve)
 
     actions = tla.add_subparsers(dest="tla_action", metavar="ACTION")
@@ -124,7 +136,18 @@ def register(subparsers, common) -> None:
     secure.add_argument(
         "--cpe", dest="secure_cpe", action="store_true", help="avec une CPE : semi-sécurisée"
     )
-    secure.add_argument("--signer", dest="secure_signer", metavar="NOM", help="porteur de la carte")
+    secure.add_argument(
+        "--signer",
+        dest="secure_signer",
+        metavar="NOM",
+        help="porteur de la carte (défaut : carte de démonstration)",
+    )
+    secure.add_argument(
+        "--ps-number",
+        dest="secure_ps_number",
+        metavar="N°",
+        help="n° de PS de la carte (défaut : 281234567)",
+    )
     secure.add_argument("--json", action="store_true")
     secure.set_defaults(handler=cmd_secure)
 
@@ -147,7 +170,7 @@ def cmd_serve(args: argparse.Namespace, ctx: CliContext) -> int | None:
         TlaDevice,
         TlaEmulator,
     )
-    from tuibill.hardware.tla.protocol import CardType
+    from tuibill.hardware.tla.protocol import PROTOCOL_VERSIONS, CardType
 
     if args.link and args.tcp is not None:
         error("--link ne s'emploie qu'avec --pty.")
@@ -161,6 +184,8 @@ def cmd_serve(args: argparse.Namespace, ctx: CliContext) -> int | None:
         auto_secure_all=args.secure_all,
         auto_card=card,
         auto_signer=args.signer,
+        auto_ps_number=args.ps_number,
+        versions=(1,) if args.protocol_v1 else PROTOCOL_VERSIONS,
     )
     faults = Misbehaviour(
         silent=args.silent,
@@ -229,15 +254,29 @@ def cmd_secure(args: argparse.Namespace, ctx: CliContext) -> int | None:
             f"Mémoire du lecteur émulé introuvable : {state}. Chargez-y d'abord des factures."
         )
     device = TlaDevice(state)
-    keys = device.secure(None if args.secure_every else args.secure_keys, card, args.secure_signer)
+    keys = device.secure(
+        None if args.secure_every else args.secure_keys,
+        card,
+        args.secure_signer,
+        args.secure_ps_number,
+    )
+    stored = {invoice.key: invoice for invoice in device.stored()}
+    signed = [key for key in keys if (s := stored[key].securing) and s.signature is not None]
     if ctx.json:
-        print_json({"cles": keys, "carte": card.value, "etat": card.state.value})
+        print_json({"cles": keys, "carte": card.value, "etat": card.state.value, "signees": signed})
         return None
     if not keys:
         print("Aucune facture à sécuriser dans le lecteur portable.")
         return None
+    holder = stored[keys[0]].securing
+    who = f" de {holder.signer} (n° {holder.ps_number})" if holder else ""
     print(
-        f"{len(keys)} facture(s) {card.state.label.lower()}(s) avec la {card.value} : "
+        f"{len(keys)} facture(s) {card.state.label.lower()}(s) avec la {card.value}{who} : "
         f"{', '.join(keys)}."
     )
+    if len(signed) < len(keys):
+        print(
+            f"{len(keys) - len(signed)} sans signature (chargée(s) sans contenu à signer, ou "
+            "lecteur en protocole version 1)."
+        )
     return None

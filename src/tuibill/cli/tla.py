@@ -264,6 +264,7 @@ def cmd_unload(args: argparse.Namespace, ctx: CliContext) -> int | None:
                 "deja_dechargees": outcome.already,
                 "non_securisees": outcome.not_secured,
                 "laissees": [{"cle": k, "motif": m} for k, m in outcome.rejected],
+                "remarques": [{"cle": k, "motif": m} for k, m in outcome.notes],
                 "effacees": outcome.erased,
                 "erreur_effacement": outcome.erase_error,
             }
@@ -271,7 +272,7 @@ def cmd_unload(args: argparse.Namespace, ctx: CliContext) -> int | None:
     else:
         lines = [
             (outcome.validated, "sécurisée(s) par CPS → « Validée »"),
-            (outcome.to_secure, "semi-sécurisée(s) par CPE → « À sécuriser »"),
+            (outcome.to_secure, "à finir avec la CPS de l'exécutant → « À sécuriser »"),
             (outcome.already, "déjà déchargée(s) par un essai précédent"),
             (outcome.not_secured, "pas encore sécurisée(s) : restent dans le lecteur"),
         ]
@@ -282,6 +283,8 @@ def cmd_unload(args: argparse.Namespace, ctx: CliContext) -> int | None:
             print(f"{len(outcome.erased)} facture(s) effacée(s) du lecteur portable.")
         if not any(keys for keys, _ in lines) and not outcome.rejected:
             print("Aucune facture dans le lecteur portable.")
+        for key, message in outcome.notes:
+            print(f"{key} : {message}")
     for key, message in outcome.rejected:
         error(f"{key} : {message}")
     if outcome.erase_error:

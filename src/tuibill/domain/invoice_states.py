@@ -40,6 +40,7 @@ STATE_LABELS: dict[InvoiceState, str] = {
 
 class InvoiceAction(StrEnum):
     VALIDATE = "validate"
+    SEMI_SECURE = "semi_secure"
     UNVALIDATE = "unvalidate"
     PREPARE = "prepare"
     CANCEL_PREPARATION = "cancel_preparation"
@@ -60,6 +61,7 @@ class InvoiceAction(StrEnum):
 
 ACTION_LABELS: dict[InvoiceAction, str] = {
     InvoiceAction.VALIDATE: "Valider",
+    InvoiceAction.SEMI_SECURE: "Valider avec une CPE (semi-sécurisée)",
     InvoiceAction.UNVALIDATE: "Défacturer",
     InvoiceAction.PREPARE: "Choisir les factures à charger",
     InvoiceAction.CANCEL_PREPARATION: "Annuler préparation",
@@ -80,8 +82,11 @@ A = InvoiceAction
 # The table of DOMAIN.md, and nothing else. "Any unpaid" for Non transmissible means every state
 # where the invoice is at the desk: not inside the portable reader (unload it first) nor inside a
 # lot (delete the lot first), so that a device or a lot never holds a cancelled invoice.
+# Seed 003: « À sécuriser » is an invoice « semi sécurisée ou faite avec une carte CPE »: at the
+# desk too, validating with the Vitale and a staff CPE leaves it for the exécutant's CPS.
 TRANSITIONS: dict[tuple[InvoiceState, InvoiceAction], InvoiceState] = {
     (S.SAISIE, A.VALIDATE): S.VALIDEE,
+    (S.SAISIE, A.SEMI_SECURE): S.A_SECURISER,
     (S.VALIDEE, A.UNVALIDATE): S.SAISIE,
     (S.SAISIE, A.PREPARE): S.A_CHARGER,
     (S.VALIDEE, A.PREPARE): S.A_CHARGER,
@@ -107,7 +112,7 @@ EDITABLE_STATES = frozenset({S.SAISIE})
 
 # States that carry an FSE number: allocated on the first move out of Saisie towards billing,
 # kept for the invoice's whole life (re-validation reuses it: no gap, no duplicate).
-NUMBERING_ACTIONS = frozenset({A.VALIDATE, A.PREPARE})
+NUMBERING_ACTIONS = frozenset({A.VALIDATE, A.SEMI_SECURE, A.PREPARE})
 
 
 def next_state(

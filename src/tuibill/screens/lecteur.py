@@ -515,6 +515,8 @@ class LecteurScreen(Screen):
                 problems.insert(0, outcome.erase_error)
             if problems:
                 self._show_status(" ".join(problems[:2]), error=True)
+            elif outcome.notes:  # « À sécuriser » although a CPS was used: say why
+                self._show_status(" ".join(m for _, m in outcome.notes[:2]))
 
         return finish
 

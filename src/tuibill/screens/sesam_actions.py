@@ -185,7 +185,7 @@ async def validate_with_cards(
             exit_on_error=False,
         )
         return None
-    from tuibill.hardware.cards import Vitale1Error
+    from tuibill.hardware.cards import CardType, Vitale1Error
     from tuibill.services import securing
 
     app = screen.app
@@ -203,18 +203,30 @@ async def validate_with_cards(
             return outcome
         if not await _confirm_patients(screen, ids, vitale):
             return None
-        holder = await in_thread(securing.signing_holder, reader)
+        holder = await in_thread(securing.signing_holder, reader, allow_cpe=True)
+        semi = holder.card_type is CardType.CPE
+        purpose = (
+            f"Semi-sécuriser {len(ids)} facture(s) avec la CPE (la CPS de l'exécutant finira)."
+            if semi
+            else f"Signer {len(ids)} facture(s) en mode SESAM-Vitale."
+        )
         outcome = await ask_pin_and_run(
             screen,
             reader,
             holder,
-            f"Signer {len(ids)} facture(s) en mode SESAM-Vitale.",
+            purpose,
             lambda pin: securing.validate_with_cards(
                 ids, reader=reader, pin=pin, user=app.user, vitale=vitale
             ),
         )
         if outcome is not None:
-            report(screen, outcome, "validée(s) en mode SESAM-Vitale")
+            done = (
+                "semi-sécurisée(s) avec la CPE : « À sécuriser », à signer avec la CPS de "
+                "l'exécutant (FSE à sécuriser)"
+                if semi
+                else "validée(s) en mode SESAM-Vitale"
+            )
+            report(screen, outcome, done)
         return outcome
     except TuibillError as problem:
         app.notify(str(problem), title="Validation SESAM-Vitale", severity="error", timeout=12)

@@ -36,6 +36,22 @@ from tuibill.services.tariffs import TariffBook
 CREATE = "create"
 EDIT = "edit"
 
+# An invoice back in « Saisie » is a draft again: whatever secured it (Vitale, card signature,
+# signer, card, certificate, time) no longer holds for what will be validated next. The history
+# keeps what happened.
+CLEARED_SECURING: dict[str, object] = {
+    "mode": "degrade",
+    "secured_with_vitale": False,
+    "signature": "",
+    "signature_algorithm": "",
+    "signer": "",
+    "signing_card": "",
+    "signer_certificate": "",
+    "secured_at": None,
+}
+# The moves back to « Saisie » that clear it (« Défacturer », « Annuler préparation »).
+CLEARING_ACTIONS = frozenset({InvoiceAction.UNVALIDATE, InvoiceAction.CANCEL_PREPARATION})
+
 
 @dataclass(frozen=True)
 class ActInput(ActSpec):
@@ -90,7 +106,9 @@ def _prescription(prescription_id: int | None, patient: Patient) -> Prescription
     if prescription is None or prescription.patient_id != patient.id:
         raise ValidationError("Prescription inconnue pour ce patient.", field="prescription")
     if prescription.prescriber_id is None:
-        raise ValidationError("Prescripteur inconnu : complétez la prescription.", field="prescriber")
+        raise ValidationError(
+            "Prescripteur inconnu : complétez la prescription.", field="prescriber"
+        )
     return prescription
 
 
@@ -323,8 +341,12 @@ def apply_action(
                 changes["number"] = numbering.allocate(_practitioner(invoice.practitioner_id))
         if action is InvoiceAction.VALIDATE:
             changes["mode"] = mode or "degrade"
+        if action in CLEARING_ACTIONS:
+            changes.update(CLEARED_SECURING)
         if action is InvoiceAction.MAKE_NON_TRANSMISSIBLE and not reason.strip():
-            raise ValidationError("Indiquez le motif (annulation de part, transfert de dette…).", field="reason")
+            raise ValidationError(
+                "Indiquez le motif (annulation de part, transfert de dette…).", field="reason"
+            )
         transitions.move(invoice, action, user, reason, **changes)
     return invoice
 
@@ -391,7 +413,9 @@ def remaining_of(act: ActInput) -> int:
 
 def acts_from_isolated(act_ids: Sequence[int]) -> tuple[int, int, list[ActInput]]:
     """The acts of selected isolated acts: (practitioner id, patient id, acts), one patient."""
-    rows = list(IsolatedAct.select().where(IsolatedAct.id.in_(list(act_ids))).order_by(IsolatedAct.act_date))
+    rows = list(
+        IsolatedAct.select().where(IsolatedAct.id.in_(list(act_ids))).order_by(IsolatedAct.act_date)
+    )
     if not rows:
         raise ValidationError("Aucun acte isolé sélectionné.", field="acts")
     if len({(r.patient_id, r.practitioner_id) for r in rows}) != 1:
@@ -425,7 +449,9 @@ def with_item(act: ActSpec, item_id: int | None) -> ActInput:
 
 def lines_as_acts(invoice: Invoice) -> list[ActInput]:
     """The acts of an invoice, as entered (majorations folded back on their act)."""
-    lines = list(InvoiceLine.select().where(InvoiceLine.invoice == invoice.id).order_by(InvoiceLine.position))
+    lines = list(
+        InvoiceLine.select().where(InvoiceLine.invoice == invoice.id).order_by(InvoiceLine.position)
+    )
     from tuibill.domain.act_spec import parse_time
 
     acts: dict[int, ActInput] = {}
@@ -444,13 +470,14 @@ def lines_as_acts(invoice: Invoice) -> list[ActInput]:
             continue
         parent = acts[line.parent_position]
         if line.code in pricing.REQUESTED_MAJORATIONS:
-            acts[line.parent_position] = replace(parent, majorations=parent.majorations + (line.code,))
+            acts[line.parent_position] = replace(
+                parent, majorations=parent.majorations + (line.code,)
+            )
         elif line.code == pricing.HOME_VISIT:
             acts[line.parent_position] = replace(parent, home_visit=True)
         elif line.code == pricing.MILEAGE:
             acts[line.parent_position] = replace(parent, mileage_km=line.quantity)
     return list(acts.values())
-
 
 
 def link_to_prescription(
@@ -460,9 +487,7 @@ def link_to_prescription(
 
     With *replacing_invoice*, what that draft consumes counts as available (it is being edited).
     """
-    items = list(
-        PrescriptionItem.select().where(PrescriptionItem.prescription == prescription_id)
-    )
+    items = list(PrescriptionItem.select().where(PrescriptionItem.prescription == prescription_id))
     left = {item.id: item.remaining for item in items}
     codes = {item.id: item.code for item in items}
     if replacing_invoice is not None:

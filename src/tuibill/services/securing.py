@@ -6,9 +6,11 @@
 - Validating with the cards (:func:`validate_with_cards`): the invoice's patient must be on the
   Vitale card present, the CPS must be the exécutant's; the invoice is numbered, its canonical
   content signed by the CPS, and it becomes « Validée » in mode SESAM-Vitale — one transaction
-  per invoice, so a refused signature gives its number back.
+  per invoice, so a refused signature gives its number back. With a staff CPE instead of the
+  CPS, the same steps semi-secure it: signed by the CPE, « À sécuriser ».
 - « FSE à sécuriser » (:func:`invoices_to_secure`, :func:`secure_invoices`): invoices
-  semi-secured with a CPE are signed in a batch with the exécutant's CPS → « Validée ».
+  semi-secured with a CPE (at the desk or in the portable reader), or unloaded from a reader
+  that gave no signature, are signed in a batch with the exécutant's CPS → « Validée ».
 
 What the card signs is :func:`signing_payload`: the FSE's records 10, 11 and 20 exactly as the
 lot file carries them (``formats.lot_file.fse_signing_payload`` of :func:`fse_record`), so the
@@ -410,17 +412,18 @@ def signer_label(holder: CpsHolder) -> str:
     return f"{holder.name} ({holder.ps_number})"
 
 
-def signing_holder(reader: CardReader) -> CpsHolder:
-    """The holder of the CPS present. A CPE only semi-secures, in the portable reader: the
-    life cycle has no move from « Saisie » to « À sécuriser », so the desk refuses it."""
+def signing_holder(reader: CardReader, *, allow_cpe: bool = False) -> CpsHolder:
+    """The holder of the professional card present: a CPS, or with *allow_cpe* a CPE (a staff
+    card only semi-secures: « Valider » with it leaves the invoice « À sécuriser »). Finishing
+    a securing (« FSE à sécuriser ») takes the exécutant's CPS: a CPE is refused there."""
     holder = reader.read_cps_holder()
-    if holder.card_type is CardType.CPE:
+    if holder.card_type is CardType.CPE and not allow_cpe:
         raise RefusedOperation(
-            f"La carte insérée est une CPE ({holder.name}) : une carte d'établissement ne peut "
-            "que semi-sécuriser une facture, dans le lecteur portable. Insérez la carte CPS "
-            "du praticien exécutant."
+            f"La carte insérée est une CPE ({holder.name}) : une carte d'établissement ne fait "
+            "que semi-sécuriser une facture, elle ne peut pas finir sa sécurisation. Insérez "
+            "la carte CPS du praticien exécutant."
         )
-    if holder.card_type is not CardType.CPS:
+    if holder.card_type not in (CardType.CPS, CardType.CPE):
         raise RefusedOperation("La carte insérée n'est pas une carte CPS : insérez la CPS.")
     return holder
 
@@ -493,6 +496,12 @@ def validate_with_cards(
 ) -> SecuringOutcome:
     """« Valider » in mode SESAM-Vitale: Saisie → Validée, signed with the exécutant's CPS.
 
+    With a staff CPE in the card slot instead, the invoice is semi-secured: the Vitale is read
+    and checked the same way, the invoice numbered and signed by the CPE, and it becomes
+    « À sécuriser » (seed 003: « faite avec une carte CPE »), for the exécutant's CPS to finish
+    in « FSE à sécuriser » (:func:`secure_invoices`). A CPE works for the practice: any
+    exécutant's invoice can be semi-secured with it.
+
     The Vitale card is read once (or *vitale*, just read by the caller, is used); the PIN is
     checked once before anything changes (a wrong PIN raises
     :class:`~tuibill.hardware.cards.WrongPinError`: nothing validated).
@@ -501,18 +510,21 @@ def validate_with_cards(
         raise ValidationError("Aucune facture à valider.")
     if vitale is None:
         vitale = reader.read_vitale()
-    holder = signing_holder(reader)
+    holder = signing_holder(reader, allow_cpe=True)
+    semi = holder.card_type is CardType.CPE
+    action = InvoiceAction.SEMI_SECURE if semi else InvoiceAction.VALIDATE
     reader.verify_pin(pin)
 
     def one(invoice_id: int) -> Invoice:
         with immediate():
             invoice = billing.get_invoice(invoice_id)
             # Refuse before taking a number: an illegal move must not consume one.
-            next_state(InvoiceState(invoice.state), InvoiceAction.VALIDATE)
+            next_state(InvoiceState(invoice.state), action)
             billing._recheck(invoice)
             practitioner = billing._practitioner(invoice.practitioner_id)
             label = format_invoice_number(invoice.number) or f"(facture {invoice.id})"
-            _check_signer(holder, practitioner, label)
+            if not semi:
+                _check_signer(holder, practitioner, label)
             _check_on_card(Patient.get_by_id(invoice.patient_id), vitale)
             number = (
                 invoice.number if invoice.number is not None else numbering.allocate(practitioner)
@@ -521,9 +533,9 @@ def validate_with_cards(
             signature = _sign(reader, payload, pin, format_invoice_number(number))
             transitions.move(
                 invoice,
-                InvoiceAction.VALIDATE,
+                action,
                 user,
-                "SESAM-Vitale",
+                "SESAM-Vitale, semi-sécurisée avec la CPE" if semi else "SESAM-Vitale",
                 number=number,
                 mode=SESAM_VITALE,
                 secured_with_vitale=True,
@@ -550,8 +562,9 @@ def secure_invoices(
 ) -> SecuringOutcome:
     """Sign « À sécuriser » invoices with the exécutant's CPS → « Validée ».
 
-    ``secured_at`` keeps the time the patient's card was used (at the patient's home); the
-    time of this signature is the transition's.
+    The CPS signature replaces the one the invoice had (a CPE's, or none); the history keeps
+    both moves. ``secured_at`` keeps the time the patient's card was used (at the desk, or at
+    the patient's home); the time of this signature is the transition's.
     """
     if not invoice_ids:
         raise ValidationError("Aucune facture à sécuriser.")

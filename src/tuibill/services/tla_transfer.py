@@ -6,8 +6,12 @@ changed after the database holds the result, and every step can be run again.**
 - :func:`load_prepared` — the « À charger » invoices go to the device (LOAD is idempotent by
   key), then, in one transaction, become « Chargée dans le TLA ».
 - :func:`unload` — read everything (nothing changes), commit the secured invoices in one
-  transaction (« Validée » with a CPS, « À sécuriser » with a CPE), then erase exactly the
-  committed keys. A re-run after any interruption finishes the work without a duplicate.
+  transaction (« Validée » with the exécutant's CPS, « À sécuriser » with a CPE), then erase
+  exactly the committed keys. A re-run after any interruption finishes the work without a
+  duplicate. The device's signature (protocol version 2) is verified against the invoice's own
+  signing payload before anything is recorded; one that does not verify leaves the invoice on
+  the device. A device that gives no signature (version 1) leaves the signing to the
+  exécutant's CPS at the desk (« À sécuriser »).
 - :func:`cancel_preparation_on_device` — « Annuler préparation » of an invoice that may have
   reached the device: erased from it first, then back to « Saisie ».
 - :func:`erase_from_device` / :func:`erase_all_from_device` — device clean-up that refuses to
@@ -20,6 +24,7 @@ message)`` is called from the caller's thread as the transfer advances.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +32,7 @@ from typing import Any
 from tuibill.domain.errors import RefusedOperation, ValidationError
 from tuibill.domain.invoice_states import InvoiceAction, InvoiceState
 from tuibill.domain.numbering import format_invoice_number
+from tuibill.hardware.cards import verify_signature
 from tuibill.hardware.tla import (
     CardType,
     InvoiceToLoad,
@@ -35,14 +41,17 @@ from tuibill.hardware.tla import (
     TlaError,
     invoice_key,
 )
+from tuibill.hardware.tla.protocol import SIGNING_PAYLOAD, Securing, content_signing_payload
 from tuibill.hardware.tla.protocol import InvoiceState as DeviceState
 from tuibill.models import Invoice, InvoiceLine, Patient, Practitioner, db
 from tuibill.models.database import immediate
-from tuibill.services import transitions
+from tuibill.services import billing, securing, transitions
 from tuibill.services.securing import SESAM_VITALE
 
 Progress = Callable[[int, int, str], None]
-CONTENT_FORMAT = 1  # version of the « content » object the desk loads (see securing.md)
+# Version of the « content » object the desk loads (see securing.md). 2: it carries the FSE's
+# signing payload, which a device speaking protocol version 2 signs.
+CONTENT_FORMAT = 2
 PATIENT_WIDTH = 80  # the device shows at most this many characters
 
 
@@ -59,8 +68,14 @@ def _label(invoice: Invoice) -> str:
 
 def load_content(invoice: Invoice) -> dict[str, Any]:
     """The invoice as the device stores it and gives it back: what the PS sees at the
-    patient's home. Built from the invoice alone (no clock), so that loading it twice sends
-    the same content and the device answers « already there »."""
+    patient's home, and the exact bytes the card there signs (``signing_payload``: the FSE's
+    records as the lot file carries them, base64). Built from the invoice alone (no clock), so
+    that loading it twice sends the same content and the device answers « already there ».
+
+    An invoice whose FSE cannot be written (no caisse…) is refused here (French): it could
+    never be signed.
+    """
+    payload = securing.signing_payload(invoice, mode=SESAM_VITALE)
     patient = Patient.get_by_id(invoice.patient_id)
     lines = (
         InvoiceLine.select().where(InvoiceLine.invoice == invoice.id).order_by(InvoiceLine.position)
@@ -91,6 +106,7 @@ def load_content(invoice: Invoice) -> dict[str, Any]:
         "amo_cents": invoice.amo_cents,
         "amc_cents": invoice.amc_cents,
         "patient_cents": invoice.patient_cents,
+        SIGNING_PAYLOAD: base64.b64encode(payload).decode("ascii"),
     }
 
 
@@ -222,11 +238,13 @@ def load_prepared(
 
 @dataclass
 class UnloadOutcome:
-    validated: list[str] = field(default_factory=list)  # → « Validée » (CPS)
-    to_secure: list[str] = field(default_factory=list)  # → « À sécuriser » (CPE)
+    validated: list[str] = field(default_factory=list)  # → « Validée » (exécutant's CPS)
+    to_secure: list[str] = field(default_factory=list)  # → « À sécuriser » (CPE, or see notes)
     already: list[str] = field(default_factory=list)  # committed by an earlier run
     not_secured: list[str] = field(default_factory=list)  # still « loaded »: stay on the device
     rejected: list[tuple[str, str]] = field(default_factory=list)  # left on the device, why
+    # Committed « À sécuriser » although secured with a CPS: why (no signature, another PS).
+    notes: list[tuple[str, str]] = field(default_factory=list)
     erased: list[str] = field(default_factory=list)
     erase_error: str | None = None  # the commit holds; run the unload again to erase
 
@@ -246,11 +264,70 @@ def _fetch_all(reader: PortableReader, progress: Progress) -> list[StoredInvoice
     return fetched
 
 
+def _signer_label(device_securing: Securing) -> str:
+    if device_securing.ps_number:
+        return f"{device_securing.signer} ({device_securing.ps_number})"
+    return device_securing.signer
+
+
+def _certificate_serial(der: bytes) -> str:
+    from tuibill.hardware.cards.cps import certificate_summary
+
+    try:
+        return certificate_summary(der)["serial_number"]
+    except ValueError:
+        return ""
+
+
+def _device_signature_refusal(stored: StoredInvoice, invoice: Invoice, payload: bytes) -> str:
+    """Why a device signature does not verify, in French, with what to do."""
+    label = _label(invoice)
+    try:
+        loaded = content_signing_payload(stored.content)
+    except TlaError:
+        loaded = None
+    if loaded is not None and loaded != payload:
+        return (
+            f"Facture {label} : le contenu signé dans le lecteur n'est plus celui de la facture "
+            "au poste (dossier du patient ou caisse modifiés depuis le chargement ?) : "
+            "laissée dans le lecteur. Remettez le dossier tel qu'au chargement et déchargez de "
+            "nouveau, puis « Défacturer » pour le corriger et valider de nouveau."
+        )
+    return (
+        f"Facture {label} : la signature du lecteur portable ne se vérifie pas avec le "
+        "certificat de la carte : laissée dans le lecteur. Vérifiez la carte utilisée et le "
+        "lecteur, ou contactez le support."
+    )
+
+
+def _securing_columns(
+    device_securing: Securing, device_serial: str, signed: bool
+) -> dict[str, Any]:
+    """What the invoice records of a securing made in the device: who, which card, when, and
+    the signature when there is a verified one (else none: the desk's CPS will sign)."""
+    signature = device_securing.signature if signed else None
+    card = device_securing.card_type.value
+    if signature is not None:
+        card = f"{card} {_certificate_serial(signature.certificate_der)}".strip()
+    return {
+        "mode": SESAM_VITALE,
+        "secured_with_vitale": True,
+        "signer": _signer_label(device_securing),
+        "signing_card": f"{card} (TLA {device_serial})",
+        "secured_at": device_securing.secured_at,
+        "signature": base64.b64encode(signature.value).decode("ascii") if signature else "",
+        "signature_algorithm": signature.algorithm if signature else "",
+        "signer_certificate": (
+            base64.b64encode(signature.certificate_der).decode("ascii") if signature else ""
+        ),
+    }
+
+
 def _commit_one(
     stored: StoredInvoice, device_serial: str, user: str, outcome: UnloadOutcome
 ) -> None:
-    securing = stored.securing
-    assert securing is not None
+    device_securing = stored.securing
+    assert device_securing is not None
     invoice = desk_invoice(stored.key)
     if invoice is None:
         outcome.rejected.append(
@@ -260,7 +337,7 @@ def _commit_one(
     state = InvoiceState(invoice.state)
     if (
         invoice.tla_key == stored.key
-        and invoice.secured_at == securing.secured_at
+        and invoice.secured_at == device_securing.secured_at
         and state not in (InvoiceState.A_CHARGER, InvoiceState.CHARGEE_TLA)
     ):
         outcome.already.append(stored.key)  # an earlier run committed it; its erase was lost
@@ -284,23 +361,49 @@ def _commit_one(
             )
         )
         return
+    signature = device_securing.signature
+    if signature is not None:
+        # The signature must hold for the FSE the lot will carry: the invoice's own bytes, now.
+        payload = securing.signing_payload(invoice, mode=SESAM_VITALE)
+        if not verify_signature(payload, signature):
+            outcome.rejected.append(
+                (stored.key, _device_signature_refusal(stored, invoice, payload))
+            )
+            return
+    practitioner = Practitioner.get_by_id(invoice.practitioner_id)
+    cps = device_securing.card_type is CardType.CPS
+    secured = cps and signature is not None and device_securing.ps_number == practitioner.am_number
+    if cps and not secured:
+        if signature is None:
+            why = (
+                "sécurisée dans le lecteur portable sans signature (lecteur en protocole "
+                "version 1, ou facture chargée sans contenu à signer)"
+            )
+        else:
+            why = (
+                f"signée dans le lecteur portable par la CPS de {device_securing.signer} "
+                f"(n° {device_securing.ps_number}), qui n'est pas celle de l'exécutant "
+                f"({practitioner.display_name}, n° AM {practitioner.am_number})"
+            )
+        outcome.notes.append(
+            (
+                stored.key,
+                f"Facture {_label(invoice)} {why} : « À sécuriser », à signer avec la CPS de "
+                "l'exécutant (« FSE à sécuriser »).",
+            )
+        )
     if state is InvoiceState.A_CHARGER:
         # Loaded by a run whose recording was lost, then secured: record the load first.
         transitions.move(
             invoice, InvoiceAction.LOAD_TLA, user, "Reprise au déchargement", tla_key=stored.key
         )
-    secured = securing.card_type is CardType.CPS
     transitions.move(
         invoice,
         InvoiceAction.UNLOAD_SECURED if secured else InvoiceAction.UNLOAD_SEMI_SECURED,
         user,
         f"Lecteur portable {device_serial}",
-        mode=SESAM_VITALE,
-        secured_with_vitale=True,
-        signer=securing.signer,
-        signing_card=f"{securing.card_type.value} (TLA {device_serial})",
-        secured_at=securing.secured_at,
         tla_key=stored.key,
+        **_securing_columns(device_securing, device_serial, signed=signature is not None),
     )
     (outcome.validated if secured else outcome.to_secure).append(stored.key)
 
@@ -395,7 +498,13 @@ def cancel_preparation_on_device(
             try:
                 with db.atomic():
                     invoice = Invoice.get_by_id(invoice_id)
-                    transitions.move(invoice, InvoiceAction.CANCEL_PREPARATION, user, tla_key=None)
+                    transitions.move(
+                        invoice,
+                        InvoiceAction.CANCEL_PREPARATION,
+                        user,
+                        tla_key=None,
+                        **billing.CLEARED_SECURING,  # a draft again: nothing secures it now
+                    )
                     outcome.done.append(invoice)
             except RefusedOperation as error:
                 outcome.refused.append((invoice_id, str(error)))

@@ -78,7 +78,7 @@ def test_emulator_and_identify_in_subprocesses(line: str, tmp_path: Path) -> Non
         identity = json.loads(result.stdout)
         assert identity["modele"] == "TLA émulé tuibill"
         assert (identity["capacite"], identity["factures_stockees"]) == (12, 0)
-        assert identity["version_protocole"] == 1 and identity["places_libres"] == 12
+        assert identity["version_protocole"] == 2 and identity["places_libres"] == 12
     finally:
         out = _stop(process)
     assert "Émulateur arrêté." in out

@@ -46,7 +46,7 @@ def test_in_process_reader_full_cycle(state_file: Path) -> None:
     reader = EmulatedPortableReader(state_file, capacity=10)
     assert isinstance(reader, PortableReader)
     identity = reader.identify()
-    assert (identity.capacity, identity.stored, identity.protocol_version) == (10, 0, 1)
+    assert (identity.capacity, identity.stored, identity.protocol_version) == (10, 0, 2)
 
     invoices = make_invoices(3)
     assert reader.load(invoices) == [i.key for i in invoices]
@@ -150,7 +150,7 @@ def test_desk_side_validation_before_anything_is_sent(state_file: Path) -> None:
     twice = make_invoices(1) * 2
     with pytest.raises(ValidationError, match="en double"):
         reader.load(twice)
-    big = InvoiceToLoad("K-1", "1", "X", 5, {"blob": "x" * 20000})
+    big = InvoiceToLoad("K-1", "1", "X", 5, {"blob": "x" * 40000})
     with pytest.raises(TlaError, match="trop volumineuse"):
         reader.load([big])
     assert reader.contents() == []
@@ -195,11 +195,16 @@ def test_stored_invoice_must_be_consistent() -> None:
         "content": {},
         "securing": {"card": "CPS", "secured_at": "2026-11-23T09:00:00", "signer": "S"},
     }
-    assert StoredInvoice.from_payload(good).securing is not None
+    assert StoredInvoice.from_payload(good, 1).securing is not None
     with pytest.raises(PayloadError, match="incohérents"):
-        StoredInvoice.from_payload({**good, "state": "semi-secured"})
+        StoredInvoice.from_payload({**good, "state": "semi-secured"}, 1)
     with pytest.raises(PayloadError, match="incohérents"):
-        StoredInvoice.from_payload({**good, "securing": None})
+        StoredInvoice.from_payload({**good, "securing": None}, 1)
+    # Version 2: the PS number and the signature (null when there is none) are required.
+    with pytest.raises(PayloadError, match="« signature » absent"):
+        StoredInvoice.from_payload(good, 2)
+    signed = {**good["securing"], "ps_number": "281234567", "signature": None}
+    assert StoredInvoice.from_payload({**good, "securing": signed}, 2).securing.signature is None
     with pytest.raises(PayloadError, match="JSON UTF-8"):
         decode_payload(b"\xff\xfe")
     with pytest.raises(PayloadError, match="objet JSON"):
@@ -271,7 +276,7 @@ def test_memory_file_format(state_file: Path) -> None:
     device = TlaDevice(state_file, capacity=7)
     device.execute(Command.LOAD, {"invoices": [make_invoices(1)[0].to_payload()]})
     data = json.loads(state_file.read_text(encoding="utf-8"))
-    assert data["format"] == 1 and data["capacity"] == 7 and data["generation"] >= 2
+    assert data["format"] == 2 and data["capacity"] == 7 and data["generation"] >= 2
     assert data["invoices"][0]["state"] == "loaded" and data["invoices"][0]["securing"] is None
     assert not state_file.with_name(state_file.name + ".tmp").exists()
 

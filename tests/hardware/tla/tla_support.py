@@ -2,23 +2,42 @@
 
 from __future__ import annotations
 
+import base64
+
 from tuibill.hardware.tla.interface import PortableReader
-from tuibill.hardware.tla.protocol import InvoiceState, InvoiceToLoad, StoredInvoice, invoice_key
+from tuibill.hardware.tla.protocol import (
+    SIGNING_PAYLOAD,
+    InvoiceState,
+    InvoiceToLoad,
+    StoredInvoice,
+    invoice_key,
+)
 
 AM = "591234567"
 
 
-def make_invoices(count: int, first: int = 1) -> list[InvoiceToLoad]:
-    return [
-        InvoiceToLoad(
-            key=invoice_key(AM, number),
-            number=f"{number:09d}",
-            patient=f"MARTIN Louise n°{number}",
-            amount_cents=2000 + number,
-            content={"acts": [{"code": "AMI", "coefficient": "1", "date": "2026-11-23"}]},
+def to_sign(number: int) -> bytes:
+    """The bytes a test invoice gives the device to sign (protocol version 2)."""
+    return f"FSE {number:09d} MARTIN Louise AMI 1 2026-11-23\n".encode("latin-1")
+
+
+def make_invoices(count: int, first: int = 1, *, signed: bool = False) -> list[InvoiceToLoad]:
+    """*count* invoices; with *signed*, each content carries a signing payload (version 2)."""
+    invoices = []
+    for number in range(first, first + count):
+        content: dict = {"acts": [{"code": "AMI", "coefficient": "1", "date": "2026-11-23"}]}
+        if signed:
+            content[SIGNING_PAYLOAD] = base64.b64encode(to_sign(number)).decode("ascii")
+        invoices.append(
+            InvoiceToLoad(
+                key=invoice_key(AM, number),
+                number=f"{number:09d}",
+                patient=f"MARTIN Louise n°{number}",
+                amount_cents=2000 + number,
+                content=content,
+            )
         )
-        for number in range(first, first + count)
-    ]
+    return invoices
 
 
 class FakeDesk:

@@ -81,12 +81,39 @@ def test_pending_and_secure_all(setup, db_url, capsys) -> None:
     tla_transfer.unload(device, "anne")
 
     assert run(db_url, "sesam", "pending") == 0
-    assert "SECRÉTAIRE DÉMO" in capsys.readouterr().out
+    assert "Julie PETIT (281234567)" in capsys.readouterr().out  # the device's demo CPE
     assert run(db_url, "sesam", "secure", "--pin-stdin") == 2
     assert run(db_url, "sesam", "secure", "--all", "--pin-stdin", stdin="1234\n") == 0
     assert "Validée, sécurisée par Claire DUBOIS" in capsys.readouterr().out
     assert run(db_url, "sesam", "pending", "--json") == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+def test_validate_with_a_cpe_then_secure_with_the_cps(setup, db_url, capsys) -> None:
+    from tuibill.hardware.cards.emulator_cards import demo_cpe
+
+    invoice = draft(setup, add_patient(card_person(0), setup.organism))
+    bench = demo_card_reader()
+    cps = bench.remove(1)
+    bench.insert(demo_cpe(), slot=1)
+    try:
+        code = run(
+            db_url, "sesam", "validate", str(invoice.id), "--pin-stdin", "--json", stdin="1234\n"
+        )
+        assert code == 0
+        [done] = json.loads(capsys.readouterr().out)["faites"]
+        assert (done["etat"], done["mode"]) == ("À sécuriser", "sesam_vitale")
+        assert done["signataire"] == "Julie PETIT (281234567)" and done["carte"].startswith("CPE")
+        assert run(db_url, "sesam", "pending", "--json") == 0
+        assert [row["id"] for row in json.loads(capsys.readouterr().out)] == [invoice.id]
+        # The staff card cannot finish it.
+        assert run(db_url, "sesam", "secure", "--all", "--pin-stdin", stdin="1234\n") == 1
+        assert "ne peut pas finir" in capsys.readouterr().err
+    finally:
+        bench.insert(cps, slot=1)
+    assert run(db_url, "sesam", "secure", str(invoice.id), "--pin-stdin", stdin="1234\n") == 0
+    assert "Validée, sécurisée par Claire DUBOIS (281234567)" in capsys.readouterr().out
+    assert fresh(invoice).state == "VALIDEE"
 
 
 def test_attach_pieces_detach(setup, db_url, tmp_path, capsys) -> None:

@@ -17,6 +17,7 @@ from tests.support.sesam import (
     draft,
     fresh,
     other_patient,
+    through_a_lot,
     transitions_of,
 )
 from tuibill.domain.errors import RefusedOperation
@@ -224,15 +225,9 @@ def test_birth_date_differs_from_the_card_refused_until_updated(setup, reader) -
     assert outcome.refused == [] and fresh(invoice).state == "VALIDEE"
 
 
-def test_a_cpe_cannot_validate_and_a_pulled_cps_stops_the_batch(setup, reader) -> None:
+def test_a_pulled_cps_stops_the_batch(setup, reader) -> None:
     patient = add_patient(card_person(0), setup.organism)
     first, second = draft(setup, patient), draft(setup, patient, days_ago=3)
-    cps = reader.remove(1)
-    reader.insert(demo_cpe(), slot=1)
-    with pytest.raises(RefusedOperation, match="CPE"):
-        securing.validate_with_cards([first.id], reader=reader, pin=PIN, user="anne")
-
-    reader.insert(cps, slot=1)
     real_sign = reader.sign
 
     def sign_then_pull(data, pin=None):
@@ -245,6 +240,88 @@ def test_a_cpe_cannot_validate_and_a_pulled_cps_stops_the_batch(setup, reader) -
     assert [i.id for i in outcome.done] == [first.id]
     assert outcome.refused[0][0] == second.id and "CPS" in outcome.refused[0][1]
     assert fresh(second).state == "SAISIE" and fresh(second).number is None
+
+
+def test_a_cpe_at_the_desk_semi_secures_then_the_exécutant_cps_finishes(setup, reader) -> None:
+    patient = add_patient(card_person(0), setup.organism)
+    mine = draft(setup, patient)
+    theirs = draft(setup, patient, practitioner=setup.other, days_ago=3)
+    stranger = draft(setup, other_patient(setup.organism), days_ago=4)
+    cps = reader.remove(1)
+    reader.insert(demo_cpe(), slot=1)
+    first_number = counter_value(setup.nurse)
+
+    # The staff card works for the practice: both nurses' invoices; the Vitale is still checked.
+    outcome = securing.validate_with_cards(
+        [mine.id, theirs.id, stranger.id], reader=reader, pin=PIN, user="julie"
+    )
+    assert [i.id for i in outcome.done] == [mine.id, theirs.id]
+    assert "ne porte pas DUPUIS Alain" in dict(outcome.refused)[stranger.id]
+    assert fresh(stranger).number is None
+    mine = fresh(mine)
+    assert (mine.state, mine.mode, mine.number) == ("A_SECURISER", "sesam_vitale", first_number)
+    assert mine.secured_with_vitale and mine.secured_at is not None
+    assert mine.signer == f"Julie PETIT ({CPS_AM})" and mine.signing_card.startswith("CPE ")
+    assert mine.signature_algorithm == "sha256WithRSAEncryption" and mine.signer_certificate
+    assert securing.verify_invoice_signature(mine)  # the CPE's signature of the FSE
+    assert transitions_of(mine)[-1] == ("SAISIE", "A_SECURISER", "semi_secure")
+    assert [i.id for i in securing.invoices_to_secure()] == [mine.id, theirs.id]
+    # Semi-secured: not ready for a lot (the lot service sends Validée invoices only).
+    assert fresh(theirs).state == "A_SECURISER"
+
+    # A CPE cannot finish a securing.
+    with pytest.raises(RefusedOperation, match="ne peut pas finir"):
+        securing.secure_invoices([mine.id], reader=reader, pin=PIN, user="julie")
+    reader.insert(cps, slot=1)
+    outcome = securing.secure_invoices([mine.id, theirs.id], reader=reader, pin=PIN, user="anne")
+    assert [i.id for i in outcome.done] == [mine.id]
+    assert "n'est pas celle de l'exécutant" in outcome.refused[0][1]
+    done = fresh(mine)
+    assert (done.state, done.signer) == ("VALIDEE", f"Claire DUBOIS ({CPS_AM})")
+    assert done.signing_card.startswith("CPS ") and done.signature != mine.signature
+    assert done.secured_at == mine.secured_at  # when the Vitale was read
+    assert securing.verify_invoice_signature(done)
+    assert [t[2] for t in transitions_of(done)] == ["create", "semi_secure", "secure"]
+    received = through_a_lot(done)
+    assert received.signature.signer == CPS_AM and received.signature.card_type.value == "CPS"
+
+
+def test_défacturer_clears_the_securing_the_history_keeps_it(setup, reader) -> None:
+    patient = add_patient(card_person(0), setup.organism)
+    invoice = draft(setup, patient)
+    securing.validate_with_cards([invoice.id], reader=reader, pin=PIN, user="anne")
+    assert fresh(invoice).signature
+
+    billing.unvalidate(invoice.id, user="anne", reason="erreur de cotation")
+    back = fresh(invoice)
+    assert back.state == "SAISIE" and back.number == FIRST_NUMBER  # the number stays
+    assert (back.mode, back.secured_with_vitale, back.secured_at) == ("degrade", False, None)
+    assert (
+        back.signature,
+        back.signature_algorithm,
+        back.signer,
+        back.signing_card,
+        back.signer_certificate,
+    ) == ("", "", "", "", "")
+    assert [t[2] for t in transitions_of(back)] == ["create", "validate", "unvalidate"]
+    assert not securing.verify_invoice_signature(back)
+
+    # Validated again in mode dégradé: an unsigned FSE, no stale signature in the lot.
+    billing.validate(invoice.id, user="anne")
+    assert not lot_content.fse_record(fresh(invoice)).signature.signed
+
+    # « Annuler préparation » back to Saisie clears it too.
+    billing.unvalidate(invoice.id, user="anne")
+    securing.validate_with_cards([invoice.id], reader=reader, pin=PIN, user="anne")
+    billing.prepare(invoice.id, user="anne")
+    billing.cancel_preparation(invoice.id, user="anne")
+    again = fresh(invoice)
+    assert (again.state, again.mode, again.signature, again.secured_at) == (
+        "SAISIE",
+        "degrade",
+        "",
+        None,
+    )
 
 
 def test_missing_caisse_is_refused_before_signing(setup, reader) -> None:

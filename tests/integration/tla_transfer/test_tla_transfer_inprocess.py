@@ -3,13 +3,23 @@ and every interruption of docs/formats/tla-protocol.md §8 followed by a re-run.
 
 from __future__ import annotations
 
+import base64
 import json
+from datetime import date, time, timedelta
 
 import pytest
 
-from tests.support.sesam import fresh, transitions_of
+from tests.support.sesam import (
+    add_patient,
+    card_person,
+    draft,
+    fresh,
+    through_a_lot,
+    transitions_of,
+)
 from tuibill.cli.main import main
 from tuibill.domain.errors import RefusedOperation
+from tuibill.hardware.cards import EmulatedCardReader
 from tuibill.hardware.tla import (
     CardType,
     EmulatedPortableReader,
@@ -19,8 +29,8 @@ from tuibill.hardware.tla import (
     invoice_key,
 )
 from tuibill.hardware.tla.protocol import InvoiceState as DeviceState
-from tuibill.models import Invoice
-from tuibill.services import billing, tla_transfer, transitions
+from tuibill.models import Invoice, Patient
+from tuibill.services import billing, patients, securing, tla_transfer, transitions
 
 
 class Crash(BaseException):
@@ -67,9 +77,12 @@ def test_round_trip(prepared, tla) -> None:
         "sesam_vitale",
         True,
     )
-    assert secured.signer == "Anne GAUTIER" and secured.signing_card.startswith("CPS (TLA EMU")
-    assert secured.secured_at is not None
-    assert (semi.state, semi.signer) == ("A_SECURISER", "Julie PETIT")
+    # The device's card signed the FSE's own bytes: the signature verifies at the desk.
+    assert secured.signer == "Anne GAUTIER (281234567)"
+    assert secured.signing_card.startswith("CPS ") and " (TLA EMU" in secured.signing_card
+    assert secured.secured_at is not None and securing.verify_invoice_signature(secured)
+    assert (semi.state, semi.signer) == ("A_SECURISER", "Julie PETIT (281234567)")
+    assert semi.signing_card.startswith("CPE ") and securing.verify_invoice_signature(semi)
     assert left.state == "CHARGEE_TLA"
     assert on_device(tla) == {keys[3]: DeviceState.LOADED}  # not secured: stays for next round
     assert [t[2] for t in transitions_of(secured)] == [
@@ -82,9 +95,10 @@ def test_round_trip(prepared, tla) -> None:
     # The next round: nothing is taken twice.
     again = tla_transfer.unload(tla, "anne")
     assert again.committed == [] and again.not_secured == keys[3:]
-    tla.device.secure(None, CardType.CPS)
+    # The other nurse's invoice, secured with her own CPS.
+    tla.device.secure(None, CardType.CPS, "Karim BRUNET", prepared[3].practitioner.am_number)
     last = tla_transfer.unload(tla, "anne")
-    assert last.validated == keys[3:] and on_device(tla) == {}
+    assert last.validated == keys[3:] and on_device(tla) == {} and last.notes == []
     assert all(len(transitions_of(i)) == 4 for i in prepared)
 
 
@@ -261,3 +275,137 @@ def test_cli_load_unload_unprepare(prepared, state_file, db_url, monkeypatch, ca
     assert sorted(data["non_securisees"]) == sorted([keys[1], keys[3]])
     assert tuibill("unload") == 0
     assert "pas encore sécurisée(s)" in capsys.readouterr().out
+
+
+# --- Protocol version 2: the device's signature ----------------------------------------------------
+
+
+def test_secured_in_the_device_then_in_a_lot(prepared, tla) -> None:
+    """CPS at the patient's home → « Validée » with a verifying signature; CPE → « À
+    sécuriser », then the exécutant's CPS at the desk → « Validée »; both go in a lot."""
+    keys = keys_of(prepared)
+    tla_transfer.load_prepared(tla, "anne", invoice_ids=[i.id for i in prepared[:2]])
+    assert tla.identify().protocol_version == 2
+    assert tla.device.stored()[0].content["signing_payload"]
+    tla.device.secure(keys[:1], CardType.CPS)
+    tla.device.secure(keys[1:2], CardType.CPE)
+
+    outcome = tla_transfer.unload(tla, "anne")
+    assert (outcome.validated, outcome.to_secure, outcome.notes) == (keys[:1], keys[1:2], [])
+    validated, semi = fresh(prepared[0]), fresh(prepared[1])
+    assert validated.signature_algorithm == "sha256WithRSAEncryption"
+    assert validated.signer == "Claire DUBOIS (281234567)"  # the demo CPS in the device
+    received = through_a_lot(validated)
+    assert received.signature.signer == "281234567" and received.mode.value == "sesam_vitale"
+
+    assert semi.signer == "Julie PETIT (281234567)" and securing.verify_invoice_signature(semi)
+    desk = EmulatedCardReader.demo()
+    done = securing.secure_invoices([semi.id], reader=desk, pin="1234", user="anne")
+    assert done.refused == []
+    semi = fresh(prepared[1])
+    assert (semi.state, semi.signer) == ("VALIDEE", "Claire DUBOIS (281234567)")
+    assert semi.signing_card.startswith("CPS ") and "TLA" not in semi.signing_card
+    through_a_lot(semi)
+    assert [t[2] for t in transitions_of(semi)] == [
+        "create",
+        "prepare",
+        "load_tla",
+        "unload_semi_secured",
+        "secure",
+    ]
+
+
+def test_a_device_signature_that_does_not_verify_stays_on_the_device(
+    prepared, tla, state_file
+) -> None:
+    keys = keys_of(prepared)
+    tla_transfer.load_prepared(tla, "anne", invoice_ids=[i.id for i in prepared[:2]])
+    # The patient's first name fixed at the desk after the load: the device signs the old FSE.
+    patient = Patient.get_by_id(prepared[0].patient_id)
+    Patient.update(first_name="Sophia").where(Patient.id == patient.id).execute()
+    tla.device.secure(keys[:2], CardType.CPS)
+    outcome = tla_transfer.unload(tla, "anne")
+    assert outcome.committed == [] and set(on_device(tla)) == set(keys[:2])
+    reasons = dict(outcome.rejected)
+    assert "n'est plus celui de la facture au poste" in reasons[keys[0]]
+    assert {fresh(i).state for i in prepared[:2]} == {"CHARGEE_TLA"}
+    assert fresh(prepared[0]).signature == ""
+
+    # A signature damaged in the device: refused as such.
+    Patient.update(first_name=patient.first_name).where(Patient.id == patient.id).execute()
+    memory = json.loads(state_file.read_text(encoding="utf-8"))
+    signature = memory["invoices"][0]["securing"]["signature"]
+    value = bytearray(base64.b64decode(signature["value"]))
+    value[0] ^= 0xFF
+    signature["value"] = base64.b64encode(bytes(value)).decode("ascii")
+    state_file.write_text(json.dumps(memory), encoding="utf-8")
+    outcome = tla_transfer.unload(tla, "anne")
+    assert outcome.validated == keys[1:2]
+    assert "ne se vérifie pas avec le certificat" in dict(outcome.rejected)[keys[0]]
+    assert fresh(prepared[0]).state == "CHARGEE_TLA" and keys[0] in on_device(tla)
+
+
+@pytest.mark.parametrize("side", ["device", "desk"])
+def test_without_a_device_signature_the_cps_signs_at_the_desk(prepared, state_file, side) -> None:
+    """A version-1 device (or a version-1 desk) gets no signature back: the invoice secured
+    with a CPS at the patient's home goes « À sécuriser » for the exécutant's CPS."""
+    if side == "device":
+        tla = EmulatedPortableReader(state_file, versions=(1,))
+    else:
+        tla = EmulatedPortableReader(state_file, desk_versions=(1,))
+    assert tla.identify().protocol_version == 1
+    keys = keys_of(prepared)
+    tla_transfer.load_prepared(tla, "anne", invoice_ids=[prepared[0].id])
+    tla.device.secure(keys[:1], CardType.CPS)
+    outcome = tla_transfer.unload(tla, "anne")
+    assert (outcome.validated, outcome.to_secure) == ([], keys[:1])
+    assert "sans signature" in outcome.notes[0][1] and on_device(tla) == {}
+    invoice = fresh(prepared[0])
+    assert (invoice.state, invoice.signature, invoice.secured_with_vitale) == (
+        "A_SECURISER",
+        "",
+        True,
+    )
+    assert invoice.signer == "Claire DUBOIS" and invoice.signing_card.startswith("CPS (TLA EMU")
+    desk = EmulatedCardReader.demo()
+    assert securing.secure_invoices([invoice.id], reader=desk, pin="1234", user="anne").done
+    through_a_lot(fresh(prepared[0]))
+
+
+def test_another_ps_cps_in_the_device_leaves_it_to_secure(prepared, tla) -> None:
+    keys = keys_of(prepared)
+    other = prepared[3]  # the other nurse's invoice, secured with the demo CPS (Claire DUBOIS)
+    tla_transfer.load_prepared(tla, "anne", invoice_ids=[other.id])
+    tla.device.secure(None, CardType.CPS)
+    outcome = tla_transfer.unload(tla, "anne")
+    assert outcome.to_secure == keys[3:] and outcome.validated == []
+    assert "n'est pas celle de l'exécutant (BRUNET Karim" in outcome.notes[0][1]
+    assert fresh(other).state == "A_SECURISER"
+
+
+def test_an_invoice_that_could_never_be_signed_is_not_loaded(setup, tla) -> None:
+    no_caisse = patients.create_patient(card_person(1))  # no caisse on file
+    invoice = draft(setup, no_caisse)
+    billing.prepare(invoice.id, user="anne")
+    outcome = tla_transfer.load_prepared(tla, "anne")
+    assert outcome.loaded == [] and "pas de caisse AMO" in outcome.refused[0][1]
+    assert on_device(tla) == {} and fresh(invoice).state == "A_CHARGER"
+
+
+def test_a_month_of_daily_visits_fits_in_one_load(setup, tla) -> None:
+    """30 home visits (AMI + IFD: 60 lines, each also a record of the signing payload)."""
+    patient = add_patient(card_person(0), setup.organism)
+    today = date.today()
+    acts = [
+        billing.ActInput(
+            act_date=today - timedelta(days=k), code="AMI", act_time=time(10), home_visit=True
+        )
+        for k in range(1, 31)
+    ]
+    invoice = billing.create_invoice(setup.nurse.id, patient.id, acts, user="anne")
+    billing.prepare(invoice.id, user="anne")
+    outcome = tla_transfer.load_prepared(tla, "anne")
+    assert outcome.refused == [] and len(outcome.loaded) == 1
+    tla.device.secure(None, CardType.CPS)
+    assert tla_transfer.unload(tla, "anne").validated == outcome.loaded
+    through_a_lot(fresh(invoice))

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.sesam import fresh, transitions_of
+from tests.support.sesam import fresh, through_a_lot, transitions_of
 from tuibill.cli.main import main
 from tuibill.hardware.tla import CardType, TlaError, invoice_key
-from tuibill.services import tla_transfer
+from tuibill.services import securing, tla_transfer
 
 
 def keys_of(invoices) -> list[str]:
@@ -41,8 +41,22 @@ def test_round_trip_over_a_pty(prepared, serve_pty, connect, state_file, monkeyp
         "A_SECURISER",
         "CHARGEE_TLA",
     ]
-    assert fresh(prepared[2]).signing_card.startswith("CPE (TLA EMU")
+    semi = fresh(prepared[2])
+    assert semi.signing_card.startswith("CPE ") and " (TLA EMU" in semi.signing_card
+    assert semi.signer == "Julie PETIT (281234567)"
     assert [s.key for s in served.device.stored()] == keys[3:]
+    # Protocol version 2 over the line: the device's signatures came back and verify.
+    assert all(securing.verify_invoice_signature(fresh(i)) for i in prepared[:3])
+    through_a_lot(fresh(prepared[0]))
+
+    # The other nurse, with her own CPS in the device.
+    other = prepared[3].practitioner.am_number
+    assert main([*emulate, "--key", keys[3], "--signer", "Karim BRUNET", "--ps-number", other]) == 0
+    with connect(served.port) as client:
+        outcome = tla_transfer.unload(client, "anne")
+    assert outcome.validated == keys[3:] and served.device.stored() == []
+    assert fresh(prepared[3]).signer == f"Karim BRUNET ({other})"
+    through_a_lot(fresh(prepared[3]))
 
 
 def test_hang_up_mid_unload_then_rerun_without_duplicate(prepared, serve_pty, connect) -> None:

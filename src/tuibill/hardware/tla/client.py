@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from tuibill.hardware.tla.errors import (
@@ -32,6 +33,7 @@ from tuibill.hardware.tla.interface import CommandReader
 from tuibill.hardware.tla.protocol import (
     BASE_VERSION,
     ERROR_RESPONSE,
+    PROTOCOL_VERSIONS,
     Command,
     decode_payload,
     encode_payload,
@@ -50,15 +52,22 @@ class TlaClient(CommandReader):
     """A portable reader on a serial line (or anything pyserial opens by URL).
 
     *timeout* is the silence, in seconds, after which an attempt is given up; *retries* is how
-    many times a request is sent again after the first attempt.
+    many times a request is sent again after the first attempt; *versions* the protocol
+    versions offered at IDENTIFY (default: all this software speaks).
     """
 
     def __init__(
-        self, url: str, baudrate: int = 9600, timeout: float = 2.0, retries: int = 3
+        self,
+        url: str,
+        baudrate: int = 9600,
+        timeout: float = 2.0,
+        retries: int = 3,
+        *,
+        versions: Sequence[int] = PROTOCOL_VERSIONS,
     ) -> None:
         import serial
 
-        super().__init__()
+        super().__init__(versions)
         self.url = url
         self.baudrate = baudrate
         self.timeout = timeout

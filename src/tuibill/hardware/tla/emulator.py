@@ -3,7 +3,9 @@
 - :class:`TlaDevice` is the device's logic: identity, clock, capacity, stored invoices, and
   "secure at the patient's home". With a state file, every command reads and writes that file
   under a lock, so the device survives restarts and ``tuibill emulate tla secure`` can change it
-  while the emulator is serving.
+  while the emulator is serving. Securing goes through the card layer: the emulated CPS or CPE
+  (``emulator_cards.demo_cps`` / ``demo_cpe``, real RSA keys) is inserted in the device's own
+  slot and, in protocol version 2, signs the content's signing payload.
 - :class:`TlaEmulator` answers frames, caches its last answer (a retried request is replayed,
   never executed twice), and can misbehave on purpose (:class:`Misbehaviour`).
 - :class:`PtyLine` and :class:`TcpLine` serve an emulator in a thread, on a new pseudo-terminal
@@ -28,6 +30,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from tuibill.hardware.cards import CardError, CpsHolder, EmulatedCardReader, Signature
+from tuibill.hardware.cards.emulated_backend import EmulatedSlots
+from tuibill.hardware.cards.emulator_cards import CpsCard, demo_cpe, demo_cps
 from tuibill.hardware.tla.errors import (
     TlaDeviceError,
     TlaEmulatorError,
@@ -36,8 +41,9 @@ from tuibill.hardware.tla.frames import Frame, FrameDecoder, encode
 from tuibill.hardware.tla.protocol import (
     BASE_VERSION,
     ERROR_RESPONSE,
-    INVOICE_RESERVE,
+    LATEST_VERSION,
     PROTOCOL_VERSIONS,
+    SIGNING_VERSION,
     CardType,
     Command,
     DeviceIdentity,
@@ -51,10 +57,12 @@ from tuibill.hardware.tla.protocol import (
     Securing,
     StoredInvoice,
     clock_payload,
+    content_signing_payload,
     decode_payload,
     device_error,
     encode_payload,
     error_payload,
+    invoice_reserve,
     parse_clock,
     parse_request_invoices,
     parse_request_key,
@@ -63,12 +71,17 @@ from tuibill.hardware.tla.protocol import (
     parse_request_versions,
 )
 
-STATE_FORMAT = 1
+# 2: the securing data of protocol version 2 (PS number, signature). Format 1 is still read.
+STATE_FORMAT = 2
 DEFAULT_MODEL = "TLA émulé tuibill"
 DEFAULT_FIRMWARE = "1.0.0"
 DEFAULT_CAPACITY = 50
-DEFAULT_MAX_PAYLOAD = 16384
-DEFAULT_SIGNERS = {CardType.CPS: "PRATICIEN DÉMO", CardType.CPE: "SECRÉTAIRE DÉMO"}
+# Room for a month of daily acts: in version 2 each act line travels twice in LOAD (readable in
+# "acts", and as a 128-character record of the signing payload, in base64).
+DEFAULT_MAX_PAYLOAD = 32768
+# The emulated cards' PIN (emulator_cards), typed on the device at the patient's home.
+DEVICE_PIN = "1234"
+DEVICE_SLOT = "Lecteur de carte du TLA émulé"
 # Bytes sent before each answer by a "garbage" device: noise, then a frame start cut short by
 # the real answer's STX, so that both resynchronisation paths of the desk are exercised.
 NOISE = b"\xff\x00~bruit\x03\x10\x02\x01\x07\x10"
@@ -104,14 +117,16 @@ class _State:
             "capacity": self.capacity,
             "clock_offset": self.clock_offset,
             "generation": self.generation,
-            "invoices": [invoice.to_payload() for invoice in self.invoices.values()],
+            "invoices": [invoice.to_payload(LATEST_VERSION) for invoice in self.invoices.values()],
         }
 
     @classmethod
     def from_json(cls, data: Any) -> _State:
-        if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
-            raise ValueError(f"format {STATE_FORMAT} attendu")
-        invoices = [StoredInvoice.from_payload(item) for item in data["invoices"]]
+        if not isinstance(data, dict) or data.get("format") not in (1, STATE_FORMAT):
+            raise ValueError(f"format 1 ou {STATE_FORMAT} attendu")
+        # A format-1 memory was written before version 2: no PS number, no signature.
+        version = LATEST_VERSION if data["format"] == STATE_FORMAT else BASE_VERSION
+        invoices = [StoredInvoice.from_payload(item, version) for item in data["invoices"]]
         return cls(
             model=str(data["model"]),
             serial=str(data["serial"]),
@@ -121,6 +136,53 @@ class _State:
             generation=int(data["generation"]),
             invoices={invoice.key: invoice for invoice in invoices},
         )
+
+
+class DeviceCardSlot:
+    """The device's own card slot: the CPS or CPE used at the patient's home, driven through the
+    card layer (real APDUs to an emulated card with a real RSA key).
+
+    The cards are the demo ones (``demo_cps()``, ``demo_cpe()``), with another holder name or
+    PS number when asked; each keeps its PIN counter for the device's lifetime.
+    """
+
+    def __init__(self) -> None:
+        self._reader = EmulatedCardReader(state=EmulatedSlots(names=(DEVICE_SLOT,)))
+        self._cards: dict[tuple[CardType, str | None, str | None], CpsCard] = {}
+
+    def card(self, card: CardType, signer: str | None, ps_number: str | None) -> CpsCard:
+        wanted = (card, signer, ps_number)
+        if wanted not in self._cards:
+            options = {"name": signer, "ps_number": ps_number}
+            make = demo_cps if card is CardType.CPS else demo_cpe
+            try:
+                self._cards[wanted] = make(**{k: v for k, v in options.items() if v})
+            except UnicodeEncodeError:
+                raise TlaEmulatorError(
+                    f"Carte {card.value} : le porteur et le n° de PS s'écrivent en caractères "
+                    f"Latin-1 (« {signer or ''} {ps_number or ''} »)."
+                ) from None
+        return self._cards[wanted]
+
+    def use(
+        self,
+        card: CardType,
+        signer: str | None,
+        ps_number: str | None,
+        pin: str,
+        payload: bytes | None,
+    ) -> tuple[CpsHolder, Signature | None]:
+        """Insert the card, read its holder and, if there is something to sign, sign it (the
+        PIN typed on the device); the card is taken out afterwards."""
+        self._reader.insert(self.card(card, signer, ps_number), slot=0)
+        try:
+            holder = self._reader.read_cps_holder()
+            signature = None if payload is None else self._reader.sign(payload, pin=pin)
+        except CardError as error:
+            raise TlaEmulatorError(f"Carte {card.value} du lecteur portable : {error}") from None
+        finally:
+            self._reader.remove(0)
+        return holder, signature
 
 
 def _new_state(capacity: int | None) -> _State:
@@ -151,17 +213,24 @@ class TlaDevice:
         auto_secure_all: bool = False,
         auto_card: CardType = CardType.CPS,
         auto_signer: str | None = None,
+        auto_ps_number: str | None = None,
+        pin: str = DEVICE_PIN,
     ) -> None:
         if capacity is not None and capacity < 0:
             raise ValueError("capacity must be >= 0")
         self.state_file = Path(state_file) if state_file is not None else None
         self.max_payload = max_payload
         self.versions = tuple(sorted(versions))
+        # A device that speaks version 2 signs what the desk gives it to sign.
+        self.signs = max(self.versions, default=BASE_VERSION) >= SIGNING_VERSION
         # "Secured at the patient's home" as soon as loaded: for demos and end-to-end tests.
         self.auto_secure = set(auto_secure or ())
         self.auto_secure_all = auto_secure_all
         self.auto_card = auto_card
-        self.auto_signer = auto_signer or DEFAULT_SIGNERS[auto_card]
+        self.auto_signer = auto_signer
+        self.auto_ps_number = auto_ps_number
+        self.pin = pin
+        self.card_slot = DeviceCardSlot()
         self.executed: Counter[Command] = Counter()  # commands really executed (not replayed)
         self._lock = threading.RLock()
         # Without a file, the state lives as JSON too: every transaction starts from a fresh copy,
@@ -241,14 +310,17 @@ class TlaDevice:
         keys: Iterable[str] | None,
         card: CardType = CardType.CPS,
         signer: str | None = None,
+        ps_number: str | None = None,
     ) -> list[str]:
         """Secure invoices with a card, as done on the device at the patient's home.
 
         *keys* None: every invoice the card can still improve (loaded ones; semi-secured ones
         with a CPS). A CPS secures, a CPE semi-secures; a semi-secured invoice can be secured
         later with a CPS. Either all the keys are secured or none (French error).
+
+        The card is the demo CPS or CPE (*signer* and *ps_number* change its holder); a device
+        speaking version 2 has it sign each invoice's signing payload, when the content has one.
         """
-        signer = signer or DEFAULT_SIGNERS[card]
         with self._transaction() as state:
             if keys is None:
                 chosen = [k for k, inv in state.invoices.items() if self._improves(inv, card)]
@@ -263,7 +335,7 @@ class TlaDevice:
                             f"Facture « {key} » déjà {invoice.state.label.lower()} : "
                             f"la carte {card.value} n'y change rien."
                         )
-            self._secure_in(state, chosen, card, signer)
+            self._secure_in(state, chosen, card, signer, ps_number)
             return chosen
 
     @staticmethod
@@ -272,11 +344,22 @@ class TlaDevice:
             invoice.state is InvoiceState.SEMI_SECURED and card is CardType.CPS
         )
 
-    @staticmethod
-    def _secure_in(state: _State, keys: list[str], card: CardType, signer: str) -> None:
+    def _secure_in(
+        self,
+        state: _State,
+        keys: list[str],
+        card: CardType,
+        signer: str | None,
+        ps_number: str | None,
+    ) -> None:
         now = state.now()
         for key in keys:
             old = state.invoices[key]
+            try:
+                payload = content_signing_payload(old.content) if self.signs else None
+            except PayloadError as error:
+                raise TlaEmulatorError(f"Facture « {key} » : {error}") from None
+            holder, signature = self.card_slot.use(card, signer, ps_number, self.pin, payload)
             state.invoices[key] = StoredInvoice(
                 key=old.key,
                 number=old.number,
@@ -285,26 +368,31 @@ class TlaDevice:
                 amount_cents=old.amount_cents,
                 loaded_at=old.loaded_at,
                 content=old.content,
-                securing=Securing(now, card, signer),
+                securing=Securing(now, card, holder.name, holder.ps_number, signature),
             )
             state.dirty = True
 
     # --- Commands -------------------------------------------------------------------------------
 
-    def execute(self, command: int, payload: dict[str, Any]) -> dict[str, Any]:
-        """Run one command. Raises :class:`TlaDeviceError` for a refusal."""
+    def execute(
+        self, command: int, payload: dict[str, Any], version: int | None = None
+    ) -> dict[str, Any]:
+        """Run one command received in a frame of *version* (default: the highest the device
+        speaks). Raises :class:`TlaDeviceError` for a refusal."""
         handler = self._handlers.get(command)
         if handler is None:
             raise device_error(ErrorCode.UNKNOWN_COMMAND, {"command": command})
+        if version is None:
+            version = max(self.versions, default=BASE_VERSION)
         try:
             with self._transaction() as state:
-                answer = handler(self, state, payload)
+                answer = handler(self, state, payload, version)
         except PayloadError as error:
             raise device_error(ErrorCode.BAD_PAYLOAD, {}, str(error)) from None
         self.executed[Command(command)] += 1
         return answer
 
-    def _identify(self, state: _State, payload: dict[str, Any]) -> dict[str, Any]:
+    def _identify(self, state: _State, payload: dict[str, Any], version: int) -> dict[str, Any]:
         common = set(parse_request_versions(payload)) & set(self.versions)
         if not common:
             raise device_error(ErrorCode.UNSUPPORTED_VERSION, {"supported": list(self.versions)})
@@ -319,16 +407,16 @@ class TlaDevice:
             max_payload=self.max_payload,
         ).to_payload()
 
-    def _get_clock(self, state: _State, payload: dict[str, Any]) -> dict[str, Any]:
+    def _get_clock(self, state: _State, payload: dict[str, Any], version: int) -> dict[str, Any]:
         return clock_payload(state.now())
 
-    def _set_clock(self, state: _State, payload: dict[str, Any]) -> dict[str, Any]:
+    def _set_clock(self, state: _State, payload: dict[str, Any], version: int) -> dict[str, Any]:
         wanted = parse_clock(payload)
         state.clock_offset = (wanted - datetime.now()).total_seconds()
         state.dirty = True
         return clock_payload(state.now())
 
-    def _list(self, state: _State, payload: dict[str, Any]) -> dict[str, Any]:
+    def _list(self, state: _State, payload: dict[str, Any], version: int) -> dict[str, Any]:
         start = parse_request_start(payload)
         summaries = [invoice.summary for invoice in state.invoices.values()]
         page, used = [], 64  # room for {"total":…,"next":…,"invoices":[]}
@@ -343,14 +431,15 @@ class TlaDevice:
         following = position if position < len(summaries) else None
         return ListPage(len(summaries), page, following).to_payload()
 
-    def _load(self, state: _State, payload: dict[str, Any]) -> dict[str, Any]:
+    def _load(self, state: _State, payload: dict[str, Any], version: int) -> dict[str, Any]:
         invoices = parse_request_invoices(payload)
         keys = [invoice.key for invoice in invoices]
         doubles = sorted(key for key, count in Counter(keys).items() if count > 1)
         if doubles:
             raise PayloadError(f"clé(s) en double dans la requête : {', '.join(doubles)}")
+        largest = self.max_payload - invoice_reserve(version)
         for invoice in invoices:
-            if len(encode_payload(invoice.to_payload())) > self.max_payload - INVOICE_RESERVE:
+            if len(encode_payload(invoice.to_payload())) > largest:
                 raise PayloadError(f"facture « {invoice.key} » trop volumineuse")
         # Checked before anything is stored: a LOAD is all or nothing.
         conflicts = [
@@ -385,19 +474,19 @@ class TlaDevice:
             for key in answer.stored + answer.replaced
             if self.auto_secure_all or key in self.auto_secure
         ]
-        self._secure_in(state, auto, self.auto_card, self.auto_signer)
+        self._secure_in(state, auto, self.auto_card, self.auto_signer, self.auto_ps_number)
         return LoadAnswer(
             answer.stored, answer.already, answer.replaced, state.capacity - len(state.invoices)
         ).to_payload()
 
-    def _fetch(self, state: _State, payload: dict[str, Any]) -> dict[str, Any]:
+    def _fetch(self, state: _State, payload: dict[str, Any], version: int) -> dict[str, Any]:
         key = parse_request_key(payload)
         invoice = state.invoices.get(key)
         if invoice is None:
             raise device_error(ErrorCode.NOT_FOUND, {"key": key})
-        return invoice.to_payload()
+        return invoice.to_payload(version)
 
-    def _erase(self, state: _State, payload: dict[str, Any]) -> dict[str, Any]:
+    def _erase(self, state: _State, payload: dict[str, Any], version: int) -> dict[str, Any]:
         answer = EraseAnswer([], [])
         for key in dict.fromkeys(parse_request_keys(payload)):
             if state.invoices.pop(key, None) is None:
@@ -407,14 +496,14 @@ class TlaDevice:
                 state.dirty = True
         return answer.to_payload()
 
-    def _erase_all(self, state: _State, payload: dict[str, Any]) -> dict[str, Any]:
+    def _erase_all(self, state: _State, payload: dict[str, Any], version: int) -> dict[str, Any]:
         count = len(state.invoices)
         if count:
             state.invoices.clear()
             state.dirty = True
         return {"erased": count}
 
-    _handlers: dict[int, Callable[[TlaDevice, _State, dict[str, Any]], dict[str, Any]]] = {
+    _handlers: dict[int, Callable[[TlaDevice, _State, dict[str, Any], int], dict[str, Any]]] = {
         Command.IDENTIFY: _identify,
         Command.GET_CLOCK: _get_clock,
         Command.SET_CLOCK: _set_clock,
@@ -520,7 +609,7 @@ class TlaEmulator:
                 payload = decode_payload(request.payload)
             except PayloadError as error:
                 raise device_error(ErrorCode.BAD_PAYLOAD, {}, str(error)) from None
-            answer = self.device.execute(request.code, payload)
+            answer = self.device.execute(request.code, payload, request.version)
         except TlaDeviceError as error:
             return self._error_frame(request.version, request.seq, error)
         except (TlaEmulatorError, OSError) as error:  # its memory failed: say so, do not die

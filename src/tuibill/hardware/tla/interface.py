@@ -26,7 +26,6 @@ from tuibill.hardware.tla.errors import TlaError, TlaProtocolError
 from tuibill.hardware.tla.frames import MAX_PAYLOAD
 from tuibill.hardware.tla.protocol import (
     BASE_VERSION,
-    INVOICE_RESERVE,
     PROTOCOL_VERSIONS,
     Command,
     DeviceIdentity,
@@ -44,6 +43,7 @@ from tuibill.hardware.tla.protocol import (
     erase_request,
     fetch_request,
     identify_request,
+    invoice_reserve,
     list_request,
     load_request,
     parse_clock,
@@ -119,10 +119,18 @@ def _batches(items: Sequence[Any], sizes: Sequence[int], room: int) -> list[list
 
 
 class CommandReader(ABC):
-    """:class:`PortableReader` on top of :meth:`_call`."""
+    """:class:`PortableReader` on top of :meth:`_call`.
 
-    def __init__(self) -> None:
+    *versions* are the protocol versions the desk offers at IDENTIFY (default: every version
+    this software speaks); the device picks the highest one both speak.
+    """
+
+    def __init__(self, versions: Sequence[int] = PROTOCOL_VERSIONS) -> None:
         self._identity: DeviceIdentity | None = None
+        self.versions = tuple(sorted(set(versions)))
+        unknown = [v for v in self.versions if v not in PROTOCOL_VERSIONS]
+        if not self.versions or unknown:
+            raise ValueError(f"unsupported protocol versions: {list(versions)}")
 
     @abstractmethod
     def _call(self, command: Command, payload: dict[str, Any]) -> dict[str, Any]:
@@ -146,8 +154,10 @@ class CommandReader(ABC):
         return min(self._session().max_payload, MAX_PAYLOAD) - 32
 
     def identify(self) -> DeviceIdentity:
-        identity = DeviceIdentity.from_payload(self._call(Command.IDENTIFY, identify_request()))
-        if identity.protocol_version not in PROTOCOL_VERSIONS:
+        identity = DeviceIdentity.from_payload(
+            self._call(Command.IDENTIFY, identify_request(self.versions))
+        )
+        if identity.protocol_version not in self.versions:
             raise TlaProtocolError(
                 f"Le lecteur portable a choisi la version de protocole "
                 f"{identity.protocol_version}, que ce logiciel ne parle pas."
@@ -184,12 +194,13 @@ class CommandReader(ABC):
             return []
         identity = self._session()
         room = self._room()
+        largest = room - invoice_reserve(identity.protocol_version)
         sizes = [len(encode_payload(invoice.to_payload())) for invoice in invoices]
         for invoice, size in zip(invoices, sizes, strict=True):
-            if size > room - INVOICE_RESERVE:
+            if size > largest:
                 raise TlaError(
                     f"Facture « {invoice.key} » trop volumineuse pour le lecteur portable "
-                    f"({size} octets, {room - INVOICE_RESERVE} au plus)."
+                    f"({size} octets, {largest} au plus)."
                 )
         # Refuse before sending anything rather than leave half of the invoices loaded.
         present = {summary.key for summary in self.contents()}
@@ -209,7 +220,8 @@ class CommandReader(ABC):
         return keys
 
     def fetch(self, key: str) -> StoredInvoice:
-        invoice = StoredInvoice.from_payload(self._request(Command.FETCH, fetch_request(key)))
+        answer = self._request(Command.FETCH, fetch_request(key))
+        invoice = StoredInvoice.from_payload(answer, self.protocol_version)
         if invoice.key != key:
             raise TlaProtocolError(
                 f"Le lecteur portable a renvoyé la facture « {invoice.key} » au lieu de « {key} »."
@@ -257,17 +269,26 @@ class EmulatedPortableReader(CommandReader):
     """The emulated device called in-process: no serial port at all, same semantics.
 
     Every payload still goes through JSON both ways, so what the desk sends must be exactly what
-    would travel on a line. ``device`` is exposed for the demo's "secure at the patient's home".
+    would travel on a line, in the version the session negotiated. ``device`` is exposed for the
+    demo's "secure at the patient's home"; *desk_versions* are the versions the desk offers,
+    ``versions`` (a device option) those the device speaks.
     """
 
-    def __init__(self, state_file: str | Path | None = None, **device_options: Any) -> None:
+    def __init__(
+        self,
+        state_file: str | Path | None = None,
+        *,
+        desk_versions: Sequence[int] = PROTOCOL_VERSIONS,
+        **device_options: Any,
+    ) -> None:
         from tuibill.hardware.tla.emulator import TlaDevice
 
-        super().__init__()
+        super().__init__(desk_versions)
         self.device = TlaDevice(state_file, **device_options)
 
     def _call(self, command: Command, payload: dict[str, Any]) -> dict[str, Any]:
-        answer = self.device.execute(command, decode_payload(encode_payload(payload)))
+        version = BASE_VERSION if command is Command.IDENTIFY else self.protocol_version
+        answer = self.device.execute(command, decode_payload(encode_payload(payload)), version)
         return decode_payload(encode_payload(answer))
 
     def close(self) -> None:

@@ -7,6 +7,8 @@ Specification: docs/formats/tla-protocol.md.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -15,6 +17,7 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Any
 
+from tuibill.hardware.cards.data import Signature
 from tuibill.hardware.tla.errors import (
     TlaConflict,
     TlaDeviceError,
@@ -24,17 +27,28 @@ from tuibill.hardware.tla.errors import (
     TlaVersionError,
 )
 
-PROTOCOL_VERSIONS: tuple[int, ...] = (1,)  # what this software speaks, oldest first
+PROTOCOL_VERSIONS: tuple[int, ...] = (1, 2)  # what this software speaks, oldest first
 # IDENTIFY, and the UNSUPPORTED_VERSION error, always travel in version-1 frames: that is what
 # makes negotiation possible with a device of any later version.
 BASE_VERSION = 1
+LATEST_VERSION = PROTOCOL_VERSIONS[-1]
+# Version 2: the desk puts the exact bytes to sign in the invoice's content, the device signs
+# them with the card used at the patient's home, and FETCH gives the signature back.
+SIGNING_VERSION = 2
+SIGNING_PAYLOAD = "signing_payload"  # the key of ``content`` holding those bytes (base64)
 RESPONSE_FLAG = 0x80
 ERROR_RESPONSE = 0xFF
 KEY_MAX_LENGTH = 64
 TEXT_MAX_LENGTH = 80
+PS_NUMBER_MAX_LENGTH = 20
+ALGORITHM_MAX_LENGTH = 80
+SIGNATURE_MAX_BYTES = 512  # RSA-4096 at most
+CERTIFICATE_MAX_BYTES = 2048  # DER
 # An invoice's LOAD entry must leave this much of max_payload free, so that FETCH's answer (the
-# same invoice plus its state and securing data) always fits in one frame.
-INVOICE_RESERVE = 256
+# same invoice plus its state and securing data) always fits in one frame. Version 2 adds the
+# signature and the certificate (base64): 512 + 2048 bytes at most, 3 416 characters.
+INVOICE_RESERVES: dict[int, int] = {1: 256, 2: 4096}
+INVOICE_RESERVE = INVOICE_RESERVES[BASE_VERSION]
 _KEY_RE = re.compile(rf"[\x21-\x7e]{{1,{KEY_MAX_LENGTH}}}")  # printable ASCII, no space
 _TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 
@@ -142,6 +156,11 @@ def parse_time(text: Any, name: str = "time") -> datetime:
         raise PayloadError(f"Champ « {name} » : date-heure impossible ({text}).") from None
 
 
+def invoice_reserve(version: int) -> int:
+    """What an invoice's LOAD entry must leave free of max_payload in a session of *version*."""
+    return INVOICE_RESERVES.get(version, max(INVOICE_RESERVES.values()))
+
+
 def invoice_key(am_number: str, number: int | str) -> str:
     """The key the desk gives an invoice on the device: « <numéro AM>-<numéro de facture> »."""
     text = f"{number:09d}" if isinstance(number, int) else number
@@ -184,6 +203,49 @@ def _text(data: dict[str, Any], name: str, limit: int = TEXT_MAX_LENGTH) -> str:
 def _keys(data: dict[str, Any], name: str) -> list[str]:
     values = _get(data, name, list)
     return [check_key(key) for key in values]
+
+
+def encode_bytes(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _bytes(data: dict[str, Any], name: str, limit: int) -> bytes:
+    """A base64 field (strict alphabet and padding), decoded: 1 to *limit* bytes."""
+    value = _get(data, name, str)
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise PayloadError(f"Données TLA : champ « {name} » : base64 attendu.") from None
+    if not raw or len(raw) > limit:
+        raise PayloadError(
+            f"Données TLA : champ « {name} » vide ou trop long ({limit} octets au plus)."
+        )
+    return raw
+
+
+def content_signing_payload(content: dict[str, Any]) -> bytes | None:
+    """The bytes to sign that the desk put in an invoice's content (version 2), or None."""
+    if content.get(SIGNING_PAYLOAD) is None:
+        return None
+    return _bytes(content, SIGNING_PAYLOAD, 0xFFFF)
+
+
+def signature_payload(signature: Signature) -> dict[str, Any]:
+    return {
+        "algorithm": signature.algorithm,
+        "certificate": encode_bytes(signature.certificate_der),
+        "value": encode_bytes(signature.value),
+    }
+
+
+def parse_signature(data: Any) -> Signature:
+    if not isinstance(data, dict):
+        raise PayloadError("Données TLA : « signature » doit être un objet JSON.")
+    return Signature(
+        value=_bytes(data, "value", SIGNATURE_MAX_BYTES),
+        certificate_der=_bytes(data, "certificate", CERTIFICATE_MAX_BYTES),
+        algorithm=_text(data, "algorithm", ALGORITHM_MAX_LENGTH),
+    )
 
 
 # --- Payload dataclasses ------------------------------------------------------------------------
@@ -251,6 +313,7 @@ class InvoiceToLoad:
         _text(self.__dict__, "patient")
         _count(self.__dict__, "amount_cents")
         _get(self.__dict__, "content", dict)
+        content_signing_payload(self.content)  # well-formed if present
         try:
             json.dumps(self.content)
         except (TypeError, ValueError) as error:
@@ -287,25 +350,47 @@ class Securing:
     secured_at: datetime  # device clock
     card_type: CardType  # CPS → secured, CPE → semi-secured
     signer: str  # the card holder's name
+    # Version 2: the card's PS number (a CPE: the PS it works for), and the card's signature of
+    # the content's signing payload (None: the content had none, or a version-1 session).
+    ps_number: str = ""
+    signature: Signature | None = None
 
-    def to_payload(self) -> dict[str, Any]:
-        return {
+    def to_payload(self, version: int = LATEST_VERSION) -> dict[str, Any]:
+        data: dict[str, Any] = {
             "secured_at": format_time(self.secured_at),
             "card": self.card_type.value,
             "signer": self.signer,
         }
+        if version >= SIGNING_VERSION:
+            data["ps_number"] = self.ps_number
+            data["signature"] = (
+                None if self.signature is None else signature_payload(self.signature)
+            )
+        return data
 
     @classmethod
-    def from_payload(cls, data: Any) -> Securing:
+    def from_payload(cls, data: Any, version: int = LATEST_VERSION) -> Securing:
         if not isinstance(data, dict):
             raise PayloadError("Données TLA : « securing » doit être un objet JSON.")
         card = _get(data, "card", str)
         if card not in CardType.__members__:
             raise PayloadError(f"Données TLA : type de carte « {card} » inconnu (CPS ou CPE).")
-        return cls(
+        securing = cls(
             secured_at=parse_time(data.get("secured_at"), "secured_at"),
             card_type=CardType(card),
             signer=_text(data, "signer"),
+        )
+        if version < SIGNING_VERSION:
+            return securing  # a version-1 reader ignores what later versions add
+        if "signature" not in data:
+            raise PayloadError("Données TLA : champ « signature » absent (null si aucune).")
+        raw = data["signature"]
+        return cls(
+            secured_at=securing.secured_at,
+            card_type=securing.card_type,
+            signer=securing.signer,
+            ps_number=_text(data, "ps_number", PS_NUMBER_MAX_LENGTH),
+            signature=None if raw is None else parse_signature(raw),
         )
 
 
@@ -378,18 +463,18 @@ class StoredInvoice:
             invoice.content,
         )
 
-    def to_payload(self) -> dict[str, Any]:
+    def to_payload(self, version: int = LATEST_VERSION) -> dict[str, Any]:
         return {
             **self.summary.to_payload(),
             "content": self.content,
-            "securing": self.securing.to_payload() if self.securing else None,
+            "securing": self.securing.to_payload(version) if self.securing else None,
         }
 
     @classmethod
-    def from_payload(cls, data: Any) -> StoredInvoice:
+    def from_payload(cls, data: Any, version: int = LATEST_VERSION) -> StoredInvoice:
         summary = InvoiceSummary.from_payload(data)
         raw_securing = data.get("securing")
-        securing = None if raw_securing is None else Securing.from_payload(raw_securing)
+        securing = None if raw_securing is None else Securing.from_payload(raw_securing, version)
         if (securing is None) != (summary.state is InvoiceState.LOADED) or (
             securing is not None and securing.card_type.state is not summary.state
         ):
