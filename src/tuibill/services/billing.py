@@ -50,7 +50,9 @@ CLEARED_SECURING: dict[str, object] = {
     "secured_at": None,
 }
 # The moves back to « Saisie » that clear it (« Défacturer », « Annuler préparation »).
-CLEARING_ACTIONS = frozenset({InvoiceAction.UNVALIDATE, InvoiceAction.CANCEL_PREPARATION})
+CLEARING_ACTIONS = frozenset(
+    {InvoiceAction.UNVALIDATE, InvoiceAction.CANCEL_PREPARATION, InvoiceAction.CANCEL_TRANSMITTED}
+)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from tuibill.domain.numbering import format_invoice_number
 from tuibill.models import Invoice, Lot
 from tuibill.models.database import immediate
 from tuibill.services import transitions
-from tuibill.services.billing import get_invoice
+from tuibill.services.billing import CLEARED_SECURING, get_invoice
 from tuibill.services.lots import LotSummary, current_time, move_lot, summarize
 
 REJECT = "reject"
@@ -104,6 +104,7 @@ def cancel_transmitted(
             rejected=False,
             lot=None,
             lot_number=None,
+            **CLEARED_SECURING,  # a draft again: re-validated, it is secured anew
         )
         if lot is None:
             return CancelResult(invoice, None, False)
