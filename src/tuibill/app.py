@@ -67,16 +67,17 @@ def _menu():
     return MenuScreen()
 
 
-# (binding id, key, mode, footer label) — the menu of the seeds, in F-key order.
-MENU: list[tuple[str, str, str, str]] = [
-    ("facturer", "f2", "facturer", "Facturer"),
-    ("transmettre", "f3", "transmettre", "Transmettre"),
-    ("lecteur", "f4", "lecteur", "Lecteur"),
-    ("journal_factures", "f5", "journal", "Journal factures"),
-    ("journal_lots", "f6", "lots", "Journal lots"),
-    ("retours", "f7", "retours", "Retours"),
-    ("tiers_payeurs", "f8", "tiers", "Tiers-payeurs"),
-    ("patients", "f9", "patients", "Patients"),
+# (binding id, key, mode, footer label, menu label) — the menus of the seeds, in F-key order.
+# Footer labels are short so that the F-keys fit the footer of a small terminal.
+MENU: list[tuple[str, str, str, str, str]] = [
+    ("facturer", "f2", "facturer", "Facturer", "Facturer"),
+    ("transmettre", "f3", "transmettre", "Transmettre", "Transmettre"),
+    ("lecteur", "f4", "lecteur", "Lecteur", "Lecteur"),
+    ("journal_factures", "f5", "journal", "Factures", "Journal des factures"),
+    ("journal_lots", "f6", "lots", "Lots", "Journal des lots"),
+    ("retours", "f7", "retours", "Retours", "Retours et rejets"),
+    ("tiers_payeurs", "f8", "tiers", "Tiers", "Tiers-payeurs"),
+    ("patients", "f9", "patients", "Patients", "Patients"),
 ]
 
 
@@ -101,7 +102,7 @@ class TuibillApp(App[int]):
         Binding("f1", "help", "Aide", id="aide", priority=True),
         *[
             Binding(key, f"open_menu('{mode}')", label, id=binding_id, priority=True)
-            for binding_id, key, mode, label in MENU
+            for binding_id, key, mode, label, _ in MENU
         ],
         Binding("escape", "back", "Retour", id="retour"),
         Binding("ctrl+q", "quit", "Quitter", id="quitter", priority=True, show=False),

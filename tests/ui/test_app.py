@@ -34,7 +34,7 @@ async def test_every_f_key_opens_its_menu_and_escape_returns(app) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert app.current_mode == "menu"
-        for _, key, mode, _ in MENU:
+        for _, key, mode, _, _ in MENU:
             await pilot.press(key)
             await pilot.pause()
             assert app.current_mode == mode

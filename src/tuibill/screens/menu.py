@@ -21,7 +21,7 @@ class MenuScreen(Screen):
         with Vertical(id="menu-body"):
             yield Static("Menu principal", classes="title")
             yield OptionList(
-                *[Option(f"{key.upper():>3}  {label}", id=mode) for _, key, mode, label in MENU],
+                *[Option(f"{key.upper():>3}  {label}", id=mode) for _, key, mode, _, label in MENU],
                 Option(" F1  Aide (toutes les touches de l'écran)", id="aide"),
                 id="menu",
             )

@@ -15,6 +15,9 @@ class AppFooter(Footer):
 
     _shown: tuple[tuple[str, str, str, bool], ...] | None = None
 
+    def __init__(self) -> None:
+        super().__init__(compact=True)  # one space between keys: more of them fit in 80 columns
+
     def bindings_changed(self, screen: Screen) -> None:
         shown = tuple(
             (key, active.binding.action, active.binding.description, active.enabled)
