@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import date
 
 import pytest
+
+# Each test process gets its own data dir (platformdirs honours XDG_DATA_HOME): the emulated
+# portable reader's memory and the default demo database never leak between tests or workers,
+# nor into the user's real data dir.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="tuibill-tests-data-")
 
 from tuibill.models import database, schema
 

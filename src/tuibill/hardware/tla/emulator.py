@@ -288,7 +288,10 @@ class TlaDevice:
 
     def _write(self, state: _State) -> None:
         assert self.state_file is not None
-        temporary = self.state_file.with_name(self.state_file.name + ".tmp")
+        # One temporary name per writer: two desks (or test workers) never share one.
+        temporary = self.state_file.with_name(
+            f"{self.state_file.name}.{os.getpid()}.{threading.get_ident()}.tmp"
+        )
         temporary.write_text(
             json.dumps(state.to_json(), ensure_ascii=False, indent=1), encoding="utf-8"
         )
