@@ -87,6 +87,7 @@ class InvoiceDetailScreen(Screen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.back", "Retour", id="facture_retour"),
+        Binding("ctrl+a", "attach_piece", "Joindre une pièce SCOR", id="facture_joindre_piece"),
     ]
 
     def __init__(self, invoice_id: int) -> None:
@@ -113,6 +114,8 @@ class InvoiceDetailScreen(Screen):
                 yield Static("Actes", classes="title")
                 yield DataTable(id="detail-lines", cursor_type="row", zebra_stripes=True)
                 yield Static(totals_text(self.record), id="detail-totals")
+                yield Static("Pièces SCOR", classes="title")
+                yield DataTable(id="detail-pieces", cursor_type="row", zebra_stripes=True)
                 yield Static("Historique", classes="title")
                 yield DataTable(id="detail-history", cursor_type="row", zebra_stripes=True)
         yield AppFooter()
@@ -137,6 +140,10 @@ class InvoiceDetailScreen(Screen):
                 ),
                 line["libelle"],
             )
+        pieces = self.query_one("#detail-pieces", DataTable)
+        for title in ("Type", "Fichier", "Taille", "Ajoutée le", "Par"):
+            pieces.add_column(title, key=title)
+        self._load_pieces()
         history = self.query_one("#detail-history", DataTable)
         for title in ("Date", "Utilisateur", "De", "Vers", "Action", "Motif"):
             history.add_column(title, key=title)
@@ -149,6 +156,50 @@ class InvoiceDetailScreen(Screen):
                 action_label(move["action"]),
                 move["motif"] or "",
             )
+
+    def _load_pieces(self) -> None:
+        from tuibill.services.pieces import KINDS, list_pieces
+
+        table = self.query_one("#detail-pieces", DataTable)
+        table.clear()
+        for piece in list_pieces(self.invoice_id):
+            table.add_row(
+                KINDS.get(piece.kind, piece.kind),
+                piece.file_name,
+                f"{piece.size // 1024 + 1} Ko",
+                _moment(piece.added_at),
+                piece.added_by,
+            )
+
+    def action_attach_piece(self) -> None:
+        """Mode dégradé: the prescription or the paper sheet, scanned as PDF, travels in SCOR."""
+        from tuibill.dialogs.attach_piece import AttachPieceDialog
+        from tuibill.services.pieces import KINDS
+
+        if self.record is None:
+            return
+
+        def attach(request) -> None:
+            if request is None:
+                return
+            from tuibill.domain.errors import TuibillError
+            from tuibill.services.pieces import attach_piece
+
+            try:
+                attach_piece(
+                    self.invoice_id,
+                    request.path.name,
+                    request.path.read_bytes(),
+                    kind=request.kind,
+                    user=self.app.user,
+                )
+            except (TuibillError, OSError) as problem:
+                self.notify(str(problem), title="Pièce SCOR", severity="error", markup=False)
+                return
+            self.notify(f"Pièce « {request.path.name} » jointe.", title="Pièce SCOR")
+            self._load_pieces()
+
+        self.app.push_screen(AttachPieceDialog(KINDS), attach)
 
 
 def _right(text: str):
