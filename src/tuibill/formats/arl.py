@@ -12,14 +12,17 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
+from tuibill.formats.errors import FormatError, UnsupportedVersionError
 from tuibill.formats.interface import (
     Arl,
     ArlStatus,
     CaisseCode,
-    FormatError,
-    UnsupportedVersionError,
 )
 from tuibill.formats.lot_file import (
+    attachments,
+    lot_reference,
+)
+from tuibill.formats.records import (
     PRINTABLE,
     Choice,
     Code,
@@ -31,8 +34,6 @@ from tuibill.formats.lot_file import (
     RecordSpec,
     Text,
     Timestamp,
-    attachments,
-    lot_reference,
     record_error,
     seal,
     split_records,

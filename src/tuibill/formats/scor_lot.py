@@ -24,13 +24,15 @@ from email.utils import format_datetime, make_msgid
 from enum import StrEnum
 from typing import Any
 
+from tuibill.formats.errors import FormatError, UnsupportedVersionError
 from tuibill.formats.interface import (
     CaisseCode,
-    FormatError,
-    UnsupportedVersionError,
 )
 from tuibill.formats.lot_file import (
     LOT_REFERENCE_HEADER,
+    lot_reference,
+)
+from tuibill.formats.records import (
     Choice,
     Code,
     Field,
@@ -40,7 +42,6 @@ from tuibill.formats.lot_file import (
     RecordSpec,
     Text,
     Timestamp,
-    lot_reference,
     record_error,
     seal,
     show,
@@ -527,7 +528,7 @@ def build_scor_message(
 
 def describe_manifest() -> str:
     """The manifest's record tables, as published in docs/formats/scor-lot.md."""
-    from tuibill.formats.lot_file import describe_layout
+    from tuibill.formats.records import describe_layout
 
     return "\n\n".join(
         f"### `{spec.code}` — {spec.label}\n\n{describe_layout(spec)}" for spec in SCOR_RECORDS

@@ -28,7 +28,7 @@ from tuibill.formats.interface import (
     FseSignature,
     LotHeader,
 )
-from tuibill.formats.lot_file import PRINTABLE
+from tuibill.formats.records import PRINTABLE
 from tuibill.models import (
     Invoice,
     InvoiceLine,

@@ -39,9 +39,9 @@ from tuibill.domain.lot_states import (
 )
 from tuibill.domain.numbering import format_invoice_number, format_lot_number
 from tuibill.domain.pricing import format_cents
+from tuibill.formats.errors import FormatError
 from tuibill.formats.interface import (
     CaisseCode,
-    FormatError,
     FseRecord,
     LotFile,
     file_checksum,

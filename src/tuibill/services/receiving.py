@@ -31,7 +31,11 @@ from typing import cast
 from tuibill.config import TransmissionSettings
 from tuibill.domain.lot_states import LotAction, LotState
 from tuibill.formats.arl import ARL_STATUS_HEADER, find_arl_attachment
-from tuibill.formats.interface import Arl, FormatError, get_arl_codec
+from tuibill.formats.errors import FormatError
+from tuibill.formats.interface import (
+    Arl,
+    get_arl_codec,
+)
 from tuibill.formats.lot_file import LOT_REFERENCE_HEADER, attachments
 from tuibill.models import Lot, Practitioner, ReceivedFile, db
 from tuibill.models.database import immediate

@@ -31,7 +31,12 @@ from tuibill.domain.errors import NotFound, RefusedOperation, ValidationError
 from tuibill.domain.invoice_states import InvoiceAction, InvoiceState, next_state
 from tuibill.domain.numbering import format_invoice_number
 from tuibill.domain.patients import QUALITIES
-from tuibill.formats.interface import FormatError, FseMode, FseRecord, FseSignature
+from tuibill.formats.errors import FormatError
+from tuibill.formats.interface import (
+    FseMode,
+    FseRecord,
+    FseSignature,
+)
 from tuibill.formats.lot_file import fse_signing_payload
 from tuibill.hardware.cards import (
     Beneficiary,

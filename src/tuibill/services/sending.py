@@ -19,7 +19,10 @@ from email.utils import make_msgid
 from tuibill.config import TransmissionSettings
 from tuibill.domain.errors import ConfigError, RefusedOperation
 from tuibill.domain.lot_states import SENDABLE_STATES, LotAction, LotState, next_state
-from tuibill.formats.interface import FormatError, get_lot_codec
+from tuibill.formats.errors import FormatError
+from tuibill.formats.interface import (
+    get_lot_codec,
+)
 from tuibill.formats.lot_file import build_lot_message
 from tuibill.formats.scor_lot import ScorLotCodec, build_scor_message
 from tuibill.models import Lot

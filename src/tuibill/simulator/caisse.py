@@ -34,17 +34,15 @@ from tuibill.formats.arl import (
     build_arl_message,
     fit_detail,
 )
+from tuibill.formats.errors import ChecksumError, FormatError, UnsupportedVersionError
 from tuibill.formats.interface import (
     Arl,
     ArlCodec,
     ArlStatus,
     CaisseCode,
-    ChecksumError,
-    FormatError,
     LotFile,
     LotFileCodec,
     LotHeader,
-    UnsupportedVersionError,
     file_checksum,
     get_arl_codec,
 )

@@ -19,7 +19,12 @@ from pathlib import Path
 from typing import Protocol
 
 from tuibill.domain.errors import ConfigError
-from tuibill.formats.interface import ArlCodec, CaisseCode, FormatError, LotFile
+from tuibill.formats.errors import FormatError
+from tuibill.formats.interface import (
+    ArlCodec,
+    CaisseCode,
+    LotFile,
+)
 
 POSITIVE = "positive"
 NEGATIVE = "negative"

@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tuibill.formats.interface import CaisseCode, ChecksumError, FormatError
+from tuibill.formats.errors import ChecksumError, FormatError
+from tuibill.formats.interface import (
+    CaisseCode,
+)
 from tuibill.formats.scor_lot import (
     MANIFEST_NAME,
     ScorHeader,

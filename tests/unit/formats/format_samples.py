@@ -22,7 +22,8 @@ from tuibill.formats.interface import (
     LotFile,
     LotHeader,
 )
-from tuibill.formats.lot_file import FRAME, PRINTABLE, RECORD_WIDTH, line_total
+from tuibill.formats.lot_file import line_total
+from tuibill.formats.records import FRAME, PRINTABLE, RECORD_WIDTH, RecordSpec
 
 AM = "123456789"
 DESTINATION = CaisseCode("01", "281", "0000")
@@ -168,7 +169,7 @@ def from_records(records: list[str]) -> bytes:
     return "".join(record + "\n" for record in records).encode("latin-1")
 
 
-def reseal(data: bytes, trailer: lot_file.RecordSpec) -> bytes:
+def reseal(data: bytes, trailer: RecordSpec) -> bytes:
     """Recompute the trailer's checksum after a mutation, so the reader looks past it."""
     if len(data) % FRAME or not data or data[-FRAME : -FRAME + 2] != trailer.code.encode():
         return data
@@ -182,7 +183,7 @@ def patch(
     record: int,
     position: int,
     text: str,
-    trailer: lot_file.RecordSpec,
+    trailer: RecordSpec,
     *,
     sealed: bool = True,
 ) -> bytes:

@@ -23,12 +23,10 @@ from tuibill.formats.arl import (
     fit_detail,
     parse_arl_attachment_name,
 )
+from tuibill.formats.errors import ChecksumError, FormatError, UnsupportedVersionError
 from tuibill.formats.interface import (
     ArlCodec,
     ArlStatus,
-    ChecksumError,
-    FormatError,
-    UnsupportedVersionError,
     get_arl_codec,
 )
 

@@ -9,7 +9,7 @@ import pytest
 from format_samples import sample_arl, sample_lot
 
 from tuibill.formats import arl as arl_format
-from tuibill.formats import lot_file
+from tuibill.formats import lot_file, records
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "formats"
 
@@ -29,12 +29,12 @@ def _examples(text: str) -> list[bytes]:
 
 @pytest.mark.parametrize("spec", lot_file.LOT_RECORDS, ids=lambda spec: spec.code)
 def test_lot_layout_tables_match_the_code(spec):
-    assert lot_file.describe_layout(spec) in _doc("lot-file.md")
+    assert records.describe_layout(spec) in _doc("lot-file.md")
 
 
 @pytest.mark.parametrize("spec", arl_format.ARL_RECORDS, ids=lambda spec: spec.code)
 def test_arl_layout_tables_match_the_code(spec):
-    assert lot_file.describe_layout(spec) in _doc("arl.md")
+    assert records.describe_layout(spec) in _doc("arl.md")
 
 
 def test_lot_example_reads_back():

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from tuibill.formats import arl as arl_format
 from tuibill.formats import lot_file
-from tuibill.formats.interface import FormatError
+from tuibill.formats.errors import FormatError
 
 LOT_CODEC = lot_file.TuibillLotCodec()
 ARL_CODEC = arl_format.TuibillArlCodec()

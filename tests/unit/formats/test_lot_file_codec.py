@@ -22,14 +22,12 @@ from hypothesis import given, settings
 
 from tuibill.domain.errors import ConfigError, TuibillError
 from tuibill.formats import interface
+from tuibill.formats.errors import ChecksumError, FormatError, UnsupportedVersionError
 from tuibill.formats.interface import (
-    ChecksumError,
-    FormatError,
     FseMode,
     FseSignature,
     LotFile,
     LotFileCodec,
-    UnsupportedVersionError,
     get_lot_codec,
     register_lot_codec,
 )

@@ -1,0 +1,576 @@
+"""The fixed-width record kit every tuibill file format is written on.
+
+A record is a run of fields, each with a width and a *kind* that both encodes and decodes with
+the same rules, so that a file the reader accepts is exactly the file the writer would produce
+from what it read (one canonical spelling for every value). The lot file, the ARL and the SCOR
+manifest use 128-character Latin-1 records, one per line (:func:`split_records`); formats with
+another physical layout (NOEMIE's entity stream) use the same kinds, fields and
+:class:`RecordSpec` with their own type width and record length.
+
+Errors name the record (number and type) and the field, in French; the specification tables in
+``docs/formats/`` are rendered from the specs (:func:`describe_layout`) and a test keeps them equal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from tuibill.formats.errors import ChecksumError, FormatError
+
+RECORD_WIDTH = 128
+FRAME = RECORD_WIDTH + 1  # the record and its LF
+ENCODING = "latin-1"
+MIN_YEAR, MAX_YEAR = 1900, 2099
+
+# Printable Latin-1 without the invisible ones (no-break space, soft hyphen): a name must look
+# the same on the caisse's screen as on ours.
+PRINTABLE = re.compile(r"[\x20-\x7e\xa1-\xac\xae-\xff]*")
+_DIGITS = re.compile(r"[0-9]+")
+
+
+class Reject(Exception):
+    """A field value the format refuses; the record layer adds the record and field."""
+
+
+def show(text: str, limit: int = 40) -> str:
+    """A value as it may appear in an error message: controls escaped, long values cut."""
+    shown = []
+    for char in text[:limit]:
+        if PRINTABLE.fullmatch(char):
+            shown.append(char)
+        elif ord(char) <= 0xFF:
+            shown.append(f"\\x{ord(char):02x}")
+        else:
+            shown.append(f"\\u{ord(char):04x}")
+    return "".join(shown) + ("..." if len(text) > limit else "")
+
+
+class Kind(ABC):
+    """How one field is spelled. ``type_code`` is the letter of the specification's tables."""
+
+    type_code = "?"
+
+    @abstractmethod
+    def allowed(self, width: int) -> str:
+        """The allowed values, in French, for the specification's tables."""
+
+    @abstractmethod
+    def encode(self, value: object, width: int) -> str:
+        """The field's *width* characters for *value*, or Reject."""
+
+    @abstractmethod
+    def decode(self, text: str) -> object:
+        """The value spelled by *text*, or Reject: only the canonical spelling is accepted."""
+
+
+class Literal(Kind):
+    type_code = "L"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def allowed(self, width: int) -> str:
+        return f"« {self.text} »"
+
+    def encode(self, value: object, width: int) -> str:
+        return self.text
+
+    def decode(self, text: str) -> object:
+        if text != self.text:
+            raise Reject(f"« {show(text)} » au lieu de « {self.text} »")
+        return None
+
+
+class Filler(Kind):
+    type_code = "F"
+
+    def allowed(self, width: int) -> str:
+        return "espaces"
+
+    def encode(self, value: object, width: int) -> str:
+        return " " * width
+
+    def decode(self, text: str) -> object:
+        if text.strip(" "):
+            raise Reject(f"« {show(text)} » au lieu d'espaces")
+        return None
+
+
+class Number(Kind):
+    """A non-negative integer, right-aligned, zero-padded."""
+
+    type_code = "N"
+
+    def __init__(self, low: int, high: int) -> None:
+        self.low, self.high = low, high
+
+    def allowed(self, width: int) -> str:
+        return f"{self.low:0{width}d} à {self.high:0{width}d}"
+
+    def encode(self, value: object, width: int) -> str:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise Reject(f"{show(repr(value))} : un entier est attendu")
+        if not self.low <= value <= self.high:
+            raise Reject(f"{value} hors de l'intervalle {self.low} à {self.high}")
+        return f"{value:0{width}d}"
+
+    def decode(self, text: str) -> object:
+        if not _DIGITS.fullmatch(text):
+            raise Reject(f"« {show(text)} » n'est pas un nombre de {len(text)} chiffres")
+        value = int(text)
+        if not self.low <= value <= self.high:
+            raise Reject(f"{text} hors de l'intervalle {self.low} à {self.high}")
+        return value
+
+
+class Code(Kind):
+    """An identifier from a fixed character set, left-aligned, space-padded."""
+
+    type_code = "C"
+
+    def __init__(
+        self,
+        pattern: str,
+        description: str,
+        *,
+        optional: bool = False,
+        check: Callable[[str], str | None] | None = None,
+    ) -> None:
+        self.regex = re.compile(pattern)
+        self.description = description
+        self.optional = optional
+        self.check = check  # extra rule (a NIR key...): returns the reason for refusing, or None
+
+    def allowed(self, width: int) -> str:
+        return self.description + (" ; espaces si absent" if self.optional else "")
+
+    def _validate(self, value: str, width: int) -> None:
+        if len(value) > width or not self.regex.fullmatch(value):
+            raise Reject(f"« {show(value)} » : {self.description} attendu")
+        if self.check is not None:
+            reason = self.check(value)
+            if reason:
+                raise Reject(reason)
+
+    def encode(self, value: object, width: int) -> str:
+        if value is None:
+            if self.optional:
+                return " " * width
+            raise Reject("valeur obligatoire absente")
+        if not isinstance(value, str):
+            raise Reject(f"{show(repr(value))} : un texte est attendu")
+        self._validate(value, width)
+        return value.ljust(width)
+
+    def decode(self, text: str) -> object:
+        value = text.rstrip(" ")
+        if not value:
+            if self.optional:
+                return None
+            raise Reject("valeur obligatoire absente")
+        self._validate(value, len(text))
+        return value
+
+
+class Text(Kind):
+    """Free text: printable Latin-1, left-aligned, space-padded, no space at either end."""
+
+    type_code = "A"
+
+    def __init__(self, *, optional: bool = False) -> None:
+        self.optional = optional
+
+    def allowed(self, width: int) -> str:
+        text = (
+            f"texte de 1 à {width} caractères imprimables Latin-1, sans espace au début ni à la fin"
+        )
+        return text + (" ; espaces si absent" if self.optional else "")
+
+    def encode(self, value: object, width: int) -> str:
+        if value is None:
+            if self.optional:
+                return " " * width
+            raise Reject("valeur obligatoire absente")
+        if not isinstance(value, str):
+            raise Reject(f"{show(repr(value))} : un texte est attendu")
+        if not value:
+            raise Reject(
+                "texte vide" + (" (une valeur absente s'écrit None)" if self.optional else "")
+            )
+        if not PRINTABLE.fullmatch(value):
+            raise Reject(f"« {show(value)} » contient un caractère non imprimable ou hors Latin-1")
+        if value != value.strip(" "):
+            raise Reject(f"« {show(value)} » commence ou finit par une espace")
+        if len(value) > width:
+            raise Reject(f"{len(value)} caractères, {width} au plus")
+        return value.ljust(width)
+
+    def decode(self, text: str) -> object:
+        if not PRINTABLE.fullmatch(text):
+            raise Reject(f"« {show(text)} » contient un caractère non imprimable")
+        value = text.rstrip(" ")
+        if not value:
+            if self.optional:
+                return None
+            raise Reject("valeur obligatoire absente")
+        if value[0] == " ":
+            raise Reject(f"« {show(text)} » n'est pas cadré à gauche")
+        return value
+
+
+class Raw(Kind):
+    """A slice of a longer text, kept as is (spaces included); the record group reassembles it."""
+
+    type_code = "A"
+
+    def allowed(self, width: int) -> str:
+        return f"{width} caractères imprimables Latin-1 (le dernier morceau complété d'espaces)"
+
+    def encode(self, value: object, width: int) -> str:
+        if not isinstance(value, str) or not PRINTABLE.fullmatch(value) or len(value) > width:
+            raise Reject(f"« {show(str(value))} » : texte imprimable Latin-1 attendu")
+        return value.ljust(width)
+
+    def decode(self, text: str) -> object:
+        if not PRINTABLE.fullmatch(text):
+            raise Reject(f"« {show(text)} » contient un caractère non imprimable")
+        return text
+
+
+def _check_year(year: int) -> None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise Reject(f"année {year} hors de {MIN_YEAR} à {MAX_YEAR}")
+
+
+class DateKind(Kind):
+    type_code = "D"
+
+    def __init__(self, *, optional: bool = False) -> None:
+        self.optional = optional
+
+    def allowed(self, width: int) -> str:
+        text = f"AAAAMMJJ, date réelle, année {MIN_YEAR} à {MAX_YEAR}"
+        return text + (" ; espaces si absente" if self.optional else "")
+
+    def encode(self, value: object, width: int) -> str:
+        if value is None:
+            if self.optional:
+                return " " * width
+            raise Reject("date obligatoire absente")
+        if not isinstance(value, date) or isinstance(value, datetime):
+            raise Reject(f"{show(repr(value))} : une date est attendue")
+        _check_year(value.year)
+        return f"{value.year:04d}{value.month:02d}{value.day:02d}"
+
+    def decode(self, text: str) -> object:
+        if self.optional and text == " " * len(text):
+            return None
+        if not _DIGITS.fullmatch(text):
+            raise Reject(f"« {show(text)} » n'est pas une date AAAAMMJJ")
+        try:
+            value = date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+        except ValueError:
+            raise Reject(f"« {text} » n'est pas une date du calendrier") from None
+        _check_year(value.year)
+        return value
+
+
+class TimeKind(Kind):
+    type_code = "H"
+
+    def allowed(self, width: int) -> str:
+        return "HHMM, 0000 à 2359 ; espaces si absente"
+
+    def encode(self, value: object, width: int) -> str:
+        if value is None:
+            return " " * width
+        if not isinstance(value, time):
+            raise Reject(f"{show(repr(value))} : une heure est attendue")
+        if value.second or value.microsecond or value.tzinfo is not None:
+            raise Reject(f"{value.isoformat()} : heures et minutes seulement, sans fuseau")
+        return f"{value.hour:02d}{value.minute:02d}"
+
+    def decode(self, text: str) -> object:
+        if text == " " * len(text):
+            return None
+        if not _DIGITS.fullmatch(text):
+            raise Reject(f"« {show(text)} » n'est pas une heure HHMM")
+        try:
+            return time(int(text[:2]), int(text[2:]))
+        except ValueError:
+            raise Reject(f"« {text} » n'est pas une heure valide") from None
+
+
+class Timestamp(Kind):
+    type_code = "T"
+
+    def allowed(self, width: int) -> str:
+        return f"AAAAMMJJHHMMSS, heure locale, année {MIN_YEAR} à {MAX_YEAR}"
+
+    def encode(self, value: object, width: int) -> str:
+        if not isinstance(value, datetime):
+            raise Reject(f"{show(repr(value))} : une date et heure est attendue")
+        if value.microsecond or value.tzinfo is not None:
+            raise Reject(f"{value.isoformat()} : secondes entières, sans fuseau")
+        _check_year(value.year)
+        return f"{value.year:04d}{value:%m%d%H%M%S}"
+
+    def decode(self, text: str) -> object:
+        if not _DIGITS.fullmatch(text):
+            raise Reject(f"« {show(text)} » n'est pas une date et heure AAAAMMJJHHMMSS")
+        try:
+            value = datetime(
+                int(text[:4]),
+                int(text[4:6]),
+                int(text[6:8]),
+                int(text[8:10]),
+                int(text[10:12]),
+                int(text[12:14]),
+            )
+        except ValueError:
+            raise Reject(f"« {text} » n'est pas une date et heure valide") from None
+        _check_year(value.year)
+        return value
+
+
+class Flag(Kind):
+    type_code = "B"
+
+    def allowed(self, width: int) -> str:
+        return "« 1 » oui, « 0 » non"
+
+    def encode(self, value: object, width: int) -> str:
+        if not isinstance(value, bool):
+            raise Reject(f"{show(repr(value))} : oui ou non (booléen) est attendu")
+        return "1" if value else "0"
+
+    def decode(self, text: str) -> object:
+        if text not in ("0", "1"):
+            raise Reject(f"« {show(text)} » au lieu de « 0 » ou « 1 »")
+        return text == "1"
+
+
+class Choice(Kind):
+    """A code from a closed list; each code stands for one Python value."""
+
+    type_code = "E"
+
+    def __init__(
+        self, options: Sequence[tuple[str, object, str]], *, optional: bool = False
+    ) -> None:
+        self.options = tuple(options)  # (code in the file, value, description)
+        self.optional = optional
+
+    def allowed(self, width: int) -> str:
+        text = " ; ".join(f"« {code} » {doc}".rstrip() for code, _, doc in self.options)
+        return text + (" ; espaces si absent" if self.optional else "")
+
+    def encode(self, value: object, width: int) -> str:
+        if value is None and self.optional:
+            return " " * width
+        for code, option, _ in self.options:
+            # StrEnum members equal their plain values: « degrade » is accepted for the mode.
+            if isinstance(value, str) and value == option:
+                return code.ljust(width)
+        raise Reject(f"{show(repr(value))} : valeur non prévue")
+
+    def decode(self, text: str) -> object:
+        if self.optional and text == " " * len(text):
+            return None
+        for code, option, _ in self.options:
+            if text == code.ljust(len(text)):
+                return option
+        codes = ", ".join(code for code, _, _ in self.options)
+        raise Reject(f"« {show(text)} » n'est pas un code prévu ({codes})")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str  # key of the values dict (the dataclass attribute where there is one)
+    label: str  # French, in error messages and in the specification
+    width: int
+    kind: Kind
+
+
+class RecordSpec:
+    """One record type: its code, French label and fields.
+
+    The type field (a literal of *type_width* characters) comes first. With *width* set, the
+    fields must fill exactly that many characters (128 for the line-based formats); with
+    ``width=None`` the record is as long as its fields (an entity of NOEMIE's stream).
+    """
+
+    def __init__(
+        self,
+        code: str,
+        label: str,
+        fields: Iterable[Field],
+        *,
+        width: int | None = RECORD_WIDTH,
+    ) -> None:
+        self.code = code
+        self.label = label
+        self.fields = (Field("type", "type d'enregistrement", len(code), Literal(code)), *fields)
+        self.starts: dict[str, int] = {}
+        start = 0
+        for item in self.fields:
+            self.starts[item.name] = start
+            start += item.width
+            # Layout mistakes are caught at import, not in a caisse's file.
+            too_wide = (
+                isinstance(item.kind, Number) and len(str(item.kind.high)) > item.width
+            ) or (isinstance(item.kind, Literal) and len(item.kind.text) != item.width)
+            if too_wide:
+                raise ValueError(f"record {code}, field {item.name}: does not fit {item.width}")
+        if width is not None and start != width:
+            raise ValueError(f"record {code}: {start} characters instead of {width}")
+        self.width = start
+
+    def field(self, name: str) -> Field:
+        return next(item for item in self.fields if item.name == name)
+
+    def error(
+        self,
+        number: int,
+        name: str,
+        reason: str,
+        *,
+        writing: bool = False,
+        cls: type[FormatError] = FormatError,
+    ) -> FormatError:
+        item = self.field(name)
+        start = self.starts[name] + 1
+        where = f"enregistrement {number} (type {self.code}, {self.label}), champ « {item.label} »"
+        if writing:
+            message = f"Écriture impossible : {where} : {_sentence(reason)}"
+        else:
+            message = f"{where[0].upper()}{where[1:]} (positions {start} à {start + item.width - 1}) : {_sentence(reason)}"
+        return cls(message, record_number=number, record_type=self.code, field=name)
+
+    def encode(self, values: Mapping[str, object], number: int) -> str:
+        parts = []
+        for item in self.fields:
+            try:
+                parts.append(item.kind.encode(values.get(item.name), item.width))
+            except Reject as reason:
+                raise self.error(number, item.name, str(reason), writing=True) from None
+        return "".join(parts)
+
+    def decode(self, text: str, number: int, names: Iterable[str] | None = None) -> dict[str, Any]:
+        """The values of a record's fields (of *names* only, if given); fillers are checked too."""
+        wanted = None if names is None else set(names)
+        values: dict[str, Any] = {}
+        for item in self.fields:
+            if wanted is not None and item.name not in wanted:
+                continue
+            start = self.starts[item.name]
+            try:
+                value = item.kind.decode(text[start : start + item.width])
+            except Reject as reason:
+                raise self.error(number, item.name, str(reason)) from None
+            if not isinstance(item.kind, Literal | Filler):
+                values[item.name] = value
+        return values
+
+
+def _sentence(reason: str) -> str:
+    return reason if reason.endswith(("?", ".")) else reason + "."
+
+
+def record_error(number: int, found: str, reason: str) -> FormatError:
+    return FormatError(
+        f"Enregistrement {number} (type « {show(found)} ») : {_sentence(reason)}",
+        record_number=number,
+        record_type=found,
+    )
+
+
+def split_records(data: object, what: str) -> list[str]:
+    """The records of a file, each 128 characters followed by LF, decoded from Latin-1."""
+    if isinstance(data, bytearray | memoryview):
+        data = bytes(data)
+    if not isinstance(data, bytes):
+        raise FormatError(f"{what} : des octets sont attendus.")
+    if not data:
+        raise FormatError(f"{what} : fichier vide.")
+    records = []
+    for number, start in enumerate(range(0, len(data), FRAME), 1):
+        chunk = data[start : start + FRAME]
+        body = chunk[:RECORD_WIDTH]
+        newline = body.find(b"\n")
+        if newline >= 0:
+            crlf = (
+                " (fin de ligne CR LF : LF seul attendu)" if body[:newline].endswith(b"\r") else ""
+            )
+            raise FormatError(
+                f"{what}, enregistrement {number} : {newline} caractères avant le saut de ligne "
+                f"au lieu de {RECORD_WIDTH}{crlf}.",
+                record_number=number,
+            )
+        if len(chunk) < FRAME:
+            raise FormatError(
+                f"{what}, enregistrement {number} : incomplet, {len(chunk)} octets au lieu de "
+                f"{FRAME} ({RECORD_WIDTH} caractères et un saut de ligne) : fichier tronqué ?",
+                record_number=number,
+            )
+        if chunk[RECORD_WIDTH] != 0x0A:
+            crlf = " (fin de ligne CR LF : LF seul attendu)" if chunk[RECORD_WIDTH] == 0x0D else ""
+            raise FormatError(
+                f"{what}, enregistrement {number} : plus de {RECORD_WIDTH} caractères, pas de saut "
+                f"de ligne en position {FRAME}{crlf}.",
+                record_number=number,
+            )
+        records.append(body.decode(ENCODING))
+    return records
+
+
+def join_records(records: Iterable[str]) -> bytes:
+    return "".join(record + "\n" for record in records).encode(ENCODING)
+
+
+def verify_checksum(
+    data: bytes, records: list[str], trailer: RecordSpec, field_name: str = "checksum"
+) -> None:
+    """Check the trailer's SHA-256, which covers every byte before the checksum field."""
+    number = len(records)
+    stored = trailer.decode(records[-1], number, (field_name,))[field_name]
+    covered = (number - 1) * FRAME + trailer.starts[field_name]
+    actual = hashlib.sha256(data[:covered]).hexdigest()
+    if stored != actual:
+        raise trailer.error(
+            number,
+            field_name,
+            f"l'empreinte du contenu est {actual[:16]}..., pas {str(stored)[:16]}... "
+            "(fichier altéré ou tronqué en route)",
+            cls=ChecksumError,
+        )
+
+
+def seal(records: list[str], trailer: RecordSpec, values: dict[str, object]) -> bytes:
+    """Append the trailer, its checksum computed over everything before the checksum field."""
+    number = len(records) + 1
+    draft = trailer.encode({**values, "checksum": "0" * 64}, number)
+    prefix = join_records(records) + draft[: trailer.starts["checksum"]].encode(ENCODING)
+    final = trailer.encode({**values, "checksum": hashlib.sha256(prefix).hexdigest()}, number)
+    return join_records([*records, final])
+
+
+def describe_layout(spec: RecordSpec) -> str:
+    """The Markdown table of a record, as published in docs/formats/."""
+    lines = [
+        "| Pos. | Long. | Type | Champ | Valeurs |",
+        "|---:|---:|:-:|---|---|",
+    ]
+    for item in spec.fields:
+        start = spec.starts[item.name] + 1
+        lines.append(
+            f"| {start} | {item.width} | {item.kind.type_code} | {item.label} "
+            f"| {item.kind.allowed(item.width)} |"
+        )
+    return "\n".join(lines)
