@@ -7,7 +7,7 @@ from datetime import date, time, timedelta
 import pytest
 
 from tuibill.domain.errors import IllegalTransition, RefusedOperation, ValidationError
-from tuibill.domain.invoice_states import InvoiceAction
+from tuibill.domain.invoices import InvoiceAction
 from tuibill.models import Invoice, InvoiceLine, InvoiceTransition, PrescriptionItem
 from tuibill.services import billing, patients, practice, prescriptions
 from tuibill.services.prescriptions import PrescribedAct

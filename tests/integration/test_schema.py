@@ -62,10 +62,45 @@ def test_a_version_1_database_is_upgraded_in_place(db_url) -> None:
     with pytest.raises(ConfigError, match="version 1"):
         schema.check_current()
 
-    assert schema.upgrade() == ["version 2 : sécurisation des factures, pièces SCOR, lots, fichiers reçus"]
+    assert schema.upgrade() == [
+        "version 2 : sécurisation des factures, pièces SCOR, lots, fichiers reçus",
+        "version 3 : rejet de la caisse : état « Rejetée »",
+    ]
     columns = {c.name for c in db.get_columns("invoice")}
     assert set(v2_columns) <= columns
     assert db.table_exists("lot") and db.table_exists("invoice_piece")
     assert "invoice_lot_id" in {index.name for index in db.get_indexes("invoice")}
     assert Practitioner.get_by_id(nurse.id).am_number == "281234567"
+    schema.check_current()
+
+
+def test_a_version_2_rejection_flag_becomes_the_rejected_state(db_url) -> None:
+    """Version 2 kept a paper rejection as a flag beside « Transmise »: it becomes « Rejetée »."""
+    from tuibill.services import practice
+
+    nurse = practice.create_practitioner("GAUTIER", "Anne", "281234567")
+    patient = db.execute_sql(
+        "INSERT INTO patient (last_name, first_name, search_name, birth_date, nir, rank, "
+        "quality, amc_member_number, amc_tiers_payant, amo_tiers_payant, ald, maternity, "
+        "exoneration, sector, address, phone) VALUES ('DUPONT', 'Jean', 'DUPONT JEAN', "
+        "'1950-01-01', '150012812345621', 1, '00', '', 0, 1, 0, 0, '', '', '', '')"
+    ).lastrowid
+    db.execute_sql('ALTER TABLE "invoice" ADD COLUMN "rejected" INTEGER NOT NULL DEFAULT 0')
+    insert = (
+        "INSERT INTO invoice (practitioner_id, patient_id, number, state, mode, billing_date, "
+        "first_act_date, last_act_date, total_cents, amo_cents, amc_cents, patient_cents, "
+        "amo_rate, amo_tiers_payant, amc_tiers_payant, patient_name, sector, rejected, "
+        "secured_with_vitale, signature, signature_algorithm, signer, signing_card, "
+        "signer_certificate, created_at, created_by) VALUES (?, ?, ?, 'TRANSMISE', 'degrade', "
+        "'2026-11-02', '2026-11-02', '2026-11-02', 315, 189, 0, 126, 60, 1, 0, 'DUPONT JEAN', "
+        "'', ?, 0, '', '', '', '', '', '2026-11-02 09:00:00', 'anne')"
+    )
+    db.execute_sql(insert, (nurse.id, patient, 7, 1))
+    db.execute_sql(insert, (nurse.id, patient, 8, 0))
+    schema.SchemaVersion.update(version=2).execute()
+
+    assert schema.upgrade() == ["version 3 : rejet de la caisse : état « Rejetée »"]
+    states = db.execute_sql("SELECT number, state FROM invoice ORDER BY number").fetchall()
+    assert states == [(7, "REJETEE"), (8, "TRANSMISE")]
+    assert "rejected" not in {c.name for c in db.get_columns("invoice")}
     schema.check_current()

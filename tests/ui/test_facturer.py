@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tuibill.domain.invoice_states import InvoiceState
+from tuibill.domain.invoices import InvoiceState
 from tuibill.models import database, schema
 
 SIZE = (80, 24)

@@ -17,7 +17,7 @@ import pytest
 from textual.widgets import DataTable, Input, Select, Static
 
 from tuibill.config import MailboxSettings, SmtpSettings, TransmissionSettings
-from tuibill.domain.lot_states import LotState
+from tuibill.domain.lots import LotState
 from tuibill.models import Invoice, Lot, LotTransition, database, schema
 from tuibill.simulator.caisse import CaisseSimulator, SmtpCaisse
 from tuibill.simulator.scenarios import Answer, FixedScenario

@@ -20,8 +20,8 @@ import pytest
 from textual.widgets import DataTable, Static
 
 from tuibill.config import MailboxSettings, Settings, SmtpSettings, TransmissionSettings
-from tuibill.domain.invoice_states import InvoiceState
-from tuibill.domain.lot_states import LotState
+from tuibill.domain.invoices import InvoiceState
+from tuibill.domain.lots import LotState
 from tuibill.models import Invoice, Lot, LotTransition, Organism, database, schema
 from tuibill.simulator.caisse import CaisseSimulator, SmtpCaisse
 from tuibill.simulator.scenarios import Answer, FixedScenario

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 CORE = [
-    "tuibill.domain.invoice_states",
+    "tuibill.domain.invoices",
     "tuibill.domain.pricing",
     "tuibill.domain.patients",
     "tuibill.domain.act_spec",

@@ -7,8 +7,9 @@ import itertools
 import pytest
 
 from tuibill.domain.errors import IllegalTransition
-from tuibill.domain.invoice_states import (
-    NUMBERING_ACTIONS,
+from tuibill.domain.invoices import (
+    MOVES,
+    REFUSALS,
     TRANSITIONS,
     InvoiceAction,
     InvoiceState,
@@ -34,19 +35,23 @@ EXPECTED = {
     (S.VALIDEE, A.PUT_IN_LOT): S.A_TRANSMETTRE,
     (S.A_TRANSMETTRE, A.REMOVE_FROM_LOT): S.VALIDEE,
     (S.A_TRANSMETTRE, A.TRANSMIT): S.TRANSMISE,
-    (S.TRANSMISE, A.CANCEL_TRANSMITTED): S.SAISIE,
+    (S.TRANSMISE, A.REJECT): S.REJETEE,  # a caisse's rejection (paper, or the returns)
+    (S.REJETEE, A.CLEAR_REJECTION): S.TRANSMISE,  # recorded by mistake
+    (S.REJETEE, A.CANCEL_TRANSMITTED): S.SAISIE,
     (S.SAISIE, A.MAKE_NON_TRANSMISSIBLE): S.NON_TRANSMISSIBLE,
     (S.VALIDEE, A.MAKE_NON_TRANSMISSIBLE): S.NON_TRANSMISSIBLE,
     (S.A_CHARGER, A.MAKE_NON_TRANSMISSIBLE): S.NON_TRANSMISSIBLE,
     (S.A_SECURISER, A.MAKE_NON_TRANSMISSIBLE): S.NON_TRANSMISSIBLE,
     (S.TRANSMISE, A.MAKE_NON_TRANSMISSIBLE): S.NON_TRANSMISSIBLE,
+    (S.REJETEE, A.MAKE_NON_TRANSMISSIBLE): S.NON_TRANSMISSIBLE,
 }
 
 ALL_PAIRS = list(itertools.product(InvoiceState, InvoiceAction))
 
 
 def test_table_is_exactly_the_domain_table() -> None:
-    assert TRANSITIONS == EXPECTED
+    assert {pair: move.target for pair, move in TRANSITIONS.items()} == EXPECTED
+    assert len(MOVES) == len(TRANSITIONS)  # no pair written twice
 
 
 @pytest.mark.parametrize(("state", "action"), ALL_PAIRS, ids=lambda v: str(v))
@@ -54,17 +59,21 @@ def test_every_pair(state: InvoiceState, action: InvoiceAction) -> None:
     expected = EXPECTED.get((state, action))
     if expected is None:
         with pytest.raises(IllegalTransition) as info:
-            next_state(state, action, has_rejection=True)
+            next_state(state, action)
         message = str(info.value)
-        assert action.label in message and state.label in message
+        special = REFUSALS.get((state, action)) or REFUSALS.get((None, action))
+        if special:  # a refusal that says what to do instead
+            assert message == special.format(state=state.label)
+        else:
+            assert action.label in message and state.label in message
     else:
-        assert next_state(state, action, has_rejection=True) is expected
+        assert next_state(state, action) is expected
 
 
 def test_cancel_transmitted_needs_a_rejection() -> None:
     with pytest.raises(IllegalTransition, match="après un rejet"):
         next_state(S.TRANSMISE, A.CANCEL_TRANSMITTED)
-    assert next_state(S.TRANSMISE, A.CANCEL_TRANSMITTED, has_rejection=True) is S.SAISIE
+    assert next_state(S.REJETEE, A.CANCEL_TRANSMITTED) is S.SAISIE
 
 
 def test_only_saisie_is_editable() -> None:
@@ -89,7 +98,11 @@ def test_allowed_actions_lists_the_table() -> None:
 
 
 def test_the_moves_out_of_saisie_towards_billing_take_a_number() -> None:
-    assert NUMBERING_ACTIONS == {A.VALIDATE, A.SEMI_SECURE, A.PREPARE}
+    assert {m.action for m in MOVES if m.effects.allocates_number} == {
+        A.VALIDATE,
+        A.SEMI_SECURE,
+        A.PREPARE,
+    }
     assert A.SEMI_SECURE.label == "Valider avec une CPE (semi-sécurisée)"
 
 
@@ -102,5 +115,6 @@ def test_labels_are_the_seed_words() -> None:
         "À sécuriser",
         "À transmettre",
         "Transmise",
+        "Rejetée",
         "Non transmissible",
     ]

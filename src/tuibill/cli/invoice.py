@@ -6,7 +6,7 @@ import argparse
 
 from tuibill.cli.context import CliContext
 from tuibill.cli.output import error, print_json, print_record, print_table
-from tuibill.domain.invoice_states import InvoiceAction
+from tuibill.domain.invoices import InvoiceAction
 
 
 def register(subparsers, common) -> None:
@@ -80,7 +80,7 @@ def _journal_filters(parser: argparse.ArgumentParser) -> None:
 def journal_filter(args: argparse.Namespace):
     from tuibill.domain.act_spec import parse_date
     from tuibill.domain.errors import ValidationError
-    from tuibill.domain.invoice_states import STATE_LABELS, InvoiceState
+    from tuibill.domain.invoices import STATE_LABELS, InvoiceState
     from tuibill.models import Organism
     from tuibill.services.journal import JournalFilter
     from tuibill.services.practice import find_practitioner
@@ -270,7 +270,7 @@ def cmd_delete(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_action(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tuibill.domain.invoice_states import InvoiceState
+    from tuibill.domain.invoices import InvoiceState
     from tuibill.domain.numbering import format_invoice_number
     from tuibill.services import billing
 

@@ -158,7 +158,7 @@ def _find(reference: str):
 
 def _state(text: str):
     from tuibill.domain.errors import ValidationError
-    from tuibill.domain.lot_states import STATE_LABELS, LotState
+    from tuibill.domain.lots import STATE_LABELS, LotState
 
     wanted = text.strip()
     by_label = {label.lower(): state for state, label in STATE_LABELS.items()}

@@ -35,14 +35,14 @@ def register(subparsers, common) -> None:
 
 
 def _invoice_dict(invoice) -> dict:
-    from tuibill.domain.invoice_states import InvoiceState
+    from tuibill.domain.invoices import InvoiceState
     from tuibill.domain.numbering import format_invoice_number
 
     return {
         "id": invoice.id,
         "numero": format_invoice_number(invoice.number),
         "etat": InvoiceState(invoice.state).label,
-        "rejetee": bool(invoice.rejected),
+        "rejetee": invoice.state == InvoiceState.REJETEE.value,
     }
 
 

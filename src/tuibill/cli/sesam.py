@@ -177,7 +177,7 @@ def _match_json(match: BeneficiaryMatch) -> dict:
 
 
 def _print_outcome(ctx: CliContext, outcome: SecuringOutcome, what: str) -> int:
-    from tuibill.domain.invoice_states import InvoiceState
+    from tuibill.domain.invoices import InvoiceState
     from tuibill.domain.numbering import format_invoice_number
 
     if ctx.json:

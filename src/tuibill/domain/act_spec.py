@@ -31,16 +31,16 @@ def parse_date(text: str, field: str = "date") -> date:
             return datetime.strptime(text.strip(), fmt).date()
         except ValueError:
             continue
-    raise ValidationError(
-        f"Date « {text} » invalide : JJ/MM/AAAA attendu.", field=field
-    )
+    raise ValidationError(f"Date « {text} » invalide : JJ/MM/AAAA attendu.", field=field)
 
 
 def parse_time(text: str) -> time:
     try:
         return datetime.strptime(text.strip().replace("h", ":"), "%H:%M").time()
     except ValueError:
-        raise ValidationError(f"Heure « {text} » invalide : HH:MM attendu.", field="act_time") from None
+        raise ValidationError(
+            f"Heure « {text} » invalide : HH:MM attendu.", field="act_time"
+        ) from None
 
 
 def parse_act_spec(text: str) -> ActSpec:

@@ -196,9 +196,7 @@ def _line(
 def _require(lookup: TariffLookup, code: str, day: date) -> TariffEntry:
     entry = lookup(code, day)
     if entry is None:
-        raise ValidationError(
-            f"Aucun tarif « {code} » en vigueur le {day:%d/%m/%Y}.", field="code"
-        )
+        raise ValidationError(f"Aucun tarif « {code} » en vigueur le {day:%d/%m/%Y}.", field="code")
     return entry
 
 

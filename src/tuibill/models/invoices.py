@@ -35,7 +35,6 @@ class Invoice(BaseModel):
     patient_name = peewee.CharField()
     sector = peewee.CharField(default="")
     lot_number = peewee.IntegerField(null=True)
-    rejected = peewee.BooleanField(default=False)
     # Securing (schema v2): the signature of the invoice's canonical content with a CPS/CPE.
     secured_with_vitale = peewee.BooleanField(default=False)
     signature = peewee.TextField(default="")  # base64

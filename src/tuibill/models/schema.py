@@ -106,9 +106,24 @@ def _v2_securing_pieces_lots(database: peewee.Database) -> None:
     )
 
 
+def _v3_rejected_state(database: peewee.Database) -> None:
+    """A rejection is a state of the life cycle (« Rejetée »), no longer a flag beside it."""
+    columns = {column.name for column in database.get_columns("invoice")}
+    if "rejected" not in columns:
+        return  # a database created by this version
+    database.execute_sql(
+        "UPDATE invoice SET state = 'REJETEE' WHERE state = 'TRANSMISE' AND rejected"
+        if not isinstance(database, peewee.SqliteDatabase)
+        else "UPDATE invoice SET state = 'REJETEE' WHERE state = 'TRANSMISE' AND rejected = 1"
+    )
+    # SQLite ≥ 3.35 and PostgreSQL drop a column in place.
+    database.execute_sql('ALTER TABLE "invoice" DROP COLUMN "rejected"')
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "schéma initial", _v1_initial),
     (2, "sécurisation des factures, pièces SCOR, lots, fichiers reçus", _v2_securing_pieces_lots),
+    (3, "rejet de la caisse : état « Rejetée »", _v3_rejected_state),
 ]
 
 LATEST = MIGRATIONS[-1][0]

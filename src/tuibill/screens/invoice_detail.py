@@ -14,7 +14,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from tuibill.domain.invoice_states import InvoiceAction
+from tuibill.domain.invoices import InvoiceAction
 from tuibill.domain.pricing import format_cents
 from tuibill.widgets.footer import AppFooter, AppHeader
 

@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Label, Select, Static
 
-from tuibill.domain.invoice_states import InvoiceState
+from tuibill.domain.invoices import InvoiceState
 from tuibill.domain.pricing import format_cents
 from tuibill.services.journal import JournalFilter, JournalRow
 from tuibill.services.journal_extra import JournalViewPager, open_journal

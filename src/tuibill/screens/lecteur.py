@@ -193,7 +193,7 @@ class LecteurScreen(Screen):
     def _counts_text(self) -> str:
         from peewee import fn
 
-        from tuibill.domain.invoice_states import InvoiceState
+        from tuibill.domain.invoices import InvoiceState
         from tuibill.models import Invoice
 
         wanted = (InvoiceState.A_CHARGER, InvoiceState.CHARGEE_TLA, InvoiceState.A_SECURISER)

@@ -24,7 +24,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Input, Static
 
 from tuibill.domain.errors import TuibillError
-from tuibill.domain.lot_states import LotState
+from tuibill.domain.lots import LotState
 from tuibill.domain.numbering import format_invoice_number
 from tuibill.domain.pricing import format_cents
 from tuibill.services.lots import FSE, LotDetail, LotSummary

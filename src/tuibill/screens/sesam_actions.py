@@ -126,7 +126,7 @@ async def ask_pin_and_run(
 
 
 async def _offer_degraded(screen: Screen, ids: list[int], message: str) -> SecuringOutcome | None:
-    from tuibill.domain.invoice_states import InvoiceAction
+    from tuibill.domain.invoices import InvoiceAction
     from tuibill.services import billing
     from tuibill.services.securing import SecuringOutcome
 

@@ -37,7 +37,7 @@ from textual.widgets import ContentSwitcher, DataTable, Static
 
 from tuibill.config import TransmissionSettings
 from tuibill.domain.errors import TuibillError
-from tuibill.domain.lot_states import SENDABLE_STATES, LotState
+from tuibill.domain.lots import SENDABLE_STATES, LotState
 from tuibill.domain.pricing import format_cents
 from tuibill.screens.lot_detail import (
     TRANSMETTRE_CSS,

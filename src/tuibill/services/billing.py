@@ -12,13 +12,7 @@ from datetime import date, time
 from tuibill.domain import invoice_rules, pricing
 from tuibill.domain.act_spec import ActSpec
 from tuibill.domain.errors import NotFound, RefusedOperation, ValidationError
-from tuibill.domain.invoice_states import (
-    NUMBERING_ACTIONS,
-    InvoiceAction,
-    InvoiceState,
-    is_editable,
-    next_state,
-)
+from tuibill.domain.invoices import CREATE, EDIT, InvoiceAction, InvoiceState, is_editable
 from tuibill.models import (
     Invoice,
     InvoiceLine,
@@ -29,30 +23,9 @@ from tuibill.models import (
     PrescriptionItem,
 )
 from tuibill.models.database import immediate
-from tuibill.services import numbering, transitions
+from tuibill.services import lifecycle
 from tuibill.services.patients import search_key
 from tuibill.services.tariffs import TariffBook
-
-CREATE = "create"
-EDIT = "edit"
-
-# An invoice back in « Saisie » is a draft again: whatever secured it (Vitale, card signature,
-# signer, card, certificate, time) no longer holds for what will be validated next. The history
-# keeps what happened.
-CLEARED_SECURING: dict[str, object] = {
-    "mode": "degrade",
-    "secured_with_vitale": False,
-    "signature": "",
-    "signature_algorithm": "",
-    "signer": "",
-    "signing_card": "",
-    "signer_certificate": "",
-    "secured_at": None,
-}
-# The moves back to « Saisie » that clear it (« Défacturer », « Annuler préparation »).
-CLEARING_ACTIONS = frozenset(
-    {InvoiceAction.UNVALIDATE, InvoiceAction.CANCEL_PREPARATION, InvoiceAction.CANCEL_TRANSMITTED}
-)
 
 
 @dataclass(frozen=True)
@@ -260,11 +233,11 @@ def create_invoice(
             first_act_date=billing_date,
             last_act_date=billing_date,
             patient_name=search_key(patient.last_name, patient.first_name),
-            created_at=transitions.now(),
+            created_at=lifecycle.now(),
             created_by=user,
         )
         _write_lines(invoice, practitioner, patient, prescription, acts, billing_date)
-        transitions.record(invoice, None, InvoiceState.SAISIE.value, CREATE, user)
+        lifecycle.record_invoice(invoice, None, InvoiceState.SAISIE.value, CREATE, user)
     return invoice
 
 
@@ -290,7 +263,7 @@ def update_invoice(
         _write_lines(
             invoice, practitioner, patient, prescription, acts, billing_date or invoice.billing_date
         )
-        transitions.record(invoice, invoice.state, invoice.state, EDIT, user)
+        lifecycle.record_invoice_event(invoice, EDIT, user)
     return invoice
 
 
@@ -307,49 +280,17 @@ def delete_draft(invoice_id: int, *, user: str) -> None:
         invoice.delete_instance(recursive=True)
 
 
-def _recheck(invoice: Invoice) -> None:
-    """Rules that may have changed since the draft (a death date entered meanwhile…)."""
-    patient = _patient(invoice.patient_id)
-    prescription = _prescription(invoice.prescription_id, patient)
-    lines = list(InvoiceLine.select().where(InvoiceLine.invoice == invoice.id))
-    invoice_rules.check_has_acts(len(lines))
-    for line in lines:
-        invoice_rules.check_act_date(
-            line.act_date,
-            billing_date=invoice.billing_date,
-            prescription_date=prescription.date if prescription else None,
-            death_date=patient.death_date,
-        )
-
-
 def apply_action(
     invoice_id: int,
     action: InvoiceAction,
     *,
     user: str,
     reason: str = "",
-    mode: str | None = None,
 ) -> Invoice:
-    """Move one invoice by *action*: numbering, checks and the record in one transaction."""
-    action = InvoiceAction(action)
+    """Move one invoice by *action* (mode dégradé: no card) in its own transaction."""
     with immediate():
         invoice = get_invoice(invoice_id)
-        changes: dict = {}
-        if action in NUMBERING_ACTIONS:
-            # Refuse before taking a number: an illegal move must not consume one.
-            next_state(InvoiceState(invoice.state), action)
-            _recheck(invoice)
-            if invoice.number is None:
-                changes["number"] = numbering.allocate(_practitioner(invoice.practitioner_id))
-        if action is InvoiceAction.VALIDATE:
-            changes["mode"] = mode or "degrade"
-        if action in CLEARING_ACTIONS:
-            changes.update(CLEARED_SECURING)
-        if action is InvoiceAction.MAKE_NON_TRANSMISSIBLE and not reason.strip():
-            raise ValidationError(
-                "Indiquez le motif (annulation de part, transfert de dette…).", field="reason"
-            )
-        transitions.move(invoice, action, user, reason, **changes)
+        lifecycle.move_invoice(invoice, InvoiceAction(action), user=user, reason=reason)
     return invoice
 
 
@@ -367,8 +308,9 @@ def apply_many(
     return done, refused
 
 
-def validate(invoice_id: int, *, user: str, mode: str = "degrade") -> Invoice:
-    return apply_action(invoice_id, InvoiceAction.VALIDATE, user=user, mode=mode)
+def validate(invoice_id: int, *, user: str) -> Invoice:
+    """« Valider » in mode dégradé (the cards' validation is ``securing.validate_with_cards``)."""
+    return apply_action(invoice_id, InvoiceAction.VALIDATE, user=user)
 
 
 def unvalidate(invoice_id: int, *, user: str, reason: str = "") -> Invoice:

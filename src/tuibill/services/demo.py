@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from datetime import date, time, timedelta
 
-from tuibill.domain.invoice_states import InvoiceAction
+from tuibill.domain.invoices import InvoiceAction
 from tuibill.domain.patients import nir_key
 from tuibill.services import billing, facturer, patients, practice, prescriptions
 from tuibill.services.prescriptions import PrescribedAct

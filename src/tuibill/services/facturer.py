@@ -7,7 +7,7 @@ from datetime import date
 
 import peewee
 
-from tuibill.domain.invoice_states import InvoiceState
+from tuibill.domain.invoices import InvoiceState
 from tuibill.models import (
     Invoice,
     IsolatedAct,

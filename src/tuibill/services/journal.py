@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import peewee
 
-from tuibill.domain.invoice_states import InvoiceState
+from tuibill.domain.invoices import InvoiceState
 from tuibill.domain.numbering import format_invoice_number
 from tuibill.models import Invoice, Organism, Practitioner
 from tuibill.services.patients import prefix_range, search_key

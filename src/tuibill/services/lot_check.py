@@ -18,7 +18,7 @@ from datetime import datetime
 
 from tuibill.config import TransmissionSettings
 from tuibill.domain.errors import ConfigError, RefusedOperation
-from tuibill.domain.lot_states import MAX_SENDINGS, LotState
+from tuibill.domain.lots import MAX_SENDINGS, LotState
 from tuibill.models import Lot
 from tuibill.services import lots as lot_service
 from tuibill.services import receiving, sending

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 import peewee
 
-from tuibill.domain.lot_states import LotState
+from tuibill.domain.lots import LotState
 from tuibill.domain.numbering import format_lot_number
 from tuibill.models import Lot, Organism, Practitioner
 from tuibill.services.journal import PAGE, JournalPager

@@ -9,8 +9,8 @@ the same transaction and numbered from the same counter (so that PS + number nam
 
 Every public function that writes is one write transaction (several for batch functions, one
 per lot), takes the ``user`` recorded in the history and an optional ``now`` (the clock, for
-tests and the time-out). Every lot state change goes through :func:`move_lot`, which records a
-:class:`~tuibill.models.LotTransition` in the same transaction. Sending and receiving are in
+tests and the time-out). Every lot state change goes through ``services.lifecycle.move_lot``,
+which applies the domain's table and records the move in the same transaction. Sending and receiving are in
 ``services.sending`` and ``services.receiving``; the Journal des lots pager in
 ``services.lot_journal``.
 """
@@ -28,14 +28,13 @@ import peewee
 
 from tuibill.config import TransmissionSettings
 from tuibill.domain.errors import NotFound, RefusedOperation, TuibillError, ValidationError
-from tuibill.domain.invoice_states import InvoiceAction, InvoiceState
-from tuibill.domain.lot_states import (
+from tuibill.domain.invoices import InvoiceAction, InvoiceState
+from tuibill.domain.lots import (
     BUILD,
     INITIAL_STATE,
     MAX_SENDINGS,
     LotAction,
     LotState,
-    next_state,
 )
 from tuibill.domain.numbering import format_invoice_number, format_lot_number
 from tuibill.domain.pricing import format_cents
@@ -68,7 +67,7 @@ from tuibill.models import (
     ReceivedFile,
 )
 from tuibill.models.database import immediate
-from tuibill.services import transitions
+from tuibill.services import lifecycle
 from tuibill.services.lot_content import fse_records, lot_header, sender_name
 from tuibill.services.lot_numbering import LOT, allocate_wrapping
 
@@ -312,78 +311,6 @@ def lot_counts() -> dict[LotState, int]:
 # --- the life cycle ---------------------------------------------------------------------------
 
 
-def move_lot(
-    lot: Lot,
-    action: LotAction,
-    user: str,
-    reason: str = "",
-    *,
-    at: datetime,
-    **changes: object,
-) -> LotState:
-    """Apply *action* to *lot*; the caller holds the write transaction.
-
-    Conditional on the state read, like ``transitions.move``: a concurrent change by another
-    desk (or process) is refused instead of overwritten.
-    """
-    source = LotState(lot.state)
-    target = next_state(source, action, send_count=lot.send_count)
-    updated = (
-        Lot.update(state=target.value, **changes)
-        .where((Lot.id == lot.id) & (Lot.state == source.value))
-        .execute()
-    )
-    if updated != 1:
-        raise RefusedOperation(
-            f"Le lot {lot.number:03d} a été modifié par un autre poste : rechargez-le."
-        )
-    lot.state = target.value
-    for key, value in changes.items():
-        setattr(lot, key, value)
-    LotTransition.create(
-        lot=lot.id,
-        at=at,
-        user=user,
-        from_state=source.value,
-        to_state=target.value,
-        action=action.value,
-        reason=reason,
-    )
-    return target
-
-
-def confirm_sent(
-    lot: Lot,
-    action: LotAction,
-    user: str,
-    reason: str,
-    *,
-    at: datetime,
-    sent_at: datetime,
-    **changes: object,
-) -> None:
-    """En cours → Transmis (server accepted, or a person or an ARL says it went out).
-
-    The lot's invoices still « À transmettre » become « Transmise » in the same transaction.
-    """
-    move_lot(
-        lot,
-        action,
-        user,
-        reason,
-        at=at,
-        sent_at=sent_at,
-        send_count=lot.send_count + 1,
-        last_error="",
-        last_error_at=None,
-        **changes,
-    )
-    for invoice in Invoice.select().where(
-        (Invoice.lot == lot.id) & (Invoice.state == InvoiceState.A_TRANSMETTRE.value)
-    ):
-        transitions.move(invoice, InvoiceAction.TRANSMIT, user, f"Lot {lot.number:03d} transmis")
-
-
 def note_error(lot_id: int, message: str, *, at: datetime) -> None:
     """Keep the last error on the lot (no state change): shown in the lists, retried later."""
     with immediate():
@@ -408,23 +335,21 @@ def resolve_uncertain(
                 "seul un lot « En cours » (envoi incertain) attend une décision."
             )
         if sent:
-            confirm_sent(
+            lifecycle.move_lot(
                 lot,
                 LotAction.RESOLVE_SENT,
-                user,
-                reason or "envoi confirmé par l'utilisateur",
+                user=user,
+                reason=reason or "envoi confirmé par l'utilisateur",
                 at=at,
                 sent_at=lot.send_started_at or at,
             )
         else:
-            move_lot(
+            lifecycle.move_lot(
                 lot,
                 LotAction.RESOLVE_NOT_SENT,
-                user,
-                reason or "non envoyé selon l'utilisateur",
+                user=user,
+                reason=reason or "non envoyé selon l'utilisateur",
                 at=at,
-                last_error="",
-                last_error_at=None,
             )
         return summarize(lot)
 
@@ -453,16 +378,7 @@ def apply_timeouts(
             reason = (
                 f"Pas d'ARL {hours} h après l'envoi du {lot.sent_at:%d/%m/%Y à %H:%M} (time-out)"
             )
-            move_lot(
-                lot,
-                LotAction.TIMEOUT,
-                user,
-                reason,
-                at=at,
-                arl_at=at,
-                arl_code="",
-                arl_reason=reason,
-            )
+            lifecycle.move_lot(lot, LotAction.TIMEOUT, user=user, reason=reason, at=at)
             done.append(summarize(lot))
     return done
 
@@ -765,23 +681,10 @@ def _build_one(
             invoice_count=len(invoices),
             total_cents=sum(invoice.total_cents for invoice in invoices),
         )
-        LotTransition.create(
-            lot=lot.id,
-            at=at,
-            user=user,
-            from_state=None,
-            to_state=INITIAL_STATE.value,
-            action=BUILD,
-            reason=f"{len(invoices)} facture(s)",
-        )
+        lifecycle.record_lot_built(lot, user, f"{len(invoices)} facture(s)", at=at)
         for invoice in invoices:
-            transitions.move(
-                invoice,
-                InvoiceAction.PUT_IN_LOT,
-                user,
-                f"Lot {number:03d}",
-                lot=lot.id,
-                lot_number=number,
+            lifecycle.move_invoice(
+                invoice, InvoiceAction.PUT_IN_LOT, user=user, reason=f"Lot {number:03d}", at=at, lot=lot
             )
         made = [lot]
         made.extend(_build_scor(settings, practitioner, lot, invoices, destination, name, user, at))
@@ -862,15 +765,7 @@ def _build_scor(
             piece_count=len(batch),
             total_cents=0,
         )
-        LotTransition.create(
-            lot=scor.id,
-            at=at,
-            user=user,
-            from_state=None,
-            to_state=INITIAL_STATE.value,
-            action=BUILD,
-            reason=f"pièces SCOR du lot {fse_lot.number:03d}",
-        )
+        lifecycle.record_lot_built(scor, user, f"pièces SCOR du lot {fse_lot.number:03d}", at=at)
         InvoicePiece.update(lot=scor.id).where(
             InvoicePiece.id.in_([piece.id for piece in batch])
         ).execute()
@@ -896,24 +791,10 @@ def delete_lot(
                 f"Le lot SCOR {lot.number:03d} suit le lot de FSE {number} : supprimez ce lot "
                 "de FSE, ses pièces SCOR le suivent."
             )
-        why = reason or "suppression du lot"
-        move_lot(lot, LotAction.DELETE, user, why, at=at)
-        for invoice in Invoice.select().where(
-            (Invoice.lot == lot.id) & (Invoice.state == InvoiceState.A_TRANSMETTRE.value)
-        ):
-            transitions.move(
-                invoice,
-                InvoiceAction.REMOVE_FROM_LOT,
-                user,
-                f"Suppression du lot {lot.number:03d}",
-                lot=None,
-                lot_number=None,
-            )
-        for scor in Lot.select().where(
-            (Lot.parent == lot.id) & (Lot.state == LotState.A_TRANSMETTRE.value)
-        ):
-            move_lot(scor, LotAction.DELETE, user, f"lot de FSE {lot.number:03d} supprimé", at=at)
-            InvoicePiece.update(lot=None).where(InvoicePiece.lot == scor.id).execute()
+        # Its invoices go back to Validée, its SCOR lots are deleted with it (the table's effects).
+        lifecycle.move_lot(
+            lot, LotAction.DELETE, user=user, reason=reason or "suppression du lot", at=at
+        )
         return summarize(lot)
 
 

@@ -262,7 +262,7 @@ class PatientInvoiceRow:
 
 
 def patient_invoices(patient_id: int, *, limit: int = 500) -> list[PatientInvoiceRow]:
-    from tuibill.domain.invoice_states import InvoiceState
+    from tuibill.domain.invoices import InvoiceState
     from tuibill.domain.numbering import format_invoice_number
     from tuibill.models import Invoice, Practitioner
 

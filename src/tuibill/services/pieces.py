@@ -17,11 +17,11 @@ from pathlib import Path
 from peewee import fn
 
 from tuibill.domain.errors import NotFound, RefusedOperation, ValidationError
-from tuibill.domain.invoice_states import InvoiceState
+from tuibill.domain.invoices import InvoiceState
 from tuibill.domain.numbering import format_invoice_number
 from tuibill.models import Invoice, InvoicePiece
 from tuibill.models.database import immediate
-from tuibill.services import billing, transitions
+from tuibill.services import billing, lifecycle
 
 KINDS: dict[str, str] = {
     "prescription": "Prescription",
@@ -143,10 +143,10 @@ def attach_piece(
             file_name=name,
             content=content,
             sha256=digest,
-            added_at=transitions.now(),
+            added_at=lifecycle.now(),
             added_by=user,
         )
-        transitions.record(invoice, invoice.state, invoice.state, ATTACH, user, f"{kind} : {name}")
+        lifecycle.record_invoice_event(invoice, ATTACH, user, f"{kind} : {name}")
     return _info(piece, len(content))
 
 
@@ -214,7 +214,5 @@ def remove_piece(piece_id: int, *, user: str) -> PieceInfo:
             )
         info = _info(piece, len(piece.content))
         piece.delete_instance()
-        transitions.record(
-            invoice, invoice.state, invoice.state, REMOVE, user, f"{piece.kind} : {piece.file_name}"
-        )
+        lifecycle.record_invoice_event(invoice, REMOVE, user, f"{piece.kind} : {piece.file_name}")
     return info

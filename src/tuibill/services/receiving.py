@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import cast
 
 from tuibill.config import TransmissionSettings
-from tuibill.domain.lot_states import LotAction, LotState
+from tuibill.domain.lots import LotAction, LotState
 from tuibill.formats.arl import ARL_STATUS_HEADER, find_arl_attachment
 from tuibill.formats.errors import FormatError
 from tuibill.formats.interface import (
@@ -39,6 +39,7 @@ from tuibill.formats.interface import (
 from tuibill.formats.lot_file import LOT_REFERENCE_HEADER, attachments
 from tuibill.models import Lot, Practitioner, ReceivedFile, db
 from tuibill.models.database import immediate
+from tuibill.services import lifecycle
 from tuibill.services import lots as lot_service
 from tuibill.services.lots import LotSummary, ReceivedSummary, received_summary, summarize
 from tuibill.transport import archive
@@ -410,11 +411,11 @@ def apply_arl(
             )
     if state is LotState.EN_COURS:
         # An ARL proves the mail went out: the uncertain sending is settled by the caisse.
-        lot_service.confirm_sent(
+        lifecycle.move_lot(
             lot,
             LotAction.RESOLVE_SENT,
-            user,
-            "ARL reçu : l'envoi a bien eu lieu",
+            user=user,
+            reason="ARL reçu : l'envoi a bien eu lieu",
             at=at,
             sent_at=lot.send_started_at or at,
         )
@@ -426,16 +427,7 @@ def apply_arl(
             if state is LotState.TRAITEMENT_MANUEL:
                 reason += " reçu après le passage en traitement manuel"
                 message += " Il était en traitement manuel : ne l'envoyez pas (plus) sur papier."
-            lot_service.move_lot(
-                lot,
-                LotAction.ARL_POSITIVE,
-                user,
-                reason,
-                at=at,
-                arl_at=at,
-                arl_code="",
-                arl_reason="",
-            )
+            lifecycle.move_lot(lot, LotAction.ARL_POSITIVE, user=user, reason=reason, at=at)
             return APPLIED, message, lot
         if state is LotState.ARL_POSITIF:
             return IGNORED, f"{name} : ARL positif en double (déjà reçu) : sans effet.", lot
@@ -446,15 +438,13 @@ def apply_arl(
         )
     reason = _reason_text(arl)
     if state is LotState.TRANSMIS:
-        target = lot_service.move_lot(
+        target = lifecycle.move_lot(
             lot,
             LotAction.ARL_NEGATIVE,
-            user,
-            f"ARL négatif {reason}",
+            user=user,
+            reason=reason,
             at=at,
-            arl_at=at,
             arl_code=arl.reason_code or "",
-            arl_reason=reason,
         )
         after = (
             "il sera renvoyé à l'identique une fois"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tuibill.domain.invoice_states import InvoiceState
+from tuibill.domain.invoices import InvoiceState
 from tuibill.domain.numbering import format_invoice_number
 from tuibill.domain.patients import QUALITIES
 from tuibill.domain.pricing import format_coefficient

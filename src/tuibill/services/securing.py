@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from tuibill.domain.errors import NotFound, RefusedOperation, ValidationError
-from tuibill.domain.invoice_states import InvoiceAction, InvoiceState, next_state
+from tuibill.domain.invoices import InvoiceAction, InvoiceState, find_move
 from tuibill.domain.numbering import format_invoice_number
 from tuibill.domain.patients import QUALITIES
 from tuibill.formats.errors import FormatError
@@ -50,7 +50,7 @@ from tuibill.hardware.cards import (
 )
 from tuibill.models import Invoice, Patient, Practitioner
 from tuibill.models.database import immediate
-from tuibill.services import billing, numbering, transitions
+from tuibill.services import billing, lifecycle
 from tuibill.services import patients as patient_service
 from tuibill.services.patients import search_key
 
@@ -523,29 +523,30 @@ def validate_with_cards(
     def one(invoice_id: int) -> Invoice:
         with immediate():
             invoice = billing.get_invoice(invoice_id)
-            # Refuse before taking a number: an illegal move must not consume one.
-            next_state(InvoiceState(invoice.state), action)
-            billing._recheck(invoice)
-            practitioner = billing._practitioner(invoice.practitioner_id)
+            find_move(InvoiceState(invoice.state), action)  # refused before the cards are used
+            practitioner = Practitioner.get_by_id(invoice.practitioner_id)
             label = format_invoice_number(invoice.number) or f"(facture {invoice.id})"
             if not semi:
                 _check_signer(holder, practitioner, label)
             _check_on_card(Patient.get_by_id(invoice.patient_id), vitale)
-            number = (
-                invoice.number if invoice.number is not None else numbering.allocate(practitioner)
-            )
-            payload = signing_payload(invoice, number=number, mode=SESAM_VITALE)
-            signature = _sign(reader, payload, pin, format_invoice_number(number))
-            transitions.move(
+
+            def sign(number: int) -> dict:
+                # The number the move allocates is part of what the card signs.
+                payload = signing_payload(invoice, number=number, mode=SESAM_VITALE)
+                signature = _sign(reader, payload, pin, format_invoice_number(number))
+                return {
+                    "mode": SESAM_VITALE,
+                    "secured_with_vitale": True,
+                    "secured_at": lifecycle.now(),
+                    **_signature_columns(signature, holder),
+                }
+
+            lifecycle.move_invoice(
                 invoice,
                 action,
-                user,
-                "SESAM-Vitale, semi-sécurisée avec la CPE" if semi else "SESAM-Vitale",
-                number=number,
-                mode=SESAM_VITALE,
-                secured_with_vitale=True,
-                secured_at=transitions.now(),
-                **_signature_columns(signature, holder),
+                user=user,
+                reason="SESAM-Vitale, semi-sécurisée avec la CPE" if semi else "SESAM-Vitale",
+                securing=sign,
             )
         return invoice
 
@@ -579,20 +580,22 @@ def secure_invoices(
     def one(invoice_id: int) -> Invoice:
         with immediate():
             invoice = billing.get_invoice(invoice_id)
-            next_state(InvoiceState(invoice.state), InvoiceAction.SECURE)
+            find_move(InvoiceState(invoice.state), InvoiceAction.SECURE)
             practitioner = Practitioner.get_by_id(invoice.practitioner_id)
             label = format_invoice_number(invoice.number)
             _check_signer(holder, practitioner, label)
             payload = signing_payload(invoice, mode=SESAM_VITALE)
             signature = _sign(reader, payload, pin, label)
-            transitions.move(
+            lifecycle.move_invoice(
                 invoice,
                 InvoiceAction.SECURE,
-                user,
-                "Signature CPS",
-                mode=SESAM_VITALE,
-                secured_at=invoice.secured_at or transitions.now(),
-                **_signature_columns(signature, holder),
+                user=user,
+                reason="Signature CPS",
+                securing={
+                    "mode": SESAM_VITALE,
+                    "secured_at": invoice.secured_at or lifecycle.now(),
+                    **_signature_columns(signature, holder),
+                },
             )
         return invoice
 

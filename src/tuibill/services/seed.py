@@ -198,7 +198,7 @@ def seed(
                 invoice_id, practitioner.id, patient[0], number, state,
                 "degrade", billing.isoformat(), act_day.isoformat(), act_day.isoformat(),
                 *totals, rate, True, patient[9] is not None, patient[8], patient[9],
-                patient[3], patient[11], lot, False, created.isoformat(sep=" "), "seed",
+                patient[3], patient[11], lot, created.isoformat(sep=" "), "seed",
             ))
             hist_rows.append((
                 transition_id, invoice_id, created.isoformat(sep=" "), "seed", None, state,
@@ -211,7 +211,7 @@ def seed(
                 "id", "practitioner_id", "patient_id", "number", "state", "mode", "billing_date",
                 "first_act_date", "last_act_date", "total_cents", "amo_cents", "amc_cents",
                 "patient_cents", "amo_rate", "amo_tiers_payant", "amc_tiers_payant",
-                "organism_id", "mutuelle_id", "patient_name", "sector", "lot_number", "rejected",
+                "organism_id", "mutuelle_id", "patient_name", "sector", "lot_number",
                 "created_at", "created_by",
             ], inv_rows)
             _insert(database, "invoice_line", [

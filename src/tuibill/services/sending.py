@@ -18,7 +18,7 @@ from email.utils import make_msgid
 
 from tuibill.config import TransmissionSettings
 from tuibill.domain.errors import ConfigError, RefusedOperation
-from tuibill.domain.lot_states import SENDABLE_STATES, LotAction, LotState, next_state
+from tuibill.domain.lots import SENDABLE_STATES, LotAction, LotState, next_state
 from tuibill.formats.errors import FormatError
 from tuibill.formats.interface import (
     get_lot_codec,
@@ -27,6 +27,7 @@ from tuibill.formats.lot_file import build_lot_message
 from tuibill.formats.scor_lot import ScorLotCodec, build_scor_message
 from tuibill.models import Lot
 from tuibill.models.database import immediate
+from tuibill.services import lifecycle
 from tuibill.services import lots as lot_service
 from tuibill.services.lots import SCOR, LotSummary, get_lot, summarize
 from tuibill.services.practice import get_practice
@@ -226,15 +227,16 @@ def _send_one(
     try:
         with immediate():
             lot = get_lot(lot.id)
-            lot_service.move_lot(
+            lifecycle.move_lot(
                 lot,
                 LotAction.START_SENDING,
-                user,
-                f"renvoi à l'identique vers {recipient}"
-                if resending
-                else f"envoi vers {recipient}",
+                user=user,
+                reason=(
+                    f"renvoi à l'identique vers {recipient}"
+                    if resending
+                    else f"envoi vers {recipient}"
+                ),
                 at=at,
-                send_started_at=at,
                 message_id=message_id,
                 recipient=recipient,
             )
@@ -246,14 +248,8 @@ def _send_one(
     except SmtpRefused as error:
         with immediate():
             lot = get_lot(lot.id)
-            lot_service.move_lot(
-                lot,
-                LotAction.SEND_FAILED,
-                user,
-                str(error),
-                at=at,
-                last_error=str(error),
-                last_error_at=at,
+            lifecycle.move_lot(
+                lot, LotAction.SEND_FAILED, user=user, reason=str(error), at=at
             )
         return _outcome(lot.id, FAILED, str(error))
     except (SmtpUncertain, SmtpUnavailable) as error:
@@ -261,14 +257,8 @@ def _send_one(
         if certain:
             with immediate():
                 lot = get_lot(lot.id)
-                lot_service.move_lot(
-                    lot,
-                    LotAction.SEND_FAILED,
-                    user,
-                    str(error),
-                    at=at,
-                    last_error=str(error),
-                    last_error_at=at,
+                lifecycle.move_lot(
+                    lot, LotAction.SEND_FAILED, user=user, reason=str(error), at=at
                 )
             return _outcome(lot.id, FAILED, str(error))
         text = (
@@ -282,11 +272,11 @@ def _send_one(
     # After: the server has it.
     with immediate():
         lot = get_lot(lot.id)
-        lot_service.confirm_sent(
+        lifecycle.move_lot(
             lot,
             LotAction.CONFIRM_SENT,
-            user,
-            f"accepté par le serveur d'envoi ({message_id})",
+            user=user,
+            reason=f"accepté par le serveur d'envoi ({message_id})",
             at=at,
             sent_at=at,
         )

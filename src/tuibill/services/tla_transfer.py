@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tuibill.domain.errors import RefusedOperation, ValidationError
-from tuibill.domain.invoice_states import InvoiceAction, InvoiceState
+from tuibill.domain.invoices import InvoiceAction, InvoiceState
 from tuibill.domain.numbering import format_invoice_number
 from tuibill.hardware.cards import verify_signature
 from tuibill.hardware.tla import (
@@ -45,7 +45,7 @@ from tuibill.hardware.tla.protocol import SIGNING_PAYLOAD, Securing, content_sig
 from tuibill.hardware.tla.protocol import InvoiceState as DeviceState
 from tuibill.models import Invoice, InvoiceLine, Patient, Practitioner, db
 from tuibill.models.database import immediate
-from tuibill.services import billing, securing, transitions
+from tuibill.services import lifecycle, securing
 from tuibill.services.securing import SESAM_VITALE
 
 Progress = Callable[[int, int, str], None]
@@ -217,7 +217,7 @@ def load_prepared(
             with db.atomic():  # a savepoint: one invoice moved meanwhile spoils no other
                 invoice = Invoice.get_by_id(invoice_id)
                 if invoice.state == InvoiceState.A_CHARGER.value:
-                    transitions.move(invoice, InvoiceAction.LOAD_TLA, user, tla_key=key)
+                    lifecycle.move_invoice(invoice, InvoiceAction.LOAD_TLA, user=user, tla_key=key)
                     outcome.loaded.append(key)
                 elif invoice.state == InvoiceState.CHARGEE_TLA.value and invoice.tla_key == key:
                     outcome.already.append(key)
@@ -394,16 +394,20 @@ def _commit_one(
         )
     if state is InvoiceState.A_CHARGER:
         # Loaded by a run whose recording was lost, then secured: record the load first.
-        transitions.move(
-            invoice, InvoiceAction.LOAD_TLA, user, "Reprise au déchargement", tla_key=stored.key
+        lifecycle.move_invoice(
+            invoice,
+            InvoiceAction.LOAD_TLA,
+            user=user,
+            reason="Reprise au déchargement",
+            tla_key=stored.key,
         )
-    transitions.move(
+    lifecycle.move_invoice(
         invoice,
         InvoiceAction.UNLOAD_SECURED if secured else InvoiceAction.UNLOAD_SEMI_SECURED,
-        user,
-        f"Lecteur portable {device_serial}",
+        user=user,
+        reason=f"Lecteur portable {device_serial}",
         tla_key=stored.key,
-        **_securing_columns(device_securing, device_serial, signed=signature is not None),
+        securing=_securing_columns(device_securing, device_serial, signed=signature is not None),
     )
     (outcome.validated if secured else outcome.to_secure).append(stored.key)
 
@@ -498,13 +502,7 @@ def cancel_preparation_on_device(
             try:
                 with db.atomic():
                     invoice = Invoice.get_by_id(invoice_id)
-                    transitions.move(
-                        invoice,
-                        InvoiceAction.CANCEL_PREPARATION,
-                        user,
-                        tla_key=None,
-                        **billing.CLEARED_SECURING,  # a draft again: nothing secures it now
-                    )
+                    lifecycle.move_invoice(invoice, InvoiceAction.CANCEL_PREPARATION, user=user)
                     outcome.done.append(invoice)
             except RefusedOperation as error:
                 outcome.refused.append((invoice_id, str(error)))

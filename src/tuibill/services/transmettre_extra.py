@@ -24,8 +24,8 @@ from pathlib import Path
 import peewee
 
 from tuibill.domain.errors import RefusedOperation
-from tuibill.domain.invoice_states import InvoiceState
-from tuibill.domain.lot_states import LotState
+from tuibill.domain.invoices import InvoiceState
+from tuibill.domain.lots import LotState
 from tuibill.domain.numbering import format_invoice_number
 from tuibill.models import Invoice, Lot, Organism, Practitioner
 from tuibill.services.journal import DEFAULT_WINDOW_DAYS, PAGE

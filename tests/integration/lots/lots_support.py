@@ -7,9 +7,11 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from tuibill.config import MailboxSettings, SmtpSettings, TransmissionSettings
+from tuibill.domain.invoices import InvoiceAction
 from tuibill.domain.patients import nir_key
 from tuibill.models import Invoice, InvoicePiece, Organism, Patient, Practitioner
-from tuibill.services import billing, patients, practice
+from tuibill.models.database import immediate
+from tuibill.services import billing, lifecycle, patients, practice
 from tuibill.simulator.caisse import CaisseSimulator, SmtpCaisse
 
 TODAY = date.today()
@@ -48,8 +50,16 @@ class Office:
             code = "AMK" if practitioner.specialty == "26" else "AMI"
             act = billing.ActInput(act_date=TODAY - timedelta(days=2), code=code, act_time=time(9))
             invoice = billing.create_invoice(practitioner.id, patient.id, [act], user="anne")
-            if validate:
-                billing.validate(invoice.id, user="anne", mode=mode)
+            if validate and mode == "degrade":
+                billing.validate(invoice.id, user="anne")
+            elif validate:
+                with immediate():
+                    lifecycle.move_invoice(
+                        invoice,
+                        InvoiceAction.VALIDATE,
+                        user="anne",
+                        securing={"mode": mode, "secured_with_vitale": True},
+                    )
             ids.append(invoice.id)
         return ids
 

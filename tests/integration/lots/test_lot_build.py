@@ -9,7 +9,7 @@ import pytest
 from lots_support import T0, transmission
 
 from tuibill.domain.errors import IllegalTransition, RefusedOperation
-from tuibill.domain.lot_states import LotState
+from tuibill.domain.lots import LotState
 from tuibill.formats.interface import get_lot_codec
 from tuibill.formats.scor_lot import ScorLotCodec
 from tuibill.models import (

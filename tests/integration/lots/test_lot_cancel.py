@@ -7,9 +7,9 @@ import pytest
 from lots_support import T0, invoice_states, transmission
 
 from tuibill.domain.errors import IllegalTransition, RefusedOperation, ValidationError
-from tuibill.domain.lot_states import LotState
+from tuibill.domain.lots import LotState
 from tuibill.models import Invoice, InvoiceTransition, Lot
-from tuibill.services import billing, lots, rejections
+from tuibill.services import billing, lifecycle, lots, rejections
 
 
 def transmitted_lot(office, tmp_path, count: int = 2):
@@ -22,13 +22,15 @@ def transmitted_lot(office, tmp_path, count: int = 2):
 
 
 def with_send_recorded(lot_id: int) -> None:
-    from tuibill.domain.lot_states import LotAction
+    from tuibill.domain.lots import LotAction
     from tuibill.models.database import immediate
 
     with immediate():
         lot = Lot.get_by_id(lot_id)
-        lots.move_lot(lot, LotAction.START_SENDING, "anne", at=T0, send_started_at=T0)
-        lots.confirm_sent(lot, LotAction.CONFIRM_SENT, "anne", "test", at=T0, sent_at=T0)
+        lifecycle.move_lot(
+            lot, LotAction.START_SENDING, user="anne", at=T0, message_id="<m@t>", recipient="c@t"
+        )
+        lifecycle.move_lot(lot, LotAction.CONFIRM_SENT, user="anne", reason="test", at=T0)
 
 
 def test_cancelling_every_invoice_cancels_the_lot_and_relotting_takes_a_new_number(
@@ -48,12 +50,7 @@ def test_cancelling_every_invoice_cancels_the_lot_and_relotting_takes_a_new_numb
 
     assert not first.lot_cancelled and first.lot.state is LotState.TRANSMIS
     invoice = Invoice.get_by_id(ids[0])
-    assert (invoice.state, invoice.lot_id, invoice.lot_number, invoice.rejected) == (
-        "SAISIE",
-        None,
-        None,
-        False,
-    )
+    assert (invoice.state, invoice.lot_id, invoice.lot_number) == ("SAISIE", None, None)
     assert [t.action for t in InvoiceTransition.select().where(InvoiceTransition.invoice == ids[0])][-2:] == [
         "reject", "cancel_transmitted",
     ]  # fmt: skip
@@ -95,7 +92,10 @@ def test_rejection_rules(office, tmp_path):
     rejections.record_rejection(ids[0], user="anne", reason="x")
     with pytest.raises(RefusedOperation, match="déjà noté"):
         rejections.record_rejection(ids[0], user="anne", reason="x")
+    assert Invoice.get_by_id(ids[0]).state == "REJETEE"
     rejections.clear_rejection(ids[0], user="anne", reason="noté par erreur")
-    assert Invoice.get_by_id(ids[0]).rejected is False
+    assert Invoice.get_by_id(ids[0]).state == "TRANSMISE"
+    with pytest.raises(RefusedOperation, match="Aucun rejet"):
+        rejections.clear_rejection(ids[0], user="anne", reason="x")
     with pytest.raises(IllegalTransition):
         rejections.cancel_transmitted(ids[0], user="anne", reason="x")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, timedelta
 
-from tuibill.domain.lot_states import LotState
+from tuibill.domain.lots import LotState
 from tuibill.models import Lot, db
 from tuibill.services.lot_journal import LotFilter, LotJournalPager, LotJournalQuery
 

@@ -30,7 +30,7 @@ from tuibill.hardware.tla import (
 )
 from tuibill.hardware.tla.protocol import InvoiceState as DeviceState
 from tuibill.models import Invoice, Patient
-from tuibill.services import billing, patients, securing, tla_transfer, transitions
+from tuibill.services import billing, lifecycle, patients, securing, tla_transfer
 
 
 class Crash(BaseException):
@@ -104,17 +104,17 @@ def test_round_trip(prepared, tla) -> None:
 
 def test_load_rerun_after_a_desk_crash_stores_nothing_twice(prepared, tla, monkeypatch) -> None:
     keys = keys_of(prepared)
-    real_move = transitions.move
+    real_move = lifecycle.move_invoice
 
     def crash_on_load(invoice, action, *args, **kwargs):
         if action == "load_tla":
             raise Crash()
         return real_move(invoice, action, *args, **kwargs)
 
-    monkeypatch.setattr(transitions, "move", crash_on_load)
+    monkeypatch.setattr(lifecycle, "move_invoice", crash_on_load)
     with pytest.raises(Crash):
         tla_transfer.load_prepared(tla, "anne")
-    monkeypatch.setattr(transitions, "move", real_move)
+    monkeypatch.setattr(lifecycle, "move_invoice", real_move)
     assert {fresh(i).state for i in prepared} == {"A_CHARGER"}  # step 3 rolled back
     assert list(on_device(tla)) == keys  # step 2 done
     generation = tla.device.generation
@@ -129,7 +129,7 @@ def test_secured_before_the_load_was_recorded(prepared, tla, monkeypatch) -> Non
     """The load's recording was lost, then the PS went on the round: the unload records the
     load first, then the securing (one transaction); a load re-run never conflicts."""
     keys = keys_of(prepared)
-    monkeypatch.setattr(transitions, "move", lambda *a, **k: (_ for _ in ()).throw(Crash()))
+    monkeypatch.setattr(lifecycle, "move_invoice", lambda *a, **k: (_ for _ in ()).throw(Crash()))
     with pytest.raises(Crash):
         tla_transfer.load_prepared(tla, "anne")
     monkeypatch.undo()
@@ -198,7 +198,7 @@ def test_device_full_changes_nothing(prepared, state_file) -> None:
 
 def test_cancel_preparation_erases_from_the_device_first(prepared, tla, monkeypatch) -> None:
     keys = keys_of(prepared)
-    monkeypatch.setattr(transitions, "move", lambda *a, **k: (_ for _ in ()).throw(Crash()))
+    monkeypatch.setattr(lifecycle, "move_invoice", lambda *a, **k: (_ for _ in ()).throw(Crash()))
     with pytest.raises(Crash):  # on the device, the desk still « À charger »
         tla_transfer.load_prepared(tla, "anne")
     monkeypatch.undo()

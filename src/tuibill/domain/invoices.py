@@ -1,0 +1,275 @@
+"""The invoice (FSE) life cycle of DOMAIN.md (seed 003): states, actions, and one table of moves.
+
+Each row of :data:`MOVES` says, for one action from one state, the state it leads to **and
+everything the move implies besides the state** (:class:`Effects`): a number to allocate, the
+securing to clear or to record, the lot to join or to leave, the portable reader's key, a reason
+the user must give. ``services.lifecycle.move`` applies a row and records the transition (who,
+when, from, to, why) in the same transaction; no caller decides an effect on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+
+from tuibill.domain.errors import IllegalTransition
+
+
+class InvoiceState(StrEnum):
+    SAISIE = "SAISIE"
+    VALIDEE = "VALIDEE"
+    A_CHARGER = "A_CHARGER"
+    CHARGEE_TLA = "CHARGEE_TLA"
+    A_SECURISER = "A_SECURISER"
+    A_TRANSMETTRE = "A_TRANSMETTRE"
+    TRANSMISE = "TRANSMISE"
+    REJETEE = "REJETEE"
+    NON_TRANSMISSIBLE = "NON_TRANSMISSIBLE"
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self]
+
+
+STATE_LABELS: dict[InvoiceState, str] = {
+    InvoiceState.SAISIE: "Saisie",
+    InvoiceState.VALIDEE: "Validée",
+    InvoiceState.A_CHARGER: "À charger",
+    InvoiceState.CHARGEE_TLA: "Chargée dans le TLA",
+    InvoiceState.A_SECURISER: "À sécuriser",
+    InvoiceState.A_TRANSMETTRE: "À transmettre",
+    InvoiceState.TRANSMISE: "Transmise",
+    InvoiceState.REJETEE: "Rejetée",
+    InvoiceState.NON_TRANSMISSIBLE: "Non transmissible",
+}
+
+
+class InvoiceAction(StrEnum):
+    VALIDATE = "validate"
+    SEMI_SECURE = "semi_secure"
+    UNVALIDATE = "unvalidate"
+    PREPARE = "prepare"
+    CANCEL_PREPARATION = "cancel_preparation"
+    LOAD_TLA = "load_tla"
+    UNLOAD_SECURED = "unload_secured"
+    UNLOAD_SEMI_SECURED = "unload_semi_secured"
+    SECURE = "secure"
+    PUT_IN_LOT = "put_in_lot"
+    REMOVE_FROM_LOT = "remove_from_lot"
+    TRANSMIT = "transmit"
+    REJECT = "reject"
+    CLEAR_REJECTION = "clear_rejection"
+    CANCEL_TRANSMITTED = "cancel_transmitted"
+    MAKE_NON_TRANSMISSIBLE = "make_non_transmissible"
+
+    @property
+    def label(self) -> str:
+        return ACTION_LABELS[self]
+
+
+ACTION_LABELS: dict[InvoiceAction, str] = {
+    InvoiceAction.VALIDATE: "Valider",
+    InvoiceAction.SEMI_SECURE: "Valider avec une CPE (semi-sécurisée)",
+    InvoiceAction.UNVALIDATE: "Défacturer",
+    InvoiceAction.PREPARE: "Choisir les factures à charger",
+    InvoiceAction.CANCEL_PREPARATION: "Annuler préparation",
+    InvoiceAction.LOAD_TLA: "Charger dans lecteur",
+    InvoiceAction.UNLOAD_SECURED: "Décharger (sécurisée)",
+    InvoiceAction.UNLOAD_SEMI_SECURED: "Décharger (semi-sécurisée)",
+    InvoiceAction.SECURE: "Sécuriser avec la CPS",
+    InvoiceAction.PUT_IN_LOT: "Mettre en lot",
+    InvoiceAction.REMOVE_FROM_LOT: "Suppression du lot",
+    InvoiceAction.TRANSMIT: "Transmettre",
+    InvoiceAction.REJECT: "Rejet de la caisse",
+    InvoiceAction.CLEAR_REJECTION: "Annuler le rejet noté",
+    InvoiceAction.CANCEL_TRANSMITTED: "Annuler facture transmise",
+    InvoiceAction.MAKE_NON_TRANSMISSIBLE: "Rendre non transmissible",
+}
+
+# Recorded in the history without a state change (creation, edits of a draft, pieces…).
+CREATE = "create"
+EDIT = "edit"
+EVENT_LABELS: dict[str, str] = {
+    CREATE: "Création",
+    EDIT: "Modification",
+    "attach_piece": "Pièce SCOR jointe",
+    "remove_piece": "Pièce SCOR retirée",
+}
+
+
+def history_label(action: str) -> str:
+    """The French label of a history row's action (a move or an event); unknown ones as is."""
+    try:
+        return InvoiceAction(action).label
+    except ValueError:
+        return EVENT_LABELS.get(action, action)
+
+
+class LotLink(Enum):
+    """What a move does to the invoice's lot."""
+
+    KEEP = "keep"
+    JOIN = "join"  # into the lot given with the move
+    LEAVE = "leave"  # the lot is being deleted before sending: simply detached
+    CANCEL = "cancel"  # leaves a sent lot: counted as cancelled there (all cancelled → Annulé)
+
+
+class Securing(Enum):
+    """What a move does to the securing columns (Vitale, signature, signer, time)."""
+
+    KEEP = "keep"
+    CLEAR = "clear"  # a draft again: whatever secured it no longer holds
+    SIGNED = "signed"  # the move carries the securing (cards at the desk, or the TLA)
+    SIGNED_OR_DEGRADED = "signed_or_degraded"  # with the cards' securing, or in mode dégradé
+
+
+class TlaKey(Enum):
+    KEEP = "keep"
+    SET = "set"  # the key under which the portable reader holds the invoice
+    CLEAR = "clear"
+
+
+@dataclass(frozen=True)
+class Effects:
+    """Everything a move implies besides the state."""
+
+    allocates_number: bool = False  # the FSE number, kept for the invoice's life once taken
+    rechecks_rules: bool = False  # act dates against prescription and death, before numbering
+    needs_reason: bool = False  # the user must say why (recorded with the move)
+    securing: Securing = Securing.KEEP
+    lot: LotLink = LotLink.KEEP
+    tla_key: TlaKey = TlaKey.KEEP
+
+
+@dataclass(frozen=True)
+class Move:
+    source: InvoiceState
+    action: InvoiceAction
+    target: InvoiceState
+    effects: Effects = Effects()
+
+
+S = InvoiceState
+A = InvoiceAction
+_NUMBERING = Effects(allocates_number=True, rechecks_rules=True)
+_VALIDATING = Effects(
+    allocates_number=True, rechecks_rules=True, securing=Securing.SIGNED_OR_DEGRADED
+)
+_TO_DRAFT = Effects(securing=Securing.CLEAR)
+_SECURED = Effects(securing=Securing.SIGNED)
+_UNLOADED = Effects(securing=Securing.SIGNED, tla_key=TlaKey.SET)
+_REASON = Effects(needs_reason=True)
+_REASON_CANCELLING = Effects(needs_reason=True, lot=LotLink.CANCEL)
+
+# The table of DOMAIN.md, and nothing else, with each move's effects. « Any unpaid » for Non
+# transmissible means every state where the invoice is at the desk or with the caisse: not inside
+# the portable reader (unload it first) nor inside a lot not sent yet (delete the lot first), so
+# that a device or an unsent lot never holds a cancelled invoice; from a sent lot it is counted
+# as cancelled there. Seed 003: « À sécuriser » is an invoice « semi sécurisée ou faite avec une
+# carte CPE »: at the desk too, validating with the Vitale and a staff CPE leaves it for the
+# exécutant's CPS. A caisse's rejection (on paper, or in the returns) makes it « Rejetée », the
+# only state from which « Annuler facture transmise » is allowed.
+MOVES: tuple[Move, ...] = (
+    Move(S.SAISIE, A.VALIDATE, S.VALIDEE, _VALIDATING),
+    Move(
+        S.SAISIE,
+        A.SEMI_SECURE,
+        S.A_SECURISER,
+        Effects(allocates_number=True, rechecks_rules=True, securing=Securing.SIGNED),
+    ),
+    Move(S.VALIDEE, A.UNVALIDATE, S.SAISIE, _TO_DRAFT),
+    Move(S.SAISIE, A.PREPARE, S.A_CHARGER, _NUMBERING),
+    Move(S.VALIDEE, A.PREPARE, S.A_CHARGER, _NUMBERING),
+    Move(
+        S.A_CHARGER,
+        A.CANCEL_PREPARATION,
+        S.SAISIE,
+        Effects(securing=Securing.CLEAR, tla_key=TlaKey.CLEAR),
+    ),
+    Move(S.A_CHARGER, A.LOAD_TLA, S.CHARGEE_TLA, Effects(tla_key=TlaKey.SET)),
+    Move(S.CHARGEE_TLA, A.UNLOAD_SECURED, S.VALIDEE, _UNLOADED),
+    Move(S.CHARGEE_TLA, A.UNLOAD_SEMI_SECURED, S.A_SECURISER, _UNLOADED),
+    Move(S.A_SECURISER, A.SECURE, S.VALIDEE, _SECURED),
+    Move(S.VALIDEE, A.PUT_IN_LOT, S.A_TRANSMETTRE, Effects(lot=LotLink.JOIN)),
+    Move(S.A_TRANSMETTRE, A.REMOVE_FROM_LOT, S.VALIDEE, Effects(lot=LotLink.LEAVE)),
+    Move(S.A_TRANSMETTRE, A.TRANSMIT, S.TRANSMISE),
+    Move(S.TRANSMISE, A.REJECT, S.REJETEE, _REASON),
+    Move(S.REJETEE, A.CLEAR_REJECTION, S.TRANSMISE, _REASON),
+    Move(
+        S.REJETEE,
+        A.CANCEL_TRANSMITTED,
+        S.SAISIE,
+        Effects(needs_reason=True, securing=Securing.CLEAR, lot=LotLink.CANCEL),
+    ),
+    Move(S.SAISIE, A.MAKE_NON_TRANSMISSIBLE, S.NON_TRANSMISSIBLE, _REASON),
+    Move(S.VALIDEE, A.MAKE_NON_TRANSMISSIBLE, S.NON_TRANSMISSIBLE, _REASON),
+    Move(S.A_CHARGER, A.MAKE_NON_TRANSMISSIBLE, S.NON_TRANSMISSIBLE, _REASON),
+    Move(S.A_SECURISER, A.MAKE_NON_TRANSMISSIBLE, S.NON_TRANSMISSIBLE, _REASON),
+    Move(S.TRANSMISE, A.MAKE_NON_TRANSMISSIBLE, S.NON_TRANSMISSIBLE, _REASON_CANCELLING),
+    Move(S.REJETEE, A.MAKE_NON_TRANSMISSIBLE, S.NON_TRANSMISSIBLE, _REASON_CANCELLING),
+)
+
+TRANSITIONS: dict[tuple[InvoiceState, InvoiceAction], Move] = {
+    (move.source, move.action): move for move in MOVES
+}
+
+# Only a draft may be changed; everything else is frozen and moves only through the table.
+EDITABLE_STATES = frozenset({S.SAISIE})
+
+# What the reason dialog asks for, per action that needs one.
+REASON_PROMPTS: dict[InvoiceAction, str] = {
+    A.REJECT: "Indiquez le motif du rejet de la caisse.",
+    A.CLEAR_REJECTION: "Indiquez le motif : pourquoi le rejet noté est annulé.",
+    A.CANCEL_TRANSMITTED: "Indiquez le motif (celui du rejet de la caisse, ou pourquoi).",
+    A.MAKE_NON_TRANSMISSIBLE: "Indiquez le motif (annulation de part, transfert de dette…).",
+}
+
+
+# Where the generic refusal would not tell the user what to do: (state or None for any, action).
+REFUSALS: dict[tuple[InvoiceState | None, InvoiceAction], str] = {
+    (S.TRANSMISE, A.CANCEL_TRANSMITTED): (
+        "« Annuler facture transmise » n'est permis qu'après un rejet de la caisse."
+    ),
+    (S.REJETEE, A.REJECT): "Le rejet de cette facture est déjà noté.",
+    (S.TRANSMISE, A.CLEAR_REJECTION): "Aucun rejet n'est noté sur cette facture.",
+    (None, A.REJECT): (
+        "La facture est à l'état « {state} » : seule une facture transmise peut être rejetée "
+        "par la caisse."
+    ),
+}
+
+
+def find_move(state: InvoiceState, action: InvoiceAction) -> Move:
+    """The row of the table for *action* from *state*, or :class:`IllegalTransition` (French)."""
+    state = InvoiceState(state)
+    action = InvoiceAction(action)
+    move = TRANSITIONS.get((state, action))
+    if move is None:
+        refusal = REFUSALS.get((state, action)) or REFUSALS.get((None, action))
+        if refusal:
+            raise IllegalTransition(refusal.format(state=state.label))
+        allowed = ", ".join(f"« {a.label} »" for a in allowed_actions(state)) or "aucune"
+        raise IllegalTransition(
+            f"Action « {action.label} » impossible sur une facture à l'état « {state.label} » "
+            f"(actions possibles : {allowed})."
+        )
+    return move
+
+
+def next_state(state: InvoiceState, action: InvoiceAction) -> InvoiceState:
+    """The state *action* leads to from *state*, or :class:`IllegalTransition`."""
+    return find_move(state, action).target
+
+
+def allowed_actions(state: InvoiceState) -> list[InvoiceAction]:
+    """The actions the table allows from *state*, in table order."""
+    state = InvoiceState(state)
+    return [move.action for move in MOVES if move.source is state]
+
+
+def can(state: InvoiceState, action: InvoiceAction) -> bool:
+    return (InvoiceState(state), InvoiceAction(action)) in TRANSITIONS
+
+
+def is_editable(state: InvoiceState) -> bool:
+    return InvoiceState(state) in EDITABLE_STATES
