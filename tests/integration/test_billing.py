@@ -6,6 +6,7 @@ from datetime import date, time, timedelta
 
 import pytest
 
+from tuibill.domain.acts import Act
 from tuibill.domain.errors import IllegalTransition, RefusedOperation, ValidationError
 from tuibill.domain.invoices import InvoiceAction
 from tuibill.models import Invoice, InvoiceLine, InvoiceTransition, PrescriptionItem
@@ -35,8 +36,8 @@ def setup(db_url):
     return nurse, patient, prescription
 
 
-def act(days_ago: int, **kw) -> billing.ActInput:
-    return billing.ActInput(act_date=TODAY - timedelta(days=days_ago), code="AMI", act_time=time(10), **kw)
+def act(days_ago: int, **kw) -> Act:
+    return Act(act_date=TODAY - timedelta(days=days_ago), code="AMI", act_time=time(10), **kw)
 
 
 def test_invoice_from_prescription_then_life_cycle(setup) -> None:

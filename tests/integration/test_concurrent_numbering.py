@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 from datetime import date, timedelta
 
+from tuibill.domain.acts import Act
 from tuibill.models import Invoice, database
 
 
@@ -29,7 +30,7 @@ def test_four_desks_validate_at_once(db_url) -> None:
     day = date.today() - timedelta(days=1)
     ids = [
         billing.create_invoice(
-            nurse.id, patient.id, [billing.ActInput(act_date=day, code="AMI")], user="u"
+            nurse.id, patient.id, [Act(act_date=day, code="AMI")], user="u"
         ).id
         for _ in range(200)
     ]

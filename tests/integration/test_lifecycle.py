@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
+from tuibill.domain.acts import Act
 from tuibill.domain.errors import ValidationError
 from tuibill.domain.invoices import MOVES, InvoiceState, LotLink, Move, Securing, TlaKey
 from tuibill.domain.lots import MOVES as LOT_MOVES
@@ -68,7 +69,7 @@ def new_lot(office, state: LotState, *, send_count: int = 0, invoice_count: int 
 
 def invoice_in(office, state: InvoiceState, **columns) -> Invoice:
     nurse, _, patient = office
-    act = billing.ActInput(act_date=TODAY - timedelta(days=2), code="AMI", act_time=time(10))
+    act = Act(act_date=TODAY - timedelta(days=2), code="AMI", act_time=time(10))
     invoice = billing.create_invoice(nurse.id, patient.id, [act], user="anne")
     Invoice.update(state=state.value, **columns).where(Invoice.id == invoice.id).execute()
     return Invoice.get_by_id(invoice.id)

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.support.postgres import pg_bin, postgres_server
+from tuibill.domain.acts import Act
 from tuibill.models import Invoice, database, db, schema
 
 pytestmark = [
@@ -48,7 +49,7 @@ def test_life_cycle_numbering_journal_and_seed_on_postgres(pg_url) -> None:
     )
     day = date.today() - timedelta(days=2)
     ids = [
-        billing.create_invoice(nurse.id, patient.id, [billing.ActInput(act_date=day, code="AMI")], user="u").id
+        billing.create_invoice(nurse.id, patient.id, [Act(act_date=day, code="AMI")], user="u").id
         for _ in range(60)
     ]
     db.close()
@@ -71,4 +72,4 @@ def test_life_cycle_numbering_journal_and_seed_on_postgres(pg_url) -> None:
     found = JournalQuery(JournalFilter(patient="dupuis a", all_time=True)).count()
     assert found >= 60
     # The seeded rows did not break the id sequences: the ORM can still insert.
-    billing.create_invoice(nurse.id, patient.id, [billing.ActInput(act_date=day, code="AMI")], user="u")
+    billing.create_invoice(nurse.id, patient.id, [Act(act_date=day, code="AMI")], user="u")

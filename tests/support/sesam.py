@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from tuibill.domain.acts import Act
 from tuibill.hardware.cards.emulator_cards import DEMO_FAMILY
 from tuibill.models import Invoice, Organism, Patient, Practitioner
 from tuibill.services import billing, patients, practice, prescriptions
@@ -89,7 +90,7 @@ def draft(
     practitioner = practitioner or setup.nurse
     act_date = TODAY - timedelta(days=days_ago)
     prescription_id = None
-    acts = [billing.ActInput(act_date=act_date, code="AMI", act_time=time(10), home_visit=True)]
+    acts = [Act(act_date=act_date, code="AMI", act_time=time(10), home_visit=True)]
     if with_prescription:
         prescription = prescriptions.create_prescription(
             patient.id,

@@ -187,7 +187,7 @@ async def test_create_from_prescription_then_edit(app) -> None:
             (item.code, item.coefficient_x100, TODAY)
         ]
         expected = pricing.price_acts(
-            [pricing.ActRequest(TODAY, item.code, item.coefficient_x100)],
+            [pricing.Act(TODAY, item.code, item.coefficient_x100)],
             TariffBook(invoice.practitioner.specialty),
             coverage_for(invoice.patient),
         )

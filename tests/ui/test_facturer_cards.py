@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from tests.conftest import make_db
 from tuibill.app import TuibillApp
+from tuibill.domain.acts import Act
 
 
 async def test_validate_with_vitale_and_cps_from_facturer(tmp_path) -> None:
@@ -30,7 +31,7 @@ async def test_validate_with_vitale_and_cps_from_facturer(tmp_path) -> None:
         day -= timedelta(days=1)
     nurse = find_practitioner("281234567")
     invoice = billing.create_invoice(
-        nurse.id, patient.id, [billing.ActInput(act_date=day, code="AMI")], user="test"
+        nurse.id, patient.id, [Act(act_date=day, code="AMI")], user="test"
     )
 
     app = TuibillApp(settings=settings, user="test")

@@ -12,6 +12,7 @@ from time import monotonic
 import pytest
 
 from tuibill.config import DeviceSettings, Settings
+from tuibill.domain.acts import Act
 from tuibill.hardware.cards import demo_card_reader
 from tuibill.hardware.tla import CardType
 from tuibill.hardware.tla.emulator import TlaDevice
@@ -216,7 +217,7 @@ def sophie_invoice(first_name: str = "Sophie") -> int:
             organism_id=1,
         )
     )
-    act = billing.ActInput(
+    act = Act(
         act_date=TODAY - timedelta(days=1), code="AMI", act_time=time(9), home_visit=True
     )
     return billing.create_invoice(nurse.id, patient.id, [act], user="test").id

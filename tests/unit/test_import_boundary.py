@@ -9,7 +9,7 @@ CORE = [
     "tuibill.domain.invoices",
     "tuibill.domain.pricing",
     "tuibill.domain.patients",
-    "tuibill.domain.act_spec",
+    "tuibill.domain.act_notation",
     "tuibill.domain.invoice_rules",
     "tuibill.domain.numbering",
     "tuibill.models",

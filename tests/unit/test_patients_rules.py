@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from tuibill.domain.act_spec import parse_act_spec
+from tuibill.domain.act_notation import parse_act
 from tuibill.domain.errors import ValidationError
 from tuibill.domain.invoice_rules import check_act_date
 from tuibill.domain.patients import check_nir, nir_key
@@ -38,12 +38,12 @@ def test_act_date_rules() -> None:
 
 
 def test_act_notation() -> None:
-    spec = parse_act_spec("20/11/2026 08:30 AMI 1,5 MAU IFD IK=4")
+    spec = parse_act("20/11/2026 08:30 AMI 1,5 MAU IFD IK=4")
     assert (spec.act_date, spec.code, spec.coefficient_x100) == (date(2026, 11, 20), "AMI", 150)
     assert spec.act_time.hour == 8 and spec.majorations == ("MAU",)
     assert spec.home_visit and spec.mileage_km == 4
-    assert parse_act_spec("2026-11-20 ais 3").code == "AIS"
-    assert parse_act_spec("20/11/2026 7h45 AMI").act_time.minute == 45
+    assert parse_act("2026-11-20 ais 3").code == "AIS"
+    assert parse_act("20/11/2026 7h45 AMI").act_time.minute == 45
     for bad in ("AMI", "32/11/2026 AMI", "20/11/2026 AMI 1 FOO", "20/11/2026 AMI IK=x"):
         with pytest.raises(ValidationError):
-            parse_act_spec(bad)
+            parse_act(bad)

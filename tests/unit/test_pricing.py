@@ -6,7 +6,7 @@ import pytest
 
 from tuibill.domain.errors import ValidationError
 from tuibill.domain.pricing import (
-    ActRequest,
+    Act,
     Coverage,
     TariffEntry,
     format_cents,
@@ -43,7 +43,7 @@ def codes(priced):
 
 
 def test_weekday_act_with_coefficient() -> None:
-    priced = price_acts([ActRequest(WEDNESDAY, "AMI", 150, time(10, 0))], lookup, Coverage())
+    priced = price_acts([Act(WEDNESDAY, "AMI", 150, time(10, 0))], lookup, Coverage())
     assert codes(priced) == ["AMI"]
     assert priced.total_cents == 473  # 3,15 × 1,5 = 4,725 → 4,73 (half up)
     assert priced.amo_cents == 284  # 60 % of 4,73 = 2,838
@@ -51,7 +51,7 @@ def test_weekday_act_with_coefficient() -> None:
 
 
 def test_sunday_adds_the_majoration() -> None:
-    priced = price_acts([ActRequest(SUNDAY, "AMI", 100, time(10, 0))], lookup, Coverage())
+    priced = price_acts([Act(SUNDAY, "AMI", 100, time(10, 0))], lookup, Coverage())
     assert codes(priced) == ["AMI", "DIM"]
     assert priced.total_cents == 315 + 850
 
@@ -60,7 +60,7 @@ def test_public_holiday_from_the_holidays_package() -> None:
     assert is_sunday_or_holiday(ARMISTICE)
     assert is_sunday_or_holiday(date(2026, 7, 14))
     assert not is_sunday_or_holiday(WEDNESDAY)
-    priced = price_acts([ActRequest(ARMISTICE, "AIS", 300)], lookup, Coverage())
+    priced = price_acts([Act(ARMISTICE, "AIS", 300)], lookup, Coverage())
     assert codes(priced) == ["AIS", "DIM"]
     assert priced.total_cents == 795 + 850
 
@@ -79,17 +79,17 @@ def test_public_holiday_from_the_holidays_package() -> None:
     ],
 )
 def test_night_bands(at: time, expected: str | None) -> None:
-    priced = price_acts([ActRequest(WEDNESDAY, "AMI", 100, at)], lookup, Coverage())
+    priced = price_acts([Act(WEDNESDAY, "AMI", 100, at)], lookup, Coverage())
     assert codes(priced) == ["AMI"] + ([expected] if expected else [])
 
 
 def test_night_on_sunday_is_not_cumulative() -> None:
-    priced = price_acts([ActRequest(SUNDAY, "AMI", 100, time(21, 0))], lookup, Coverage())
+    priced = price_acts([Act(SUNDAY, "AMI", 100, time(21, 0))], lookup, Coverage())
     assert codes(priced) == ["AMI", "NUIT"]
 
 
 def test_requested_majorations_travel_and_mileage() -> None:
-    act = ActRequest(WEDNESDAY, "AMI", 100, time(9, 0), ("MAU", "MCI"), True, 12)
+    act = Act(WEDNESDAY, "AMI", 100, time(9, 0), ("MAU", "MCI"), True, 12)
     priced = price_acts([act], lookup, Coverage(amo_rate=100))
     assert codes(priced) == ["AMI", "MAU", "MCI", "IFD", "IK"]
     assert priced.lines[-1].quantity == 12 and priced.lines[-1].total_cents == 420
@@ -99,7 +99,7 @@ def test_requested_majorations_travel_and_mileage() -> None:
 
 
 def test_rest_goes_to_the_amc_when_there_is_one() -> None:
-    priced = price_acts([ActRequest(WEDNESDAY, "AIS", 300)], lookup, Coverage(60, has_amc=True))
+    priced = price_acts([Act(WEDNESDAY, "AIS", 300)], lookup, Coverage(60, has_amc=True))
     assert (priced.total_cents, priced.amo_cents, priced.amc_cents, priced.patient_cents) == (
         795, 477, 318, 0
     )
@@ -107,14 +107,14 @@ def test_rest_goes_to_the_amc_when_there_is_one() -> None:
 
 def test_refusals_in_french() -> None:
     with pytest.raises(ValidationError, match="hors limites") as info:
-        price_acts([ActRequest(WEDNESDAY, "AMI", 5000)], lookup, Coverage())
+        price_acts([Act(WEDNESDAY, "AMI", 5000)], lookup, Coverage())
     assert info.value.field == "coefficient"
     with pytest.raises(ValidationError, match="Aucun tarif « ZZZ »"):
-        price_acts([ActRequest(WEDNESDAY, "ZZZ")], lookup, Coverage())
+        price_acts([Act(WEDNESDAY, "ZZZ")], lookup, Coverage())
     with pytest.raises(ValidationError, match="majoration, pas un acte"):
-        price_acts([ActRequest(WEDNESDAY, "MAU")], lookup, Coverage())
+        price_acts([Act(WEDNESDAY, "MAU")], lookup, Coverage())
     with pytest.raises(ValidationError, match="Majoration inconnue"):
-        price_acts([ActRequest(WEDNESDAY, "AMI", majorations=("XYZ",))], lookup, Coverage())
+        price_acts([Act(WEDNESDAY, "AMI", majorations=("XYZ",))], lookup, Coverage())
 
 
 def test_coefficients_and_money_text() -> None:

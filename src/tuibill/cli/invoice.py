@@ -78,7 +78,7 @@ def _journal_filters(parser: argparse.ArgumentParser) -> None:
 
 
 def journal_filter(args: argparse.Namespace):
-    from tuibill.domain.act_spec import parse_date
+    from tuibill.domain.act_notation import parse_date
     from tuibill.domain.errors import ValidationError
     from tuibill.domain.invoices import STATE_LABELS, InvoiceState
     from tuibill.models import Organism
@@ -195,13 +195,13 @@ def cmd_show(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _acts(specs: list[str]):
-    from tuibill.domain.act_spec import parse_act_spec
+    from tuibill.domain.act_notation import parse_act
 
-    return [parse_act_spec(spec) for spec in specs]
+    return [parse_act(spec) for spec in specs]
 
 
 def cmd_create(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tuibill.domain.act_spec import parse_date
+    from tuibill.domain.act_notation import parse_date
     from tuibill.domain.errors import ValidationError
     from tuibill.services import billing
     from tuibill.services.practice import find_practitioner
@@ -217,7 +217,7 @@ def cmd_create(args: argparse.Namespace, ctx: CliContext) -> int:
     elif args.prescription:
         acts = billing.link_to_prescription(args.prescription, _acts(args.act)) if args.act else []
     else:
-        acts = [billing.with_item(a, None) for a in _acts(args.act)]
+        acts = _acts(args.act)
     if patient_id is None:
         raise ValidationError("--patient est obligatoire (sauf avec --isolated).")
     invoice = billing.create_invoice(
@@ -236,7 +236,7 @@ def cmd_create(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_edit(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tuibill.domain.act_spec import parse_date
+    from tuibill.domain.act_notation import parse_date
     from tuibill.services import billing
 
     ctx.open_db()
@@ -245,7 +245,7 @@ def cmd_edit(args: argparse.Namespace, ctx: CliContext) -> int:
     acts = (
         billing.link_to_prescription(invoice.prescription_id, specs, replacing_invoice=invoice.id)
         if invoice.prescription_id
-        else [billing.with_item(a, None) for a in specs]
+        else specs
     )
     invoice = billing.update_invoice(
         args.id,

@@ -201,7 +201,7 @@ def cmd_build(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_list(args: argparse.Namespace, ctx: CliContext) -> None:
-    from tuibill.domain.act_spec import parse_date
+    from tuibill.domain.act_notation import parse_date
     from tuibill.services.lot_journal import LotFilter, LotJournalQuery
     from tuibill.services.practice import find_practitioner
 

@@ -119,7 +119,7 @@ def cmd_show(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _input_from_args(args: argparse.Namespace, base=None):
-    from tuibill.domain.act_spec import parse_date
+    from tuibill.domain.act_notation import parse_date
     from tuibill.services.patients import PatientInput
 
     values = dict(base.__dict__) if base is not None else {}

@@ -117,7 +117,7 @@ def _prescribed(spec: str):
 
 
 def cmd_prescription_create(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tuibill.domain.act_spec import parse_date
+    from tuibill.domain.act_notation import parse_date
     from tuibill.services.patients import find_prescriber
     from tuibill.services.practice import find_practitioner
     from tuibill.services.prescriptions import create_prescription
@@ -200,12 +200,12 @@ def cmd_facturer_list(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_isolated_act(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tuibill.domain.act_spec import parse_act_spec
+    from tuibill.domain.act_notation import parse_act
     from tuibill.services import facturer
     from tuibill.services.practice import find_practitioner
 
     ctx.open_db()
-    spec = parse_act_spec(args.act)
+    spec = parse_act(args.act)
     act = facturer.record_isolated_act(
         args.patient, find_practitioner(args.practitioner).id, spec.act_date, spec.code,
         spec.coefficient_x100, spec.act_time.strftime("%H:%M") if spec.act_time else None,

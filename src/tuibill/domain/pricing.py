@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from functools import lru_cache
 
+from tuibill.domain.acts import Act
 from tuibill.domain.errors import ValidationError
 
 ACT = "act"
@@ -50,22 +51,16 @@ TariffLookup = Callable[[str, date], "TariffEntry | None"]
 
 
 @dataclass(frozen=True)
-class ActRequest:
-    """One act as the user enters it."""
-
-    act_date: date
-    code: str
-    coefficient_x100: int = 100
-    act_time: time | None = None
-    majorations: tuple[str, ...] = ()
-    home_visit: bool = False
-    mileage_km: int = 0
-
-
-@dataclass(frozen=True)
 class Coverage:
     amo_rate: int = DEFAULT_AMO_RATE
     has_amc: bool = False
+
+
+def coverage_of(*, ald: bool, maternity: bool, has_amc: bool) -> Coverage:
+    """The AMO rate of a patient: 100 % in ALD or maternité, 60 % otherwise; the rest to the
+    AMC when the patient has one, else to the patient."""
+    rate = FULL_AMO_RATE if (ald or maternity) else DEFAULT_AMO_RATE
+    return Coverage(amo_rate=rate, has_amc=has_amc)
 
 
 @dataclass(frozen=True)
@@ -167,7 +162,7 @@ def _share(total: int, coverage: Coverage) -> tuple[int, int, int]:
 
 def _line(
     entry: TariffEntry,
-    act: ActRequest,
+    act: Act,
     coverage: Coverage,
     *,
     coefficient_x100: int = 100,
@@ -201,7 +196,7 @@ def _require(lookup: TariffLookup, code: str, day: date) -> TariffEntry:
 
 
 def price_acts(
-    acts: Iterable[ActRequest], lookup: TariffLookup, coverage: Coverage
+    acts: Iterable[Act], lookup: TariffLookup, coverage: Coverage
 ) -> PricedInvoice:
     """Price *acts* at their own dates; raise :class:`ValidationError` on a bad act."""
     priced = PricedInvoice()

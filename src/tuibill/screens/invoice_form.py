@@ -22,7 +22,8 @@ from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Label, Select, Static
 
-from tuibill.domain.act_spec import ActSpec, parse_act_spec, parse_date
+from tuibill.domain.act_notation import parse_act, parse_date
+from tuibill.domain.acts import Act
 from tuibill.domain.errors import TuibillError, ValidationError
 from tuibill.domain.pricing import format_cents, format_coefficient
 from tuibill.widgets.footer import AppFooter, AppHeader
@@ -37,8 +38,8 @@ LINE_FIELDS = frozenset({"act_date", "act_time", "code", "coefficient", "majorat
 ACTS_FIELDS = LINE_FIELDS | {"acts"}
 
 
-def act_text(act: ActSpec) -> str:
-    """An act back in the one-line notation (the inverse of ``parse_act_spec``)."""
+def act_text(act: Act) -> str:
+    """An act back in the one-line notation (the inverse of ``parse_act``)."""
     parts = [f"{act.act_date:%d/%m/%Y}"]
     if act.act_time is not None:
         parts.append(act.act_time.strftime("%H:%M"))
@@ -56,7 +57,7 @@ class InvoiceDraft:
 
     practitioner_id: int
     patient_id: int
-    acts: Sequence = ()  # ActInput
+    acts: Sequence = ()  # Act
     prescription_id: int | None = None
 
 
@@ -320,13 +321,13 @@ class InvoiceFormScreen(Screen[int | None]):
         _show_error(self.query_one("#billing-date-error", Static), "")
         return value
 
-    def _recompute(self) -> list[tuple[ActLine, ActSpec]] | None:
+    def _recompute(self) -> list[tuple[ActLine, Act]] | None:
         """Parse, check and price every line; show each result at its line.
 
         Returns the parsed acts when every line is good, else None. Empty lines are ignored.
         """
         billing_date = self._parse_billing_date()
-        good: list[tuple[ActLine, ActSpec]] = []
+        good: list[tuple[ActLine, Act]] = []
         totals = [0, 0, 0, 0]
         failures = 0
         for line in self._lines():
@@ -334,7 +335,7 @@ class InvoiceFormScreen(Screen[int | None]):
                 line.show(None)
                 continue
             try:
-                spec = parse_act_spec(line.text)
+                spec = parse_act(line.text)
                 if billing_date is None or self._preview is None:
                     line.show(None)
                     failures += 1
@@ -528,7 +529,7 @@ class InvoiceFormScreen(Screen[int | None]):
         )
         self.dismiss(invoice.id)
 
-    def _acts_to_save(self, checked: list[tuple[ActLine, ActSpec]]) -> list:
+    def _acts_to_save(self, checked: list[tuple[ActLine, Act]]) -> list:
         """Tie the acts to what they consume: prescribed items, or the isolated acts."""
         from tuibill.services import billing
 
@@ -538,7 +539,7 @@ class InvoiceFormScreen(Screen[int | None]):
                 self.prescription_id, specs, replacing_invoice=self.invoice_id
             )
         return [
-            billing.ActInput(**{**spec.__dict__, "isolated_act_id": line.isolated_act_id})
+            Act(**{**spec.__dict__, "isolated_act_id": line.isolated_act_id})
             for line, spec in checked
         ]
 
@@ -646,7 +647,7 @@ class IsolatedActDialog(ModalScreen[int | None]):
         try:
             if practitioner is Select.NULL:
                 raise ValidationError("Choisissez le praticien.", field="practitioner")
-            spec = parse_act_spec(act_input.value)
+            spec = parse_act(act_input.value)
             act = record_isolated_act_spec(self.patient_id, int(practitioner), spec)
         except ValidationError as error:
             if error.field == "practitioner":

@@ -400,7 +400,7 @@ class PatientFileScreen(Screen[None]):
 
     def _collect(self) -> PatientInput:
         """The form as a ``PatientInput``; text that is not a date or a rank is refused here."""
-        from tuibill.domain.act_spec import parse_date
+        from tuibill.domain.act_notation import parse_date
 
         def text(widget_id: str) -> str:
             return self.query_one(f"#{widget_id}", Input).value.strip()
@@ -790,7 +790,7 @@ class PrescriptionDialog(ModalScreen[int | None]):
         self.app.push_screen(PrescribersScreen(pick=True), chosen)
 
     def action_save(self) -> None:
-        from tuibill.domain.act_spec import parse_date
+        from tuibill.domain.act_notation import parse_date
         from tuibill.services.patients_extra import parse_prescribed_acts
         from tuibill.services.prescriptions import create_prescription
 

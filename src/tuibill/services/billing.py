@@ -6,11 +6,11 @@ Each public function is one write transaction: on any error nothing is saved.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, time
 
 from tuibill.domain import invoice_rules, pricing
-from tuibill.domain.act_spec import ActSpec
+from tuibill.domain.acts import Act
 from tuibill.domain.errors import NotFound, RefusedOperation, ValidationError
 from tuibill.domain.invoices import CREATE, EDIT, InvoiceAction, InvoiceState, is_editable
 from tuibill.models import (
@@ -28,14 +28,6 @@ from tuibill.services.patients import search_key
 from tuibill.services.tariffs import TariffBook
 
 
-@dataclass(frozen=True)
-class ActInput(ActSpec):
-    """An act to bill, optionally tied to the prescribed item or isolated act it consumes."""
-
-    prescription_item_id: int | None = None
-    isolated_act_id: int | None = None
-
-
 def get_invoice(invoice_id: int) -> Invoice:
     invoice = Invoice.get_or_none(Invoice.id == invoice_id)
     if invoice is None:
@@ -43,21 +35,10 @@ def get_invoice(invoice_id: int) -> Invoice:
     return invoice
 
 
-def find_invoice(practitioner_am: str, number: int) -> Invoice:
-    invoice = (
-        Invoice.select()
-        .join(Practitioner)
-        .where((Practitioner.am_number == practitioner_am) & (Invoice.number == number))
-        .first()
-    )
-    if invoice is None:
-        raise NotFound(f"Facture n° {number:09d} du praticien {practitioner_am} introuvable.")
-    return invoice
-
-
 def coverage_for(patient: Patient) -> pricing.Coverage:
-    rate = pricing.FULL_AMO_RATE if (patient.ald or patient.maternity) else pricing.DEFAULT_AMO_RATE
-    return pricing.Coverage(amo_rate=rate, has_amc=patient.mutuelle_id is not None)
+    return pricing.coverage_of(
+        ald=patient.ald, maternity=patient.maternity, has_amc=patient.mutuelle_id is not None
+    )
 
 
 def _practitioner(practitioner_id: int) -> Practitioner:
@@ -92,7 +73,7 @@ def _write_lines(
     practitioner: Practitioner,
     patient: Patient,
     prescription: Prescription | None,
-    acts: Sequence[ActInput],
+    acts: Sequence[Act],
     billing_date: date,
 ) -> None:
     invoice_rules.check_has_acts(len(acts))
@@ -103,19 +84,7 @@ def _write_lines(
             prescription_date=prescription.date if prescription else None,
             death_date=patient.death_date,
         )
-    requests = [
-        pricing.ActRequest(
-            act_date=a.act_date,
-            code=a.code,
-            coefficient_x100=a.coefficient_x100,
-            act_time=a.act_time,
-            majorations=a.majorations,
-            home_visit=a.home_visit,
-            mileage_km=a.mileage_km,
-        )
-        for a in acts
-    ]
-    priced = pricing.price_acts(requests, TariffBook(practitioner.specialty), coverage_for(patient))
+    priced = pricing.price_acts(acts, TariffBook(practitioner.specialty), coverage_for(patient))
 
     # Prescribed items consumed by these acts: never more than prescribed.
     used: dict[int, int] = {}
@@ -212,7 +181,7 @@ def _release_lines(invoice: Invoice) -> None:
 def create_invoice(
     practitioner_id: int,
     patient_id: int,
-    acts: Sequence[ActInput],
+    acts: Sequence[Act],
     *,
     user: str,
     billing_date: date | None = None,
@@ -243,7 +212,7 @@ def create_invoice(
 
 def update_invoice(
     invoice_id: int,
-    acts: Sequence[ActInput],
+    acts: Sequence[Act],
     *,
     user: str,
     billing_date: date | None = None,
@@ -327,7 +296,7 @@ def cancel_preparation(invoice_id: int, *, user: str) -> Invoice:
 
 def acts_from_prescription(
     prescription_id: int, act_date: date, act_time: time | None = None
-) -> list[ActInput]:
+) -> list[Act]:
     """One act per prescribed item with something left, dated *act_date* (to be edited)."""
     items = (
         PrescriptionItem.select()
@@ -335,7 +304,7 @@ def acts_from_prescription(
         .order_by(PrescriptionItem.id)
     )
     return [
-        ActInput(
+        Act(
             act_date=act_date,
             code=item.code,
             coefficient_x100=item.coefficient_x100,
@@ -347,7 +316,7 @@ def acts_from_prescription(
     ]
 
 
-def remaining_of(act: ActInput) -> int:
+def remaining_of(act: Act) -> int:
     """How many acts the prescribed item of *act* still allows."""
     if act.prescription_item_id is None:
         return 0
@@ -355,7 +324,7 @@ def remaining_of(act: ActInput) -> int:
     return item.remaining
 
 
-def acts_from_isolated(act_ids: Sequence[int]) -> tuple[int, int, list[ActInput]]:
+def acts_from_isolated(act_ids: Sequence[int]) -> tuple[int, int, list[Act]]:
     """The acts of selected isolated acts: (practitioner id, patient id, acts), one patient."""
     rows = list(
         IsolatedAct.select().where(IsolatedAct.id.in_(list(act_ids))).order_by(IsolatedAct.act_date)
@@ -369,10 +338,10 @@ def acts_from_isolated(act_ids: Sequence[int]) -> tuple[int, int, list[ActInput]
         )
     if any(r.invoice_id is not None for r in rows):
         raise ValidationError("Un des actes isolés est déjà facturé.", field="acts")
-    from tuibill.domain.act_spec import parse_time
+    from tuibill.domain.act_notation import parse_time
 
     acts = [
-        ActInput(
+        Act(
             act_date=r.act_date,
             code=r.code,
             coefficient_x100=r.coefficient_x100,
@@ -387,23 +356,19 @@ def acts_from_isolated(act_ids: Sequence[int]) -> tuple[int, int, list[ActInput]
     return rows[0].practitioner_id, rows[0].patient_id, acts
 
 
-def with_item(act: ActSpec, item_id: int | None) -> ActInput:
-    return ActInput(**{**act.__dict__, "prescription_item_id": item_id})
-
-
-def lines_as_acts(invoice: Invoice) -> list[ActInput]:
+def lines_as_acts(invoice: Invoice) -> list[Act]:
     """The acts of an invoice, as entered (majorations folded back on their act)."""
     lines = list(
         InvoiceLine.select().where(InvoiceLine.invoice == invoice.id).order_by(InvoiceLine.position)
     )
-    from tuibill.domain.act_spec import parse_time
+    from tuibill.domain.act_notation import parse_time
 
-    acts: dict[int, ActInput] = {}
+    acts: dict[int, Act] = {}
     isolated = {r.id: r for r in IsolatedAct.select().where(IsolatedAct.invoice == invoice.id)}
     isolated_by_key = {(r.act_date, r.code): r.id for r in isolated.values()}
     for line in lines:
         if line.parent_position is None:
-            acts[line.position] = ActInput(
+            acts[line.position] = Act(
                 act_date=line.act_date,
                 code=line.code,
                 coefficient_x100=line.coefficient_x100,
@@ -425,8 +390,8 @@ def lines_as_acts(invoice: Invoice) -> list[ActInput]:
 
 
 def link_to_prescription(
-    prescription_id: int, acts: Sequence[ActSpec], *, replacing_invoice: int | None = None
-) -> list[ActInput]:
+    prescription_id: int, acts: Sequence[Act], *, replacing_invoice: int | None = None
+) -> list[Act]:
     """Tie each act to the prescribed item of the same code that still has acts left.
 
     With *replacing_invoice*, what that draft consumes counts as available (it is being edited).
@@ -449,5 +414,5 @@ def link_to_prescription(
                 field="acts",
             )
         left[item_id] -= 1
-        linked.append(with_item(act, item_id))
+        linked.append(replace(act, prescription_item_id=item_id))
     return linked

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from datetime import date, time, timedelta
 
+from tuibill.domain.acts import Act
 from tuibill.domain.invoices import InvoiceAction
 from tuibill.domain.patients import nir_key
 from tuibill.services import billing, facturer, patients, practice, prescriptions
@@ -167,7 +168,7 @@ def build_demo(*, today: date | None = None, seed: int = 2026) -> dict[str, int]
                     break
                 hour = rng.choice([7, 8, 9, 11, 18, 21])
                 chosen.append(
-                    billing.ActInput(
+                    Act(
                         act_date=act_day,
                         code=items[0].code,
                         coefficient_x100=items[0].coefficient_x100,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from tuibill.domain import invoice_rules, pricing
-from tuibill.domain.act_spec import ActSpec
+from tuibill.domain.acts import Act
 from tuibill.domain.errors import ValidationError
 from tuibill.models import IsolatedAct, Patient, Practitioner, Prescription
 from tuibill.services import facturer
@@ -43,7 +43,7 @@ class ActPreview:
         self._death_date = patient.death_date
         self._prescription_date = prescription.date if prescription else None
 
-    def price(self, act: ActSpec, billing_date: date) -> pricing.PricedInvoice:
+    def price(self, act: Act, billing_date: date) -> pricing.PricedInvoice:
         """The priced lines of *act* (majorations included); ``ValidationError`` if refused."""
         invoice_rules.check_act_date(
             act.act_date,
@@ -51,20 +51,11 @@ class ActPreview:
             prescription_date=self._prescription_date,
             death_date=self._death_date,
         )
-        request = pricing.ActRequest(
-            act_date=act.act_date,
-            code=act.code,
-            coefficient_x100=act.coefficient_x100,
-            act_time=act.act_time,
-            majorations=act.majorations,
-            home_visit=act.home_visit,
-            mileage_km=act.mileage_km,
-        )
-        return pricing.price_acts([request], self._book, self._coverage)
+        return pricing.price_acts([act], self._book, self._coverage)
 
 
 def record_isolated_act_spec(
-    patient_id: int, practitioner_id: int, act: ActSpec, *, today: date | None = None
+    patient_id: int, practitioner_id: int, act: Act, *, today: date | None = None
 ) -> IsolatedAct:
     """Record an isolated act only if it could be billed as entered (date, code, coefficient)."""
     practitioner = Practitioner.get_or_none(Practitioner.id == practitioner_id)

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from tuibill.config import MailboxSettings, SmtpSettings, TransmissionSettings
+from tuibill.domain.acts import Act
 from tuibill.domain.invoices import InvoiceAction
 from tuibill.domain.patients import nir_key
 from tuibill.models import Invoice, InvoicePiece, Organism, Patient, Practitioner
@@ -48,7 +49,7 @@ class Office:
         ids = []
         for _ in range(count):
             code = "AMK" if practitioner.specialty == "26" else "AMI"
-            act = billing.ActInput(act_date=TODAY - timedelta(days=2), code=code, act_time=time(9))
+            act = Act(act_date=TODAY - timedelta(days=2), code=code, act_time=time(9))
             invoice = billing.create_invoice(practitioner.id, patient.id, [act], user="anne")
             if validate and mode == "degrade":
                 billing.validate(invoice.id, user="anne")

@@ -18,6 +18,7 @@ from tests.support.sesam import (
     transitions_of,
 )
 from tuibill.cli.main import main
+from tuibill.domain.acts import Act
 from tuibill.domain.errors import RefusedOperation
 from tuibill.hardware.cards import EmulatedCardReader
 from tuibill.hardware.tla import (
@@ -397,7 +398,7 @@ def test_a_month_of_daily_visits_fits_in_one_load(setup, tla) -> None:
     patient = add_patient(card_person(0), setup.organism)
     today = date.today()
     acts = [
-        billing.ActInput(
+        Act(
             act_date=today - timedelta(days=k), code="AMI", act_time=time(10), home_visit=True
         )
         for k in range(1, 31)

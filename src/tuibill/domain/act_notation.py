@@ -7,22 +7,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from tuibill.domain.acts import Act
 from tuibill.domain.errors import ValidationError
 from tuibill.domain.pricing import REQUESTED_MAJORATIONS, parse_coefficient
-
-
-@dataclass(frozen=True)
-class ActSpec:
-    act_date: date
-    code: str
-    coefficient_x100: int = 100
-    act_time: time | None = None
-    majorations: tuple[str, ...] = ()
-    home_visit: bool = False
-    mileage_km: int = 0
 
 
 def parse_date(text: str, field: str = "date") -> date:
@@ -43,7 +32,7 @@ def parse_time(text: str) -> time:
         ) from None
 
 
-def parse_act_spec(text: str) -> ActSpec:
+def parse_act(text: str) -> Act:
     parts = text.split()
     if len(parts) < 2:
         raise ValidationError(
@@ -79,4 +68,4 @@ def parse_act_spec(text: str) -> ActSpec:
                 f"« {token} » non compris dans l'acte « {text} » (MAU, MCI, MIE, IFD, IK=km).",
                 field="acts",
             )
-    return ActSpec(act_date, code, coefficient, act_time, tuple(majorations), home_visit, mileage)
+    return Act(act_date, code, coefficient, act_time, tuple(majorations), home_visit, mileage)
