@@ -10,7 +10,9 @@ from tuibill.domain.acts import Act
 from tuibill.domain.errors import IllegalTransition, RefusedOperation, ValidationError
 from tuibill.domain.invoices import InvoiceAction
 from tuibill.models import Invoice, InvoiceLine, InvoiceTransition, PrescriptionItem
-from tuibill.services import billing, patients, practice, prescriptions
+from tuibill.services import acts as act_service
+from tuibill.services import invoices as invoice_service
+from tuibill.services import patients, practice, prescriptions
 from tuibill.services.prescriptions import PrescribedAct
 
 TODAY = date.today()
@@ -42,23 +44,23 @@ def act(days_ago: int, **kw) -> Act:
 
 def test_invoice_from_prescription_then_life_cycle(setup) -> None:
     nurse, patient, prescription = setup
-    acts = billing.link_to_prescription(prescription.id, [act(3), act(2)])
-    invoice = billing.create_invoice(nurse.id, patient.id, acts, user="anne", prescription_id=prescription.id)
+    acts = act_service.link_to_prescription(prescription.id, [act(3), act(2)])
+    invoice = invoice_service.create_invoice(nurse.id, patient.id, acts, user="anne", prescription_id=prescription.id)
     assert invoice.state == "SAISIE" and invoice.number is None
     assert invoice.patient_name == "DUPUIS ALAIN"
     assert PrescriptionItem.get().billed == 2
 
-    billing.validate(invoice.id, user="anne")
+    invoice_service.validate(invoice.id, user="anne")
     invoice = Invoice.get_by_id(invoice.id)
     assert (invoice.state, invoice.number) == ("VALIDEE", 7433)
     with pytest.raises(RefusedOperation, match="plus modifiable"):
-        billing.update_invoice(invoice.id, [act(1)], user="anne")
+        invoice_service.update_invoice(invoice.id, [act(1)], user="anne")
 
-    billing.unvalidate(invoice.id, user="anne", reason="erreur de date")
-    billing.update_invoice(invoice.id, billing.link_to_prescription(
+    invoice_service.unvalidate(invoice.id, user="anne", reason="erreur de date")
+    invoice_service.update_invoice(invoice.id, act_service.link_to_prescription(
         prescription.id, [act(1)], replacing_invoice=invoice.id), user="anne")
     assert PrescriptionItem.get().billed == 1  # the edit gave back one prescribed act
-    billing.validate(invoice.id, user="anne")
+    invoice_service.validate(invoice.id, user="anne")
     assert Invoice.get_by_id(invoice.id).number == 7433  # same number: no gap, no duplicate
 
     history = [(t.from_state, t.to_state, t.action, t.user) for t in
@@ -75,33 +77,33 @@ def test_invoice_from_prescription_then_life_cycle(setup) -> None:
 
 def test_prepare_and_cancel_preparation(setup) -> None:
     nurse, patient, _ = setup
-    invoice = billing.create_invoice(nurse.id, patient.id, [act(1)], user="u")
-    billing.prepare(invoice.id, user="u")
+    invoice = invoice_service.create_invoice(nurse.id, patient.id, [act(1)], user="u")
+    invoice_service.prepare(invoice.id, user="u")
     invoice = Invoice.get_by_id(invoice.id)
     assert invoice.state == "A_CHARGER" and invoice.number == 7433
-    billing.cancel_preparation(invoice.id, user="u")
+    invoice_service.cancel_preparation(invoice.id, user="u")
     assert Invoice.get_by_id(invoice.id).state == "SAISIE"
     with pytest.raises(IllegalTransition, match="Annuler préparation"):
-        billing.cancel_preparation(invoice.id, user="u")
+        invoice_service.cancel_preparation(invoice.id, user="u")
 
 
 def test_illegal_action_takes_no_number(setup) -> None:
     nurse, patient, _ = setup
-    invoice = billing.create_invoice(nurse.id, patient.id, [act(1)], user="u")
-    billing.validate(invoice.id, user="u")
+    invoice = invoice_service.create_invoice(nurse.id, patient.id, [act(1)], user="u")
+    invoice_service.validate(invoice.id, user="u")
     with pytest.raises(IllegalTransition):
-        billing.validate(invoice.id, user="u")
-    second = billing.create_invoice(nurse.id, patient.id, [act(1)], user="u")
-    billing.validate(second.id, user="u")
+        invoice_service.validate(invoice.id, user="u")
+    second = invoice_service.create_invoice(nurse.id, patient.id, [act(1)], user="u")
+    invoice_service.validate(second.id, user="u")
     assert Invoice.get_by_id(second.id).number == 7434
 
 
 def test_non_transmissible_needs_a_reason(setup) -> None:
     nurse, patient, _ = setup
-    invoice = billing.create_invoice(nurse.id, patient.id, [act(1)], user="u")
+    invoice = invoice_service.create_invoice(nurse.id, patient.id, [act(1)], user="u")
     with pytest.raises(ValidationError, match="motif"):
-        billing.apply_action(invoice.id, InvoiceAction.MAKE_NON_TRANSMISSIBLE, user="u")
-    billing.apply_action(invoice.id, InvoiceAction.MAKE_NON_TRANSMISSIBLE, user="u", reason="Transfert de dette")
+        invoice_service.apply_action(invoice.id, InvoiceAction.MAKE_NON_TRANSMISSIBLE, user="u")
+    invoice_service.apply_action(invoice.id, InvoiceAction.MAKE_NON_TRANSMISSIBLE, user="u", reason="Transfert de dette")
     assert Invoice.get_by_id(invoice.id).state == "NON_TRANSMISSIBLE"
 
 
@@ -115,20 +117,20 @@ def test_non_transmissible_needs_a_reason(setup) -> None:
 def test_bad_dates_save_nothing(setup, acts_days, billing_shift, match) -> None:
     nurse, patient, prescription = setup
     before = (Invoice.select().count(), InvoiceLine.select().count(), PrescriptionItem.get().billed)
-    acts = billing.link_to_prescription(prescription.id, [act(d) for d in acts_days])
+    acts = act_service.link_to_prescription(prescription.id, [act(d) for d in acts_days])
     with pytest.raises(ValidationError, match=match):
-        billing.create_invoice(nurse.id, patient.id, acts, user="u", prescription_id=prescription.id)
+        invoice_service.create_invoice(nurse.id, patient.id, acts, user="u", prescription_id=prescription.id)
     assert (Invoice.select().count(), InvoiceLine.select().count(), PrescriptionItem.get().billed) == before
 
 
 def test_act_after_death_refused_even_at_validation(setup) -> None:
     nurse, patient, _ = setup
-    invoice = billing.create_invoice(nurse.id, patient.id, [act(2)], user="u")
+    invoice = invoice_service.create_invoice(nurse.id, patient.id, [act(2)], user="u")
     data = patients.patient_input(patient)
     data.death_date = TODAY - timedelta(days=5)
     patients.update_patient(patient.id, data)
     with pytest.raises(ValidationError, match="date de décès"):
-        billing.validate(invoice.id, user="u")
+        invoice_service.validate(invoice.id, user="u")
     invoice = Invoice.get_by_id(invoice.id)
     assert invoice.state == "SAISIE" and invoice.number is None
 
@@ -136,12 +138,12 @@ def test_act_after_death_refused_even_at_validation(setup) -> None:
 def test_practitioner_without_numbering(setup) -> None:
     _, patient, _ = setup
     substitute = practice.create_practitioner("NOEL", "Camille", "281234570", invoice_number_start=None)
-    invoice = billing.create_invoice(substitute.id, patient.id, [act(1)], user="u")
+    invoice = invoice_service.create_invoice(substitute.id, patient.id, [act(1)], user="u")
     with pytest.raises(ValidationError, match="n'a pas de numérotation de factures"):
-        billing.validate(invoice.id, user="u")
+        invoice_service.validate(invoice.id, user="u")
     assert Invoice.get_by_id(invoice.id).state == "SAISIE"
     practice.set_numbering(substitute.id, 1)
-    billing.validate(invoice.id, user="u")
+    invoice_service.validate(invoice.id, user="u")
     assert Invoice.get_by_id(invoice.id).number == 1
 
 
@@ -150,26 +152,26 @@ def test_unknown_prescriber_and_too_many_acts(setup) -> None:
     with pytest.raises(ValidationError, match="Prescripteur 123456789 inconnu"):
         patients.find_prescriber("123456789")
     with pytest.raises(ValidationError, match="aucun acte de ce code ne reste"):
-        billing.link_to_prescription(prescription.id, [act(1), act(1), act(1), act(1)])
+        act_service.link_to_prescription(prescription.id, [act(1), act(1), act(1), act(1)])
 
 
 def test_delete_draft_gives_back_and_numbered_cannot_be_deleted(setup) -> None:
     nurse, patient, prescription = setup
-    acts = billing.link_to_prescription(prescription.id, [act(1)])
-    invoice = billing.create_invoice(nurse.id, patient.id, acts, user="u", prescription_id=prescription.id)
-    billing.delete_draft(invoice.id, user="u")
+    acts = act_service.link_to_prescription(prescription.id, [act(1)])
+    invoice = invoice_service.create_invoice(nurse.id, patient.id, acts, user="u", prescription_id=prescription.id)
+    invoice_service.delete_draft(invoice.id, user="u")
     assert PrescriptionItem.get().billed == 0 and Invoice.select().count() == 0
-    invoice = billing.create_invoice(nurse.id, patient.id, [act(1)], user="u")
-    billing.validate(invoice.id, user="u")
-    billing.unvalidate(invoice.id, user="u")
+    invoice = invoice_service.create_invoice(nurse.id, patient.id, [act(1)], user="u")
+    invoice_service.validate(invoice.id, user="u")
+    invoice_service.unvalidate(invoice.id, user="u")
     with pytest.raises(RefusedOperation, match="jamais numérotée"):
-        billing.delete_draft(invoice.id, user="u")
+        invoice_service.delete_draft(invoice.id, user="u")
 
 
 def test_coefficient_out_of_range_saves_nothing(setup) -> None:
     nurse, patient, _ = setup
     with pytest.raises(ValidationError, match="hors limites") as info:
-        billing.create_invoice(nurse.id, patient.id, [act(1, coefficient_x100=9000)], user="u")
+        invoice_service.create_invoice(nurse.id, patient.id, [act(1, coefficient_x100=9000)], user="u")
     assert info.value.field == "coefficient"
     assert Invoice.select().count() == 0
 

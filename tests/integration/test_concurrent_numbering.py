@@ -11,16 +11,17 @@ from tuibill.models import Invoice, database
 
 def _desk(url: str, ids: list[int], desk: int) -> None:
     from tuibill.models import database as db_module
-    from tuibill.services import billing
+    from tuibill.services import invoices as invoice_service
 
     db_module.bind(url)
     for invoice_id in ids:
-        billing.validate(invoice_id, user=f"poste{desk}")
+        invoice_service.validate(invoice_id, user=f"poste{desk}")
 
 
 def test_four_desks_validate_at_once(db_url) -> None:
     from tuibill.domain.patients import nir_key
-    from tuibill.services import billing, patients, practice
+    from tuibill.services import invoices as invoice_service
+    from tuibill.services import patients, practice
 
     nurse = practice.create_practitioner("GAUTIER", "Anne", "281234567", invoice_number_start=100)
     first13 = "1500528123456"
@@ -29,7 +30,7 @@ def test_four_desks_validate_at_once(db_url) -> None:
     )
     day = date.today() - timedelta(days=1)
     ids = [
-        billing.create_invoice(
+        invoice_service.create_invoice(
             nurse.id, patient.id, [Act(act_date=day, code="AMI")], user="u"
         ).id
         for _ in range(200)

@@ -26,7 +26,8 @@ from tuibill.models import (
     Patient,
 )
 from tuibill.models.database import immediate
-from tuibill.services import billing, lifecycle, patients, practice
+from tuibill.services import invoices as invoice_service
+from tuibill.services import lifecycle, patients, practice
 
 TODAY = date.today()
 AT = datetime(2026, 3, 2, 18, 0, 0)
@@ -70,7 +71,7 @@ def new_lot(office, state: LotState, *, send_count: int = 0, invoice_count: int 
 def invoice_in(office, state: InvoiceState, **columns) -> Invoice:
     nurse, _, patient = office
     act = Act(act_date=TODAY - timedelta(days=2), code="AMI", act_time=time(10))
-    invoice = billing.create_invoice(nurse.id, patient.id, [act], user="anne")
+    invoice = invoice_service.create_invoice(nurse.id, patient.id, [act], user="anne")
     Invoice.update(state=state.value, **columns).where(Invoice.id == invoice.id).execute()
     return Invoice.get_by_id(invoice.id)
 

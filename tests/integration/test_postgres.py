@@ -26,16 +26,17 @@ def pg_url():
 
 def _desk(url: str, ids: list[int], desk: int) -> None:
     from tuibill.models import database as db_module
-    from tuibill.services import billing
+    from tuibill.services import invoices as invoice_service
 
     db_module.bind(url)
     for invoice_id in ids:
-        billing.validate(invoice_id, user=f"poste{desk}")
+        invoice_service.validate(invoice_id, user=f"poste{desk}")
 
 
 def test_life_cycle_numbering_journal_and_seed_on_postgres(pg_url) -> None:
     from tuibill.domain.patients import nir_key
-    from tuibill.services import billing, patients, practice, tariffs
+    from tuibill.services import invoices as invoice_service
+    from tuibill.services import patients, practice, tariffs
     from tuibill.services.journal import JournalFilter, JournalPager, JournalQuery
     from tuibill.services.seed import seed
 
@@ -49,7 +50,7 @@ def test_life_cycle_numbering_journal_and_seed_on_postgres(pg_url) -> None:
     )
     day = date.today() - timedelta(days=2)
     ids = [
-        billing.create_invoice(nurse.id, patient.id, [Act(act_date=day, code="AMI")], user="u").id
+        invoice_service.create_invoice(nurse.id, patient.id, [Act(act_date=day, code="AMI")], user="u").id
         for _ in range(60)
     ]
     db.close()
@@ -72,4 +73,4 @@ def test_life_cycle_numbering_journal_and_seed_on_postgres(pg_url) -> None:
     found = JournalQuery(JournalFilter(patient="dupuis a", all_time=True)).count()
     assert found >= 60
     # The seeded rows did not break the id sequences: the ORM can still insert.
-    billing.create_invoice(nurse.id, patient.id, [Act(act_date=day, code="AMI")], user="u")
+    invoice_service.create_invoice(nurse.id, patient.id, [Act(act_date=day, code="AMI")], user="u")

@@ -13,7 +13,9 @@ from datetime import date, datetime, time, timedelta
 from tuibill.domain.acts import Act
 from tuibill.hardware.cards.emulator_cards import DEMO_FAMILY
 from tuibill.models import Invoice, Organism, Patient, Practitioner
-from tuibill.services import billing, patients, practice, prescriptions
+from tuibill.services import acts as act_service
+from tuibill.services import invoices as invoice_service
+from tuibill.services import patients, practice, prescriptions
 from tuibill.services.prescriptions import PrescribedAct
 
 CPS_AM = "281234567"  # demo_cps()'s PS number
@@ -100,8 +102,8 @@ def draft(
             [PrescribedAct("AMI", 10, 100)],
         )
         prescription_id = prescription.id
-        acts = billing.link_to_prescription(prescription.id, acts)
-    return billing.create_invoice(
+        acts = act_service.link_to_prescription(prescription.id, acts)
+    return invoice_service.create_invoice(
         practitioner.id, patient.id, acts, user="test", prescription_id=prescription_id
     )
 

@@ -113,8 +113,8 @@ def first_unnumbered_draft(screen) -> str:
 
 
 async def test_lists_filters_and_back(app) -> None:
-    from tuibill.services import facturer as facturer_lists
-    from tuibill.services.facturer import Criteria
+    from tuibill.services import worklists
+    from tuibill.services.worklists import Criteria
 
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_facturer(pilot)
@@ -124,7 +124,7 @@ async def test_lists_filters_and_back(app) -> None:
 
         await pilot.press("2")
         assert screen.list_name == "non_validees"
-        expected = facturer_lists.rows_for("non_validees", Criteria(practitioner_id=brunet))
+        expected = worklists.rows_for("non_validees", Criteria(practitioner_id=brunet))
         assert list(screen.rows) == [f"invoice:{r.id}" for r in expected]
         assert {r.state for r in screen.rows.values()} <= {"SAISIE", "A_CHARGER"}
 
@@ -149,7 +149,7 @@ async def test_create_from_prescription_then_edit(app) -> None:
     from tuibill.domain import pricing
     from tuibill.models import Invoice, InvoiceLine, PrescriptionItem
     from tuibill.screens.invoice_form import InvoiceFormScreen
-    from tuibill.services.billing import coverage_for
+    from tuibill.services.acts import coverage_for
     from tuibill.services.tariffs import TariffBook
 
     async with app.run_test(size=SIZE) as pilot:

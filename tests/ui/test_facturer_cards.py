@@ -14,7 +14,8 @@ async def test_validate_with_vitale_and_cps_from_facturer(tmp_path) -> None:
     from tuibill.domain.pricing import is_sunday_or_holiday
     from tuibill.hardware.cards import open_card_reader
     from tuibill.models import Invoice, Organism
-    from tuibill.services import billing, securing
+    from tuibill.services import invoices as invoice_service
+    from tuibill.services import securing
     from tuibill.services.demo import build_demo
     from tuibill.services.practice import find_practitioner
 
@@ -30,7 +31,7 @@ async def test_validate_with_vitale_and_cps_from_facturer(tmp_path) -> None:
     while is_sunday_or_holiday(day):
         day -= timedelta(days=1)
     nurse = find_practitioner("281234567")
-    invoice = billing.create_invoice(
+    invoice = invoice_service.create_invoice(
         nurse.id, patient.id, [Act(act_date=day, code="AMI")], user="test"
     )
 

@@ -205,7 +205,8 @@ async def test_a_dead_line_is_said_in_french(demo_db, tmp_path) -> None:
 
 
 def sophie_invoice(first_name: str = "Sophie") -> int:
-    from tuibill.services import billing, patients
+    from tuibill.services import invoices as invoice_service
+    from tuibill.services import patients
 
     nurse = Practitioner.get(Practitioner.am_number == "281234567")  # the demo CPS's number
     patient = patients.create_patient(
@@ -220,7 +221,7 @@ def sophie_invoice(first_name: str = "Sophie") -> int:
     act = Act(
         act_date=TODAY - timedelta(days=1), code="AMI", act_time=time(9), home_visit=True
     )
-    return billing.create_invoice(nurse.id, patient.id, [act], user="test").id
+    return invoice_service.create_invoice(nurse.id, patient.id, [act], user="test").id
 
 
 async def test_validate_with_cards_dialogs(app) -> None:
@@ -257,10 +258,11 @@ async def test_validate_with_cards_dialogs(app) -> None:
 
 async def test_secure_batch_by_key(app, state_file) -> None:
     from tuibill.hardware.tla import EmulatedPortableReader
-    from tuibill.services import billing, tla_transfer
+    from tuibill.services import invoices as invoice_service
+    from tuibill.services import tla_transfer
 
     invoice_id = sophie_invoice()
-    billing.prepare(invoice_id, user="test")
+    invoice_service.prepare(invoice_id, user="test")
     reader = EmulatedPortableReader(state_file)
     tla_transfer.load_prepared(reader, "test", invoice_ids=[invoice_id])
     reader.device.secure(None, CardType.CPE)

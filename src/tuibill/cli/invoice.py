@@ -187,7 +187,7 @@ def _print_invoice(invoice, as_json: bool) -> None:
 
 
 def cmd_show(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tuibill.services.billing import get_invoice
+    from tuibill.services.invoices import get_invoice
 
     ctx.open_db()
     _print_invoice(get_invoice(args.id), ctx.json)
@@ -203,7 +203,8 @@ def _acts(specs: list[str]):
 def cmd_create(args: argparse.Namespace, ctx: CliContext) -> int:
     from tuibill.domain.act_notation import parse_date
     from tuibill.domain.errors import ValidationError
-    from tuibill.services import billing
+    from tuibill.services import acts as act_service
+    from tuibill.services import invoices as invoice_service
     from tuibill.services.practice import find_practitioner
 
     ctx.open_db()
@@ -211,16 +212,16 @@ def cmd_create(args: argparse.Namespace, ctx: CliContext) -> int:
     practitioner = find_practitioner(args.practitioner)
     patient_id = args.patient
     if args.isolated:
-        practitioner_id, patient_id, acts = billing.acts_from_isolated(args.isolated)
+        practitioner_id, patient_id, acts = act_service.acts_from_isolated(args.isolated)
         if practitioner_id != practitioner.id:
             raise ValidationError("Ces actes isolés sont ceux d'un autre praticien.")
     elif args.prescription:
-        acts = billing.link_to_prescription(args.prescription, _acts(args.act)) if args.act else []
+        acts = act_service.link_to_prescription(args.prescription, _acts(args.act)) if args.act else []
     else:
         acts = _acts(args.act)
     if patient_id is None:
         raise ValidationError("--patient est obligatoire (sauf avec --isolated).")
-    invoice = billing.create_invoice(
+    invoice = invoice_service.create_invoice(
         practitioner.id,
         patient_id,
         acts,
@@ -237,17 +238,18 @@ def cmd_create(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def cmd_edit(args: argparse.Namespace, ctx: CliContext) -> int:
     from tuibill.domain.act_notation import parse_date
-    from tuibill.services import billing
+    from tuibill.services import acts as act_service
+    from tuibill.services import invoices as invoice_service
 
     ctx.open_db()
-    invoice = billing.get_invoice(args.id)
+    invoice = invoice_service.get_invoice(args.id)
     specs = _acts(args.act)
     acts = (
-        billing.link_to_prescription(invoice.prescription_id, specs, replacing_invoice=invoice.id)
+        act_service.link_to_prescription(invoice.prescription_id, specs, replacing_invoice=invoice.id)
         if invoice.prescription_id
         else specs
     )
-    invoice = billing.update_invoice(
+    invoice = invoice_service.update_invoice(
         args.id,
         acts,
         user=ctx.user,
@@ -261,10 +263,10 @@ def cmd_edit(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_delete(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tuibill.services import billing
 
+    from tuibill.services import invoices as invoice_service
     ctx.open_db()
-    billing.delete_draft(args.id, user=ctx.user)
+    invoice_service.delete_draft(args.id, user=ctx.user)
     print(f"Facture {args.id} supprimée.")
     return 0
 
@@ -272,10 +274,10 @@ def cmd_delete(args: argparse.Namespace, ctx: CliContext) -> int:
 def cmd_action(args: argparse.Namespace, ctx: CliContext) -> int:
     from tuibill.domain.invoices import InvoiceState
     from tuibill.domain.numbering import format_invoice_number
-    from tuibill.services import billing
+    from tuibill.services import invoices as invoice_service
 
     ctx.open_db()
-    done, refused = billing.apply_many(args.ids, args.action, user=ctx.user, reason=args.reason)
+    done, refused = invoice_service.apply_many(args.ids, args.action, user=ctx.user, reason=args.reason)
     if ctx.json:
         print_json({
             "faites": [

@@ -170,16 +170,16 @@ def cmd_prescription_list(args: argparse.Namespace, ctx: CliContext) -> int:
 def cmd_facturer_list(args: argparse.Namespace, ctx: CliContext) -> int:
     from tuibill.domain.numbering import format_invoice_number
     from tuibill.domain.pricing import format_cents
-    from tuibill.services import facturer
+    from tuibill.services import worklists
     from tuibill.services.practice import find_practitioner
 
     ctx.open_db()
-    criteria = facturer.Criteria(
+    criteria = worklists.Criteria(
         patient=args.patient,
         practitioner_id=find_practitioner(args.practitioner).id if args.practitioner else None,
         sector=args.sector,
     )
-    rows = facturer.rows_for(args.list_name, criteria)
+    rows = worklists.rows_for(args.list_name, criteria)
     if ctx.json:
         print_json([r.__dict__ for r in rows])
         return 0
@@ -201,12 +201,12 @@ def cmd_facturer_list(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def cmd_isolated_act(args: argparse.Namespace, ctx: CliContext) -> int:
     from tuibill.domain.act_notation import parse_act
-    from tuibill.services import facturer
+    from tuibill.services import acts as act_service
     from tuibill.services.practice import find_practitioner
 
     ctx.open_db()
     spec = parse_act(args.act)
-    act = facturer.record_isolated_act(
+    act = act_service.record_isolated_act(
         args.patient, find_practitioner(args.practitioner).id, spec.act_date, spec.code,
         spec.coefficient_x100, spec.act_time.strftime("%H:%M") if spec.act_time else None,
         spec.majorations, spec.home_visit, spec.mileage_km,

@@ -22,8 +22,8 @@ from tuibill.domain.invoices import InvoiceAction, InvoiceState, is_editable
 from tuibill.domain.numbering import format_invoice_number
 from tuibill.domain.pricing import format_cents
 from tuibill.screens.invoice_form import FACTURER_CSS
-from tuibill.services import facturer as lists
-from tuibill.services.facturer import (
+from tuibill.services import worklists
+from tuibill.services.worklists import (
     LIST_LABELS,
     LIST_ORDER,
     VALIDATED,
@@ -33,8 +33,8 @@ from tuibill.services.facturer import (
 )
 from tuibill.widgets.footer import AppFooter, AppHeader
 
-INVOICE_LISTS = frozenset({lists.UNVALIDATED, lists.DRE_UNVALIDATED, VALIDATED})
-PRESCRIPTION_LISTS = frozenset({lists.PRESCRIPTIONS_BY_PRACTITIONER, lists.PRESCRIPTIONS_ALL})
+INVOICE_LISTS = frozenset({worklists.UNVALIDATED, worklists.DRE_UNVALIDATED, VALIDATED})
+PRESCRIPTION_LISTS = frozenset({worklists.PRESCRIPTIONS_BY_PRACTITIONER, worklists.PRESCRIPTIONS_ALL})
 ALL_SECTORS = ""  # « TOUS »
 
 COLUMNS = [
@@ -55,9 +55,9 @@ COLUMNS = [
 
 # Which actions make sense on which list: the others are hidden from the footer and disabled.
 ACTIONS_BY_LIST: dict[str, frozenset[str]] = {
-    lists.PRESCRIPTIONS_BY_PRACTITIONER: frozenset({"new_invoice", "free_invoice"}),
-    lists.PRESCRIPTIONS_ALL: frozenset({"new_invoice", "free_invoice"}),
-    lists.UNVALIDATED: frozenset(
+    worklists.PRESCRIPTIONS_BY_PRACTITIONER: frozenset({"new_invoice", "free_invoice"}),
+    worklists.PRESCRIPTIONS_ALL: frozenset({"new_invoice", "free_invoice"}),
+    worklists.UNVALIDATED: frozenset(
         {
             "new_invoice",
             "marks",
@@ -68,10 +68,10 @@ ACTIONS_BY_LIST: dict[str, frozenset[str]] = {
             "delete_draft",
         }
     ),
-    lists.DRE_UNVALIDATED: frozenset(
+    worklists.DRE_UNVALIDATED: frozenset(
         {"new_invoice", "marks", "validate", "prepare", "cancel_preparation", "delete_draft"}
     ),
-    lists.ISOLATED: frozenset({"new_invoice", "free_invoice", "marks"}),
+    worklists.ISOLATED: frozenset({"new_invoice", "free_invoice", "marks"}),
     VALIDATED: frozenset({"new_invoice", "marks", "unvalidate", "prepare"}),
 }
 MARK_ACTIONS = frozenset({"toggle_mark", "mark_all", "unmark_all"})
@@ -209,7 +209,7 @@ class FacturerScreen(Screen):
         from tuibill.services.practice import list_practitioners
 
         practitioners = [(p.display_name, p.id) for p in list_practitioners()]
-        sectors = [("TOUS", ALL_SECTORS)] + [(s, s) for s in lists.sectors()]
+        sectors = [("TOUS", ALL_SECTORS)] + [(s, s) for s in worklists.sectors()]
         yield AppHeader()
         with Vertical(id="criteria"):
             with Horizontal(classes="crit-row"):
@@ -406,8 +406,8 @@ class FacturerScreen(Screen):
         text = f"{LIST_LABELS[self.list_name]} : {count} ligne(s)"
         if not count:
             text = f"{LIST_LABELS[self.list_name]} : aucune ligne pour ces critères."
-        if count >= lists.LIST_LIMIT:
-            text += f" (limité à {lists.LIST_LIMIT} : précisez les critères)"
+        if count >= worklists.LIST_LIMIT:
+            text += f" (limité à {worklists.LIST_LIMIT} : précisez les critères)"
         if self.marked:
             text += f", {len(self.marked)} sélectionnée(s)"
         self.query_one("#facturer-status", Static).update(self.notice or text)
@@ -503,14 +503,14 @@ class FacturerScreen(Screen):
     def action_new_invoice(self) -> None:
         if self.list_name in PRESCRIPTION_LISTS:
             self._from_prescription()
-        elif self.list_name == lists.ISOLATED:
+        elif self.list_name == worklists.ISOLATED:
             self._from_isolated()
         else:
             self.action_free_invoice()
 
     def _from_prescription(self) -> None:
         from tuibill.screens.invoice_form import InvoiceDraft, InvoiceFormScreen
-        from tuibill.services import billing
+        from tuibill.services import acts as act_service
         from tuibill.services.prescriptions import get_prescription
 
         row = self.current_row()
@@ -521,18 +521,18 @@ class FacturerScreen(Screen):
         draft = InvoiceDraft(
             practitioner_id=prescription.practitioner_id,
             patient_id=prescription.patient_id,
-            acts=billing.acts_from_prescription(row.id, date.today()),
+            acts=act_service.acts_from_prescription(row.id, date.today()),
             prescription_id=row.id,
         )
         self.app.push_screen(InvoiceFormScreen(draft=draft), self._form_closed)
 
     def _from_isolated(self) -> None:
         from tuibill.screens.invoice_form import InvoiceDraft, InvoiceFormScreen
-        from tuibill.services import billing
+        from tuibill.services import acts as act_service
 
         ids = [row.id for row in self._targets() if row.kind == "isolated"]
         try:
-            practitioner_id, patient_id, acts = billing.acts_from_isolated(ids)
+            practitioner_id, patient_id, acts = act_service.acts_from_isolated(ids)
         except TuibillError as error:
             self.notify(str(error), severity="error", title="Actes isolés", markup=False)
             return
@@ -564,7 +564,7 @@ class FacturerScreen(Screen):
             return  # the resume reloads anyway
         notice = "Facture enregistrée en saisie."
         if self.list_name not in INVOICE_LISTS:
-            notice += f" Voir « {LIST_LABELS[lists.UNVALIDATED]} » (touche 2)."
+            notice += f" Voir « {LIST_LABELS[worklists.UNVALIDATED]} » (touche 2)."
         self.notice = notice
         self.request_reload(focus_key=f"invoice:{invoice_id}")
 
@@ -628,13 +628,13 @@ class FacturerScreen(Screen):
         self.notice = status
 
     def _apply(self, action: InvoiceAction, reason: str = "") -> None:
-        from tuibill.services import billing
 
+        from tuibill.services import invoices as invoice_service
         targets = self._invoice_targets()
         if not targets:
             return
         by_id = {row.id: row for row in targets}
-        done, refused = billing.apply_many(list(by_id), action, user=self.app.user, reason=reason)
+        done, refused = invoice_service.apply_many(list(by_id), action, user=self.app.user, reason=reason)
         done_text = [
             f"{by_id[inv.id].patient} : {InvoiceState(inv.state).label}"
             + (f", n° {format_invoice_number(inv.number)}" if inv.number else "")
@@ -733,14 +733,14 @@ class FacturerScreen(Screen):
         )
 
     def _delete(self, targets: list[FacturerRow]) -> None:
-        from tuibill.services import billing
 
+        from tuibill.services import invoices as invoice_service
         done: list[str] = []
         refused: list[tuple[str, str]] = []
         still_marked: set[str] = set()
         for row in targets:
             try:
-                billing.delete_draft(row.id, user=self.app.user)
+                invoice_service.delete_draft(row.id, user=self.app.user)
             except TuibillError as error:
                 refused.append((self._who(row), str(error)))
                 still_marked.add(row_key(row))

@@ -2,8 +2,8 @@
 
 Acts are typed one per line in the notation shared with the CLI
 (« 20/11/2026 08:30 AMI 1,5 MAU IFD IK=4 »). Each line is priced as it is typed, by the same
-domain pricing the services use; saving goes through ``billing.create_invoice`` /
-``billing.update_invoice`` (one transaction: on any error nothing is saved) and every refusal is
+domain pricing the services use; saving goes through ``invoice_service.create_invoice`` /
+``invoice_service.update_invoice`` (one transaction: on any error nothing is saved) and every refusal is
 shown at the field it concerns.
 """
 
@@ -140,16 +140,17 @@ class InvoiceFormScreen(Screen[int | None]):
     # --- loading ---------------------------------------------------------------------------
 
     def _load(self) -> None:
-        from tuibill.services import billing
+        from tuibill.services import acts as act_service
+        from tuibill.services import invoices as invoice_service
 
         if self.invoice_id is not None:
-            invoice = billing.get_invoice(self.invoice_id)
+            invoice = invoice_service.get_invoice(self.invoice_id)
             self.practitioner_id = invoice.practitioner_id
             self.patient_id = invoice.patient_id
             self.prescription_id = invoice.prescription_id
             self.billing_date = invoice.billing_date
             self.number = invoice.number
-            self.acts = billing.lines_as_acts(invoice)
+            self.acts = act_service.lines_as_acts(invoice)
         else:
             self.practitioner_id = self.draft.practitioner_id
             self.patient_id = self.draft.patient_id
@@ -301,7 +302,7 @@ class InvoiceFormScreen(Screen[int | None]):
         return self._texts() != self._loaded_texts
 
     def _reset_preview(self) -> None:
-        from tuibill.services.facturer_extra import ActPreview
+        from tuibill.services.acts import ActPreview
 
         try:
             self._preview = ActPreview(self.practitioner_id, self.patient_id, self.prescription_id)
@@ -486,8 +487,8 @@ class InvoiceFormScreen(Screen[int | None]):
                 widgets.first().focus()
 
     def action_save(self) -> None:
-        from tuibill.services import billing
 
+        from tuibill.services import invoices as invoice_service
         self._clear_errors()
         checked = self._recompute()
         if checked is None:
@@ -502,7 +503,7 @@ class InvoiceFormScreen(Screen[int | None]):
         try:
             acts = self._acts_to_save(checked)
             if self.invoice_id is None:
-                invoice = billing.create_invoice(
+                invoice = invoice_service.create_invoice(
                     self.practitioner_id,
                     self.patient_id,
                     acts,
@@ -511,7 +512,7 @@ class InvoiceFormScreen(Screen[int | None]):
                     prescription_id=self.prescription_id,
                 )
             else:
-                invoice = billing.update_invoice(
+                invoice = invoice_service.update_invoice(
                     self.invoice_id, acts, user=self.app.user, billing_date=billing_date
                 )
         except ValidationError as error:
@@ -531,11 +532,11 @@ class InvoiceFormScreen(Screen[int | None]):
 
     def _acts_to_save(self, checked: list[tuple[ActLine, Act]]) -> list:
         """Tie the acts to what they consume: prescribed items, or the isolated acts."""
-        from tuibill.services import billing
+        from tuibill.services import acts as act_service
 
         specs = [spec for _, spec in checked]
         if self.prescription_id is not None:
-            return billing.link_to_prescription(
+            return act_service.link_to_prescription(
                 self.prescription_id, specs, replacing_invoice=self.invoice_id
             )
         return [
@@ -636,7 +637,7 @@ class IsolatedActDialog(ModalScreen[int | None]):
         self.action_save()
 
     def action_save(self) -> None:
-        from tuibill.services.facturer_extra import record_isolated_act_spec
+        from tuibill.services.acts import record_isolated_act_spec
 
         act_input = self.query_one("#isolated-act-text", Input)
         act_error = self.query_one("#isolated-act-error", Static)

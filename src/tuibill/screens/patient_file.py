@@ -221,7 +221,7 @@ class PatientFileScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         from tuibill.domain.patients import QUALITIES
-        from tuibill.services import facturer, patients
+        from tuibill.services import patients, worklists
 
         organisms = patients.list_organisms()
         mutuelles = patients.list_mutuelles()
@@ -304,7 +304,7 @@ class PatientFileScreen(Screen[None]):
                 yield field("Adresse", self._input("address", max_length=120))
                 yield field("Téléphone", self._input("phone", restrict=r"[0-9+ .]*", max_length=20))
                 sector = self._input("sector", max_length=20)
-                sector.suggester = SuggestFromList(facturer.sectors(), case_sensitive=False)
+                sector.suggester = SuggestFromList(worklists.sectors(), case_sensitive=False)
                 yield field("Secteur", sector)
             with TabPane("Ordonnances", id="tab-ordonnances"):
                 yield DataTable(id="prescriptions", cursor_type="row", zebra_stripes=True)

@@ -127,14 +127,14 @@ async def ask_pin_and_run(
 
 async def _offer_degraded(screen: Screen, ids: list[int], message: str) -> SecuringOutcome | None:
     from tuibill.domain.invoices import InvoiceAction
-    from tuibill.services import billing
+    from tuibill.services import invoices as invoice_service
     from tuibill.services.securing import SecuringOutcome
 
     app = screen.app
     question = f"Valider {len(ids)} facture(s) en mode dégradé ?"
     if not await app.push_screen_wait(ConfirmDialog(question, message)):
         return None
-    done, refused = await in_thread(billing.apply_many, ids, InvoiceAction.VALIDATE, user=app.user)
+    done, refused = await in_thread(invoice_service.apply_many, ids, InvoiceAction.VALIDATE, user=app.user)
     outcome = SecuringOutcome(done=done, refused=refused)
     report(screen, outcome, "validée(s) en mode dégradé (joignez les pièces SCOR)")
     return outcome

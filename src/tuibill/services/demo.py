@@ -9,7 +9,9 @@ from datetime import date, time, timedelta
 from tuibill.domain.acts import Act
 from tuibill.domain.invoices import InvoiceAction
 from tuibill.domain.patients import nir_key
-from tuibill.services import billing, facturer, patients, practice, prescriptions
+from tuibill.services import acts as act_service
+from tuibill.services import invoices as invoice_service
+from tuibill.services import patients, practice, prescriptions
 from tuibill.services.prescriptions import PrescribedAct
 
 DEMO_USER = "demo"
@@ -158,11 +160,11 @@ def build_demo(*, today: date | None = None, seed: int = 2026) -> dict[str, int]
         day = start
         weeks = rng.randint(1, 4)
         for week in range(weeks):
-            items = billing.acts_from_prescription(prescription.id, day)
+            items = act_service.acts_from_prescription(prescription.id, day)
             if not items:
                 break
             chosen = []
-            for offset in range(min(rng.randint(2, 5), billing.remaining_of(items[0]))):
+            for offset in range(min(rng.randint(2, 5), act_service.remaining_of(items[0]))):
                 act_day = day + timedelta(days=offset)
                 if act_day > today or (patient.death_date and act_day > patient.death_date):
                     break
@@ -182,7 +184,7 @@ def build_demo(*, today: date | None = None, seed: int = 2026) -> dict[str, int]
             if not chosen:
                 break
             billing_day = min(today, chosen[-1].act_date + timedelta(days=1))
-            invoice = billing.create_invoice(
+            invoice = invoice_service.create_invoice(
                 practitioner.id,
                 patient.id,
                 chosen,
@@ -196,17 +198,17 @@ def build_demo(*, today: date | None = None, seed: int = 2026) -> dict[str, int]
             if is_last and fate < 0.35:
                 pass  # stays in Saisie
             elif is_last and fate < 0.5:
-                billing.prepare(invoice.id, user=DEMO_USER)
+                invoice_service.prepare(invoice.id, user=DEMO_USER)
             else:
-                billing.validate(invoice.id, user=DEMO_USER)
+                invoice_service.validate(invoice.id, user=DEMO_USER)
                 if is_last and fate > 0.9:
-                    billing.unvalidate(invoice.id, user=DEMO_USER, reason="Erreur de cotation")
+                    invoice_service.unvalidate(invoice.id, user=DEMO_USER, reason="Erreur de cotation")
             day += timedelta(days=7)
     # Isolated acts waiting to be billed.
     for patient in rng.sample(all_patients, 6):
         if patient.death_date:
             continue
-        facturer.record_isolated_act(
+        act_service.record_isolated_act(
             patient.id,
             nurses[0].id,
             today - timedelta(days=rng.randint(0, 5)),
@@ -220,10 +222,10 @@ def build_demo(*, today: date | None = None, seed: int = 2026) -> dict[str, int]
     # One invoice made non transmissible, to show the state.
     candidates = [
         inv
-        for inv in billing.Invoice.select().where(billing.Invoice.state == "VALIDEE").limit(1)
+        for inv in invoice_service.Invoice.select().where(invoice_service.Invoice.state == "VALIDEE").limit(1)
     ]
     for inv in candidates:
-        billing.apply_action(
+        invoice_service.apply_action(
             inv.id,
             InvoiceAction.MAKE_NON_TRANSMISSIBLE,
             user=DEMO_USER,

@@ -21,7 +21,8 @@ from tuibill.domain.invoices import InvoiceState
 from tuibill.domain.numbering import format_invoice_number
 from tuibill.models import Invoice, InvoicePiece
 from tuibill.models.database import immediate
-from tuibill.services import billing, lifecycle
+from tuibill.services import invoices as invoice_service
+from tuibill.services import lifecycle
 
 KINDS: dict[str, str] = {
     "prescription": "Prescription",
@@ -95,7 +96,7 @@ def check_pdf(content: bytes, file_name: str = "") -> None:
 
 
 def _editable_invoice(invoice_id: int, doing: str) -> Invoice:
-    invoice = billing.get_invoice(invoice_id)
+    invoice = invoice_service.get_invoice(invoice_id)
     if invoice.state not in PIECE_STATES:
         raise RefusedOperation(
             f"Facture {_label(invoice)} à l'état « {InvoiceState(invoice.state).label} » : "
@@ -166,7 +167,7 @@ def _info(piece: InvoicePiece, size: int) -> PieceInfo:
 
 def list_pieces(invoice_id: int) -> list[PieceInfo]:
     """The pieces of an invoice, in the order they were attached (no PDF bytes loaded)."""
-    billing.get_invoice(invoice_id)  # NotFound for an unknown invoice
+    invoice_service.get_invoice(invoice_id)  # NotFound for an unknown invoice
     size = fn.LENGTH(InvoicePiece.content)  # bytes of a BLOB (SQLite) / bytea (PostgreSQL)
     query = (
         InvoicePiece.select(

@@ -18,7 +18,7 @@ from tuibill.domain.lots import LotState
 from tuibill.models import Invoice
 from tuibill.models.database import immediate
 from tuibill.services import lifecycle
-from tuibill.services.billing import get_invoice
+from tuibill.services.invoices import get_invoice
 from tuibill.services.lots import LotSummary, current_time, get_lot, summarize
 
 

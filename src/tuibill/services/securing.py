@@ -50,7 +50,8 @@ from tuibill.hardware.cards import (
 )
 from tuibill.models import Invoice, Patient, Practitioner
 from tuibill.models.database import immediate
-from tuibill.services import billing, lifecycle
+from tuibill.services import invoices as invoice_service
+from tuibill.services import lifecycle
 from tuibill.services import patients as patient_service
 from tuibill.services.patients import search_key
 
@@ -522,7 +523,7 @@ def validate_with_cards(
 
     def one(invoice_id: int) -> Invoice:
         with immediate():
-            invoice = billing.get_invoice(invoice_id)
+            invoice = invoice_service.get_invoice(invoice_id)
             find_move(InvoiceState(invoice.state), action)  # refused before the cards are used
             practitioner = Practitioner.get_by_id(invoice.practitioner_id)
             label = format_invoice_number(invoice.number) or f"(facture {invoice.id})"
@@ -579,7 +580,7 @@ def secure_invoices(
 
     def one(invoice_id: int) -> Invoice:
         with immediate():
-            invoice = billing.get_invoice(invoice_id)
+            invoice = invoice_service.get_invoice(invoice_id)
             find_move(InvoiceState(invoice.state), InvoiceAction.SECURE)
             practitioner = Practitioner.get_by_id(invoice.practitioner_id)
             label = format_invoice_number(invoice.number)

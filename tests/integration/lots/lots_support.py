@@ -12,7 +12,8 @@ from tuibill.domain.invoices import InvoiceAction
 from tuibill.domain.patients import nir_key
 from tuibill.models import Invoice, InvoicePiece, Organism, Patient, Practitioner
 from tuibill.models.database import immediate
-from tuibill.services import billing, lifecycle, patients, practice
+from tuibill.services import invoices as invoice_service
+from tuibill.services import lifecycle, patients, practice
 from tuibill.simulator.caisse import CaisseSimulator, SmtpCaisse
 
 TODAY = date.today()
@@ -50,9 +51,9 @@ class Office:
         for _ in range(count):
             code = "AMK" if practitioner.specialty == "26" else "AMI"
             act = Act(act_date=TODAY - timedelta(days=2), code=code, act_time=time(9))
-            invoice = billing.create_invoice(practitioner.id, patient.id, [act], user="anne")
+            invoice = invoice_service.create_invoice(practitioner.id, patient.id, [act], user="anne")
             if validate and mode == "degrade":
-                billing.validate(invoice.id, user="anne")
+                invoice_service.validate(invoice.id, user="anne")
             elif validate:
                 with immediate():
                     lifecycle.move_invoice(

@@ -9,7 +9,8 @@ from lots_support import T0, invoice_states, transmission
 from tuibill.domain.errors import IllegalTransition, RefusedOperation, ValidationError
 from tuibill.domain.lots import LotState
 from tuibill.models import Invoice, InvoiceTransition, Lot
-from tuibill.services import billing, lifecycle, lots, rejections
+from tuibill.services import invoices as invoice_service
+from tuibill.services import lifecycle, lots, rejections
 
 
 def transmitted_lot(office, tmp_path, count: int = 2):
@@ -68,7 +69,7 @@ def test_cancelling_every_invoice_cancels_the_lot_and_relotting_takes_a_new_numb
     ]
 
     for invoice_id in ids:
-        billing.validate(invoice_id, user="anne")
+        invoice_service.validate(invoice_id, user="anne")
     again = lots.build_lots(settings, user="anne", now=T0)
     assert [s.number for s in again.lots] == [2]
     assert {i.lot_number for i in Invoice.select().where(Invoice.id.in_(ids))} == {2}

@@ -71,10 +71,11 @@ def test_validate_reads_the_pin_from_stdin_only(setup, db_url, capsys) -> None:
 
 def test_pending_and_secure_all(setup, db_url, capsys) -> None:
     from tuibill.hardware.tla import CardType, EmulatedPortableReader
-    from tuibill.services import billing, tla_transfer
+    from tuibill.services import invoices as invoice_service
+    from tuibill.services import tla_transfer
 
     invoice = draft(setup, add_patient(card_person(0), setup.organism))
-    billing.prepare(invoice.id, user="anne")
+    invoice_service.prepare(invoice.id, user="anne")
     device = EmulatedPortableReader()
     tla_transfer.load_prepared(device, "anne")
     device.device.secure(None, CardType.CPE)

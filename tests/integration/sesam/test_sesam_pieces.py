@@ -10,7 +10,8 @@ from tests.support.sesam import add_patient, card_person, draft, fresh, transiti
 from tuibill.domain.errors import NotFound, RefusedOperation, ValidationError
 from tuibill.hardware.cards import EmulatedCardReader
 from tuibill.models import InvoicePiece
-from tuibill.services import billing, pieces, securing
+from tuibill.services import invoices as invoice_service
+from tuibill.services import pieces, securing
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 
@@ -24,7 +25,7 @@ def test_attach_list_remove_with_history(setup) -> None:
     first = pieces.attach_piece(invoice.id, "/scans/ordonnance.pdf", PDF, user="anne")
     assert (first.file_name, first.kind, first.size) == ("ordonnance.pdf", "prescription", len(PDF))
     assert first.sha256 == hashlib.sha256(PDF).hexdigest()
-    billing.validate(invoice.id, user="anne")  # mode dégradé: pieces still welcome
+    invoice_service.validate(invoice.id, user="anne")  # mode dégradé: pieces still welcome
     second = pieces.attach_piece(
         invoice.id, "feuille.pdf", scan("Feuille"), kind="feuille", user="b"
     )
@@ -75,7 +76,7 @@ def test_states_and_modes(setup) -> None:
     patient = add_patient(card_person(0), setup.organism)
     prepared = draft(setup, patient)
     piece = pieces.attach_piece(prepared.id, "a.pdf", PDF, user="anne")
-    billing.prepare(prepared.id, user="anne")
+    invoice_service.prepare(prepared.id, user="anne")
     with pytest.raises(RefusedOperation, match="« À charger ».*seulement en « Saisie » ou"):
         pieces.remove_piece(piece.id, user="anne")
     with pytest.raises(RefusedOperation, match="impossible d'ajouter"):

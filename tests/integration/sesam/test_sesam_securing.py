@@ -39,7 +39,8 @@ from tuibill.hardware.cards.emulator_cards import (
     demo_vitale,
 )
 from tuibill.models import Counter, Patient
-from tuibill.services import billing, lot_content, patients, securing
+from tuibill.services import invoices as invoice_service
+from tuibill.services import lot_content, patients, securing
 
 PIN = "1234"
 
@@ -197,7 +198,7 @@ def test_refusals_per_invoice_give_their_number_back(setup, reader) -> None:
     not_on_card = draft(setup, stranger)
     other_ps = draft(setup, martin, practitioner=setup.other, days_ago=3)
     already = draft(setup, martin, days_ago=4)
-    billing.validate(already.id, user="anne")
+    invoice_service.validate(already.id, user="anne")
     number_of_already = fresh(already).number
 
     outcome = securing.validate_with_cards(
@@ -292,7 +293,7 @@ def test_défacturer_clears_the_securing_the_history_keeps_it(setup, reader) -> 
     securing.validate_with_cards([invoice.id], reader=reader, pin=PIN, user="anne")
     assert fresh(invoice).signature
 
-    billing.unvalidate(invoice.id, user="anne", reason="erreur de cotation")
+    invoice_service.unvalidate(invoice.id, user="anne", reason="erreur de cotation")
     back = fresh(invoice)
     assert back.state == "SAISIE" and back.number == FIRST_NUMBER  # the number stays
     assert (back.mode, back.secured_with_vitale, back.secured_at) == ("degrade", False, None)
@@ -307,14 +308,14 @@ def test_défacturer_clears_the_securing_the_history_keeps_it(setup, reader) -> 
     assert not securing.verify_invoice_signature(back)
 
     # Validated again in mode dégradé: an unsigned FSE, no stale signature in the lot.
-    billing.validate(invoice.id, user="anne")
+    invoice_service.validate(invoice.id, user="anne")
     assert not lot_content.fse_record(fresh(invoice)).signature.signed
 
     # « Annuler préparation » back to Saisie clears it too.
-    billing.unvalidate(invoice.id, user="anne")
+    invoice_service.unvalidate(invoice.id, user="anne")
     securing.validate_with_cards([invoice.id], reader=reader, pin=PIN, user="anne")
-    billing.prepare(invoice.id, user="anne")
-    billing.cancel_preparation(invoice.id, user="anne")
+    invoice_service.prepare(invoice.id, user="anne")
+    invoice_service.cancel_preparation(invoice.id, user="anne")
     again = fresh(invoice)
     assert (again.state, again.mode, again.signature, again.secured_at) == (
         "SAISIE",
@@ -357,7 +358,7 @@ def semi_secured(setup, patient, practitioner=None):
     from tuibill.services import tla_transfer
 
     invoice = draft(setup, patient, practitioner=practitioner)
-    billing.prepare(invoice.id, user="anne")
+    invoice_service.prepare(invoice.id, user="anne")
     device = EmulatedPortableReader()
     tla_transfer.load_prepared(device, "anne", invoice_ids=[invoice.id])
     device.device.secure(None, DeviceCard.CPE, "Julie PETIT")

@@ -13,7 +13,7 @@ from tests.support.sesam import Practice, add_patient, card_person, draft, make_
 from tuibill.hardware.tla.client import TlaClient
 from tuibill.hardware.tla.emulator import Misbehaviour, PtyLine, TlaDevice, TlaEmulator
 from tuibill.models import Invoice
-from tuibill.services import billing
+from tuibill.services import invoices as invoice_service
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def prepared(setup) -> list[Invoice]:
     invoices = [draft(setup, patient, days_ago=days) for days in (2, 3, 4)]
     invoices.append(draft(setup, patient, practitioner=setup.other, days_ago=5))
     for invoice in invoices:
-        billing.prepare(invoice.id, user="anne")
+        invoice_service.prepare(invoice.id, user="anne")
     return [Invoice.get_by_id(invoice.id) for invoice in invoices]
 
 

@@ -31,7 +31,8 @@ from tuibill.hardware.tla import (
 )
 from tuibill.hardware.tla.protocol import InvoiceState as DeviceState
 from tuibill.models import Invoice, Patient
-from tuibill.services import billing, lifecycle, patients, securing, tla_transfer
+from tuibill.services import invoices as invoice_service
+from tuibill.services import lifecycle, patients, securing, tla_transfer
 
 
 class Crash(BaseException):
@@ -240,7 +241,7 @@ def test_unknown_or_moved_invoices_stay_on_the_device(prepared, tla) -> None:
     tla.load([stray])
     tla_transfer.load_prepared(tla, "anne", invoice_ids=[prepared[0].id])
     # Cancelled at another desk without the device (« invoice unprepare »): back in Saisie.
-    billing.cancel_preparation(prepared[1].id, user="autre")
+    invoice_service.cancel_preparation(prepared[1].id, user="autre")
     tla.load([tla_transfer.to_load(fresh(prepared[1]))])
     tla.device.secure(None, CardType.CPS)
 
@@ -387,7 +388,7 @@ def test_another_ps_cps_in_the_device_leaves_it_to_secure(prepared, tla) -> None
 def test_an_invoice_that_could_never_be_signed_is_not_loaded(setup, tla) -> None:
     no_caisse = patients.create_patient(card_person(1))  # no caisse on file
     invoice = draft(setup, no_caisse)
-    billing.prepare(invoice.id, user="anne")
+    invoice_service.prepare(invoice.id, user="anne")
     outcome = tla_transfer.load_prepared(tla, "anne")
     assert outcome.loaded == [] and "pas de caisse AMO" in outcome.refused[0][1]
     assert on_device(tla) == {} and fresh(invoice).state == "A_CHARGER"
@@ -403,8 +404,8 @@ def test_a_month_of_daily_visits_fits_in_one_load(setup, tla) -> None:
         )
         for k in range(1, 31)
     ]
-    invoice = billing.create_invoice(setup.nurse.id, patient.id, acts, user="anne")
-    billing.prepare(invoice.id, user="anne")
+    invoice = invoice_service.create_invoice(setup.nurse.id, patient.id, acts, user="anne")
+    invoice_service.prepare(invoice.id, user="anne")
     outcome = tla_transfer.load_prepared(tla, "anne")
     assert outcome.refused == [] and len(outcome.loaded) == 1
     tla.device.secure(None, CardType.CPS)

@@ -218,28 +218,3 @@ def sectors() -> list[str]:
     return sorted(row.sector for row in query)
 
 
-def record_isolated_act(
-    patient_id: int,
-    practitioner_id: int,
-    act_date: date,
-    code: str,
-    coefficient_x100: int = 100,
-    act_time: str | None = None,
-    majorations: tuple[str, ...] = (),
-    home_visit: bool = False,
-    mileage_km: int = 0,
-) -> IsolatedAct:
-    from tuibill.models.database import immediate
-
-    with immediate():
-        return IsolatedAct.create(
-            patient=patient_id,
-            practitioner=practitioner_id,
-            act_date=act_date,
-            act_time=act_time,
-            code=code.upper(),
-            coefficient_x100=coefficient_x100,
-            majorations=",".join(majorations),
-            home_visit=home_visit,
-            mileage_km=mileage_km,
-        )

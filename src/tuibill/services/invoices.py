@@ -1,4 +1,4 @@
-"""Facturer: draft invoices from prescriptions or isolated acts, then move them along.
+"""Invoices: drafts from acts, edited while in Saisie, then moved along their life cycle.
 
 Each public function is one write transaction: on any error nothing is saved.
 """
@@ -6,8 +6,7 @@ Each public function is one write transaction: on any error nothing is saved.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
-from datetime import date, time
+from datetime import date
 
 from tuibill.domain import invoice_rules, pricing
 from tuibill.domain.acts import Act
@@ -24,6 +23,7 @@ from tuibill.models import (
 )
 from tuibill.models.database import immediate
 from tuibill.services import lifecycle
+from tuibill.services.acts import coverage_for
 from tuibill.services.patients import search_key
 from tuibill.services.tariffs import TariffBook
 
@@ -33,12 +33,6 @@ def get_invoice(invoice_id: int) -> Invoice:
     if invoice is None:
         raise NotFound(f"Facture {invoice_id} introuvable.")
     return invoice
-
-
-def coverage_for(patient: Patient) -> pricing.Coverage:
-    return pricing.coverage_of(
-        ald=patient.ald, maternity=patient.maternity, has_amc=patient.mutuelle_id is not None
-    )
 
 
 def _practitioner(practitioner_id: int) -> Practitioner:
@@ -294,125 +288,3 @@ def cancel_preparation(invoice_id: int, *, user: str) -> Invoice:
     return apply_action(invoice_id, InvoiceAction.CANCEL_PREPARATION, user=user)
 
 
-def acts_from_prescription(
-    prescription_id: int, act_date: date, act_time: time | None = None
-) -> list[Act]:
-    """One act per prescribed item with something left, dated *act_date* (to be edited)."""
-    items = (
-        PrescriptionItem.select()
-        .where(PrescriptionItem.prescription == prescription_id)
-        .order_by(PrescriptionItem.id)
-    )
-    return [
-        Act(
-            act_date=act_date,
-            code=item.code,
-            coefficient_x100=item.coefficient_x100,
-            act_time=act_time,
-            prescription_item_id=item.id,
-        )
-        for item in items
-        if item.remaining > 0
-    ]
-
-
-def remaining_of(act: Act) -> int:
-    """How many acts the prescribed item of *act* still allows."""
-    if act.prescription_item_id is None:
-        return 0
-    item = PrescriptionItem.get_by_id(act.prescription_item_id)
-    return item.remaining
-
-
-def acts_from_isolated(act_ids: Sequence[int]) -> tuple[int, int, list[Act]]:
-    """The acts of selected isolated acts: (practitioner id, patient id, acts), one patient."""
-    rows = list(
-        IsolatedAct.select().where(IsolatedAct.id.in_(list(act_ids))).order_by(IsolatedAct.act_date)
-    )
-    if not rows:
-        raise ValidationError("Aucun acte isolé sélectionné.", field="acts")
-    if len({(r.patient_id, r.practitioner_id) for r in rows}) != 1:
-        raise ValidationError(
-            "Les actes isolés sélectionnés doivent concerner un seul patient et un seul praticien.",
-            field="acts",
-        )
-    if any(r.invoice_id is not None for r in rows):
-        raise ValidationError("Un des actes isolés est déjà facturé.", field="acts")
-    from tuibill.domain.act_notation import parse_time
-
-    acts = [
-        Act(
-            act_date=r.act_date,
-            code=r.code,
-            coefficient_x100=r.coefficient_x100,
-            act_time=parse_time(r.act_time) if r.act_time else None,
-            majorations=tuple(m for m in r.majorations.split(",") if m),
-            home_visit=r.home_visit,
-            mileage_km=r.mileage_km,
-            isolated_act_id=r.id,
-        )
-        for r in rows
-    ]
-    return rows[0].practitioner_id, rows[0].patient_id, acts
-
-
-def lines_as_acts(invoice: Invoice) -> list[Act]:
-    """The acts of an invoice, as entered (majorations folded back on their act)."""
-    lines = list(
-        InvoiceLine.select().where(InvoiceLine.invoice == invoice.id).order_by(InvoiceLine.position)
-    )
-    from tuibill.domain.act_notation import parse_time
-
-    acts: dict[int, Act] = {}
-    isolated = {r.id: r for r in IsolatedAct.select().where(IsolatedAct.invoice == invoice.id)}
-    isolated_by_key = {(r.act_date, r.code): r.id for r in isolated.values()}
-    for line in lines:
-        if line.parent_position is None:
-            acts[line.position] = Act(
-                act_date=line.act_date,
-                code=line.code,
-                coefficient_x100=line.coefficient_x100,
-                act_time=parse_time(line.act_time) if line.act_time else None,
-                prescription_item_id=line.prescription_item_id,
-                isolated_act_id=isolated_by_key.get((line.act_date, line.code)),
-            )
-            continue
-        parent = acts[line.parent_position]
-        if line.code in pricing.REQUESTED_MAJORATIONS:
-            acts[line.parent_position] = replace(
-                parent, majorations=parent.majorations + (line.code,)
-            )
-        elif line.code == pricing.HOME_VISIT:
-            acts[line.parent_position] = replace(parent, home_visit=True)
-        elif line.code == pricing.MILEAGE:
-            acts[line.parent_position] = replace(parent, mileage_km=line.quantity)
-    return list(acts.values())
-
-
-def link_to_prescription(
-    prescription_id: int, acts: Sequence[Act], *, replacing_invoice: int | None = None
-) -> list[Act]:
-    """Tie each act to the prescribed item of the same code that still has acts left.
-
-    With *replacing_invoice*, what that draft consumes counts as available (it is being edited).
-    """
-    items = list(PrescriptionItem.select().where(PrescriptionItem.prescription == prescription_id))
-    left = {item.id: item.remaining for item in items}
-    codes = {item.id: item.code for item in items}
-    if replacing_invoice is not None:
-        for line in InvoiceLine.select(InvoiceLine.prescription_item).where(
-            (InvoiceLine.invoice == replacing_invoice)
-            & InvoiceLine.prescription_item.is_null(False)
-        ):
-            left[line.prescription_item_id] = left.get(line.prescription_item_id, 0) + 1
-    linked = []
-    for act in acts:
-        item_id = next((i for i, code in codes.items() if code == act.code and left[i] > 0), None)
-        if item_id is None:
-            raise ValidationError(
-                f"{act.code} : aucun acte de ce code ne reste à facturer sur la prescription.",
-                field="acts",
-            )
-        left[item_id] -= 1
-        linked.append(replace(act, prescription_item_id=item_id))
-    return linked
