@@ -128,8 +128,8 @@ def prepare(path: Path, invoices: int, reseed: bool) -> float | None:
 
 def measure(path: Path, runs: int) -> list[tuple[str, list[float], str]]:
     from tuibill.models import Invoice, database
-    from tuibill.services.journal import JournalFilter, JournalPager, JournalQuery
-    from tuibill.services.journal_extra import JournalViewPager, JournalViewQuery
+    from tuibill.services.journal import JournalFilter, JournalQuery
+    from tuibill.services.paging import KeysetPager
 
     database.bind(str(path))
     results: list[tuple[str, list[float], str]] = []
@@ -138,27 +138,27 @@ def measure(path: Path, runs: int) -> list[tuple[str, list[float], str]]:
         results.append((label, times, note))
         print(f"  {label}: {statistics.median(times) * 1000:.2f} ms", flush=True)
 
-    window = JournalPager(JournalQuery(JournalFilter()))
+    window = KeysetPager(JournalQuery(JournalFilter()))
     add(
         "1re page, 2 derniers mois (compte + page 0)",
-        median_of(runs, lambda: JournalPager(JournalQuery(JournalFilter())).page(0)),
+        median_of(runs, lambda: KeysetPager(JournalQuery(JournalFilter())).page(0)),
         f"{window.total:,} lignes".replace(",", " "),
     )
     everything = JournalFilter(all_time=True)
-    pager = JournalPager(JournalQuery(everything))
+    pager = KeysetPager(JournalQuery(everything))
     total = pager.total
     add(
         "1re page, sans limite de temps (compte + page 0)",
-        median_of(runs, lambda: JournalPager(JournalQuery(everything)).page(0)),
+        median_of(runs, lambda: KeysetPager(JournalQuery(everything)).page(0)),
         f"{total:,} lignes".replace(",", " "),
     )
 
-    def fresh() -> JournalPager:
-        fresh_pager = JournalPager(JournalQuery(everything))
+    def fresh() -> KeysetPager:
+        fresh_pager = KeysetPager(JournalQuery(everything))
         fresh_pager.page(0)
         return fresh_pager
 
-    def timed(setup: Callable[[], JournalPager], action: Callable[[JournalPager], object]):
+    def timed(setup: Callable[[], KeysetPager], action: Callable[[KeysetPager], object]):
         times = []
         for _ in range(runs):
             subject = setup()  # the count and any preparation are not timed
@@ -174,7 +174,7 @@ def measure(path: Path, runs: int) -> list[tuple[str, list[float], str]]:
     )
     middle_page = pager.page_count // 2
 
-    def with_neighbour() -> JournalPager:
+    def with_neighbour() -> KeysetPager:
         prepared = fresh()
         prepared.page(middle_page - 1)
         return prepared
@@ -191,8 +191,8 @@ def measure(path: Path, runs: int) -> list[tuple[str, list[float], str]]:
     )
     three_quarters = pager.page_count * 3 // 4
 
-    def view() -> JournalViewPager:
-        prepared = JournalViewPager(JournalViewQuery(everything))
+    def view() -> KeysetPager:
+        prepared = KeysetPager(JournalQuery(everything))
         prepared.page(0)
         return prepared
 
@@ -205,7 +205,7 @@ def measure(path: Path, runs: int) -> list[tuple[str, list[float], str]]:
     by_patient = JournalFilter(patient=prefix, all_time=True)
     add(
         f"Filtre patient « {prefix} », sans limite (compte + page 0)",
-        median_of(runs, lambda: JournalPager(JournalQuery(by_patient)).page(0)),
+        median_of(runs, lambda: KeysetPager(JournalQuery(by_patient)).page(0)),
         f"{JournalQuery(by_patient).count():,} lignes".replace(",", " "),
     )
     number = (
@@ -218,7 +218,7 @@ def measure(path: Path, runs: int) -> list[tuple[str, list[float], str]]:
     )
     add(
         "Recherche par numéro de facture (compte + page 0)",
-        median_of(runs, lambda: JournalPager(JournalQuery(JournalFilter(number=number))).page(0)),
+        median_of(runs, lambda: KeysetPager(JournalQuery(JournalFilter(number=number))).page(0)),
         f"n° {number:09d}",
     )
     return results

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from tuibill.models import Invoice
-from tuibill.services.journal import JournalFilter, JournalPager, JournalQuery
+from tuibill.services.journal import JournalFilter, JournalQuery
+from tuibill.services.paging import KeysetPager
 from tuibill.services.seed import seed
 
 
@@ -14,7 +15,7 @@ def test_pager_matches_ordered_query_and_reads_by_key(demo_url) -> None:
     everything = [
         i.id for i in Invoice.select(Invoice.id).order_by(Invoice.billing_date.desc(), Invoice.id.desc())
     ]
-    pager = JournalPager(JournalQuery(JournalFilter(all_time=True)), page_size=128, cache_pages=4)
+    pager = KeysetPager(JournalQuery(JournalFilter(all_time=True)), page_size=128, cache_pages=4)
     assert pager.total == len(everything)
     for i in range(0, 600):  # walking down from the top: only key reads
         assert pager.row(i).id == everything[i]

@@ -37,7 +37,8 @@ def test_life_cycle_numbering_journal_and_seed_on_postgres(pg_url) -> None:
     from tuibill.domain.patients import nir_key
     from tuibill.services import invoices as invoice_service
     from tuibill.services import patients, practice, tariffs
-    from tuibill.services.journal import JournalFilter, JournalPager, JournalQuery
+    from tuibill.services.journal import JournalFilter, JournalQuery
+    from tuibill.services.paging import KeysetPager
     from tuibill.services.seed import seed
 
     database.bind(pg_url)
@@ -66,7 +67,7 @@ def test_life_cycle_numbering_journal_and_seed_on_postgres(pg_url) -> None:
 
     seed(3000, years=1)
     assert Invoice.select().count() == 3060
-    pager = JournalPager(JournalQuery(JournalFilter(all_time=True)), page_size=100)
+    pager = KeysetPager(JournalQuery(JournalFilter(all_time=True)), page_size=100)
     assert pager.total == 3060
     last = pager.row(pager.total - 1)
     assert last is not None and last.billing_date == min(i.billing_date for i in Invoice.select(Invoice.billing_date))

@@ -165,7 +165,7 @@ def build(settings: Settings, **kwargs):
 
 
 async def test_f3_shows_the_validated_invoices_per_practitioner_and_caisse(start_caisse) -> None:
-    from tuibill.services.transmettre_extra import validated_groups
+    from tuibill.services.transmit_lists import validated_groups
 
     caisse = start_caisse()
     async with make_app(caisse.settings).run_test(size=SIZE) as pilot:

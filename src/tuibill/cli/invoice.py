@@ -147,7 +147,7 @@ def cmd_list(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _print_invoice(invoice, as_json: bool) -> None:
-    from tuibill.services.records import invoice_record
+    from tuibill.services.invoice_views import invoice_record
 
     record = invoice_record(invoice)
     if as_json:

@@ -151,7 +151,7 @@ LOT_HEADERS = [
 
 
 def _find(reference: str):
-    from tuibill.services.lots import find_lot
+    from tuibill.services.lot_views import find_lot
 
     return find_lot(reference)
 
@@ -238,7 +238,8 @@ def cmd_list(args: argparse.Namespace, ctx: CliContext) -> None:
 
 
 def cmd_show(args: argparse.Namespace, ctx: CliContext) -> None:
-    from tuibill.services.lots import lot_detail, paper_list
+    from tuibill.services.lot_views import lot_detail
+    from tuibill.services.paper_lists import paper_list
 
     ctx.open_db()
     lot = _find(args.lot)
@@ -449,7 +450,7 @@ def cmd_resolve(args: argparse.Namespace, ctx: CliContext) -> None:
 
 
 def cmd_received(args: argparse.Namespace, ctx: CliContext) -> None:
-    from tuibill.services.lots import received_files
+    from tuibill.services.lot_views import received_files
 
     ctx.open_db()
     rows = received_files(("refuse", "ignore") if args.flagged else None, limit=args.limit)

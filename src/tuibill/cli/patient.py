@@ -70,8 +70,7 @@ def register(subparsers, common) -> None:
 
 
 def cmd_list(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tuibill.services.patients import search_patients
-    from tuibill.services.records import patient_record
+    from tuibill.services.patients import patient_record, search_patients
 
     ctx.open_db()
     found = search_patients(args.search, limit=args.limit)
@@ -90,8 +89,7 @@ def cmd_list(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_show(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tuibill.services.patients import get_patient, patient_invoices
-    from tuibill.services.records import patient_record
+    from tuibill.services.patients import get_patient, patient_invoices, patient_record
 
     ctx.open_db()
     patient = get_patient(args.id)
@@ -151,8 +149,7 @@ def _input_from_args(args: argparse.Namespace, base=None):
 
 
 def cmd_create(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tuibill.services.patients import create_patient
-    from tuibill.services.records import patient_record
+    from tuibill.services.patients import create_patient, patient_record
 
     ctx.open_db()
     patient = create_patient(_input_from_args(args))
@@ -164,8 +161,7 @@ def cmd_create(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_edit(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tuibill.services.patients import get_patient, patient_input, update_patient
-    from tuibill.services.records import patient_record
+    from tuibill.services.patients import get_patient, patient_input, patient_record, update_patient
 
     ctx.open_db()
     current = patient_input(get_patient(args.id))

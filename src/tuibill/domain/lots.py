@@ -50,6 +50,16 @@ STATE_LABELS: dict[LotState, str] = {
 }
 
 
+def history_label(action: str) -> str:
+    """The French label of a lot history row's action."""
+    if action == BUILD:
+        return "Préparation du lot"
+    try:
+        return LotAction(action).label
+    except ValueError:
+        return action
+
+
 class LotAction(StrEnum):
     DELETE = "delete"
     START_SENDING = "start_sending"
@@ -79,6 +89,10 @@ ACTION_LABELS: dict[LotAction, str] = {
     LotAction.TIMEOUT: "Pas d'ARL dans le délai",
     LotAction.CANCEL: "Annulation (toutes les factures annulées)",
 }
+
+# What a lot carries: FSE (invoices), or the SCOR pieces of an FSE lot's mode-dégradé invoices.
+FSE = "FSE"
+SCOR = "SCOR"
 
 # The action that creates a lot, recorded from no state (like an invoice's creation).
 BUILD = "build"

@@ -96,7 +96,7 @@ class InvoiceDetailScreen(Screen):
         self.record: dict | None = None
 
     def compose(self) -> ComposeResult:
-        from tuibill.services.journal_extra import invoice_detail
+        from tuibill.services.invoice_views import invoice_detail
 
         self.record = invoice_detail(self.invoice_id)
         yield AppHeader()

@@ -23,8 +23,8 @@ from textual.widgets import Input, Label, Select, Static
 
 from tuibill.domain.invoices import InvoiceState
 from tuibill.domain.pricing import format_cents
-from tuibill.services.journal import JournalFilter, JournalRow
-from tuibill.services.journal_extra import JournalViewPager, open_journal
+from tuibill.services.journal import JournalFilter, JournalRow, open_journal
+from tuibill.services.paging import KeysetPager
 from tuibill.widgets.footer import AppFooter, AppHeader
 from tuibill.widgets.virtual_table import Column, VirtualTable
 
@@ -110,7 +110,7 @@ class JournalScreen(Screen):
         bubble = False
 
         def __init__(
-            self, generation: int, pager: JournalViewPager | None, error: str = ""
+            self, generation: int, pager: KeysetPager | None, error: str = ""
         ) -> None:
             super().__init__()
             self.generation = generation
@@ -122,7 +122,7 @@ class JournalScreen(Screen):
 
         bubble = False
 
-        def __init__(self, pager: JournalViewPager, index: int, rows: list | None) -> None:
+        def __init__(self, pager: KeysetPager, index: int, rows: list | None) -> None:
             super().__init__()
             self.pager = pager
             self.index = index
@@ -132,7 +132,7 @@ class JournalScreen(Screen):
         super().__init__()
         self._all_time = False
         self._filter = JournalFilter()
-        self._pager: JournalViewPager | None = None
+        self._pager: KeysetPager | None = None
         self._generation = 0
         self._loading = False
         self._loaded_once = False
@@ -185,7 +185,7 @@ class JournalScreen(Screen):
         return self._filter
 
     @property
-    def pager(self) -> JournalViewPager | None:
+    def pager(self) -> KeysetPager | None:
         return self._pager
 
     @property
@@ -276,7 +276,7 @@ class JournalScreen(Screen):
         self._loaded_once = True
         self.query_one("#journal-status", Static).update(f"Erreur de lecture du journal : {error}")
 
-    def _show_pager(self, pager: JournalViewPager) -> None:
+    def _show_pager(self, pager: KeysetPager) -> None:
         self._loaded_once = True
         # Same search again (back from an invoice): stay on the same line; a new one: the top.
         same_search = self._pager is not None and self._pager.query.filter == pager.query.filter
@@ -310,7 +310,7 @@ class JournalScreen(Screen):
         self._read_far(self._pager, self._far_wanted)
 
     @work(thread=True, group="journal-far")
-    def _read_far(self, pager: JournalViewPager, index: int) -> None:
+    def _read_far(self, pager: KeysetPager, index: int) -> None:
         rows = None
         try:
             rows = pager.read_far(index)

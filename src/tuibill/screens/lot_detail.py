@@ -24,10 +24,10 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Input, Static
 
 from tuibill.domain.errors import TuibillError
-from tuibill.domain.lots import LotState
+from tuibill.domain.lots import FSE, LotState
 from tuibill.domain.numbering import format_invoice_number
 from tuibill.domain.pricing import format_cents
-from tuibill.services.lots import FSE, LotDetail, LotSummary
+from tuibill.services.lot_views import LotDetail, LotSummary
 from tuibill.widgets.footer import AppFooter, AppHeader
 
 TRANSMETTRE_CSS = "../styles/transmettre.tcss"
@@ -238,7 +238,7 @@ class PaperListDialog(ModalScreen[None]):
         self.dismiss(None)
 
     def action_save(self) -> None:
-        from tuibill.services.transmettre_extra import default_paper_path, save_paper_list
+        from tuibill.services.paper_lists import default_paper_path, save_paper_list
 
         def chosen(path: str | None) -> None:
             if not path:
@@ -269,7 +269,7 @@ class PaperListDialog(ModalScreen[None]):
 
 
 def _print_list(app, lot_id: int) -> None:
-    from tuibill.services.transmettre_extra import print_paper_list
+    from tuibill.services.paper_lists import print_paper_list
 
     try:
         message, severity = print_paper_list(lot_id), "information"
@@ -370,7 +370,7 @@ def ask_delete(screen: Screen, lot: LotSummary, on_done: Callable[[], None]) -> 
 
 
 def show_paper_list(screen: Screen, lot: LotSummary) -> None:
-    from tuibill.services.lots import paper_list
+    from tuibill.services.paper_lists import paper_list
 
     try:
         text = paper_list(lot.id).text()
@@ -503,7 +503,7 @@ class LotDetailScreen(Screen):
 
     def load(self) -> None:
         """Read the lot again and show it."""
-        from tuibill.services.lots import lot_detail
+        from tuibill.services.lot_views import lot_detail
 
         try:
             self.detail = lot_detail(self.lot_id)

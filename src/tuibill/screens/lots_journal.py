@@ -26,13 +26,14 @@ from textual.widgets import Input, Label, Select, Static
 from tuibill.domain.lots import LotState
 from tuibill.domain.pricing import format_cents
 from tuibill.screens.lot_detail import TRANSMETTRE_CSS, close_thread_connection
-from tuibill.services.lot_journal import LotFilter, LotRow
-from tuibill.services.transmettre_extra import (
-    LotJournalViewPager,
+from tuibill.services.lot_journal import (
+    LotFilter,
+    LotRow,
     is_bounded,
     journal_filter,
     open_lot_journal,
 )
+from tuibill.services.paging import KeysetPager
 from tuibill.widgets.footer import AppFooter, AppHeader
 from tuibill.widgets.virtual_table import Column, VirtualTable
 
@@ -110,7 +111,7 @@ class LotsJournalScreen(Screen):
         bubble = False
 
         def __init__(
-            self, generation: int, pager: LotJournalViewPager | None, error: str = ""
+            self, generation: int, pager: KeysetPager | None, error: str = ""
         ) -> None:
             super().__init__()
             self.generation = generation
@@ -122,7 +123,7 @@ class LotsJournalScreen(Screen):
 
         bubble = False
 
-        def __init__(self, pager: LotJournalViewPager, index: int, rows: list | None) -> None:
+        def __init__(self, pager: KeysetPager, index: int, rows: list | None) -> None:
             super().__init__()
             self.pager = pager
             self.index = index
@@ -132,7 +133,7 @@ class LotsJournalScreen(Screen):
         super().__init__()
         self._all_time = False
         self._filter: LotFilter = journal_filter()
-        self._pager: LotJournalViewPager | None = None
+        self._pager: KeysetPager | None = None
         self._generation = 0
         self._loading = False
         self._loaded_once = False
@@ -144,8 +145,8 @@ class LotsJournalScreen(Screen):
     # --------------------------------------------------------------- layout
 
     def compose(self) -> ComposeResult:
+        from tuibill.services.lot_journal import destinations
         from tuibill.services.practice import list_practitioners
-        from tuibill.services.transmettre_extra import destinations
 
         states = [(state.label, state.value) for state in LotState]
         practitioners = [(p.display_name, p.id) for p in list_practitioners(active_only=False)]
@@ -189,7 +190,7 @@ class LotsJournalScreen(Screen):
         return self._filter
 
     @property
-    def pager(self) -> LotJournalViewPager | None:
+    def pager(self) -> KeysetPager | None:
         return self._pager
 
     @property
@@ -274,7 +275,7 @@ class LotsJournalScreen(Screen):
         self._loaded_once = True
         self.query_one("#lots-status", Static).update(f"Erreur de lecture du journal : {error}")
 
-    def _show_pager(self, pager: LotJournalViewPager) -> None:
+    def _show_pager(self, pager: KeysetPager) -> None:
         self._loaded_once = True
         # Same search again (back from a lot): stay on the same line; a new one: the top.
         same = self._pager is not None and self._pager.query.filter == pager.query.filter
@@ -308,7 +309,7 @@ class LotsJournalScreen(Screen):
         self._read_far(self._pager, self._far_wanted)
 
     @work(thread=True, group="lots-far")
-    def _read_far(self, pager: LotJournalViewPager, index: int) -> None:
+    def _read_far(self, pager: KeysetPager, index: int) -> None:
         rows = None
         try:
             rows = pager.read_far(index)

@@ -446,7 +446,7 @@ class PatientFileScreen(Screen[None]):
     def _load_records(self) -> None:
         from tuibill.domain.pricing import format_cents, format_coefficient
         from tuibill.services.patients import patient_invoices
-        from tuibill.services.patients_extra import patient_prescriptions
+        from tuibill.services.prescriptions import patient_prescriptions
 
         table = self.query_one("#prescriptions", DataTable)
         invoices = self.query_one("#invoices", DataTable)
@@ -791,8 +791,7 @@ class PrescriptionDialog(ModalScreen[int | None]):
 
     def action_save(self) -> None:
         from tuibill.domain.act_notation import parse_date
-        from tuibill.services.patients_extra import parse_prescribed_acts
-        from tuibill.services.prescriptions import create_prescription
+        from tuibill.services.prescriptions import create_prescription, parse_prescribed_acts
 
         clear_errors(self)
         try:

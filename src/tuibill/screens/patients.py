@@ -20,7 +20,7 @@ from textual.widgets.data_table import RowDoesNotExist
 
 from tuibill.domain.patients import QUALITIES
 from tuibill.models import Patient
-from tuibill.services.patients_extra import PageKey, is_nir_search, search_patients_page
+from tuibill.services.patients import PageKey, is_nir_search, search_patients_page
 from tuibill.widgets.footer import AppFooter, AppHeader
 
 

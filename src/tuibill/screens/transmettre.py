@@ -37,7 +37,7 @@ from textual.widgets import ContentSwitcher, DataTable, Static
 
 from tuibill.config import TransmissionSettings
 from tuibill.domain.errors import TuibillError
-from tuibill.domain.lots import SENDABLE_STATES, LotState
+from tuibill.domain.lots import FSE, SENDABLE_STATES, LotState
 from tuibill.domain.pricing import format_cents
 from tuibill.screens.lot_detail import (
     TRANSMETTRE_CSS,
@@ -51,8 +51,9 @@ from tuibill.screens.lot_detail import (
     user_of,
     when,
 )
-from tuibill.services.lots import FSE, BuildReport, LotPreview, LotSummary, SkippedInvoice
-from tuibill.services.transmettre_extra import SecureRow, ValidatedGroup, ValidatedInvoice
+from tuibill.services.lot_views import LotSummary
+from tuibill.services.lots import BuildReport, LotPreview, SkippedInvoice
+from tuibill.services.transmit_lists import SecureRow, ValidatedGroup, ValidatedInvoice
 from tuibill.widgets.footer import AppFooter, AppHeader
 
 TO_SEND, TO_SECURE, FILES = "tx-tab-validees", "tx-tab-securiser", "tx-tab-fichiers"
@@ -251,7 +252,7 @@ def check_summary(report, timeout_hours: int) -> tuple[str, bool]:
 
 def resend_due() -> list[LotSummary]:
     """Lots « ARL négatif » to re-send once, identical."""
-    from tuibill.services.lots import lots_to_send
+    from tuibill.services.lot_views import lots_to_send
 
     return [lot for lot in lots_to_send() if lot.state is LotState.ARL_NEGATIF]
 
@@ -413,14 +414,14 @@ class TransmettreScreen(Screen):
 
     def reload(self) -> None:
         """Read the three lists again (each bounded) and keep the cursors where they were."""
-        from tuibill.services import transmettre_extra as extra
+        from tuibill.services import transmit_lists
 
         try:
-            self.groups = extra.validated_groups()
+            self.groups = transmit_lists.validated_groups()
             self.validated_total = sum(group.count for group in self.groups)
-            self.marked = extra.still_validated(self.marked)
-            self.secure_rows = extra.secure_rows()
-            self.lots = extra.lots_to_transmit()
+            self.marked = transmit_lists.still_validated(self.marked)
+            self.secure_rows = transmit_lists.secure_rows()
+            self.lots = transmit_lists.lots_to_transmit()
         except PeeweeException as error:
             self._set_notice(f"Erreur de lecture de la base : {error}", error=True)
             return
@@ -447,7 +448,7 @@ class TransmettreScreen(Screen):
     def _group_mark(self, group: ValidatedGroup) -> bool | None:
         if not self.marked:
             return False
-        from tuibill.services.transmettre_extra import validated_ids
+        from tuibill.services.transmit_lists import validated_ids
 
         ids = set(validated_ids(group.practitioner_id, group.destination))
         inside = len(ids & self.marked)
@@ -484,7 +485,7 @@ class TransmettreScreen(Screen):
         return next((g for g in self.groups if g.key == key), None)
 
     def _fill_invoices(self, *, force: bool = False) -> None:
-        from tuibill.services.transmettre_extra import LIST_LIMIT, validated_invoices
+        from tuibill.services.transmit_lists import LIST_LIMIT, validated_invoices
 
         group = self.current_group()
         key = group.key if group else None
@@ -731,7 +732,7 @@ class TransmettreScreen(Screen):
             self._fill_secure()
             self._next_row(self.table("#tx-secure"))
         elif focused is self.table("#tx-groups"):
-            from tuibill.services.transmettre_extra import validated_ids
+            from tuibill.services.transmit_lists import validated_ids
 
             group = self.current_group()
             if group is None:
@@ -773,7 +774,7 @@ class TransmettreScreen(Screen):
             self.marked_secure = {row.id for row in self.secure_rows}
             self._fill_secure()
         else:
-            from tuibill.services.transmettre_extra import validated_ids
+            from tuibill.services.transmit_lists import validated_ids
 
             for group in self.groups:
                 self.marked |= set(validated_ids(group.practitioner_id, group.destination))
@@ -957,7 +958,7 @@ class TransmettreScreen(Screen):
     # --- sending ---------------------------------------------------------------------------
 
     def action_send_all(self) -> None:
-        from tuibill.services.lots import lots_to_send
+        from tuibill.services.lot_views import lots_to_send
 
         if self._refuse_if_busy():
             return

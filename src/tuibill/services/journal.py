@@ -1,13 +1,12 @@
 """Journal des factures: filtered, keyset-paged access to the whole invoice history.
 
 Never loads the history: pages of ``PAGE`` rows are read by key on (billing_date DESC, id DESC)
-through the indexes of ``models.invoices``; :class:`JournalPager` gives random access to row *i*
+through the indexes of ``models.invoices``; ``services.paging`` gives random access to row *i*
 for a virtual list, reading only the pages that are looked at.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -16,9 +15,9 @@ import peewee
 from tuibill.domain.invoices import InvoiceState
 from tuibill.domain.numbering import format_invoice_number
 from tuibill.models import Invoice, Organism, Practitioner
+from tuibill.services.paging import PAGE, KeysetPager, KeysetQuery, open_pager
 from tuibill.services.patients import prefix_range, search_key
 
-PAGE = 256
 DEFAULT_WINDOW_DAYS = 61  # « par défaut affichage sur une période de 2 mois »
 
 
@@ -108,8 +107,12 @@ _COLUMNS = (
 )
 
 
-class JournalQuery:
-    """The filtered journal: counts and pages by key, newest first."""
+class JournalQuery(KeysetQuery[JournalRow]):
+    """The filtered journal, newest first (billing date, then id), read by key."""
+
+    model = Invoice
+    columns = _COLUMNS
+    sort_field = Invoice.billing_date
 
     def __init__(self, flt: JournalFilter) -> None:
         self.filter = flt
@@ -123,7 +126,7 @@ class JournalQuery:
             oid: name for oid, name in Organism.select(Organism.id, Organism.name).tuples()
         }
 
-    def _where(self, query: peewee.ModelSelect) -> peewee.ModelSelect:
+    def where(self, query: peewee.ModelSelect) -> peewee.ModelSelect:
         f = self.filter
         if f.number is not None:
             query = query.where(Invoice.number == f.number)
@@ -145,112 +148,29 @@ class JournalQuery:
             query = query.where(Invoice.billing_date <= f.until)
         return query
 
-    def count(self) -> int:
-        # fn.COUNT(*) directly: peewee's .count() wraps the query in a slower sub-select.
-        return self._where(Invoice.select(peewee.fn.COUNT(peewee.SQL("*")))).scalar() or 0
-
-    def _rows(self, query: peewee.ModelSelect) -> list[JournalRow]:
-        out = []
-        for t in query.tuples():
-            out.append(
-                JournalRow(
-                    id=t[0],
-                    number=t[1],
-                    state=t[2],
-                    billing_date=t[3] if isinstance(t[3], date) else date.fromisoformat(t[3]),
-                    patient_name=t[4],
-                    practitioner=self._practitioners.get(t[5], ""),
-                    organism=self._organisms.get(t[6], ""),
-                    total_cents=t[7],
-                    amo_cents=t[8],
-                    amc_cents=t[9],
-                    patient_cents=t[10],
-                    lot_number=t[11],
-                    mode=t[12],
-                )
+    def rows(self, tuples: list[tuple]) -> list[JournalRow]:
+        return [
+            JournalRow(
+                id=t[0],
+                number=t[1],
+                state=t[2],
+                billing_date=t[3] if isinstance(t[3], date) else date.fromisoformat(t[3]),
+                patient_name=t[4],
+                practitioner=self._practitioners.get(t[5], ""),
+                organism=self._organisms.get(t[6], ""),
+                total_cents=t[7],
+                amo_cents=t[8],
+                amc_cents=t[9],
+                patient_cents=t[10],
+                lot_number=t[11],
+                mode=t[12],
             )
-        return out
-
-    def page_after(self, key: tuple[date, int] | None, limit: int = PAGE) -> list[JournalRow]:
-        """Rows strictly after *key* in journal order (newest first); None = from the top."""
-        query = self._where(Invoice.select(*_COLUMNS))
-        if key is not None:
-            query = query.where(
-                peewee.Tuple(Invoice.billing_date, Invoice.id) < peewee.Tuple(key[0], key[1])
-            )
-        return self._rows(query.order_by(Invoice.billing_date.desc(), Invoice.id.desc()).limit(limit))
-
-    def page_before(self, key: tuple[date, int] | None, limit: int = PAGE) -> list[JournalRow]:
-        """Rows strictly before *key* in journal order, returned in journal order; None = the tail."""
-        query = self._where(Invoice.select(*_COLUMNS))
-        if key is not None:
-            query = query.where(
-                peewee.Tuple(Invoice.billing_date, Invoice.id) > peewee.Tuple(key[0], key[1])
-            )
-        rows = self._rows(query.order_by(Invoice.billing_date, Invoice.id).limit(limit))
-        rows.reverse()
-        return rows
-
-    def page_at(self, offset: int, limit: int = PAGE) -> list[JournalRow]:
-        """Fallback for a jump far from any known page (scrollbar drag): O(offset)."""
-        query = self._where(Invoice.select(*_COLUMNS))
-        return self._rows(
-            query.order_by(Invoice.billing_date.desc(), Invoice.id.desc()).limit(limit).offset(offset)
-        )
+            for t in tuples
+        ]
 
 
-class JournalPager:
-    """Random access to row *i* of a :class:`JournalQuery`, page by page, with an LRU cache.
-
-    A page next to a cached one is read by key from that page's edge; the last pages are read
-    from the tail in reverse; only a jump into the unknown middle falls back to OFFSET.
-    """
-
-    def __init__(self, query: JournalQuery, *, page_size: int = PAGE, cache_pages: int = 64) -> None:
-        self.query = query
-        self.page_size = page_size
-        self.cache_pages = cache_pages
-        self._pages: OrderedDict[int, list[JournalRow]] = OrderedDict()
-        self.total = query.count()
-        self.reads = {"key": 0, "tail": 0, "offset": 0}
-
-    @property
-    def page_count(self) -> int:
-        return (self.total + self.page_size - 1) // self.page_size
-
-    def _store(self, index: int, rows: list[JournalRow]) -> list[JournalRow]:
-        self._pages[index] = rows
-        self._pages.move_to_end(index)
-        while len(self._pages) > self.cache_pages:
-            self._pages.popitem(last=False)
-        return rows
-
-    def page(self, index: int) -> list[JournalRow]:
-        if index in self._pages:
-            self._pages.move_to_end(index)
-            return self._pages[index]
-        size = self.page_size
-        if index == 0:
-            self.reads["key"] += 1
-            return self._store(0, self.query.page_after(None, size))
-        previous = self._pages.get(index - 1)
-        if previous:
-            self.reads["key"] += 1
-            return self._store(index, self.query.page_after(previous[-1].key, size))
-        following = self._pages.get(index + 1)
-        if following:
-            self.reads["key"] += 1
-            return self._store(index, self.query.page_before(following[0].key, size))
-        if index == self.page_count - 1:
-            self.reads["tail"] += 1
-            last_size = self.total - index * size
-            return self._store(index, self.query.page_before(None, last_size))
-        self.reads["offset"] += 1
-        return self._store(index, self.query.page_at(index * size, size))
-
-    def row(self, i: int) -> JournalRow | None:
-        if not 0 <= i < self.total:
-            return None
-        rows = self.page(i // self.page_size)
-        offset = i % self.page_size
-        return rows[offset] if offset < len(rows) else None
+def open_journal(
+    flt: JournalFilter, *, around: int = 0, page_size: int = PAGE
+) -> KeysetPager[JournalRow]:
+    """Count the filtered journal and read the page holding row *around* (for a worker)."""
+    return open_pager(JournalQuery(flt), around=around, page_size=page_size)

@@ -84,6 +84,17 @@ def now() -> datetime:
     return datetime.now().replace(microsecond=0)
 
 
+def current_time(now: datetime | None = None) -> datetime:
+    """*now* (an injected clock, in tests) or the real time, to the second."""
+    return (now or datetime.now()).replace(microsecond=0)
+
+
+# --- what the screens and the CLI read --------------------------------------------------------
+
+
+# --- the life cycle ---------------------------------------------------------------------------
+
+
 def move(entity: Invoice | Lot, action: InvoiceAction | LotAction, **kwargs: Any) -> Any:
     """Apply *action* to an invoice or a lot (see :func:`move_invoice`, :func:`move_lot`)."""
     if isinstance(entity, Invoice):

@@ -20,9 +20,9 @@ from tuibill.config import TransmissionSettings
 from tuibill.domain.errors import ConfigError, RefusedOperation
 from tuibill.domain.lots import MAX_SENDINGS, LotState
 from tuibill.models import Lot
+from tuibill.services import lifecycle, lot_views, receiving, sending
 from tuibill.services import lots as lot_service
-from tuibill.services import receiving, sending
-from tuibill.services.lots import LotSummary, ReceivedSummary
+from tuibill.services.lot_views import LotSummary, ReceivedSummary
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def check(
     receive: bool = True,
     resend: bool = True,
 ) -> CheckReport:
-    at = lot_service.current_time(now)
+    at = lifecycle.current_time(now)
     errors: list[str] = []
     received = None
     processed: tuple[receiving.ArlOutcome, ...] = ()
@@ -103,8 +103,8 @@ def check(
         processed=processed,
         timed_out=timed_out,
         resent=resent,
-        uncertain=tuple(lot_service.list_lots([LotState.EN_COURS])),
-        manual=tuple(lot_service.list_lots([LotState.TRAITEMENT_MANUEL])),
+        uncertain=tuple(lot_views.list_lots([LotState.EN_COURS])),
+        manual=tuple(lot_views.list_lots([LotState.TRAITEMENT_MANUEL])),
         flagged_files=tuple(
             outcome.file
             for outcome in (received.processed if received else processed)

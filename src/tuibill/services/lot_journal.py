@@ -2,8 +2,8 @@
 
 Same shape as the Journal des factures (``services.journal``): pages read by key on
 (created_at DESC, id DESC) through the ``(created_at, id)`` and ``(state, created_at)`` indexes,
-never the lot files' bytes; :class:`LotJournalPager` gives random access to row *i* for a
-virtual list, reading only the pages looked at.
+never the lot files' bytes; ``services.paging`` gives random access to row *i* for a virtual
+list, reading only the pages looked at.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import peewee
 from tuibill.domain.lots import LotState
 from tuibill.domain.numbering import format_lot_number
 from tuibill.models import Lot, Organism, Practitioner
-from tuibill.services.journal import PAGE, JournalPager
+from tuibill.services.journal import DEFAULT_WINDOW_DAYS
+from tuibill.services.paging import KeysetPager, KeysetQuery, open_pager
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,12 @@ def _datetime(value: object) -> datetime | None:
     return datetime.fromisoformat(str(value))
 
 
-class LotJournalQuery:
-    """The filtered Journal des lots: counts and pages by key, newest first."""
+class LotJournalQuery(KeysetQuery[LotRow]):
+    """The filtered Journal des lots, newest first (creation time, then id), read by key."""
+
+    model = Lot
+    columns = _COLUMNS
+    sort_field = Lot.created_at
 
     def __init__(self, flt: LotFilter) -> None:
         self.filter = flt
@@ -133,7 +138,7 @@ class LotJournalQuery:
             oid: name for oid, name in Organism.select(Organism.id, Organism.name).tuples()
         }
 
-    def _where(self, query: peewee.ModelSelect) -> peewee.ModelSelect:
+    def where(self, query: peewee.ModelSelect) -> peewee.ModelSelect:
         f = self.filter
         states = [s.value for s in f.states] + ([f.state.value] if f.state else [])
         if states:
@@ -154,12 +159,9 @@ class LotJournalQuery:
             )
         return query
 
-    def count(self) -> int:
-        return self._where(Lot.select(peewee.fn.COUNT(peewee.SQL("*")))).scalar() or 0
-
-    def _rows(self, query: peewee.ModelSelect) -> list[LotRow]:
+    def rows(self, tuples: list[tuple]) -> list[LotRow]:
         rows = []
-        for t in query.tuples():
+        for t in tuples:
             name, am = self._practitioners.get(t[5], ("", ""))
             rows.append(
                 LotRow(
@@ -185,39 +187,53 @@ class LotJournalQuery:
             )
         return rows
 
-    def page_after(self, key: tuple[datetime, int] | None, limit: int = PAGE) -> list[LotRow]:
-        """Rows strictly after *key* in journal order (newest first); None = from the top."""
-        query = self._where(Lot.select(*_COLUMNS))
-        if key is not None:
-            query = query.where(peewee.Tuple(Lot.created_at, Lot.id) < peewee.Tuple(*key))
-        return self._rows(query.order_by(Lot.created_at.desc(), Lot.id.desc()).limit(limit))
 
-    def page_before(self, key: tuple[datetime, int] | None, limit: int = PAGE) -> list[LotRow]:
-        """Rows strictly before *key*, returned in journal order; None = the tail."""
-        query = self._where(Lot.select(*_COLUMNS))
-        if key is not None:
-            query = query.where(peewee.Tuple(Lot.created_at, Lot.id) > peewee.Tuple(*key))
-        rows = self._rows(query.order_by(Lot.created_at, Lot.id).limit(limit))
-        rows.reverse()
-        return rows
-
-    def page_at(self, offset: int, limit: int = PAGE) -> list[LotRow]:
-        """Fallback for a jump far from any known page: O(offset)."""
-        query = self._where(Lot.select(*_COLUMNS))
-        return self._rows(
-            query.order_by(Lot.created_at.desc(), Lot.id.desc()).limit(limit).offset(offset)
-        )
+def open_lot_journal(flt: LotFilter, *, around: int = 0) -> KeysetPager[LotRow]:
+    """Count the filtered lots and read the page holding row *around* (for a worker)."""
+    return open_pager(LotJournalQuery(flt), around=around)
 
 
-class LotJournalPager(JournalPager):
-    """Random access to row *i* of a :class:`LotJournalQuery` (``row(i) -> LotRow | None``).
+def journal_filter(
+    *,
+    number: int | None = None,
+    state: LotState | None = None,
+    practitioner_id: int | None = None,
+    destination: str | None = None,
+    kind: str | None = None,
+    all_time: bool = False,
+    today: date | None = None,
+) -> LotFilter:
+    """The Journal des lots' filter: the last 2 months by default, like the invoice journal.
 
-    The paging logic is the Journal des factures' own (pages by key from a cached neighbour,
-    the tail in reverse, OFFSET only for a jump into the unknown middle): it only relies on the
-    query's ``count/page_after/page_before/page_at`` and the rows' ``key``.
+    A lot number or *all_time* searches the whole history (numbers wrap after 999: the most
+    recent lots come first).
     """
+    today = today or date.today()
+    since = None
+    if not all_time and number is None:
+        since = today - timedelta(days=DEFAULT_WINDOW_DAYS)
+    return LotFilter(
+        state=state,
+        kind=kind,
+        practitioner_id=practitioner_id,
+        destination=destination,
+        number=number,
+        since=since,
+    )
 
-    def __init__(
-        self, query: LotJournalQuery, *, page_size: int = PAGE, cache_pages: int = 64
-    ) -> None:
-        super().__init__(query, page_size=page_size, cache_pages=cache_pages)  # type: ignore[arg-type]
+
+def is_bounded(flt: LotFilter) -> bool:
+    """True when the search is an index range (a window or a number): counted inline."""
+    return flt.since is not None or flt.number is not None
+
+
+def destinations() -> list[tuple[str, str]]:
+    """(« 01281 », « 01281 CPAM CHARTRES ») for every caisse, for the Journal's filter."""
+    seen: dict[str, str] = {}
+    for regime, caisse, name in (
+        Organism.select(Organism.regime, Organism.caisse, Organism.name)
+        .order_by(Organism.regime, Organism.caisse, Organism.centre)
+        .tuples()
+    ):
+        seen.setdefault(f"{regime}{caisse}", f"{regime}{caisse} {name}")
+    return list(seen.items())

@@ -8,7 +8,17 @@ from datetime import date
 
 from tuibill.domain import patients as rules
 from tuibill.domain.errors import NotFound, ValidationError
-from tuibill.models import Mutuelle, Organism, Patient, Prescriber
+from tuibill.domain.invoices import InvoiceState
+from tuibill.domain.numbering import format_invoice_number
+from tuibill.domain.patients import QUALITIES
+from tuibill.models import (
+    Invoice,
+    Mutuelle,
+    Organism,
+    Patient,
+    Practitioner,
+    Prescriber,
+)
 from tuibill.models.database import immediate
 
 
@@ -262,9 +272,6 @@ class PatientInvoiceRow:
 
 
 def patient_invoices(patient_id: int, *, limit: int = 500) -> list[PatientInvoiceRow]:
-    from tuibill.domain.invoices import InvoiceState
-    from tuibill.domain.numbering import format_invoice_number
-    from tuibill.models import Invoice, Practitioner
 
     query = (
         Invoice.select(Invoice, Practitioner)
@@ -295,3 +302,58 @@ def patient_invoices(patient_id: int, *, limit: int = 500) -> list[PatientInvoic
             )
         )
     return rows
+
+
+def patient_record(patient: Patient) -> dict:
+    return {
+        "id": patient.id,
+        "nom": patient.last_name,
+        "prenom": patient.first_name,
+        "naissance": patient.birth_date,
+        "nir": patient.nir,
+        "rang": patient.rank,
+        "qualite": QUALITIES.get(patient.quality, patient.quality),
+        "assure_id": patient.insured_id,
+        "deces": patient.death_date,
+        "caisse": patient.organism.name if patient.organism_id else None,
+        "mutuelle": patient.mutuelle.name if patient.mutuelle_id else None,
+        "numero_adherent_amc": patient.amc_member_number,
+        "tiers_payant_amo": patient.amo_tiers_payant,
+        "tiers_payant_amc": patient.amc_tiers_payant,
+        "ald": patient.ald,
+        "maternite": patient.maternity,
+        "exoneration": patient.exoneration,
+        "secteur": patient.sector,
+        "adresse": patient.address,
+        "telephone": patient.phone,
+    }
+
+
+PageKey = tuple[str, int]
+
+
+def is_nir_search(text: str) -> bool:
+    """A search text starting with a digit is a NIR prefix; anything else is a name prefix."""
+    return "".join(text.split())[:1].isdigit()
+
+
+def search_patients_page(
+    text: str = "", *, limit: int = 50, after_key: PageKey | None = None
+) -> tuple[list[Patient], PageKey | None]:
+    """One page of :func:`search_patients`, and the key of the next page (``None``: last page).
+
+    ``search_patients`` pages by key on names only; a NIR prefix search is paged here on
+    (nir, id) the same way, so neither mode ever reads the whole table.
+    """
+    if not is_nir_search(text):
+        rows = search_patients(text, limit=limit, after_key=after_key)
+        last = (rows[-1].search_name, rows[-1].id) if rows else None
+    else:
+        low, high = prefix_range("".join(text.split()).upper())
+        query = Patient.select().where((Patient.nir >= low) & (Patient.nir < high))
+        if after_key is not None:
+            nir, pid = after_key
+            query = query.where((Patient.nir > nir) | ((Patient.nir == nir) & (Patient.id > pid)))
+        rows = list(query.order_by(Patient.nir, Patient.id).limit(limit))
+        last = (rows[-1].nir, rows[-1].id) if rows else None
+    return rows, (last if len(rows) == limit else None)

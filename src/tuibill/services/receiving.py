@@ -40,8 +40,7 @@ from tuibill.formats.lot_file import LOT_REFERENCE_HEADER, attachments
 from tuibill.models import Lot, Practitioner, ReceivedFile, db
 from tuibill.models.database import immediate
 from tuibill.services import lifecycle
-from tuibill.services import lots as lot_service
-from tuibill.services.lots import LotSummary, ReceivedSummary, received_summary, summarize
+from tuibill.services.lot_views import LotSummary, ReceivedSummary, received_summary, summarize
 from tuibill.transport import archive
 from tuibill.transport.archive import ArchiveError
 from tuibill.transport.mailbox import FetchedMail, open_mailbox
@@ -211,7 +210,7 @@ def receive(
     ``on_recorded`` is called once a mail's files are recorded and before the mail is deleted:
     the tests raise there to play a crash. Raises MailboxError (nothing deleted) or ConfigError.
     """
-    at = lot_service.current_time(now)
+    at = lifecycle.current_time(now)
     root = archive_directory(settings)
     box = settings.mailbox
     password = None
@@ -302,7 +301,7 @@ def process_pending(
     settings: TransmissionSettings, *, user: str, now: datetime | None = None
 ) -> list[ArlOutcome]:
     """Act on every recorded file still « reçu », oldest first, one transaction each."""
-    at = lot_service.current_time(now)
+    at = lifecycle.current_time(now)
     outcomes = []
     pending = [
         row_id

@@ -19,7 +19,8 @@ from tuibill.models import Invoice
 from tuibill.models.database import immediate
 from tuibill.services import lifecycle
 from tuibill.services.invoices import get_invoice
-from tuibill.services.lots import LotSummary, current_time, get_lot, summarize
+from tuibill.services.lifecycle import current_time
+from tuibill.services.lot_views import LotSummary, get_lot, summarize
 
 
 def _move(invoice_id: int, action: InvoiceAction, user: str, reason: str, at: datetime) -> Invoice:

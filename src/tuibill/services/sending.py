@@ -18,7 +18,7 @@ from email.utils import make_msgid
 
 from tuibill.config import TransmissionSettings
 from tuibill.domain.errors import ConfigError, RefusedOperation
-from tuibill.domain.lots import SENDABLE_STATES, LotAction, LotState, next_state
+from tuibill.domain.lots import SCOR, SENDABLE_STATES, LotAction, LotState, next_state
 from tuibill.formats.errors import FormatError
 from tuibill.formats.interface import (
     get_lot_codec,
@@ -27,9 +27,9 @@ from tuibill.formats.lot_file import build_lot_message
 from tuibill.formats.scor_lot import ScorLotCodec, build_scor_message
 from tuibill.models import Lot
 from tuibill.models.database import immediate
-from tuibill.services import lifecycle
+from tuibill.services import lifecycle, lot_views
 from tuibill.services import lots as lot_service
-from tuibill.services.lots import SCOR, LotSummary, get_lot, summarize
+from tuibill.services.lot_views import LotSummary, get_lot, summarize
 from tuibill.services.practice import get_practice
 from tuibill.transport.smtp import (
     SmtpRefused,
@@ -131,7 +131,7 @@ def _message(lot: Lot, sender: str, recipient: str, at: datetime, message_id: st
 
 def _to_send(lot_ids: Sequence[int] | None) -> list[Lot]:
     if lot_ids is None:
-        ids = [summary.id for summary in lot_service.lots_to_send()]
+        ids = [summary.id for summary in lot_views.lots_to_send()]
     else:
         ids = list(dict.fromkeys(lot_ids))
     found = []
@@ -163,7 +163,7 @@ def send_lots(
     recorded: the tests raise there to play a crash. Raises ConfigError when the SMTP
     settings are incomplete (sender, password); a caisse without address is reported per lot.
     """
-    at = lot_service.current_time(now)
+    at = lifecycle.current_time(now)
     lots = _to_send(lot_ids)
     outcomes: list[SendOutcome] = []
     ready: list[tuple[Lot, str]] = []
@@ -198,7 +198,7 @@ def send_lots(
                             lot_service.note_error(later.id, why, at=at)
                             outcomes.append(_outcome(later.id, FAILED, why))
                         break
-    uncertain = tuple(lot_service.list_lots([LotState.EN_COURS]))
+    uncertain = tuple(lot_views.list_lots([LotState.EN_COURS]))
     return SendReport(outcomes=tuple(outcomes), uncertain=uncertain)
 
 

@@ -12,7 +12,7 @@ from lots_support import T0, invoice_states
 from tuibill.formats.arl import TuibillArlCodec, build_arl_message
 from tuibill.formats.interface import Arl, ArlStatus, CaisseCode
 from tuibill.models import Lot, LotTransition, ReceivedFile
-from tuibill.services import lot_check, lots, receiving, sending
+from tuibill.services import lot_check, lot_views, lots, paper_lists, receiving, sending
 from tuibill.simulator.scenarios import parse_script
 
 HOURS_49 = timedelta(hours=49)
@@ -48,7 +48,7 @@ def test_negative_arl_then_identical_resend_gets_positive(office, start_caisse):
     assert (lot.state, lot.arl_code) == ("ARL_NEGATIF", "003")
     assert lot.arl_reason == "003 Émetteur inconnu"
     assert "il sera renvoyé à l'identique une fois" in report.processed[0].message
-    assert [s.id for s in lots.lots_to_send()] == [built.id]
+    assert [s.id for s in lot_views.lots_to_send()] == [built.id]
 
     resend = sending.send_lots(caisse.settings, user="anne", now=T0 + timedelta(hours=1))
     assert resend.all_sent
@@ -80,7 +80,7 @@ def test_negative_again_after_the_resend_means_manual_treatment(office, start_ca
     assert [s.id for s in report.manual] == [built.id] and report.resent is None
     assert sent_mails(caisse) == 2  # never a third time
     # The paper route: a printable list and a CSV of the lot's invoices.
-    paper = lots.paper_list(built.id)
+    paper = paper_lists.paper_list(built.id)
     text = paper.text()
     assert text.startswith("TRAITEMENT MANUEL - envoi papier du lot 001 (FSE)")
     assert "CPAM CHARTRES" in text and "000007401" in text and "000007402" in text
@@ -100,7 +100,7 @@ def test_one_timeout_then_positive_after_the_resend(office, start_caisse):
     # 47 h later: still waiting, nothing happens.
     early = lot_check.check(caisse.settings, user="cron", now=T0 + timedelta(hours=47))
     assert early.timed_out == () and Lot.get_by_id(built.id).state == "TRANSMIS"
-    assert lots.lot_summary(built.id).arl_deadline(48) == T0 + timedelta(hours=48)
+    assert lot_views.lot_summary(built.id).arl_deadline(48) == T0 + timedelta(hours=48)
 
     report = lot_check.check(caisse.settings, user="cron", now=T0 + HOURS_49)
 
@@ -182,7 +182,7 @@ def test_a_corrupt_arl_is_archived_refused_and_changes_nothing(office, start_cai
     assert open(row.archive_path, "rb").read() == corrupt  # kept, exactly
     assert Lot.get_by_id(built.id).state == "TRANSMIS"
     assert actions(built.id) == ["build", "start_sending", "confirm_sent"]
-    assert [f.id for f in lots.received_files(("refuse", "ignore"))] == [row.id]
+    assert [f.id for f in lot_views.received_files(("refuse", "ignore"))] == [row.id]
     assert list(mailbox.Maildir(caisse.outbox, create=False).keys()) == []
 
 

@@ -22,7 +22,7 @@ from tuibill.models import (
     db,
 )
 from tuibill.models.database import immediate
-from tuibill.services import lots
+from tuibill.services import lot_views, lots
 from tuibill.services.lot_numbering import allocate_wrapping
 
 PDF = b"%PDF-1.4\n% scan\n"
@@ -201,7 +201,7 @@ def test_scor_lot_carries_the_pieces_of_degraded_invoices(office, tmp_path):
     assert content.entry_names() == ["000007401_01.pdf", "000007401_02.pdf", "000007403_01.pdf"]
     assert [p.data for p in content.pieces] == [PDF + b"1", PDF + b"2", PDF + b"3"]
     assert {p.lot_id for p in InvoicePiece.select()} == {scor_lot.id}
-    detail = lots.lot_detail(scor_lot.id)
+    detail = lot_views.lot_detail(scor_lot.id)
     assert [p.entry_name for p in detail.pieces] == content.entry_names()
 
 
@@ -224,6 +224,6 @@ def test_preview_and_counts(office, tmp_path):
     ]
     assert skipped == [] and Lot.select().count() == 0
     lots.build_lots(transmission(tmp_path, lot_max_invoices=2), user="anne")
-    assert lots.lot_counts()[LotState.A_TRANSMETTRE] == 3
-    assert [s.number for s in lots.lots_to_send()] == [1, 2, 3]
+    assert lot_views.lot_counts()[LotState.A_TRANSMETTRE] == 3
+    assert [s.number for s in lot_views.lots_to_send()] == [1, 2, 3]
     assert db.is_closed() is False

@@ -10,7 +10,7 @@ from tuibill.domain.errors import IllegalTransition, RefusedOperation, Validatio
 from tuibill.domain.lots import LotState
 from tuibill.models import Invoice, InvoiceTransition, Lot
 from tuibill.services import invoices as invoice_service
-from tuibill.services import lifecycle, lots, rejections
+from tuibill.services import lifecycle, lot_views, lots, rejections
 
 
 def transmitted_lot(office, tmp_path, count: int = 2):
@@ -62,7 +62,7 @@ def test_cancelling_every_invoice_cancels_the_lot_and_relotting_takes_a_new_numb
     assert last.lot_cancelled and last.lot.state is LotState.ANNULE
     assert Lot.get_by_id(built.id).cancelled_count == 2
     # The lot shows what it carried, even once its invoices left it.
-    detail = lots.lot_detail(built.id)
+    detail = lot_views.lot_detail(built.id)
     assert [(i.number, i.state_label, i.still_in_lot) for i in detail.invoices] == [
         (7401, "Saisie", False),
         (7402, "Saisie", False),
@@ -74,7 +74,7 @@ def test_cancelling_every_invoice_cancels_the_lot_and_relotting_takes_a_new_numb
     assert [s.number for s in again.lots] == [2]
     assert {i.lot_number for i in Invoice.select().where(Invoice.id.in_(ids))} == {2}
     # Same FSE numbers: the corrected invoices are sent again under a new lot number.
-    assert [i.number for i in lots.lot_detail(again.lots[0].id).invoices] == [7401, 7402]
+    assert [i.number for i in lot_views.lot_detail(again.lots[0].id).invoices] == [7401, 7402]
 
 
 def test_a_lot_with_an_invoice_still_transmitted_is_not_cancelled(office, tmp_path):

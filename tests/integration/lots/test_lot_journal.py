@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta
 
 from tuibill.domain.lots import LotState
 from tuibill.models import Lot, db
-from tuibill.services.lot_journal import LotFilter, LotJournalPager, LotJournalQuery
+from tuibill.services.lot_journal import LotFilter, LotJournalQuery
+from tuibill.services.paging import KeysetPager
 
 START = datetime(2024, 1, 1, 8, 0, 0)
 
@@ -55,17 +56,17 @@ def expected(flt: LotFilter) -> list[int]:
 def test_pager_reads_by_key_in_journal_order(office):
     seed_lots(office, 900)
     query = LotJournalQuery(LotFilter())
-    pager = LotJournalPager(query, page_size=64, cache_pages=4)
+    pager = KeysetPager(query, page_size=64, cache_pages=4)
     assert pager.total == 900
     order = expected(LotFilter())
     assert [pager.row(i).id for i in range(900)] == order  # top to bottom, page after page
     assert pager.reads["offset"] == 0
     # The bottom first (from the tail), then upwards by key.
-    pager = LotJournalPager(query, page_size=64, cache_pages=4)
+    pager = KeysetPager(query, page_size=64, cache_pages=4)
     assert [pager.row(i).id for i in range(899, -1, -1)] == order[::-1]
     assert pager.reads["offset"] == 0 and pager.reads["tail"] == 1
     # A jump into the unknown middle.
-    pager = LotJournalPager(query, page_size=64)
+    pager = KeysetPager(query, page_size=64)
     assert pager.row(450).id == order[450] and pager.reads["offset"] == 1
     assert pager.row(900) is None
 
@@ -79,7 +80,7 @@ def test_filters(office):
         LotFilter(since=date(2024, 1, 3)),
     ):
         query = LotJournalQuery(flt)
-        pager = LotJournalPager(query, page_size=16)
+        pager = KeysetPager(query, page_size=16)
         assert [pager.row(i).id for i in range(pager.total)] == expected(flt), flt
     rows = LotJournalQuery(LotFilter(number=5)).page_after(None)
     assert {row.number_text for row in rows} == {"005"}

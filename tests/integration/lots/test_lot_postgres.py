@@ -9,8 +9,9 @@ from lots_support import T0, make_office
 
 from tests.support.postgres import pg_bin, postgres_server
 from tuibill.models import Counter, Lot, database, schema
-from tuibill.services import lots, receiving, rejections, sending, tariffs
-from tuibill.services.lot_journal import LotFilter, LotJournalPager, LotJournalQuery
+from tuibill.services import lot_views, lots, receiving, rejections, sending, tariffs
+from tuibill.services.lot_journal import LotFilter, LotJournalQuery
+from tuibill.services.paging import KeysetPager
 
 pytestmark = [
     pytest.mark.postgres,
@@ -44,8 +45,8 @@ def test_build_send_receive_cancel_on_postgres(pg_url, start_caisse):
     assert {lot.state for lot in Lot.select()} == {"ARL_POSITIF"}
     # The stored file (bytea) is the file the caisse acknowledged.
     lot = Lot.get(Lot.number == 1)
-    assert lots.lot_file(lot.id)[1][:7] == b"00TBLOT"
-    pager = LotJournalPager(LotJournalQuery(LotFilter()), page_size=2)
+    assert lot_views.lot_file(lot.id)[1][:7] == b"00TBLOT"
+    pager = KeysetPager(LotJournalQuery(LotFilter()), page_size=2)
     assert [pager.row(i).number for i in range(pager.total)] == [1, 999, 998]
 
     rejections.record_rejection(ids[2], user="anne", reason="rejet papier")

@@ -17,7 +17,7 @@ from tuibill.domain.lots import LotState
 from tuibill.formats.arl import find_arl_attachment
 from tuibill.formats.interface import get_arl_codec
 from tuibill.models import Lot, LotTransition
-from tuibill.services import lots, receiving, sending
+from tuibill.services import lot_views, lots, receiving, sending
 
 
 def free_port() -> int:
@@ -160,7 +160,7 @@ def test_crash_between_acceptance_and_record_leaves_en_cours(office, start_caiss
     # Never re-sent silently: listed as uncertain instead.
     report = sending.send_lots(caisse.settings, user="anne")
     assert report.outcomes == () and [s.id for s in report.uncertain] == [built.id]
-    assert [s.id for s in lots.list_lots([LotState.EN_COURS])] == [built.id]
+    assert [s.id for s in lot_views.list_lots([LotState.EN_COURS])] == [built.id]
     with pytest.raises(RefusedOperation, match="En cours"):
         sending.send_lots(caisse.settings, user="anne", lot_ids=[built.id])
     assert len(arls(caisse.outbox)) == 1

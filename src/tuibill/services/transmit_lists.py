@@ -14,25 +14,17 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from datetime import date, datetime
 
 import peewee
 
-from tuibill.domain.errors import RefusedOperation
 from tuibill.domain.invoices import InvoiceState
 from tuibill.domain.lots import LotState
 from tuibill.domain.numbering import format_invoice_number
-from tuibill.models import Invoice, Lot, Organism, Practitioner
-from tuibill.services.journal import DEFAULT_WINDOW_DAYS, PAGE
-from tuibill.services.journal_extra import JournalViewPager
-from tuibill.services.lot_journal import _COLUMNS as LOT_COLUMNS
-from tuibill.services.lot_journal import LotFilter, LotJournalQuery, LotRow
-from tuibill.services.lots import LotSummary, list_lots, lots_to_send, paper_list
+from tuibill.models import Invoice, Organism, Practitioner
+from tuibill.services.lot_views import LotSummary, list_lots, lots_to_send
 
 LIST_LIMIT = 500  # invoices of one group shown at once (the build takes them all)
 NO_CAISSE = ""  # the destination of invoices without an AMO caisse (the build refuses them)
@@ -248,140 +240,6 @@ def lots_to_transmit() -> list[LotSummary]:
 # --- Journal des lots -------------------------------------------------------------------------
 
 
-def journal_filter(
-    *,
-    number: int | None = None,
-    state: LotState | None = None,
-    practitioner_id: int | None = None,
-    destination: str | None = None,
-    kind: str | None = None,
-    all_time: bool = False,
-    today: date | None = None,
-) -> LotFilter:
-    """The Journal des lots' filter: the last 2 months by default, like the invoice journal.
-
-    A lot number or *all_time* searches the whole history (numbers wrap after 999: the most
-    recent lots come first).
-    """
-    today = today or date.today()
-    since = None
-    if not all_time and number is None:
-        since = today - timedelta(days=DEFAULT_WINDOW_DAYS)
-    return LotFilter(
-        state=state,
-        kind=kind,
-        practitioner_id=practitioner_id,
-        destination=destination,
-        number=number,
-        since=since,
-    )
-
-
-class LotJournalViewQuery(LotJournalQuery):
-    """:class:`LotJournalQuery` plus reading a page by offset from the oldest end."""
-
-    def page_from_tail(self, skip: int, limit: int = PAGE) -> list[LotRow]:
-        query = self._where(Lot.select(*LOT_COLUMNS))
-        rows = self._rows(query.order_by(Lot.created_at, Lot.id).limit(limit).offset(max(0, skip)))
-        rows.reverse()
-        return rows
-
-
-class LotJournalViewPager(JournalViewPager):
-    """The invoice journal's view pager (cheap reads by key, far pages in a worker) over lots.
-
-    The paging only relies on the query's ``count/page_after/page_before/page_at/
-    page_from_tail`` and the rows' ``key``, which :class:`LotJournalViewQuery` provides.
-    """
-
-    query: LotJournalViewQuery  # type: ignore[assignment]
-
-    def __init__(
-        self, query: LotJournalViewQuery, *, page_size: int = PAGE, cache_pages: int = 64
-    ) -> None:
-        super().__init__(query, page_size=page_size, cache_pages=cache_pages)  # type: ignore[arg-type]
-
-
-def open_lot_journal(flt: LotFilter, *, around: int = 0) -> LotJournalViewPager:
-    """Count the filtered lots and read the page holding row *around* (for a worker)."""
-    pager = LotJournalViewPager(LotJournalViewQuery(flt))
-    pager.prefetch(min(around, max(0, pager.total - 1)))
-    return pager
-
-
-def is_bounded(flt: LotFilter) -> bool:
-    """True when the search is an index range (a window or a number): counted inline."""
-    return flt.since is not None or flt.number is not None
-
-
-def destinations() -> list[tuple[str, str]]:
-    """(« 01281 », « 01281 CPAM CHARTRES ») for every caisse, for the Journal's filter."""
-    seen: dict[str, str] = {}
-    for regime, caisse, name in (
-        Organism.select(Organism.regime, Organism.caisse, Organism.name)
-        .order_by(Organism.regime, Organism.caisse, Organism.centre)
-        .tuples()
-    ):
-        seen.setdefault(f"{regime}{caisse}", f"{regime}{caisse} {name}")
-    return list(seen.items())
-
-
 # --- the paper list of a lot (« Traitement manuel ») ------------------------------------------
 
 
-def default_paper_path(lot: LotSummary, directory: Path | None = None) -> Path:
-    """``~/lot-<AM>-<numéro>-<AAAAMMJJ>.txt``: one name per lot and day, easy to find."""
-    base = directory or Path.home()
-    return base / f"lot-{lot.practitioner_am}-{lot.number_text}-{date.today():%Y%m%d}.txt"
-
-
-def save_paper_list(lot_id: int, path: str | Path) -> tuple[Path, Path]:
-    """Write the paper list as text at *path* and as CSV beside it (same name, ``.csv``)."""
-    paper = paper_list(lot_id)
-    text_path = Path(path).expanduser()
-    if text_path.suffix.lower() == ".csv":
-        text_path = text_path.with_suffix(".txt")
-    text_path.parent.mkdir(parents=True, exist_ok=True)
-    csv_path = text_path.with_suffix(".csv")
-    text_path.write_text(paper.text(), encoding="utf-8")
-    # utf-8-sig: a French spreadsheet opens the accents right.
-    csv_path.write_text(paper.csv(), encoding="utf-8-sig")
-    return text_path, csv_path
-
-
-class PrintError(RefusedOperation):
-    """Printing failed; the message is French."""
-
-
-def print_command() -> list[str] | None:
-    """The system's print command (CUPS ``lp``, else BSD ``lpr``), or None."""
-    for name in ("lp", "lpr"):
-        found = shutil.which(name)
-        if found:
-            return [found]
-    return None
-
-
-def print_paper_list(lot_id: int) -> str:
-    """Send the paper list to the default printer; the French outcome, or PrintError."""
-    command = print_command()
-    if command is None:
-        raise PrintError(
-            "Aucune commande d'impression (lp ou lpr) sur ce poste : enregistrez la liste dans "
-            "un fichier et imprimez-le depuis un autre poste."
-        )
-    text = paper_list(lot_id).text()
-    try:
-        done = subprocess.run(
-            command,
-            input=text.encode("utf-8"),
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise PrintError(f"Impression impossible : {error}") from error
-    if done.returncode != 0:
-        why = (done.stderr or done.stdout).decode("utf-8", "replace").strip()
-        raise PrintError(f"Impression refusée par {Path(command[0]).name} : {why or 'erreur'}.")
-    return f"Liste envoyée à l'imprimante ({Path(command[0]).name})."

@@ -1,12 +1,11 @@
-"""Plain-dict views of records, for ``--json`` output and detail panes."""
+"""An invoice as a plain dict: the ``--json`` output and the detail screen read the same view."""
 
 from __future__ import annotations
 
 from tuibill.domain.invoices import InvoiceState
 from tuibill.domain.numbering import format_invoice_number
-from tuibill.domain.patients import QUALITIES
 from tuibill.domain.pricing import format_coefficient
-from tuibill.models import Invoice, InvoiceLine, InvoiceTransition, Patient
+from tuibill.models import Invoice, InvoiceLine, InvoiceTransition
 
 
 def _label(state: str | None) -> str | None:
@@ -77,26 +76,9 @@ def invoice_record(invoice: Invoice, *, lines: bool = True, history: bool = True
     return record
 
 
-def patient_record(patient: Patient) -> dict:
-    return {
-        "id": patient.id,
-        "nom": patient.last_name,
-        "prenom": patient.first_name,
-        "naissance": patient.birth_date,
-        "nir": patient.nir,
-        "rang": patient.rank,
-        "qualite": QUALITIES.get(patient.quality, patient.quality),
-        "assure_id": patient.insured_id,
-        "deces": patient.death_date,
-        "caisse": patient.organism.name if patient.organism_id else None,
-        "mutuelle": patient.mutuelle.name if patient.mutuelle_id else None,
-        "numero_adherent_amc": patient.amc_member_number,
-        "tiers_payant_amo": patient.amo_tiers_payant,
-        "tiers_payant_amc": patient.amc_tiers_payant,
-        "ald": patient.ald,
-        "maternite": patient.maternity,
-        "exoneration": patient.exoneration,
-        "secteur": patient.sector,
-        "adresse": patient.address,
-        "telephone": patient.phone,
-    }
+
+
+def invoice_detail(invoice_id: int) -> dict | None:
+    """The invoice's record (header, lines, history of transitions), or None if it is gone."""
+    invoice = Invoice.get_or_none(Invoice.id == invoice_id)
+    return None if invoice is None else invoice_record(invoice)
