@@ -15,7 +15,7 @@ async def test_validate_with_vitale_and_cps_from_facturer(tmp_path) -> None:
     from tuibill.hardware.cards import open_card_reader
     from tuibill.models import Invoice, Organism
     from tuibill.services import invoices as invoice_service
-    from tuibill.services import securing
+    from tuibill.services import securing, vitale_patients
     from tuibill.services.demo import build_demo
     from tuibill.services.practice import find_practitioner
 
@@ -23,8 +23,8 @@ async def test_validate_with_vitale_and_cps_from_facturer(tmp_path) -> None:
     build_demo(today=date.today())
     settings = Settings()  # emulated card reader: a Vitale (MARTIN family) and a CPS 281234567
     reader = open_card_reader(settings.devices)
-    reading = securing.read_card_patients(reader)
-    patient = securing.create_patient_from_card(
+    reading = vitale_patients.read_card_patients(reader)
+    patient = vitale_patients.create_patient_from_card(
         reading, 0, organism_id=Organism.select().first().id
     )
     day = date.today() - timedelta(days=1)

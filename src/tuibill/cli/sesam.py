@@ -21,7 +21,8 @@ from tuibill.cli.output import error, print_json, print_table
 
 if TYPE_CHECKING:
     from tuibill.hardware.cards import CardReader
-    from tuibill.services.securing import BeneficiaryMatch, SecuringOutcome
+    from tuibill.services.securing import SecuringOutcome
+    from tuibill.services.vitale_patients import BeneficiaryMatch
 
 QUALITY_CODES = ("00", "01", "02", "03", "04", "05", "06", "09", "10")  # domain.patients
 
@@ -215,13 +216,13 @@ def _print_outcome(ctx: CliContext, outcome: SecuringOutcome, what: str) -> int:
 def cmd_read_patient(args: argparse.Namespace, ctx: CliContext) -> int | None:
     from tuibill.domain.errors import ValidationError
     from tuibill.hardware.cards import CardType
-    from tuibill.services import securing
+    from tuibill.services import vitale_patients
 
     reader = _reader(args, ctx)
     _wait(reader, args, CardType.VITALE_2, CardType.VITALE_1)
     vitale = reader.read_vitale()
     ctx.open_db()
-    reading = securing.CardReading(vitale, securing.match_beneficiaries(vitale))
+    reading = vitale_patients.CardReading(vitale, vitale_patients.match_beneficiaries(vitale))
     count = len(reading.matches)
     if args.beneficiary is not None and not 1 <= args.beneficiary <= count:
         raise ValidationError(
@@ -232,17 +233,17 @@ def cmd_read_patient(args: argparse.Namespace, ctx: CliContext) -> int | None:
     for position in chosen:
         match = reading.matches[position]
         if args.create and match.patient is None:
-            patient = securing.create_patient_from_card(
+            patient = vitale_patients.create_patient_from_card(
                 reading, position, quality=args.quality, organism_id=args.organism
             )
             created.append(patient.id)
         elif args.update and match.differences:
-            securing.update_patient_from_card(match.patient.id, match.beneficiary)
+            vitale_patients.update_patient_from_card(match.patient.id, match.beneficiary)
             updated.append(match.patient.id)
         else:
             continue
         # The assuré may just have been created: his dependants then inherit his caisse.
-        reading = securing.CardReading(vitale, securing.match_beneficiaries(vitale))
+        reading = vitale_patients.CardReading(vitale, vitale_patients.match_beneficiaries(vitale))
     matches = [reading.matches[position] for position in chosen]
     if ctx.json:
         print_json(

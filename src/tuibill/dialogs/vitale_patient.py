@@ -20,7 +20,7 @@ from textual.widgets import Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from tuibill.domain.patients import QUALITIES
-from tuibill.services.securing import ABSENT, DIFFERENT, BeneficiaryMatch, CardReading
+from tuibill.services.vitale_patients import ABSENT, DIFFERENT, BeneficiaryMatch, CardReading
 
 USE, UPDATE, CREATE = "use", "update", "create"
 NO_ORGANISM = -1  # the Select's « à compléter » entry
@@ -173,7 +173,7 @@ class VitalePatientDialog(ModalScreen[VitaleChoice | None]):
         self._show_details()
 
     def _show_details(self) -> None:
-        from tuibill.services.securing import new_patient_input
+        from tuibill.services.vitale_patients import new_patient_input
 
         match = self.current()
         details = self.query_one("#vitale-details", Static)

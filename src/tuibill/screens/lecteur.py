@@ -268,9 +268,9 @@ class LecteurScreen(Screen):
         self._show_status(message, error=True)
 
     def _show_vitale(self, vitale: VitaleData) -> None:
-        from tuibill.services import securing
+        from tuibill.services import vitale_patients
 
-        self.reading = securing.CardReading(vitale, securing.match_beneficiaries(vitale))
+        self.reading = vitale_patients.CardReading(vitale, vitale_patients.match_beneficiaries(vitale))
         self._fill_vitale()
         table = self.query_one("#lecteur-vitale", DataTable)
         table.focus()
@@ -307,21 +307,21 @@ class LecteurScreen(Screen):
         )
 
     def _apply_choice(self, reading: Any, choice: VitaleChoice | None) -> None:
-        from tuibill.services import securing
 
+        from tuibill.services import vitale_patients
         if choice is None:
             return
         match = reading.matches[choice.position]
         try:
             if choice.action == CREATE:
-                patient = securing.create_patient_from_card(
+                patient = vitale_patients.create_patient_from_card(
                     reading, choice.position, quality=choice.quality, organism_id=choice.organism_id
                 )
                 self.app.notify(
                     f"{patient.display_name} créé(e) d'après la carte (patient {patient.id})."
                 )
             elif choice.action == UPDATE:
-                patient = securing.update_patient_from_card(match.patient.id, match.beneficiary)
+                patient = vitale_patients.update_patient_from_card(match.patient.id, match.beneficiary)
                 self.app.notify(f"Fiche de {patient.display_name} mise à jour d'après la carte.")
             else:
                 self.app.notify(f"{match.patient.display_name} : patient {match.patient.id}.")
@@ -329,7 +329,7 @@ class LecteurScreen(Screen):
             self._show_status(str(error), error=True)
             return
         vitale = reading.vitale
-        self.reading = securing.CardReading(vitale, securing.match_beneficiaries(vitale))
+        self.reading = vitale_patients.CardReading(vitale, vitale_patients.match_beneficiaries(vitale))
         self._fill_vitale(choice.position)
         self._show_status("")
 

@@ -143,13 +143,13 @@ async def _offer_degraded(screen: Screen, ids: list[int], message: str) -> Secur
 async def _confirm_patients(screen: Screen, ids: list[int], vitale) -> bool:
     """Each invoice's patient on the card: shown (and the file updated) when the card and the
     file differ, or when he is not on the card. False when the user gives up."""
-    from tuibill.services import securing
+    from tuibill.services import securing, vitale_patients
 
     app = screen.app
     invoices = await in_thread(securing.get_invoices, ids)
     patient_ids = list(dict.fromkeys(invoice.patient_id for invoice in invoices))
-    matches = await in_thread(securing.match_beneficiaries, vitale)
-    reading = securing.CardReading(vitale, matches)
+    matches = await in_thread(vitale_patients.match_beneficiaries, vitale)
+    reading = vitale_patients.CardReading(vitale, matches)
     for patient_id in patient_ids:
         match = next((m for m in matches if m.patient and m.patient.id == patient_id), None)
         if match is not None and not match.differences:
@@ -168,7 +168,7 @@ async def _confirm_patients(screen: Screen, ids: list[int], vitale) -> bool:
             )
             return False
         if choice.action == UPDATE and match is not None:
-            await in_thread(securing.update_patient_from_card, patient_id, match.beneficiary)
+            await in_thread(vitale_patients.update_patient_from_card, patient_id, match.beneficiary)
             app.notify(f"Fiche de {name} mise à jour d'après la carte Vitale.")
     return True
 

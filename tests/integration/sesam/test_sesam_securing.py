@@ -40,7 +40,7 @@ from tuibill.hardware.cards.emulator_cards import (
 )
 from tuibill.models import Counter, Patient
 from tuibill.services import invoices as invoice_service
-from tuibill.services import lot_content, patients, securing
+from tuibill.services import lot_content, patients, securing, vitale_patients
 
 PIN = "1234"
 
@@ -53,24 +53,24 @@ def counter_value(practitioner) -> int:
 
 
 def test_card_bénéficiaires_created_then_identical(setup, reader) -> None:
-    reading = securing.read_card_patients(reader)
-    assert [m.status for m in reading.matches] == [securing.ABSENT] * 3
+    reading = vitale_patients.read_card_patients(reader)
+    assert [m.status for m in reading.matches] == [vitale_patients.ABSENT] * 3
 
-    assure = securing.create_patient_from_card(reading, 0, organism_id=setup.organism.id)
+    assure = vitale_patients.create_patient_from_card(reading, 0, organism_id=setup.organism.id)
     assert (assure.last_name, assure.first_name, assure.quality) == ("MARTIN", "Sophie", "00")
     # The dependants, created after the assuré, inherit his caisse and point at him.
-    reading = securing.read_card_patients(reader)
-    husband = securing.create_patient_from_card(reading, 1)
-    daughter = securing.create_patient_from_card(securing.read_card_patients(reader), 2)
+    reading = vitale_patients.read_card_patients(reader)
+    husband = vitale_patients.create_patient_from_card(reading, 1)
+    daughter = vitale_patients.create_patient_from_card(vitale_patients.read_card_patients(reader), 2)
     assert (husband.quality, daughter.quality) == ("02", "06")
     assert husband.insured_id == daughter.insured_id == assure.id
     assert daughter.organism_id == setup.organism.id
 
-    reading = securing.read_card_patients(reader)
-    assert [m.status for m in reading.matches] == [securing.SAME] * 3
+    reading = vitale_patients.read_card_patients(reader)
+    assert [m.status for m in reading.matches] == [vitale_patients.SAME] * 3
     assert [m.patient.id for m in reading.matches] == [assure.id, husband.id, daughter.id]
     with pytest.raises(RefusedOperation, match="déjà dans le fichier"):
-        securing.create_patient_from_card(reading, 0)
+        vitale_patients.create_patient_from_card(reading, 0)
 
 
 def test_differences_shown_then_fixed_from_the_card(setup, reader) -> None:
@@ -79,19 +79,19 @@ def test_differences_shown_then_fixed_from_the_card(setup, reader) -> None:
     # Accents and case are no difference: the card writes plain capitals.
     add_patient(replace(card_person(1), first_name="Lùc"), setup.organism)
 
-    matches = securing.read_card_patients(reader).matches
+    matches = vitale_patients.read_card_patients(reader).matches
     first, second = matches[0], matches[1]
     assert first.patient.id == patient.id  # same NIR and same name: still this patient
     assert [(d.field, d.card, d.file) for d in first.differences] == [
         ("first_name", "SOPHIE", "Sofie"),
         ("birth_date", "14/03/1982", "15/03/1982"),
     ]
-    assert first.identity_differs and first.status == securing.DIFFERENT
-    assert second.status == securing.SAME
+    assert first.identity_differs and first.status == vitale_patients.DIFFERENT
+    assert second.status == vitale_patients.SAME
 
-    updated = securing.update_patient_from_card(patient.id, first.beneficiary)
+    updated = vitale_patients.update_patient_from_card(patient.id, first.beneficiary)
     assert (updated.first_name, updated.birth_date) == ("Sophie", date(1982, 3, 14))
-    assert securing.read_card_patients(reader).matches[0].status == securing.SAME
+    assert vitale_patients.read_card_patients(reader).matches[0].status == vitale_patients.SAME
 
 
 def test_children_on_the_parent_nir_told_apart_by_birth_date_and_rank(setup, reader) -> None:
@@ -102,15 +102,15 @@ def test_children_on_the_parent_nir_told_apart_by_birth_date_and_rank(setup, rea
         CardPerson.make("DURAND", "ZOE", date(2010, 2, 1), nir, rank=2),
     ]
     reader.insert(demo_vitale(twins), slot=0)
-    reading = securing.read_card_patients(reader)
+    reading = vitale_patients.read_card_patients(reader)
     created = [
-        securing.create_patient_from_card(
-            securing.read_card_patients(reader), i, organism_id=setup.organism.id
+        vitale_patients.create_patient_from_card(
+            vitale_patients.read_card_patients(reader), i, organism_id=setup.organism.id
         )
         for i in range(3)
     ]
     assert [p.rank for p in created] == [1, 1, 2]
-    reading = securing.read_card_patients(reader)
+    reading = vitale_patients.read_card_patients(reader)
     assert [m.patient.id for m in reading.matches] == [p.id for p in created]
     assert all(len(m.same_nir) == 3 for m in reading.matches)
 
@@ -118,7 +118,7 @@ def test_children_on_the_parent_nir_told_apart_by_birth_date_and_rank(setup, rea
 def test_vitale_1_offers_the_mode_dégradé(setup, reader) -> None:
     reader.insert(SilentCard(CardType.VITALE_1), slot=0)
     with pytest.raises(Vitale1Error, match="mode dégradé"):
-        securing.read_card_patients(reader)
+        vitale_patients.read_card_patients(reader)
 
 
 # --- validating with the cards -------------------------------------------------------------------
@@ -220,8 +220,8 @@ def test_birth_date_differs_from_the_card_refused_until_updated(setup, reader) -
     invoice = draft(setup, patient)
     outcome = securing.validate_with_cards([invoice.id], reader=reader, pin=PIN, user="anne")
     assert "autre date de naissance" in outcome.refused[0][1]
-    match = securing.read_card_patients(reader).matches[0]
-    securing.update_patient_from_card(patient.id, match.beneficiary)
+    match = vitale_patients.read_card_patients(reader).matches[0]
+    vitale_patients.update_patient_from_card(patient.id, match.beneficiary)
     outcome = securing.validate_with_cards([invoice.id], reader=reader, pin=PIN, user="anne")
     assert outcome.refused == [] and fresh(invoice).state == "VALIDEE"
 
