@@ -9,7 +9,7 @@ from tuibill.cli.context import CliContext
 from tuibill.cli.output import error, print_json, print_record, print_table
 
 if TYPE_CHECKING:
-    from tuibill.hardware.cards import CardInfo, CardReader, CpsHolder, VitaleData
+    from tuibill.services.devices import CardInfo, CardReader, CpsHolder, VitaleData
 
 
 def register(subparsers, common) -> None:
@@ -40,13 +40,13 @@ def register(subparsers, common) -> None:
 
 
 def _open(ctx: CliContext, reader_name: str | None = None) -> CardReader:
-    from tuibill.hardware.cards import open_card_reader
+    from tuibill.services.devices import open_card_reader
 
     return open_card_reader(ctx.settings.devices, reader_name)
 
 
 def card_status(args: argparse.Namespace, ctx: CliContext) -> int | None:
-    from tuibill.hardware.cards import CardError
+    from tuibill.services.devices import CardError
 
     try:
         reader = _open(ctx)
@@ -94,7 +94,7 @@ def card_status(args: argparse.Namespace, ctx: CliContext) -> int | None:
 
 
 def card_read(args: argparse.Namespace, ctx: CliContext) -> int | None:
-    from tuibill.hardware.cards import CardError, CpsHolder
+    from tuibill.services.devices import CardError, CpsHolder
 
     try:
         reader = _open(ctx, args.reader)
@@ -158,7 +158,7 @@ def _print_vitale(ctx: CliContext, content: VitaleData) -> None:
 def _print_cps(
     ctx: CliContext, holder: CpsHolder, certificate: bytes, tries: int, card: CardInfo
 ) -> None:
-    from tuibill.hardware.cards.cps import certificate_summary
+    from tuibill.services.devices import certificate_summary
 
     summary = certificate_summary(certificate)
     if ctx.json:

@@ -21,12 +21,9 @@ class CliContext:
 
     def open_db(self, *, check: bool = True):
         """Bind the models to the configured database; refuse an outdated schema."""
-        from tuibill.models import database, schema
+        from tuibill.services.database import open_database
 
-        bound = database.bind(self.database_url)
-        if check:
-            schema.check_current(bound)
-        return bound
+        return open_database(self.database_url, check=check)
 
 
 def from_args(args: argparse.Namespace) -> CliContext:

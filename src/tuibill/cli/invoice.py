@@ -81,8 +81,8 @@ def journal_filter(args: argparse.Namespace):
     from tuibill.domain.act_notation import parse_date
     from tuibill.domain.errors import ValidationError
     from tuibill.domain.invoices import STATE_LABELS, InvoiceState
-    from tuibill.models import Organism
     from tuibill.services.journal import JournalFilter
+    from tuibill.services.patients import find_organism
     from tuibill.services.practice import find_practitioner
 
     state = None
@@ -96,17 +96,7 @@ def journal_filter(args: argparse.Namespace):
             raise ValidationError(
                 f"État « {wanted} » inconnu (possibles : {', '.join(s.value for s in InvoiceState)})."
             )
-    organism_id = None
-    if args.caisse:
-        code = args.caisse.strip()
-        organism = None
-        if len(code) == 5 and code.isdigit():
-            organism = Organism.get_or_none((Organism.regime == code[:2]) & (Organism.caisse == code[2:]))
-        elif code.isdigit():
-            organism = Organism.get_or_none(Organism.id == int(code))
-        if organism is None:
-            raise ValidationError(f"Caisse « {code} » inconnue.")
-        organism_id = organism.id
+    organism_id = find_organism(args.caisse).id if args.caisse else None
     return JournalFilter(
         number=args.number,
         lot_number=args.lot,

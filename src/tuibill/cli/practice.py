@@ -140,10 +140,10 @@ def cmd_prescription_create(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def cmd_prescription_list(args: argparse.Namespace, ctx: CliContext) -> int:
     from tuibill.domain.pricing import format_coefficient
-    from tuibill.models import Prescription
+    from tuibill.services.prescriptions import prescriptions_of
 
     ctx.open_db()
-    found = list(Prescription.select().where(Prescription.patient == args.patient).order_by(Prescription.date.desc()))
+    found = prescriptions_of(args.patient)
     data = [
         {
             "id": p.id,

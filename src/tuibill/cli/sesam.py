@@ -20,7 +20,7 @@ from tuibill.cli.context import CliContext
 from tuibill.cli.output import error, print_json, print_table
 
 if TYPE_CHECKING:
-    from tuibill.hardware.cards import CardReader
+    from tuibill.services.devices import CardReader
     from tuibill.services.securing import SecuringOutcome
     from tuibill.services.vitale_patients import BeneficiaryMatch
 
@@ -122,7 +122,7 @@ def register(subparsers, common) -> None:
 
 
 def _reader(args: argparse.Namespace, ctx: CliContext) -> CardReader:
-    from tuibill.hardware.cards import open_card_reader
+    from tuibill.services.devices import open_card_reader
 
     return open_card_reader(ctx.settings.devices, args.reader)
 
@@ -215,8 +215,8 @@ def _print_outcome(ctx: CliContext, outcome: SecuringOutcome, what: str) -> int:
 
 def cmd_read_patient(args: argparse.Namespace, ctx: CliContext) -> int | None:
     from tuibill.domain.errors import ValidationError
-    from tuibill.hardware.cards import CardType
     from tuibill.services import vitale_patients
+    from tuibill.services.devices import CardType
 
     reader = _reader(args, ctx)
     _wait(reader, args, CardType.VITALE_2, CardType.VITALE_1)
@@ -289,8 +289,8 @@ def cmd_read_patient(args: argparse.Namespace, ctx: CliContext) -> int | None:
 
 
 def cmd_validate(args: argparse.Namespace, ctx: CliContext) -> int | None:
-    from tuibill.hardware.cards import CardType
     from tuibill.services import securing
+    from tuibill.services.devices import CardType
 
     pin = read_pin(args)
     if pin is None:
@@ -349,8 +349,8 @@ def cmd_pending(args: argparse.Namespace, ctx: CliContext) -> int | None:
 
 
 def cmd_secure(args: argparse.Namespace, ctx: CliContext) -> int | None:
-    from tuibill.hardware.cards import CardType
     from tuibill.services import securing
+    from tuibill.services.devices import CardType
 
     if args.every == bool(args.ids):
         error("indiquez les factures à sécuriser, ou --all (pas les deux).")

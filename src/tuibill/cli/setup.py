@@ -43,17 +43,17 @@ def register(subparsers, common) -> None:
 
 
 def initialise(ctx: CliContext, *, demo: bool) -> list[str]:
-    from tuibill.models import Invoice, schema
-    from tuibill.services import practice, tariffs
+    from tuibill.services import database, practice, tariffs
+    from tuibill.services.invoices import has_invoices
 
-    database = ctx.open_db(check=False)
-    done = schema.upgrade(database)
+    ctx.open_db(check=False)
+    done = database.upgrade()
     added = tariffs.seed_default_tariffs()
     if added:
         done.append(f"{added} tarifs NGAP chargés")
     done += practice.apply_settings(ctx.settings.practice)
     if demo:
-        if Invoice.select().exists() or practice.list_practitioners():
+        if has_invoices() or practice.list_practitioners():
             raise RefusedOperation(
                 "La base contient déjà des données : la démonstration demande une base vide."
             )
@@ -83,7 +83,7 @@ def demo_database_path() -> Path:
 def cmd_demo(args: argparse.Namespace, ctx: CliContext) -> int:
     if ctx.db_override is None:
         ctx.db_override = str(demo_database_path())
-    from tuibill.models.database import is_postgres
+    from tuibill.services.database import is_postgres
 
     path = Path(ctx.db_override)
     if args.reset and not is_postgres(ctx.db_override):
@@ -102,11 +102,11 @@ def cmd_demo(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_upgrade(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tuibill.models import schema
+    from tuibill.services import database
 
-    database = ctx.open_db(check=False)
-    before = schema.current_version(database)
-    done = schema.upgrade(database)
+    ctx.open_db(check=False)
+    before = database.schema_version()
+    done = database.upgrade()
     if not done:
         print(f"Base déjà à jour (version {before}).")
     for line in done:
@@ -115,14 +115,14 @@ def cmd_upgrade(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_version(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tuibill.models import schema
+    from tuibill.services import database
 
-    database = ctx.open_db(check=False)
-    version = schema.current_version(database)
+    ctx.open_db(check=False)
+    version = database.schema_version()
     if ctx.json:
-        print_json({"version": version, "attendue": schema.LATEST})
+        print_json({"version": version, "attendue": database.LATEST_VERSION})
     else:
-        print(f"Version du schéma : {version} (ce tuibill : {schema.LATEST})")
+        print(f"Version du schéma : {version} (ce tuibill : {database.LATEST_VERSION})")
     return 0
 
 

@@ -20,7 +20,7 @@ from tuibill.cli.context import CliContext
 from tuibill.cli.output import error, print_json, print_record, print_table
 
 if TYPE_CHECKING:
-    from tuibill.hardware.tla import PortableReader
+    from tuibill.services.devices import PortableReader
 
 
 def register(subparsers, common) -> None:
@@ -87,7 +87,7 @@ def register(subparsers, common) -> None:
 
 
 def _open(args: argparse.Namespace, ctx: CliContext) -> PortableReader:
-    from tuibill.hardware.tla import open_portable_reader
+    from tuibill.services.devices import open_portable_reader
 
     devices = ctx.settings.devices
     if args.port:

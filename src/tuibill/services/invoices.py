@@ -28,6 +28,10 @@ from tuibill.services.patients import search_key
 from tuibill.services.tariffs import TariffBook
 
 
+def has_invoices() -> bool:
+    return Invoice.select().exists()
+
+
 def get_invoice(invoice_id: int) -> Invoice:
     invoice = Invoice.get_or_none(Invoice.id == invoice_id)
     if invoice is None:

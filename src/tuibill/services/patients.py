@@ -227,6 +227,24 @@ def list_organisms() -> list[Organism]:
     return list(Organism.select().order_by(Organism.regime, Organism.caisse, Organism.centre))
 
 
+def find_organism(reference: str) -> Organism:
+    """A caisse by régime + caisse (« 01281 ») or by its id."""
+    code = reference.strip()
+    organism = None
+    if len(code) == 5 and code.isdigit():
+        organism = (
+            Organism.select()
+            .where((Organism.regime == code[:2]) & (Organism.caisse == code[2:]))
+            .order_by(Organism.centre)
+            .first()
+        )
+    elif code.isdigit():
+        organism = Organism.get_or_none(Organism.id == int(code))
+    if organism is None:
+        raise ValidationError(f"Caisse « {code} » inconnue.")
+    return organism
+
+
 def list_mutuelles() -> list[Mutuelle]:
     return list(Mutuelle.select().order_by(Mutuelle.name))
 

@@ -109,6 +109,15 @@ def update_prescription_header(
     return prescription
 
 
+def prescriptions_of(patient_id: int) -> list[Prescription]:
+    """A patient's prescriptions, newest first."""
+    return list(
+        Prescription.select()
+        .where(Prescription.patient == patient_id)
+        .order_by(Prescription.date.desc(), Prescription.id.desc())
+    )
+
+
 def items(prescription_id: int) -> list[PrescriptionItem]:
     return list(
         PrescriptionItem.select()
