@@ -5,11 +5,11 @@ from datetime import date, time
 import pytest
 
 from tuibill.domain.errors import ValidationError
+from tuibill.domain.formatting import format_cents
 from tuibill.domain.pricing import (
     Act,
     Coverage,
     TariffEntry,
-    format_cents,
     is_sunday_or_holiday,
     parse_coefficient,
     price_acts,

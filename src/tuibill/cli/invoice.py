@@ -6,6 +6,7 @@ import argparse
 
 from tuibill.cli.context import CliContext
 from tuibill.cli.output import error, print_json, print_record, print_table
+from tuibill.domain.formatting import format_cents
 from tuibill.domain.invoices import InvoiceAction
 
 
@@ -110,12 +111,6 @@ def journal_filter(args: argparse.Namespace):
     )
 
 
-def _money(cents: int) -> str:
-    from tuibill.domain.pricing import format_cents
-
-    return format_cents(cents)
-
-
 def cmd_list(args: argparse.Namespace, ctx: CliContext) -> int:
     from tuibill.services.journal import JournalQuery
 
@@ -129,7 +124,7 @@ def cmd_list(args: argparse.Namespace, ctx: CliContext) -> int:
         ["Id", "Numéro", "État", "Date", "Patient", "Praticien", "Caisse", "Total", "Lot"],
         [
             (r.id, r.number_text, r.state_label, f"{r.billing_date:%d/%m/%Y}", r.patient_name,
-             r.practitioner, r.organism, _money(r.total_cents), r.lot_number or "")
+             r.practitioner, r.organism, format_cents(r.total_cents), r.lot_number or "")
             for r in rows
         ],
     )
@@ -153,16 +148,16 @@ def _print_invoice(invoice, as_json: bool) -> None:
         ("Actes", f"du {record['acte_du']:%d/%m/%Y} au {record['acte_au']:%d/%m/%Y}"),
         ("Caisse", record["caisse"] or ""),
         ("Mutuelle", record["mutuelle"] or ""),
-        ("Total", f"{_money(record['total_cents'])} € (AMO {_money(record['amo_cents'])}, "
-                  f"AMC {_money(record['amc_cents'])}, assuré {_money(record['patient_cents'])})"),
+        ("Total", f"{format_cents(record['total_cents'])} € (AMO {format_cents(record['amo_cents'])}, "
+                  f"AMC {format_cents(record['amc_cents'])}, assuré {format_cents(record['patient_cents'])})"),
     ])
     print()
     print_table(
         ["Date", "Heure", "Code", "Coef", "Qté", "Total", "AMO", "AMC", "Assuré"],
         [
             (f"{li['date']:%d/%m/%Y}", li["heure"] or "", li["code"], li["coefficient"], li["quantite"],
-             _money(li["total_cents"]), _money(li["amo_cents"]), _money(li["amc_cents"]),
-             _money(li["patient_cents"]))
+             format_cents(li["total_cents"]), format_cents(li["amo_cents"]), format_cents(li["amc_cents"]),
+             format_cents(li["patient_cents"]))
             for li in record["lignes"]
         ],
     )
@@ -222,7 +217,7 @@ def cmd_create(args: argparse.Namespace, ctx: CliContext) -> int:
     if ctx.json:
         _print_invoice(invoice, True)
     else:
-        print(f"Facture {invoice.id} créée en saisie : {_money(invoice.total_cents)} €.")
+        print(f"Facture {invoice.id} créée en saisie : {format_cents(invoice.total_cents)} €.")
     return 0
 
 
@@ -248,7 +243,7 @@ def cmd_edit(args: argparse.Namespace, ctx: CliContext) -> int:
     if ctx.json:
         _print_invoice(invoice, True)
     else:
-        print(f"Facture {invoice.id} modifiée : {_money(invoice.total_cents)} €.")
+        print(f"Facture {invoice.id} modifiée : {format_cents(invoice.total_cents)} €.")
     return 0
 
 
@@ -262,8 +257,8 @@ def cmd_delete(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_action(args: argparse.Namespace, ctx: CliContext) -> int:
+    from tuibill.domain.formatting import format_invoice_number
     from tuibill.domain.invoices import InvoiceState
-    from tuibill.domain.numbering import format_invoice_number
     from tuibill.services import invoices as invoice_service
 
     ctx.open_db()

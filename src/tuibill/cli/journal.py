@@ -42,7 +42,7 @@ def _rows(query, limit: int):
 
 
 def cmd_journal(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tuibill.domain.pricing import format_cents
+    from tuibill.domain.formatting import format_cents
     from tuibill.services.journal import JournalQuery
 
     ctx.open_db()

@@ -11,6 +11,7 @@ import sys
 
 from tuibill.cli.context import CliContext
 from tuibill.cli.output import error, print_json, print_record, print_table
+from tuibill.domain.formatting import format_cents, format_when
 
 LOT_HELP = "le lot : son identifiant (colonne Id) ou AM/NUMÉRO, ex. 281234567/695"
 
@@ -115,16 +116,6 @@ def register(subparsers, common) -> None:
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _money(cents: int) -> str:
-    from tuibill.domain.pricing import format_cents
-
-    return format_cents(cents)
-
-
-def _when(value) -> str:
-    return "" if value is None else f"{value:%d/%m/%Y %H:%M}"
-
-
 def _lot_rows(lots) -> list[list[object]]:
     return [
         [
@@ -135,9 +126,9 @@ def _lot_rows(lots) -> list[list[object]]:
             lot.practitioner_am,
             lot.destination,
             lot.invoice_count if lot.kind == "FSE" else f"{lot.piece_count} p.",
-            _money(lot.total_cents) if lot.kind == "FSE" else "",
-            _when(lot.created_at),
-            _when(lot.sent_at),
+            format_cents(lot.total_cents) if lot.kind == "FSE" else "",
+            format_when(lot.created_at),
+            format_when(lot.sent_at),
             lot.send_count,
         ]
         for lot in lots
@@ -230,8 +221,8 @@ def cmd_list(args: argparse.Namespace, ctx: CliContext) -> None:
             [row.id, row.kind, row.number_text, row.state_label, row.practitioner_am,
              row.destination,
              row.invoice_count if row.kind == "FSE" else f"{row.piece_count} p.",
-             _money(row.total_cents) if row.kind == "FSE" else "", _when(row.created_at),
-             _when(row.sent_at), row.send_count, (row.arl_reason or row.last_error)[:60]]
+             format_cents(row.total_cents) if row.kind == "FSE" else "", format_when(row.created_at),
+             format_when(row.sent_at), row.send_count, (row.arl_reason or row.last_error)[:60]]
             for row in rows
         ],
     )  # fmt: skip
@@ -266,13 +257,13 @@ def cmd_show(args: argparse.Namespace, ctx: CliContext) -> None:
         ("Praticien", f"{summary.practitioner} ({summary.practitioner_am})"),
         ("Caisse", f"{summary.destination} {summary.organism}".strip()),
         ("Factures", summary.invoice_count),
-        ("Total", _money(summary.total_cents) if summary.kind == "FSE" else ""),
+        ("Total", format_cents(summary.total_cents) if summary.kind == "FSE" else ""),
         ("Fichier", f"{summary.file_name}  sha256 {summary.file_sha256}"),
-        ("Créé le", f"{_when(summary.created_at)} par {summary.created_by}"),
+        ("Créé le", f"{format_when(summary.created_at)} par {summary.created_by}"),
         ("Envois", summary.send_count),
-        ("Dernier envoi", _when(summary.sent_at)),
-        ("ARL attendu avant", _when(summary.arl_deadline(timeout))),
-        ("ARL", _when(summary.arl_at)),
+        ("Dernier envoi", format_when(summary.sent_at)),
+        ("ARL attendu avant", format_when(summary.arl_deadline(timeout))),
+        ("ARL", format_when(summary.arl_at)),
         ("Motif", summary.arl_reason),
         ("Dernière erreur", summary.last_error),
     ]
@@ -287,7 +278,7 @@ def cmd_show(args: argparse.Namespace, ctx: CliContext) -> None:
             ["Facture", "Date", "Patient", "Total", "État actuel"],
             [
                 [f"{item.number:09d}", f"{item.billing_date:%d/%m/%Y}", item.patient,
-                 _money(item.total_cents),
+                 format_cents(item.total_cents),
                  item.state_label + ("" if item.still_in_lot else " (hors du lot)")]
                 for item in detail.invoices
             ],
@@ -308,7 +299,7 @@ def cmd_show(args: argparse.Namespace, ctx: CliContext) -> None:
     print_table(
         ["Le", "Par", "De", "Vers", "Action", "Motif"],
         [
-            [_when(h.at), h.user, h.from_state.label if h.from_state else "", h.to_state.label,
+            [format_when(h.at), h.user, h.from_state.label if h.from_state else "", h.to_state.label,
              h.action_label, h.reason]
             for h in detail.history
         ],
@@ -463,7 +454,7 @@ def cmd_received(args: argparse.Namespace, ctx: CliContext) -> None:
     print_table(
         ["Id", "Reçu le", "Type", "Fichier", "Statut", "Lot", "Motif"],
         [
-            [row.id, _when(row.received_at), row.kind, row.file_name, row.status_label,
+            [row.id, format_when(row.received_at), row.kind, row.file_name, row.status_label,
              row.lot_id or "", row.error[:70]]
             for row in rows
         ],

@@ -101,7 +101,7 @@ def cmd_show(args: argparse.Namespace, ctx: CliContext) -> int:
         return 0
     print_record([(key.capitalize(), value) for key, value in record.items()])
     print()
-    from tuibill.domain.pricing import format_cents
+    from tuibill.domain.formatting import format_cents
 
     print_table(
         ["Numéro", "TP", "Etat", "Date", "Montant", "Acte du", "au", "Caisse", "Mutuelle", "Patient", "Exécutant"],

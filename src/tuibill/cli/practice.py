@@ -139,7 +139,7 @@ def cmd_prescription_create(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_prescription_list(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tuibill.domain.pricing import format_coefficient
+    from tuibill.domain.formatting import format_coefficient
     from tuibill.services.prescriptions import prescriptions_of
 
     ctx.open_db()
@@ -168,8 +168,7 @@ def cmd_prescription_list(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_facturer_list(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tuibill.domain.numbering import format_invoice_number
-    from tuibill.domain.pricing import format_cents
+    from tuibill.domain.formatting import format_cents, format_invoice_number
     from tuibill.services import worklists
     from tuibill.services.practice import find_practitioner
 

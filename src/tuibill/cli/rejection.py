@@ -35,8 +35,8 @@ def register(subparsers, common) -> None:
 
 
 def _invoice_dict(invoice) -> dict:
+    from tuibill.domain.formatting import format_invoice_number
     from tuibill.domain.invoices import InvoiceState
-    from tuibill.domain.numbering import format_invoice_number
 
     return {
         "id": invoice.id,

@@ -178,8 +178,8 @@ def _match_json(match: BeneficiaryMatch) -> dict:
 
 
 def _print_outcome(ctx: CliContext, outcome: SecuringOutcome, what: str) -> int:
+    from tuibill.domain.formatting import format_invoice_number
     from tuibill.domain.invoices import InvoiceState
-    from tuibill.domain.numbering import format_invoice_number
 
     if ctx.json:
         print_json(
@@ -304,8 +304,7 @@ def cmd_validate(args: argparse.Namespace, ctx: CliContext) -> int | None:
 
 
 def cmd_pending(args: argparse.Namespace, ctx: CliContext) -> int | None:
-    from tuibill.domain.numbering import format_invoice_number
-    from tuibill.domain.pricing import format_cents
+    from tuibill.domain.formatting import format_cents, format_invoice_number
     from tuibill.services import securing
 
     ctx.open_db()

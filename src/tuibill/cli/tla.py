@@ -131,7 +131,7 @@ def cmd_identify(args: argparse.Namespace, ctx: CliContext) -> int | None:
 
 
 def cmd_contents(args: argparse.Namespace, ctx: CliContext) -> int | None:
-    from tuibill.domain.pricing import format_cents
+    from tuibill.domain.formatting import format_cents
 
     with _open(args, ctx) as reader:
         invoices = reader.contents()
@@ -293,7 +293,7 @@ def cmd_unload(args: argparse.Namespace, ctx: CliContext) -> int | None:
 
 
 def cmd_unprepare(args: argparse.Namespace, ctx: CliContext) -> int | None:
-    from tuibill.domain.numbering import format_invoice_number
+    from tuibill.domain.formatting import format_invoice_number
     from tuibill.services import tla_transfer
 
     ctx.open_db()

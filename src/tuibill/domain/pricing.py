@@ -21,6 +21,7 @@ from functools import lru_cache
 
 from tuibill.domain.acts import Act
 from tuibill.domain.errors import ValidationError
+from tuibill.domain.formatting import format_coefficient
 
 ACT = "act"
 MAJORATION = "majoration"
@@ -140,18 +141,6 @@ def parse_coefficient(text: str) -> int:
             f"Coefficient « {text} » invalide : un nombre avec au plus deux décimales est attendu.",
             field="coefficient",
         ) from None
-
-
-def format_coefficient(value_x100: int) -> str:
-    whole, frac = divmod(value_x100, 100)
-    return str(whole) if frac == 0 else f"{whole},{frac:02d}".rstrip("0")
-
-
-def format_cents(cents: int) -> str:
-    """1234 → « 12,34 » (French decimal comma)."""
-    sign = "-" if cents < 0 else ""
-    euros, rest = divmod(abs(cents), 100)
-    return f"{sign}{euros},{rest:02d}"
 
 
 def _share(total: int, coverage: Coverage) -> tuple[int, int, int]:

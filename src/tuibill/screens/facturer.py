@@ -18,9 +18,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, Label, Select, Static
 
 from tuibill.domain.errors import TuibillError
+from tuibill.domain.formatting import format_cents, format_invoice_number
 from tuibill.domain.invoices import InvoiceAction, InvoiceState, is_editable
-from tuibill.domain.numbering import format_invoice_number
-from tuibill.domain.pricing import format_cents
 from tuibill.screens.invoice_form import FACTURER_CSS
 from tuibill.services import worklists
 from tuibill.services.worklists import (

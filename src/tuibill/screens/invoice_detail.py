@@ -14,8 +14,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from tuibill.domain.formatting import format_cents
 from tuibill.domain.invoices import InvoiceAction
-from tuibill.domain.pricing import format_cents
 from tuibill.widgets.footer import AppFooter, AppHeader
 
 # Transitions recorded outside the life-cycle table (creation, bulk import).

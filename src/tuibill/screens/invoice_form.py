@@ -25,7 +25,7 @@ from textual.widgets import Input, Label, Select, Static
 from tuibill.domain.act_notation import parse_act, parse_date
 from tuibill.domain.acts import Act
 from tuibill.domain.errors import TuibillError, ValidationError
-from tuibill.domain.pricing import format_cents, format_coefficient
+from tuibill.domain.formatting import format_cents, format_coefficient
 from tuibill.widgets.footer import AppFooter, AppHeader
 
 # One absolute path for every screen of Facturer: Textual then reads the file only once.
@@ -176,7 +176,7 @@ class InvoiceFormScreen(Screen[int | None]):
                 else ("libre" if self.is_free else "depuis des actes isolés")
             )
             return f"Nouvelle facture {origin}"
-        from tuibill.domain.numbering import format_invoice_number
+        from tuibill.domain.formatting import format_invoice_number
 
         number = format_invoice_number(self.number) or "non numérotée"
         return f"Modifier la facture {number} (saisie)"

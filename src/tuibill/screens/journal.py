@@ -21,8 +21,8 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Label, Select, Static
 
+from tuibill.domain.formatting import format_cents
 from tuibill.domain.invoices import InvoiceState
-from tuibill.domain.pricing import format_cents
 from tuibill.services.journal import JournalFilter, JournalRow, open_journal
 from tuibill.services.paging import KeysetPager
 from tuibill.widgets.footer import AppFooter, AppHeader

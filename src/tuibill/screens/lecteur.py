@@ -39,7 +39,7 @@ from tuibill.dialogs.vitale_patient import (
     format_nir,
 )
 from tuibill.domain.errors import TuibillError
-from tuibill.domain.pricing import format_cents
+from tuibill.domain.formatting import format_cents
 
 if TYPE_CHECKING:
     from tuibill.hardware.cards import ReaderStatus, VitaleData

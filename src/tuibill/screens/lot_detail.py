@@ -24,9 +24,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Input, Static
 
 from tuibill.domain.errors import TuibillError
+from tuibill.domain.formatting import format_cents, format_invoice_number
 from tuibill.domain.lots import FSE, LotState
-from tuibill.domain.numbering import format_invoice_number
-from tuibill.domain.pricing import format_cents
 from tuibill.services.lot_views import LotDetail, LotSummary
 from tuibill.widgets.footer import AppFooter, AppHeader
 

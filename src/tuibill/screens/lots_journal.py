@@ -23,8 +23,8 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Label, Select, Static
 
+from tuibill.domain.formatting import format_cents
 from tuibill.domain.lots import LotState
-from tuibill.domain.pricing import format_cents
 from tuibill.screens.lot_detail import TRANSMETTRE_CSS, close_thread_connection
 from tuibill.services.lot_journal import (
     LotFilter,

@@ -444,7 +444,7 @@ class PatientFileScreen(Screen[None]):
     # --- prescriptions and invoices ---
 
     def _load_records(self) -> None:
-        from tuibill.domain.pricing import format_cents, format_coefficient
+        from tuibill.domain.formatting import format_cents, format_coefficient
         from tuibill.services.patients import patient_invoices
         from tuibill.services.prescriptions import patient_prescriptions
 

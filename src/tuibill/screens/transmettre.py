@@ -37,8 +37,8 @@ from textual.widgets import ContentSwitcher, DataTable, Static
 
 from tuibill.config import TransmissionSettings
 from tuibill.domain.errors import TuibillError
+from tuibill.domain.formatting import format_cents
 from tuibill.domain.lots import FSE, SENDABLE_STATES, LotState
-from tuibill.domain.pricing import format_cents
 from tuibill.screens.lot_detail import (
     TRANSMETTRE_CSS,
     LotTable,

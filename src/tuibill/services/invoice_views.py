@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from tuibill.domain.formatting import format_coefficient, format_invoice_number
 from tuibill.domain.invoices import InvoiceState
-from tuibill.domain.numbering import format_invoice_number
-from tuibill.domain.pricing import format_coefficient
 from tuibill.models import Invoice, InvoiceLine, InvoiceTransition
 
 

@@ -12,8 +12,8 @@ from datetime import date, timedelta
 
 import peewee
 
+from tuibill.domain.formatting import format_invoice_number
 from tuibill.domain.invoices import InvoiceState
-from tuibill.domain.numbering import format_invoice_number
 from tuibill.models import Invoice, Organism, Practitioner
 from tuibill.services.paging import PAGE, KeysetPager, KeysetQuery, open_pager
 from tuibill.services.patients import prefix_range, search_key

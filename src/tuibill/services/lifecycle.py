@@ -19,6 +19,7 @@ from typing import Any
 
 from tuibill.domain import invoice_rules
 from tuibill.domain.errors import RefusedOperation, ValidationError
+from tuibill.domain.formatting import format_invoice_number
 from tuibill.domain.invoices import (
     MOVES as INVOICE_MOVES,
 )
@@ -41,7 +42,6 @@ from tuibill.domain.lots import (
     is_resending,
 )
 from tuibill.domain.lots import find_move as find_lot_move
-from tuibill.domain.numbering import format_invoice_number
 from tuibill.models import (
     Invoice,
     InvoiceLine,

@@ -17,7 +17,7 @@ from datetime import date, datetime, time
 
 from tuibill import __version__
 from tuibill.domain.errors import ValidationError
-from tuibill.domain.numbering import format_invoice_number
+from tuibill.domain.formatting import format_invoice_number
 from tuibill.formats.interface import (
     SIGNATURE_ALGORITHMS,
     CaisseCode,

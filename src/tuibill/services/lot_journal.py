@@ -13,8 +13,8 @@ from datetime import date, datetime, time, timedelta
 
 import peewee
 
+from tuibill.domain.formatting import format_lot_number
 from tuibill.domain.lots import LotState
-from tuibill.domain.numbering import format_lot_number
 from tuibill.models import Lot, Organism, Practitioner
 from tuibill.services.journal import DEFAULT_WINDOW_DAYS
 from tuibill.services.paging import KeysetPager, KeysetQuery, open_pager

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 import peewee
 
 from tuibill.domain.errors import NotFound, ValidationError
+from tuibill.domain.formatting import format_invoice_number, format_lot_number
 from tuibill.domain.invoices import InvoiceState
 from tuibill.domain.lots import (
     MAX_SENDINGS,
@@ -17,7 +18,6 @@ from tuibill.domain.lots import (
     LotState,
     history_label,
 )
-from tuibill.domain.numbering import format_invoice_number, format_lot_number
 from tuibill.formats.errors import FormatError
 from tuibill.formats.interface import (
     get_lot_codec,

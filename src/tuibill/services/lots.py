@@ -26,6 +26,7 @@ import peewee
 
 from tuibill.config import TransmissionSettings
 from tuibill.domain.errors import RefusedOperation, TuibillError, ValidationError
+from tuibill.domain.formatting import format_invoice_number, format_lot_number
 from tuibill.domain.invoices import InvoiceAction, InvoiceState
 from tuibill.domain.lots import (
     FSE,
@@ -34,7 +35,6 @@ from tuibill.domain.lots import (
     LotAction,
     LotState,
 )
-from tuibill.domain.numbering import format_invoice_number, format_lot_number
 from tuibill.formats.errors import FormatError
 from tuibill.formats.interface import (
     CaisseCode,
@@ -65,8 +65,8 @@ from tuibill.models.database import immediate
 from tuibill.services import lifecycle
 from tuibill.services.lifecycle import current_time
 from tuibill.services.lot_content import fse_records, lot_header, sender_name
-from tuibill.services.lot_numbering import LOT, allocate_wrapping
 from tuibill.services.lot_views import LotSummary, get_lot, summarize
+from tuibill.services.numbering import allocate_lot_number
 
 # A SCOR lot travels as one mail: keep its PDFs under what mail servers commonly accept once
 # base64-encoded (about 4/3 of this). The pieces of one invoice are never split.
@@ -422,8 +422,8 @@ def _build_one(
         records = tuple(cast(FseRecord, found[invoice.id]) for invoice in invoices)
         organism = Organism.get_by_id(invoices[0].organism_id)
         destination = CaisseCode(organism.regime, organism.caisse, organism.centre)
-        number = allocate_wrapping(
-            practitioner, LOT, settings.lot_number_first, settings.lot_number_last
+        number = allocate_lot_number(
+            practitioner, first=settings.lot_number_first, last=settings.lot_number_last
         )
         data = get_lot_codec().write(
             LotFile(header=lot_header(practitioner, destination, number, at, name), fses=records)
@@ -487,8 +487,8 @@ def _build_scor(
         size += length
     made = []
     for batch in batches:
-        number = allocate_wrapping(
-            practitioner, LOT, settings.lot_number_first, settings.lot_number_last
+        number = allocate_lot_number(
+            practitioner, first=settings.lot_number_first, last=settings.lot_number_last
         )
         content = ScorLot(
             header=ScorHeader(

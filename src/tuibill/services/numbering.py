@@ -1,9 +1,22 @@
-"""Atomic number allocation: call inside the write transaction that uses the number."""
+"""Atomic number allocation: call inside the write transaction that uses the number.
+
+Invoice numbers are taken with one ``UPDATE … RETURNING``; lot numbers (3 digits, wrapping) read
+the counter under the write lock (SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's row lock) and apply
+the domain's wrap rule. Either way, two desks never get the same number and a rolled-back
+transaction gives its number back.
+"""
 
 from __future__ import annotations
 
+import peewee
+
 from tuibill.domain.errors import ValidationError
-from tuibill.domain.numbering import INVOICE_NUMBER_MAX, check_invoice_number_start
+from tuibill.domain.numbering import (
+    INVOICE_NUMBER_MAX,
+    check_invoice_number_start,
+    check_lot_range,
+    lot_number_to_hand_out,
+)
 from tuibill.models import Counter, Practitioner
 
 INVOICE = "invoice"
@@ -59,3 +72,23 @@ def set_start(practitioner: Practitioner, start: int, kind: str = INVOICE) -> No
 def peek(practitioner: Practitioner, kind: str = INVOICE) -> int | None:
     counter = Counter.get_or_none(practitioner=practitioner.id, kind=kind)
     return None if counter is None else counter.next_value
+
+
+def allocate_lot_number(practitioner: Practitioner, *, first: int = 1, last: int = 999) -> int:
+    """Take the next lot number of *practitioner*, wrapping *last* → *first* (``domain.numbering``).
+
+    The caller holds the write transaction: on SQLite it is ``BEGIN IMMEDIATE`` (no other writer
+    until it ends); on PostgreSQL the counter row is locked ``FOR UPDATE``.
+    """
+    check_lot_range(first, last)
+    where = (Counter.practitioner == practitioner.id) & (Counter.kind == LOT)
+    query = Counter.select(Counter.id, Counter.next_value).where(where)
+    if not isinstance(Counter._meta.database.obj, peewee.SqliteDatabase):
+        query = query.for_update()
+    row = query.first()
+    if row is None:
+        # A practitioner made without a lot counter (older data): lots simply start at *first*.
+        row = Counter.create(practitioner=practitioner.id, kind=LOT, next_value=first)
+    number, following = lot_number_to_hand_out(int(row.next_value), first=first, last=last)
+    Counter.update(next_value=following).where(Counter.id == row.id).execute()
+    return number

@@ -7,16 +7,15 @@ import io
 import shutil
 import subprocess
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from tuibill.domain.errors import RefusedOperation
+from tuibill.domain.formatting import format_cents, format_day, format_invoice_number
 from tuibill.domain.lots import (
     FSE,
     LotState,
 )
-from tuibill.domain.numbering import format_invoice_number
-from tuibill.domain.pricing import format_cents
 from tuibill.services.lot_views import LotDetail, LotSummary, lot_detail
 
 
@@ -78,10 +77,6 @@ def print_paper_list(lot_id: int) -> str:
     return f"Liste envoyée à l'imprimante ({Path(command[0]).name})."
 
 
-def _day(value: date | datetime | None) -> str:
-    return "" if value is None else f"{value:%d/%m/%Y}"
-
-
 @dataclass(frozen=True)
 class PaperList:
     """What to send the caisse by post when a lot is in « Traitement manuel »."""
@@ -118,9 +113,9 @@ class PaperList:
             lines += [header, "-" * len(header)]
             for item in self.detail.invoices:
                 lines.append(
-                    f"{format_invoice_number(item.number):<9}  {_day(item.billing_date):<10}  "
-                    f"{item.patient[:28]:<28}  {item.nir:<15}  {_day(item.first_act_date):<10}  "
-                    f"{_day(item.last_act_date):<10}  {format_cents(item.total_cents):>9}  "
+                    f"{format_invoice_number(item.number):<9}  {format_day(item.billing_date):<10}  "
+                    f"{item.patient[:28]:<28}  {item.nir:<15}  {format_day(item.first_act_date):<10}  "
+                    f"{format_day(item.last_act_date):<10}  {format_cents(item.total_cents):>9}  "
                     f"{format_cents(item.amo_cents):>9}  {format_cents(item.amc_cents):>9}  "
                     f"{format_cents(item.patient_cents):>9}"
                 )
@@ -158,9 +153,9 @@ class PaperList:
             )  # fmt: skip
             for item in self.detail.invoices:
                 writer.writerow(
-                    [lot.number_text, format_invoice_number(item.number), _day(item.billing_date),
-                     item.patient, item.nir, _day(item.birth_date), _day(item.first_act_date),
-                     _day(item.last_act_date), item.mode, format_cents(item.total_cents),
+                    [lot.number_text, format_invoice_number(item.number), format_day(item.billing_date),
+                     item.patient, item.nir, format_day(item.birth_date), format_day(item.first_act_date),
+                     format_day(item.last_act_date), item.mode, format_cents(item.total_cents),
                      format_cents(item.amo_cents), format_cents(item.amc_cents),
                      format_cents(item.patient_cents), item.state_label]
                 )  # fmt: skip

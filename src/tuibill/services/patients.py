@@ -8,8 +8,8 @@ from datetime import date
 
 from tuibill.domain import patients as rules
 from tuibill.domain.errors import NotFound, ValidationError
+from tuibill.domain.formatting import format_invoice_number
 from tuibill.domain.invoices import InvoiceState
-from tuibill.domain.numbering import format_invoice_number
 from tuibill.domain.patients import QUALITIES
 from tuibill.models import (
     Invoice,

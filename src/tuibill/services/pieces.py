@@ -17,8 +17,8 @@ from pathlib import Path
 from peewee import fn
 
 from tuibill.domain.errors import NotFound, RefusedOperation, ValidationError
+from tuibill.domain.formatting import format_invoice_number
 from tuibill.domain.invoices import InvoiceState
-from tuibill.domain.numbering import format_invoice_number
 from tuibill.models import Invoice, InvoicePiece
 from tuibill.models.database import immediate
 from tuibill.services import invoices as invoice_service

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from tuibill.domain.errors import NotFound, ValidationError
-from tuibill.domain.pricing import ACT, format_coefficient, parse_coefficient
+from tuibill.domain.formatting import format_coefficient
+from tuibill.domain.pricing import ACT, parse_coefficient
 from tuibill.models import Patient, Practitioner, Prescriber, Prescription, PrescriptionItem
 from tuibill.models.database import immediate
 from tuibill.services.tariffs import TariffBook

@@ -24,8 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from tuibill.domain.errors import NotFound, RefusedOperation, ValidationError
+from tuibill.domain.formatting import format_invoice_number
 from tuibill.domain.invoices import InvoiceAction, InvoiceState, find_move
-from tuibill.domain.numbering import format_invoice_number
 from tuibill.formats.errors import FormatError
 from tuibill.formats.interface import (
     FseMode,

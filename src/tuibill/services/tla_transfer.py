@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tuibill.domain.errors import RefusedOperation, ValidationError
+from tuibill.domain.formatting import format_invoice_number
 from tuibill.domain.invoices import InvoiceAction, InvoiceState
-from tuibill.domain.numbering import format_invoice_number
 from tuibill.hardware.cards import verify_signature
 from tuibill.hardware.tla import (
     CardType,

@@ -20,9 +20,9 @@ from datetime import date, datetime
 
 import peewee
 
+from tuibill.domain.formatting import format_invoice_number
 from tuibill.domain.invoices import InvoiceState
 from tuibill.domain.lots import LotState
-from tuibill.domain.numbering import format_invoice_number
 from tuibill.models import Invoice, Organism, Practitioner
 from tuibill.services.lot_views import LotSummary, list_lots, lots_to_send
 

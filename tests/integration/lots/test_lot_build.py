@@ -23,7 +23,7 @@ from tuibill.models import (
 )
 from tuibill.models.database import immediate
 from tuibill.services import lot_views, lots
-from tuibill.services.lot_numbering import allocate_wrapping
+from tuibill.services.numbering import allocate_lot_number
 
 PDF = b"%PDF-1.4\n% scan\n"
 
@@ -87,22 +87,22 @@ def test_lot_numbers_wrap_from_999_to_001(office, tmp_path):
 
 def test_configured_range_and_out_of_range_counter(office):
     with immediate():
-        assert [allocate_wrapping(office.nurse, "lot", 5, 7) for _ in range(4)] == [5, 6, 7, 5]
+        assert [allocate_lot_number(office.nurse, first=5, last=7) for _ in range(4)] == [5, 6, 7, 5]
     # Narrowing the range below the counter restarts at its first number.
     with immediate():
-        assert allocate_wrapping(office.nurse, "lot", 1, 3) == 1
+        assert allocate_lot_number(office.nurse, first=1, last=3) == 1
     # A rolled-back transaction gives its number back.
     with pytest.raises(RuntimeError):
         with immediate():
-            allocate_wrapping(office.nurse, "lot", 1, 3)
+            allocate_lot_number(office.nurse, first=1, last=3)
             raise RuntimeError("rollback")
     with immediate():
-        assert allocate_wrapping(office.nurse, "lot", 1, 3) == 2
+        assert allocate_lot_number(office.nurse, first=1, last=3) == 2
     # A practitioner without lot counter (older data) starts at the first number.
     Counter.delete().where(Counter.practitioner == office.kine.id).execute()
     with immediate():
-        assert allocate_wrapping(office.kine, "lot", 1, 999) == 1
-        assert allocate_wrapping(office.kine, "lot", 1, 999) == 2
+        assert allocate_lot_number(office.kine, first=1, last=999) == 1
+        assert allocate_lot_number(office.kine, first=1, last=999) == 2
 
 
 def test_names_outside_latin1_are_transliterated(office, tmp_path):
