@@ -30,7 +30,7 @@ from typing import cast
 
 from tuibill.config import TransmissionSettings
 from tuibill.domain.lots import LotAction, LotState
-from tuibill.formats.arl import ARL_STATUS_HEADER, find_arl_attachment
+from tuibill.formats.arl import ARL_STATUS_HEADER, REASON_DUPLICATE, find_arl_attachment
 from tuibill.formats.errors import FormatError
 from tuibill.formats.interface import (
     Arl,
@@ -419,10 +419,19 @@ def apply_arl(
             sent_at=lot.send_started_at or at,
         )
         state = LotState(lot.state)
-    if arl.positive:
+    # « Lot en double — déjà reçu un ARL positif » (after an identical re-send) says the caisse
+    # has the lot: that is its positive acknowledgement, not a failure sending it to paper.
+    duplicate = not arl.positive and arl.reason_code == REASON_DUPLICATE
+    if arl.positive or duplicate:
         if state in (LotState.TRANSMIS, LotState.ARL_NEGATIF, LotState.TRAITEMENT_MANUEL):
             reason = "ARL positif"
             message = f"{name} : ARL positif, reçu par la caisse."
+            if duplicate:
+                reason = f"ARL « {_reason_text(arl)} » : la caisse a déjà ce lot"
+                message = (
+                    f"{name} : la caisse signale un lot en double, déjà reçu avec un ARL "
+                    "positif : elle a ce lot (ARL positif)."
+                )
             if state is LotState.TRAITEMENT_MANUEL:
                 reason += " reçu après le passage en traitement manuel"
                 message += " Il était en traitement manuel : ne l'envoyez pas (plus) sur papier."
@@ -430,6 +439,13 @@ def apply_arl(
             return APPLIED, message, lot
         if state is LotState.ARL_POSITIF:
             return IGNORED, f"{name} : ARL positif en double (déjà reçu) : sans effet.", lot
+        if duplicate:
+            return (
+                IGNORED,
+                f"{name} : ARL « {_reason_text(arl)} » pour un lot à l'état « {state.label} » : "
+                "sans effet.",
+                lot,
+            )
         return (
             IGNORED,
             f"{name} : ARL positif pour un lot à l'état « {state.label} » : sans effet.",

@@ -260,3 +260,25 @@ def test_check_applies_no_timeout_when_the_mailbox_cannot_be_read(office, start_
     caisse.settings.mailbox = MailboxSettings(protocol="inbox", folder=str(caisse.outbox))
     report = lot_check.check(caisse.settings, user="cron", now=T0 + HOURS_49)
     assert [s.id for s in report.timed_out] == [built.id] and not report.failed
+
+
+def test_duplicate_after_an_identical_resend_means_the_caisse_has_the_lot(office, start_caisse):
+    """Issue 13 #3: the positive ARL of the first sending was lost; after the time-out the
+    identical lot is re-sent and the caisse answers « 004 Lot en double — déjà reçu un ARL
+    positif »: it has the lot. That is an ARL positif, never Traitement manuel (paper)."""
+    office.invoices(1)
+    caisse = start_caisse(script("positive", "positive"))
+    (built,) = lots.build_lots(caisse.settings, user="anne", now=T0).lots
+    sending.send_lots(caisse.settings, user="anne", now=T0)
+    lost = mailbox.Maildir(caisse.outbox, create=False)
+    assert len(lost) == 1
+    lost.clear()  # the positive ARL never reaches the practice
+
+    lot_check.check(caisse.settings, user="cron", now=T0 + HOURS_49)  # time-out, re-sent
+    assert (Lot.get_by_id(built.id).state, Lot.get_by_id(built.id).send_count) == ("TRANSMIS", 2)
+    report = receiving.receive(caisse.settings, user="anne", now=T0 + HOURS_49)
+
+    lot = Lot.get_by_id(built.id)
+    assert lot.state == "ARL_POSITIF"
+    assert "déjà reçu" in report.processed[0].message
+    assert actions(built.id)[-1] == "arl_positive"
