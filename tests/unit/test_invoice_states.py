@@ -35,6 +35,11 @@ EXPECTED = {
     (S.VALIDEE, A.PUT_IN_LOT): S.A_TRANSMETTRE,
     (S.A_TRANSMETTRE, A.REMOVE_FROM_LOT): S.VALIDEE,
     (S.A_TRANSMETTRE, A.TRANSMIT): S.TRANSMISE,
+    (S.TRANSMISE, A.PAY): S.PAYEE,  # the NOEMIE returns
+    (S.TRANSMISE, A.PAY_PARTIALLY): S.PAYEE_PARTIELLEMENT,
+    (S.PAYEE_PARTIELLEMENT, A.PAY): S.PAYEE,  # a back-payment completes it
+    (S.REJETEE, A.PAY): S.PAYEE,
+    (S.REJETEE, A.PAY_PARTIALLY): S.PAYEE_PARTIELLEMENT,
     (S.TRANSMISE, A.REJECT): S.REJETEE,  # a caisse's rejection (paper, or the returns)
     (S.REJETEE, A.CLEAR_REJECTION): S.TRANSMISE,  # recorded by mistake
     (S.REJETEE, A.CANCEL_TRANSMITTED): S.SAISIE,
@@ -115,6 +120,8 @@ def test_labels_are_the_seed_words() -> None:
         "À sécuriser",
         "À transmettre",
         "Transmise",
+        "Payée",
+        "Payée partiellement",
         "Rejetée",
         "Non transmissible",
     ]

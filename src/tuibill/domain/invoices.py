@@ -23,6 +23,8 @@ class InvoiceState(StrEnum):
     A_SECURISER = "A_SECURISER"
     A_TRANSMETTRE = "A_TRANSMETTRE"
     TRANSMISE = "TRANSMISE"
+    PAYEE = "PAYEE"
+    PAYEE_PARTIELLEMENT = "PAYEE_PARTIELLEMENT"
     REJETEE = "REJETEE"
     NON_TRANSMISSIBLE = "NON_TRANSMISSIBLE"
 
@@ -39,6 +41,8 @@ STATE_LABELS: dict[InvoiceState, str] = {
     InvoiceState.A_SECURISER: "À sécuriser",
     InvoiceState.A_TRANSMETTRE: "À transmettre",
     InvoiceState.TRANSMISE: "Transmise",
+    InvoiceState.PAYEE: "Payée",
+    InvoiceState.PAYEE_PARTIELLEMENT: "Payée partiellement",
     InvoiceState.REJETEE: "Rejetée",
     InvoiceState.NON_TRANSMISSIBLE: "Non transmissible",
 }
@@ -57,6 +61,8 @@ class InvoiceAction(StrEnum):
     PUT_IN_LOT = "put_in_lot"
     REMOVE_FROM_LOT = "remove_from_lot"
     TRANSMIT = "transmit"
+    PAY = "pay"
+    PAY_PARTIALLY = "pay_partially"
     REJECT = "reject"
     CLEAR_REJECTION = "clear_rejection"
     CANCEL_TRANSMITTED = "cancel_transmitted"
@@ -80,6 +86,8 @@ ACTION_LABELS: dict[InvoiceAction, str] = {
     InvoiceAction.PUT_IN_LOT: "Mettre en lot",
     InvoiceAction.REMOVE_FROM_LOT: "Suppression du lot",
     InvoiceAction.TRANSMIT: "Transmettre",
+    InvoiceAction.PAY: "Paiement de la caisse",
+    InvoiceAction.PAY_PARTIALLY: "Paiement partiel de la caisse",
     InvoiceAction.REJECT: "Rejet de la caisse",
     InvoiceAction.CLEAR_REJECTION: "Annuler le rejet noté",
     InvoiceAction.CANCEL_TRANSMITTED: "Annuler facture transmise",
@@ -193,6 +201,13 @@ MOVES: tuple[Move, ...] = (
     Move(S.VALIDEE, A.PUT_IN_LOT, S.A_TRANSMETTRE, Effects(lot=LotLink.JOIN)),
     Move(S.A_TRANSMETTRE, A.REMOVE_FROM_LOT, S.VALIDEE, Effects(lot=LotLink.LEAVE)),
     Move(S.A_TRANSMETTRE, A.TRANSMIT, S.TRANSMISE),
+    # The caisse's returns (NOEMIE): paid, paid in part (refused lines), rejected. A later return
+    # can move a rejected or partly paid invoice again (back-payments).
+    Move(S.TRANSMISE, A.PAY, S.PAYEE),
+    Move(S.TRANSMISE, A.PAY_PARTIALLY, S.PAYEE_PARTIELLEMENT),
+    Move(S.PAYEE_PARTIELLEMENT, A.PAY, S.PAYEE),
+    Move(S.REJETEE, A.PAY, S.PAYEE),
+    Move(S.REJETEE, A.PAY_PARTIALLY, S.PAYEE_PARTIELLEMENT),
     Move(S.TRANSMISE, A.REJECT, S.REJETEE, _REASON),
     Move(S.REJETEE, A.CLEAR_REJECTION, S.TRANSMISE, _REASON),
     Move(
