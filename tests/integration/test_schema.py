@@ -65,6 +65,7 @@ def test_a_version_1_database_is_upgraded_in_place(db_url) -> None:
     assert schema.upgrade() == [
         "version 2 : sécurisation des factures, pièces SCOR, lots, fichiers reçus",
         "version 3 : rejet de la caisse : état « Rejetée »",
+        "version 4 : retours NOEMIE : virements, factures payées et rejetées",
     ]
     columns = {c.name for c in db.get_columns("invoice")}
     assert set(v2_columns) <= columns
@@ -85,6 +86,10 @@ def test_a_version_2_rejection_flag_becomes_the_rejected_state(db_url) -> None:
         "exoneration, sector, address, phone) VALUES ('DUPONT', 'Jean', 'DUPONT JEAN', "
         "'1950-01-01', '150012812345621', 1, '00', '', 0, 1, 0, 0, '', '', '', '')"
     ).lastrowid
+    for table in ("return_rejection", "return_line", "return_entry", "virement"):  # version 4
+        db.execute_sql(f'DROP TABLE "{table}"')
+    for column in ("amo_paid_cents", "amc_paid_cents"):
+        db.execute_sql(f'ALTER TABLE "invoice" DROP COLUMN "{column}"')
     db.execute_sql('ALTER TABLE "invoice" ADD COLUMN "rejected" INTEGER NOT NULL DEFAULT 0')
     insert = (
         "INSERT INTO invoice (practitioner_id, patient_id, number, state, mode, billing_date, "
@@ -99,8 +104,13 @@ def test_a_version_2_rejection_flag_becomes_the_rejected_state(db_url) -> None:
     db.execute_sql(insert, (nurse.id, patient, 8, 0))
     schema.SchemaVersion.update(version=2).execute()
 
-    assert schema.upgrade() == ["version 3 : rejet de la caisse : état « Rejetée »"]
+    assert schema.upgrade() == [
+        "version 3 : rejet de la caisse : état « Rejetée »",
+        "version 4 : retours NOEMIE : virements, factures payées et rejetées",
+    ]
     states = db.execute_sql("SELECT number, state FROM invoice ORDER BY number").fetchall()
     assert states == [(7, "REJETEE"), (8, "TRANSMISE")]
-    assert "rejected" not in {c.name for c in db.get_columns("invoice")}
+    columns = {c.name for c in db.get_columns("invoice")}
+    assert "rejected" not in columns and {"amo_paid_cents", "amc_paid_cents"} <= columns
+    assert db.table_exists("return_entry") and db.table_exists("virement")
     schema.check_current()

@@ -9,6 +9,7 @@ from tuibill.models.patients import Patient
 from tuibill.models.pieces import InvoicePiece
 from tuibill.models.practice import Counter, Practice, Practitioner
 from tuibill.models.prescriptions import Prescription, PrescriptionItem
+from tuibill.models.returns import ReturnEntry, ReturnLine, ReturnRejection, Virement
 from tuibill.models.tariffs import Tariff
 
 V1_MODELS: list[type[BaseModel]] = [
@@ -29,7 +30,9 @@ V1_MODELS: list[type[BaseModel]] = [
 ]
 # Added by schema version 2 (securing, SCOR pieces, lots, received files).
 V2_MODELS: list[type[BaseModel]] = [Lot, LotTransition, InvoicePiece, ReceivedFile]
-ALL_MODELS: list[type[BaseModel]] = V1_MODELS + V2_MODELS
+# Added by schema version 4 (the caisses' returns).
+V4_MODELS: list[type[BaseModel]] = [Virement, ReturnEntry, ReturnLine, ReturnRejection]
+ALL_MODELS: list[type[BaseModel]] = V1_MODELS + V2_MODELS + V4_MODELS
 
 __all__ = [
     "ALL_MODELS",
@@ -40,6 +43,11 @@ __all__ = [
     "Lot",
     "LotTransition",
     "ReceivedFile",
+    "ReturnEntry",
+    "ReturnLine",
+    "ReturnRejection",
+    "Virement",
+    "V4_MODELS",
     "V1_MODELS",
     "V2_MODELS",
     "InvoiceLine",

@@ -35,6 +35,9 @@ class Invoice(BaseModel):
     patient_name = peewee.CharField()
     sector = peewee.CharField(default="")
     lot_number = peewee.IntegerField(null=True)
+    # What the caisses paid so far, per part, over every return (signed sums; schema v4).
+    amo_paid_cents = peewee.IntegerField(default=0)
+    amc_paid_cents = peewee.IntegerField(default=0)
     # Securing (schema v2): the signature of the invoice's canonical content with a CPS/CPE.
     secured_with_vitale = peewee.BooleanField(default=False)
     signature = peewee.TextField(default="")  # base64

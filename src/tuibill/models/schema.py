@@ -12,7 +12,7 @@ from collections.abc import Callable
 import peewee
 
 from tuibill.domain.errors import ConfigError
-from tuibill.models import V1_MODELS, V2_MODELS, Invoice
+from tuibill.models import V1_MODELS, V2_MODELS, V4_MODELS, Invoice
 from tuibill.models.base import db
 
 Migration = Callable[[peewee.Database], None]
@@ -120,10 +120,16 @@ def _v3_rejected_state(database: peewee.Database) -> None:
     database.execute_sql('ALTER TABLE "invoice" DROP COLUMN "rejected"')
 
 
+def _v4_returns(database: peewee.Database) -> None:
+    database.create_tables(V4_MODELS, safe=True)
+    add_missing_columns(database, Invoice, ["amo_paid_cents", "amc_paid_cents"])
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "schéma initial", _v1_initial),
     (2, "sécurisation des factures, pièces SCOR, lots, fichiers reçus", _v2_securing_pieces_lots),
     (3, "rejet de la caisse : état « Rejetée »", _v3_rejected_state),
+    (4, "retours NOEMIE : virements, factures payées et rejetées", _v4_returns),
 ]
 
 LATEST = MIGRATIONS[-1][0]
