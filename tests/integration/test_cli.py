@@ -51,9 +51,13 @@ def test_invoice_create_validate_show_json(demo) -> None:
     assert len(number) == 9 and number.isdigit()
     shown = json.loads(run("--db", demo, "invoice", "show", str(created["id"]), "--json").stdout)
     assert [h["vers"] for h in shown["historique"]] == ["Saisie", "Validée"]
-    again = run("--db", demo, "invoice", "validate", str(created["id"]), check=1)
-    assert "impossible sur une facture à l'état « Validée »" in again.stderr
-    assert "Traceback" not in again.stderr
+    # Validating it again (a run interrupted, then started again) is done, not refused; an
+    # action it cannot take is still refused with the reason.
+    again = json.loads(run("--db", demo, "invoice", "validate", str(created["id"]), "--json").stdout)
+    assert again["faites"][0]["numero"] == number and again["refusees"] == []
+    refused = run("--db", demo, "invoice", "unprepare", str(created["id"]), check=1)
+    assert "impossible sur une facture à l'état « Validée »" in refused.stderr
+    assert "Traceback" not in refused.stderr
 
 
 def test_journal_filters_and_csv(demo) -> None:

@@ -19,11 +19,12 @@ class CliContext:
     def database_url(self) -> str:
         return self.settings.database_url(self.db_override)
 
-    def open_db(self, *, check: bool = True):
-        """Bind the models to the configured database; refuse an outdated schema."""
+    def open_db(self, *, check: bool = True, create: bool = False):
+        """Bind the models to the configured database; refuse an outdated schema. A missing
+        SQLite file is created only with *create* (init, demo), never by another command."""
         from tuibill.services.database import open_database
 
-        return open_database(self.database_url, check=check)
+        return open_database(self.database_url, check=check, create=create)
 
 
 def from_args(args: argparse.Namespace) -> CliContext:

@@ -125,10 +125,11 @@ def register(subparsers, common) -> None:
     chosen.add_argument(
         "--key",
         dest="secure_keys",
-        action="append",
+        action="extend",  # « --key K1 K2 » as the docs write it, and « --key K1 --key K2 »
+        nargs="+",
         default=[],
         metavar="CLÉ",
-        help="clé de la facture (répétable)",
+        help="clé(s) des factures (répétable)",
     )
     chosen.add_argument(
         "--all", dest="secure_every", action="store_true", help="toutes celles qui peuvent l'être"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from tuibill.cli import arguments
 from tuibill.cli.context import CliContext
 from tuibill.cli.output import error, print_json, print_record, print_table
 from tuibill.domain.formatting import format_cents
@@ -16,20 +17,20 @@ def register(subparsers, common) -> None:
 
     ls = verbs.add_parser("list", parents=[common], help="lister les factures (filtres du journal)")
     _journal_filters(ls)
-    ls.add_argument("--limit", type=int, default=50)
+    ls.add_argument("--limit", type=arguments.bounded(1, 1_000_000), default=50)
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(handler=cmd_list)
 
     show = verbs.add_parser("show", parents=[common], help="une facture, ses lignes, son historique")
-    show.add_argument("id", type=int)
+    show.add_argument("id", type=arguments.invoice_reference, metavar="ID-OU-NUMÉRO", help="identifiant (colonne Id) ou numéro de facture sur 9 chiffres")
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=cmd_show)
 
     create = verbs.add_parser("create", parents=[common], help="créer une facture en saisie")
     create.add_argument("--practitioner", required=True, help="numéro AM ou identifiant du praticien")
-    create.add_argument("--patient", type=int, help="identifiant du patient")
-    create.add_argument("--prescription", type=int, help="facturer les actes de cette prescription")
-    create.add_argument("--isolated", type=int, nargs="+", metavar="ID", help="facturer ces actes isolés")
+    create.add_argument("--patient", type=arguments.identifier, help="identifiant du patient")
+    create.add_argument("--prescription", type=arguments.identifier, help="facturer les actes de cette prescription")
+    create.add_argument("--isolated", type=arguments.identifier, nargs="+", metavar="ID", help="facturer ces actes isolés")
     create.add_argument(
         "--act",
         action="append",
@@ -37,19 +38,19 @@ def register(subparsers, common) -> None:
         metavar="ACTE",
         help="« JJ/MM/AAAA [HH:MM] CODE [COEF] [MAU] [MCI] [MIE] [IFD] [IK=km] », répétable",
     )
-    create.add_argument("--billing-date", metavar="JJ/MM/AAAA")
+    create.add_argument("--billing-date", type=arguments.day, metavar="JJ/MM/AAAA")
     create.add_argument("--json", action="store_true")
     create.set_defaults(handler=cmd_create)
 
     edit = verbs.add_parser("edit", parents=[common], help="remplacer les actes d'une facture en saisie")
-    edit.add_argument("id", type=int)
+    edit.add_argument("id", type=arguments.identifier)
     edit.add_argument("--act", action="append", default=[], metavar="ACTE", required=True)
-    edit.add_argument("--billing-date", metavar="JJ/MM/AAAA")
+    edit.add_argument("--billing-date", type=arguments.day, metavar="JJ/MM/AAAA")
     edit.add_argument("--json", action="store_true")
     edit.set_defaults(handler=cmd_edit)
 
     delete = verbs.add_parser("delete", parents=[common], help="supprimer une facture en saisie jamais numérotée")
-    delete.add_argument("id", type=int)
+    delete.add_argument("id", type=arguments.identifier)
     delete.set_defaults(handler=cmd_delete)
 
     for name, action, text in (
@@ -60,54 +61,42 @@ def register(subparsers, common) -> None:
         ("non-transmissible", InvoiceAction.MAKE_NON_TRANSMISSIBLE, "rendre non transmissible"),
     ):
         verb = verbs.add_parser(name, parents=[common], help=text)
-        verb.add_argument("ids", type=int, nargs="+", metavar="ID")
+        verb.add_argument("ids", type=arguments.identifier, nargs="+", metavar="ID")
         verb.add_argument("--reason", default="", help="motif inscrit dans l'historique")
         verb.add_argument("--json", action="store_true")
         verb.set_defaults(handler=cmd_action, action=action)
 
 
 def _journal_filters(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--number", type=int, help="numéro de facture")
-    parser.add_argument("--lot", type=int, help="numéro de lot")
+    parser.add_argument("--number", type=arguments.invoice_number, help="numéro de facture")
+    parser.add_argument("--lot", type=arguments.lot_number, help="numéro de lot")
     parser.add_argument("--patient", default="", help="début du nom du patient")
-    parser.add_argument("--state", help="état (SAISIE, VALIDEE, A_CHARGER, … ou libellé)")
+    parser.add_argument(
+        "--state", type=arguments.invoice_state, help="état (SAISIE, VALIDEE, A_CHARGER, … ou libellé)"
+    )
     parser.add_argument("--practitioner", help="numéro AM ou identifiant du praticien")
     parser.add_argument("--caisse", help="caisse : régime+caisse (01281) ou identifiant")
     parser.add_argument("--all", action="store_true", help="sans limite de temps (défaut : 2 mois)")
-    parser.add_argument("--since", metavar="JJ/MM/AAAA")
-    parser.add_argument("--until", metavar="JJ/MM/AAAA")
+    parser.add_argument("--since", type=arguments.day, metavar="JJ/MM/AAAA")
+    parser.add_argument("--until", type=arguments.day, metavar="JJ/MM/AAAA")
 
 
 def journal_filter(args: argparse.Namespace):
-    from tuibill.domain.act_notation import parse_date
-    from tuibill.domain.errors import ValidationError
-    from tuibill.domain.invoices import STATE_LABELS, InvoiceState
     from tuibill.services.journal import JournalFilter
     from tuibill.services.patients import find_organism
     from tuibill.services.practice import find_practitioner
 
-    state = None
-    if args.state:
-        wanted = args.state.strip()
-        by_label = {label.lower(): s.value for s, label in STATE_LABELS.items()}
-        state = by_label.get(wanted.lower()) or (
-            wanted.upper() if wanted.upper() in InvoiceState.__members__ else None
-        )
-        if state is None:
-            raise ValidationError(
-                f"État « {wanted} » inconnu (possibles : {', '.join(s.value for s in InvoiceState)})."
-            )
     organism_id = find_organism(args.caisse).id if args.caisse else None
     return JournalFilter(
         number=args.number,
         lot_number=args.lot,
         patient=args.patient,
-        state=state,
+        state=args.state,
         practitioner_id=find_practitioner(args.practitioner).id if args.practitioner else None,
         organism_id=organism_id,
         all_time=args.all,
-        since=parse_date(args.since) if args.since else None,
-        until=parse_date(args.until) if args.until else None,
+        since=args.since,
+        until=args.until,
     )
 
 
@@ -172,10 +161,10 @@ def _print_invoice(invoice, as_json: bool) -> None:
 
 
 def cmd_show(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tuibill.services.invoices import get_invoice
+    from tuibill.services.invoices import invoice_by_reference
 
     ctx.open_db()
-    _print_invoice(get_invoice(args.id), ctx.json)
+    _print_invoice(invoice_by_reference(args.id.id, args.id.number), ctx.json)
     return 0
 
 
@@ -186,14 +175,13 @@ def _acts(specs: list[str]):
 
 
 def cmd_create(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tuibill.domain.act_notation import parse_date
     from tuibill.domain.errors import ValidationError
     from tuibill.services import acts as act_service
     from tuibill.services import invoices as invoice_service
     from tuibill.services.practice import find_practitioner
 
     ctx.open_db()
-    billing_date = parse_date(args.billing_date) if args.billing_date else None
+    billing_date = args.billing_date
     practitioner = find_practitioner(args.practitioner)
     patient_id = args.patient
     if args.isolated:
@@ -222,7 +210,6 @@ def cmd_create(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_edit(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tuibill.domain.act_notation import parse_date
     from tuibill.services import acts as act_service
     from tuibill.services import invoices as invoice_service
 
@@ -238,7 +225,7 @@ def cmd_edit(args: argparse.Namespace, ctx: CliContext) -> int:
         args.id,
         acts,
         user=ctx.user,
-        billing_date=parse_date(args.billing_date) if args.billing_date else None,
+        billing_date=args.billing_date,
     )
     if ctx.json:
         _print_invoice(invoice, True)

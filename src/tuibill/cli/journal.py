@@ -6,6 +6,7 @@ import argparse
 import csv
 import sys
 
+from tuibill.cli import arguments
 from tuibill.cli.context import CliContext
 from tuibill.cli.invoice import journal_filter
 from tuibill.cli.output import print_json, print_table
@@ -20,7 +21,7 @@ def register(subparsers, common) -> None:
     _journal_filters(journal)
     journal.add_argument("--format", choices=["text", "csv", "json"], default="text")
     journal.add_argument("--json", action="store_true", help="comme --format json")
-    journal.add_argument("--limit", type=int, default=0, help="au plus N lignes (0 : toutes)")
+    journal.add_argument("--limit", type=arguments.bounded(0, 100_000_000), default=0, help="au plus N lignes (0 : toutes)")
     journal.add_argument("--count", action="store_true", help="afficher seulement le nombre")
     journal.set_defaults(handler=cmd_journal)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tuibill.cli import arguments
 from tuibill.cli.context import CliContext
 from tuibill.cli.output import error, print_json, print_record, print_table
 from tuibill.domain.formatting import format_cents, format_when
@@ -27,7 +28,7 @@ def register(subparsers, common) -> None:
     )
     build.add_argument("--practitioner", help="numéro AM ou identifiant du praticien")
     build.add_argument(
-        "--invoice", type=int, nargs="+", metavar="ID", help="seulement ces factures"
+        "--invoice", type=arguments.identifier, nargs="+", metavar="ID", help="seulement ces factures"
     )
     build.add_argument("--json", action="store_true")
     build.set_defaults(handler=cmd_build)
@@ -39,10 +40,10 @@ def register(subparsers, common) -> None:
     ls.add_argument("--kind", choices=("FSE", "SCOR"), help="type de lot")
     ls.add_argument("--practitioner", help="numéro AM ou identifiant du praticien")
     ls.add_argument("--caisse", help="régime + caisse, ex. 01281")
-    ls.add_argument("--number", type=int, help="numéro de lot")
-    ls.add_argument("--since", metavar="JJ/MM/AAAA", help="créés depuis")
-    ls.add_argument("--until", metavar="JJ/MM/AAAA", help="créés jusqu'au")
-    ls.add_argument("--limit", type=int, default=50)
+    ls.add_argument("--number", type=arguments.lot_number, help="numéro de lot")
+    ls.add_argument("--since", type=arguments.day, metavar="JJ/MM/AAAA", help="créés depuis")
+    ls.add_argument("--until", type=arguments.day, metavar="JJ/MM/AAAA", help="créés jusqu'au")
+    ls.add_argument("--limit", type=arguments.bounded(1, 1_000_000), default=50)
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(handler=cmd_list)
 
@@ -108,7 +109,7 @@ def register(subparsers, common) -> None:
     received.add_argument(
         "--flagged", action="store_true", help="seulement les refusés et les sans effet"
     )
-    received.add_argument("--limit", type=int, default=50)
+    received.add_argument("--limit", type=arguments.bounded(1, 1_000_000), default=50)
     received.add_argument("--json", action="store_true")
     received.set_defaults(handler=cmd_received)
 
@@ -192,7 +193,6 @@ def cmd_build(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_list(args: argparse.Namespace, ctx: CliContext) -> None:
-    from tuibill.domain.act_notation import parse_date
     from tuibill.services.lot_journal import LotFilter, LotJournalQuery
     from tuibill.services.practice import find_practitioner
 
@@ -203,8 +203,8 @@ def cmd_list(args: argparse.Namespace, ctx: CliContext) -> None:
         practitioner_id=find_practitioner(args.practitioner).id if args.practitioner else None,
         destination=args.caisse,
         number=args.number,
-        since=parse_date(args.since) if args.since else None,
-        until=parse_date(args.until) if args.until else None,
+        since=args.since,
+        until=args.until,
     )
     query = LotJournalQuery(flt)
     rows = query.page_after(None, args.limit)

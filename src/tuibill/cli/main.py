@@ -7,22 +7,52 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import pkgutil
 import sys
 
-import tuibill.cli as cli_package
 from tuibill import __version__
+from tuibill.cli import french
 from tuibill.domain.errors import ConfigError, RefusedOperation
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
-_SKIP = {"main", "context", "output"}
+# Every command: the module that registers it, and its one-line help. Only the module of the
+# command asked for is imported and its parsers built (tests/integration/test_cli_arguments.py
+# keeps this table equal to what the modules register).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "card": ("card", "lecteurs de cartes (Vitale, CPS)"),
+    "db": ("setup", "schéma de la base"),
+    "demo": ("setup", "ouvrir l'application sur la démonstration (créée au besoin)"),
+    "emulate": ("emulate", "émulateurs de périphériques"),
+    "facturer": ("practice", "listes de travail de Facturer"),
+    "init": ("setup", "créer une base (vide, ou avec le cabinet de démonstration)"),
+    "invoice": ("invoice", "factures (FSE)"),
+    "journal": ("journal", "Journal des factures (2 derniers mois par défaut)"),
+    "lots": ("lots", "lots de FSE et SCOR : préparer, transmettre, ARL"),
+    "patient": ("patient", "patients (assurés et bénéficiaires)"),
+    "practitioner": ("practice", "praticiens (PS) du cabinet"),
+    "prescriber": ("patient", "prescripteurs (Données › Prescripteurs)"),
+    "prescription": ("practice", "prescriptions"),
+    "rejection": ("rejection", "rejets des caisses, « Annuler facture transmise »"),
+    "seed": ("setup", "ajouter des données réalistes en masse (volumétrie)"),
+    "sesam": ("sesam", "mode SESAM-Vitale : cartes Vitale et CPS, pièces SCOR"),
+    "simulate": ("simulate", "simulateurs pour la démonstration et les tests"),
+    "tla": ("tla", "lecteur portable (TLA)"),
+}
+_GLOBAL_WITH_VALUE = ("--config", "--db", "--user")
 
 
 class FrenchArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # exit 2 with a French usage line, no traceback
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"tuibill : erreur d'utilisation : {message}\n")
+
+    def add_argument(self, *args, **kwargs):  # type: ignore[override]
+        # argparse names a value after its English dest (« --state STATE »): name it in French.
+        takes_value = kwargs.get("action") in (None, "store", "append", "extend")
+        if takes_value and "metavar" not in kwargs:
+            dest = kwargs.get("dest") or args[-1].lstrip("-").replace("-", "_")
+            kwargs["metavar"] = french.METAVARS.get(dest, "VALEUR")
+        return super().add_argument(*args, **kwargs)
 
 
 def _global_options(*, suppress: bool) -> argparse.ArgumentParser:
@@ -36,7 +66,24 @@ def _global_options(*, suppress: bool) -> argparse.ArgumentParser:
     return common
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_of(argv: list[str]) -> str | None:
+    """The command named in *argv* (its first word that is not a global option or its value)."""
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+            continue
+        if word in _GLOBAL_WITH_VALUE:
+            skip = True
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for *argv*: the asked command's module builds its parsers, the others are
+    named with their help only (``tuibill --help`` lists them all)."""
+    french.install()
     common = _global_options(suppress=True)
     parser = FrenchArgumentParser(
         prog="tuibill",
@@ -44,21 +91,29 @@ def build_parser() -> argparse.ArgumentParser:
         "Sans commande : ouvre l'application.",
         parents=[_global_options(suppress=False)],
     )
-    parser.add_argument("--version", action="version", version=f"tuibill {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"tuibill {__version__}",
+        help="afficher la version et quitter",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMANDE", parser_class=FrenchArgumentParser)
-    for info in sorted(pkgutil.iter_modules(cli_package.__path__), key=lambda m: m.name):
-        if info.name in _SKIP or info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"tuibill.cli.{info.name}")
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(subparsers, common)
+    asked = COMMANDS.get(command_of(argv or []) or "")
+    loaded = asked[0] if asked else None
+    for name, (module_name, text) in COMMANDS.items():
+        if module_name != loaded:
+            subparsers.add_parser(name, help=text, add_help=False)
+    if loaded is not None:
+        importlib.import_module(f"tuibill.cli.{loaded}").register(subparsers, common)
+    # Keep the commands in alphabetical order in the help, whatever was built first.
+    subparsers._choices_actions.sort(key=lambda action: action.dest)
     parser.set_defaults(handler=None)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     from tuibill.cli.context import from_args
     from tuibill.cli.output import error

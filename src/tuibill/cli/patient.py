@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from tuibill.cli import arguments
 from tuibill.cli.context import CliContext
 from tuibill.cli.output import print_json, print_record, print_table
 
@@ -14,30 +15,30 @@ def register(subparsers, common) -> None:
 
     ls = verbs.add_parser("list", parents=[common], help="chercher par début de nom ou de NIR")
     ls.add_argument("search", nargs="?", default="")
-    ls.add_argument("--limit", type=int, default=50)
+    ls.add_argument("--limit", type=arguments.bounded(1, 1_000_000), default=50)
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(handler=cmd_list)
 
     show = verbs.add_parser("show", parents=[common], help="un patient et ses factures")
-    show.add_argument("id", type=int)
+    show.add_argument("id", type=arguments.identifier)
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=cmd_show)
 
     for name, handler, text in (("create", cmd_create, "créer un patient"), ("edit", cmd_edit, "modifier un patient")):
         verb = verbs.add_parser(name, parents=[common], help=text)
         if name == "edit":
-            verb.add_argument("id", type=int)
+            verb.add_argument("id", type=arguments.identifier)
         required = name == "create"
         verb.add_argument("--last-name", required=required)
         verb.add_argument("--first-name", required=required)
-        verb.add_argument("--birth-date", required=required, metavar="JJ/MM/AAAA")
+        verb.add_argument("--birth-date", type=arguments.day, required=required, metavar="JJ/MM/AAAA")
         verb.add_argument("--nir", required=required, help="15 caractères, clé comprise")
-        verb.add_argument("--rank", type=int)
+        verb.add_argument("--rank", type=arguments.bounded(1, 9, "rang de naissance"))
         verb.add_argument("--quality", help="00 assuré, 02 conjoint, 06 enfant…")
-        verb.add_argument("--insured", type=int, help="identifiant de l'assuré (ayant droit)")
-        verb.add_argument("--death-date", metavar="JJ/MM/AAAA")
-        verb.add_argument("--caisse", type=int, help="identifiant de la caisse AMO")
-        verb.add_argument("--mutuelle", type=int, help="identifiant de la mutuelle AMC")
+        verb.add_argument("--insured", type=arguments.identifier, help="identifiant de l'assuré (ayant droit)")
+        verb.add_argument("--death-date", type=arguments.day, metavar="JJ/MM/AAAA")
+        verb.add_argument("--caisse", type=arguments.identifier, help="identifiant de la caisse AMO")
+        verb.add_argument("--mutuelle", type=arguments.identifier, help="identifiant de la mutuelle AMC")
         verb.add_argument("--ald", action=argparse.BooleanOptionalAction)
         verb.add_argument("--maternity", action=argparse.BooleanOptionalAction)
         verb.add_argument("--amc-tiers-payant", action=argparse.BooleanOptionalAction)
@@ -61,7 +62,7 @@ def register(subparsers, common) -> None:
     pcreate.add_argument("--specialty", default="Médecine générale")
     pcreate.set_defaults(handler=cmd_prescriber_create)
     pedit = pverbs.add_parser("edit", parents=[common])
-    pedit.add_argument("id", type=int)
+    pedit.add_argument("id", type=arguments.identifier)
     pedit.add_argument("--number", required=True)
     pedit.add_argument("--last-name", required=True)
     pedit.add_argument("--first-name", default="")
@@ -117,19 +118,18 @@ def cmd_show(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _input_from_args(args: argparse.Namespace, base=None):
-    from tuibill.domain.act_notation import parse_date
     from tuibill.services.patients import PatientInput
 
     values = dict(base.__dict__) if base is not None else {}
     mapping = {
         "last_name": args.last_name,
         "first_name": args.first_name,
-        "birth_date": parse_date(args.birth_date, "birth_date") if args.birth_date else None,
+        "birth_date": args.birth_date,
         "nir": args.nir,
         "rank": args.rank,
         "quality": args.quality,
         "insured_id": args.insured,
-        "death_date": parse_date(args.death_date, "death_date") if args.death_date else None,
+        "death_date": args.death_date,
         "organism_id": args.caisse,
         "mutuelle_id": args.mutuelle,
         "ald": args.ald,

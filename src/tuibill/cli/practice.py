@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from tuibill.cli import arguments
 from tuibill.cli.context import CliContext
 from tuibill.cli.output import print_json, print_table
 
@@ -11,43 +12,43 @@ from tuibill.cli.output import print_json, print_table
 def register(subparsers, common) -> None:
     ps = subparsers.add_parser("practitioner", parents=[common], help="praticiens (PS) du cabinet")
     verbs = ps.add_subparsers(dest="verb", metavar="ACTION", required=True)
-    ls = verbs.add_parser("list", parents=[common])
+    ls = verbs.add_parser("list", parents=[common], help="les praticiens et leur numérotation")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(handler=cmd_practitioner_list)
-    create = verbs.add_parser("create", parents=[common])
+    create = verbs.add_parser("create", parents=[common], help="ajouter un praticien")
     create.add_argument("--last-name", required=True)
     create.add_argument("--first-name", required=True)
     create.add_argument("--am-number", required=True, help="numéro AM, 9 chiffres")
     create.add_argument("--rpps", default="")
     create.add_argument("--specialty", default="24", help="24 infirmier, 26 kiné, 28 orthophoniste")
     create.add_argument("--zone", default="01")
-    create.add_argument("--first-invoice-number", type=int, help="sans : pas de numérotation")
+    create.add_argument("--first-invoice-number", type=arguments.invoice_number, help="sans : pas de numérotation")
     create.set_defaults(handler=cmd_practitioner_create)
     num = verbs.add_parser("numbering", parents=[common], help="régler le prochain numéro de facture")
     num.add_argument("practitioner", help="numéro AM ou identifiant")
-    num.add_argument("--next", type=int, required=True, dest="next_number")
+    num.add_argument("--next", type=arguments.invoice_number, required=True, dest="next_number")
     num.set_defaults(handler=cmd_numbering)
 
     pr = subparsers.add_parser("prescription", parents=[common], help="prescriptions")
     pverbs = pr.add_subparsers(dest="verb", metavar="ACTION", required=True)
-    pc = pverbs.add_parser("create", parents=[common])
-    pc.add_argument("--patient", type=int, required=True)
+    pc = pverbs.add_parser("create", parents=[common], help="enregistrer une prescription")
+    pc.add_argument("--patient", type=arguments.identifier, required=True)
     pc.add_argument("--prescriber", required=True, help="numéro du prescripteur (9 ou 11 chiffres)")
     pc.add_argument("--practitioner", required=True)
-    pc.add_argument("--date", required=True, metavar="JJ/MM/AAAA")
+    pc.add_argument("--date", type=arguments.day, required=True, metavar="JJ/MM/AAAA")
     pc.add_argument("--act", action="append", required=True, metavar="CODE:NOMBRE[:COEF]",
                     help="ex. AMI:20:1,5 — répétable")
     pc.add_argument("--notes", default="")
     pc.add_argument("--json", action="store_true")
     pc.set_defaults(handler=cmd_prescription_create)
     pl = pverbs.add_parser("list", parents=[common], help="prescriptions d'un patient")
-    pl.add_argument("--patient", type=int, required=True)
+    pl.add_argument("--patient", type=arguments.identifier, required=True)
     pl.add_argument("--json", action="store_true")
     pl.set_defaults(handler=cmd_prescription_list)
 
     fa = subparsers.add_parser("facturer", parents=[common], help="listes de travail de Facturer")
     fverbs = fa.add_subparsers(dest="verb", metavar="ACTION", required=True)
-    fl = fverbs.add_parser("list", parents=[common])
+    fl = fverbs.add_parser("list", parents=[common], help="une liste de travail de Facturer")
     fl.add_argument(
         "list_name",
         choices=["prescriptions_praticien", "prescriptions_tous", "non_validees", "dre_non_validees", "actes_isoles", "validees"],
@@ -58,7 +59,7 @@ def register(subparsers, common) -> None:
     fl.add_argument("--json", action="store_true")
     fl.set_defaults(handler=cmd_facturer_list)
     ia = fverbs.add_parser("isolated-act", parents=[common], help="enregistrer un acte isolé")
-    ia.add_argument("--patient", type=int, required=True)
+    ia.add_argument("--patient", type=arguments.identifier, required=True)
     ia.add_argument("--practitioner", required=True)
     ia.add_argument("--act", required=True, metavar="ACTE", help="« JJ/MM/AAAA [HH:MM] CODE [COEF] [MAU] [IFD] [IK=km] »")
     ia.set_defaults(handler=cmd_isolated_act)
@@ -117,7 +118,6 @@ def _prescribed(spec: str):
 
 
 def cmd_prescription_create(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tuibill.domain.act_notation import parse_date
     from tuibill.services.patients import find_prescriber
     from tuibill.services.practice import find_practitioner
     from tuibill.services.prescriptions import create_prescription
@@ -127,7 +127,7 @@ def cmd_prescription_create(args: argparse.Namespace, ctx: CliContext) -> int:
         args.patient,
         find_prescriber(args.prescriber).id,
         find_practitioner(args.practitioner).id,
-        parse_date(args.date, "date"),
+        args.date,
         [_prescribed(a) for a in args.act],
         notes=args.notes,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from tuibill.cli import arguments
 from tuibill.cli.context import CliContext
 from tuibill.cli.output import print_json
 
@@ -28,7 +29,7 @@ def register(subparsers, common) -> None:
         ),
     ):
         verb = verbs.add_parser(name, parents=[common], help=text)
-        verb.add_argument("id", type=int, metavar="ID", help="identifiant de la facture")
+        verb.add_argument("id", type=arguments.identifier, metavar="ID", help="identifiant de la facture")
         verb.add_argument("--reason", required=True, help="motif inscrit dans l'historique")
         verb.add_argument("--json", action="store_true")
         verb.set_defaults(handler=handler)

@@ -16,6 +16,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from tuibill.cli import arguments
 from tuibill.cli.context import CliContext
 from tuibill.cli.output import error, print_json, print_table
 
@@ -57,7 +58,7 @@ def register(subparsers, common) -> None:
         help="lire la carte Vitale et retrouver ses bénéficiaires dans le fichier",
     )
     read.add_argument(
-        "--beneficiary", type=int, metavar="N", help="seulement le N-ième bénéficiaire de la carte"
+        "--beneficiary", type=arguments.bounded(1, 9, "rang sur la carte"), metavar="N", help="seulement le N-ième bénéficiaire de la carte"
     )
     read.add_argument(
         "--create", action="store_true", help="créer les bénéficiaires absents du fichier"
@@ -66,7 +67,7 @@ def register(subparsers, common) -> None:
         "--update", action="store_true", help="corriger les fiches d'après la carte (nom, date…)"
     )
     read.add_argument(
-        "--organism", type=int, metavar="ID", help="caisse (AMO) d'un patient créé sans assuré"
+        "--organism", type=arguments.identifier, metavar="ID", help="caisse (AMO) d'un patient créé sans assuré"
     )
     read.add_argument(
         "--quality", choices=QUALITY_CODES, help="qualité d'un patient créé (défaut : déduite)"
@@ -78,7 +79,7 @@ def register(subparsers, common) -> None:
         parents=[common, cards, pin, output],
         help="valider en mode SESAM-Vitale : carte Vitale du patient + CPS de l'exécutant",
     )
-    validate.add_argument("ids", type=int, nargs="+", metavar="ID")
+    validate.add_argument("ids", type=arguments.identifier, nargs="+", metavar="ID")
     validate.set_defaults(handler=cmd_validate)
 
     pending = verbs.add_parser(
@@ -91,7 +92,7 @@ def register(subparsers, common) -> None:
         parents=[common, cards, pin, output],
         help="signer des « FSE à sécuriser » avec la CPS de l'exécutant",
     )
-    secure.add_argument("ids", type=int, nargs="*", metavar="ID")
+    secure.add_argument("ids", type=arguments.identifier, nargs="*", metavar="ID")
     secure.add_argument(
         "--all", action="store_true", dest="every", help="toutes les FSE à sécuriser"
     )
@@ -100,13 +101,13 @@ def register(subparsers, common) -> None:
     attach = verbs.add_parser(
         "attach", parents=[common, output], help="joindre une pièce SCOR (PDF) à une facture"
     )
-    attach.add_argument("id", type=int, metavar="ID")
+    attach.add_argument("id", type=arguments.identifier, metavar="ID")
     attach.add_argument("file", metavar="FICHIER.pdf")
     attach.add_argument("--kind", choices=("prescription", "feuille"), default="prescription")
     attach.set_defaults(handler=cmd_attach)
 
     pieces = verbs.add_parser("pieces", parents=[common, output], help="pièces SCOR d'une facture")
-    pieces.add_argument("id", type=int, metavar="ID")
+    pieces.add_argument("id", type=arguments.identifier, metavar="ID")
     pieces.set_defaults(handler=cmd_pieces)
 
     detach = verbs.add_parser(
@@ -114,7 +115,7 @@ def register(subparsers, common) -> None:
         parents=[common, output],
         help="enlever une pièce SCOR (facture en saisie ou validée)",
     )
-    detach.add_argument("piece", type=int, metavar="PIÈCE")
+    detach.add_argument("piece", type=arguments.identifier, metavar="PIÈCE")
     detach.set_defaults(handler=cmd_detach)
 
 

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from tuibill.cli import arguments
 from tuibill.cli.context import CliContext
 from tuibill.cli.output import print_json
 from tuibill.domain.errors import RefusedOperation
@@ -36,8 +37,8 @@ def register(subparsers, common) -> None:
     seed = subparsers.add_parser(
         "seed", parents=[common], help="ajouter des données réalistes en masse (volumétrie)"
     )
-    seed.add_argument("--invoices", type=int, required=True, metavar="N")
-    seed.add_argument("--years", type=int, default=5, help="période couverte (années)")
+    seed.add_argument("--invoices", type=arguments.count, required=True, metavar="N")
+    seed.add_argument("--years", type=arguments.bounded(1, 50, "nombre d'années"), default=5, help="période couverte (années)")
     seed.add_argument("--quiet", action="store_true")
     seed.set_defaults(handler=cmd_seed)
 
@@ -46,7 +47,7 @@ def initialise(ctx: CliContext, *, demo: bool) -> list[str]:
     from tuibill.services import database, practice, tariffs
     from tuibill.services.invoices import has_invoices
 
-    ctx.open_db(check=False)
+    ctx.open_db(check=False, create=True)
     done = database.upgrade()
     added = tariffs.seed_default_tariffs()
     if added:

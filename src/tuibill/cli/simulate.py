@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from tuibill.cli import arguments
 from tuibill.cli.context import CliContext
 
 MODES = ("positive", "negative", "silent", "script")
@@ -22,7 +23,7 @@ def register(subparsers, common) -> None:
         "strictement et dépose les ARL en réponse dans une boîte maildir (celle du cabinet).",
     )
     caisse.add_argument(
-        "--smtp-port", type=int, default=2525, metavar="PORT", help="0 : un port libre"
+        "--smtp-port", type=arguments.bounded(0, 65535, "port"), default=2525, metavar="PORT", help="0 : un port libre"
     )
     caisse.add_argument(
         "--outbox", required=True, metavar="DOSSIER", help="maildir où déposer les réponses"

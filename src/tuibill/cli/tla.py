@@ -16,6 +16,7 @@ import dataclasses
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from tuibill.cli import arguments
 from tuibill.cli.context import CliContext
 from tuibill.cli.output import error, print_json, print_record, print_table
 
@@ -66,7 +67,7 @@ def register(subparsers, common) -> None:
         parents=[common, port],
         help="« Charger dans lecteur » : les factures « À charger » (toutes, ou ces ID)",
     )
-    load.add_argument("ids", type=int, nargs="*", metavar="ID")
+    load.add_argument("ids", type=arguments.identifier, nargs="*", metavar="ID")
     load.add_argument("--practitioner", metavar="AM", help="seulement les factures de ce praticien")
     load.set_defaults(handler=cmd_load)
 
@@ -82,7 +83,7 @@ def register(subparsers, common) -> None:
         parents=[common, port],
         help="« Annuler préparation » : effacer du lecteur, puis remettre en saisie",
     )
-    unprepare.add_argument("ids", type=int, nargs="+", metavar="ID")
+    unprepare.add_argument("ids", type=arguments.identifier, nargs="+", metavar="ID")
     unprepare.set_defaults(handler=cmd_unprepare)
 
 

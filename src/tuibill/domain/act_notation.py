@@ -15,6 +15,8 @@ from tuibill.domain.pricing import REQUESTED_MAJORATIONS, parse_coefficient
 
 
 def parse_date(text: str, field: str = "date") -> date:
+    if not text.strip():
+        raise ValidationError("Date absente : JJ/MM/AAAA attendu.", field=field)
     for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d/%m/%y", "%d%m%Y"):
         try:
             return datetime.strptime(text.strip(), fmt).date()

@@ -7,7 +7,7 @@ from tuibill.models.mail import ReceivedFile
 from tuibill.models.parties import Mutuelle, Organism, Prescriber
 from tuibill.models.patients import Patient
 from tuibill.models.pieces import InvoicePiece
-from tuibill.models.practice import Counter, Practice, Practitioner
+from tuibill.models.practice import Counter, IdFloor, Practice, Practitioner
 from tuibill.models.prescriptions import Prescription, PrescriptionItem
 from tuibill.models.returns import ReturnEntry, ReturnLine, ReturnRejection, Virement
 from tuibill.models.tariffs import Tariff
@@ -31,7 +31,7 @@ V1_MODELS: list[type[BaseModel]] = [
 # Added by schema version 2 (securing, SCOR pieces, lots, received files).
 V2_MODELS: list[type[BaseModel]] = [Lot, LotTransition, InvoicePiece, ReceivedFile]
 # Added by schema version 4 (the caisses' returns).
-V4_MODELS: list[type[BaseModel]] = [Virement, ReturnEntry, ReturnLine, ReturnRejection]
+V4_MODELS: list[type[BaseModel]] = [Virement, ReturnEntry, ReturnLine, ReturnRejection, IdFloor]
 ALL_MODELS: list[type[BaseModel]] = V1_MODELS + V2_MODELS + V4_MODELS
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "BaseModel",
     "Counter",
     "Invoice",
+    "IdFloor",
     "InvoicePiece",
     "Lot",
     "LotTransition",

@@ -22,8 +22,33 @@ def is_postgres(url: str) -> bool:
     return url.startswith(("postgres://", "postgresql://"))
 
 
-def make_database(url: str) -> peewee.Database:
+def sqlite_path(url: str) -> str:
+    """The file of a SQLite *url* (a path, or ``sqlite:///PATH``); ConfigError otherwise."""
+    text = url.strip()
+    if "://" in text and not text.startswith("sqlite:///"):
+        scheme = text.split("://", 1)[0]
+        raise ConfigError(
+            f"« {scheme}:// » n'est pas une base prise en charge : un chemin de fichier SQLite "
+            "ou une URL postgresql://utilisateur@hôte/base est attendu.",
+            key="database.url",
+        )
+    path = text.removeprefix("sqlite:///")
+    if not path:
+        raise ConfigError("chemin de la base SQLite vide.", key="database.url")
+    return path if path == ":memory:" else str(Path(path).expanduser())
+
+
+def make_database(url: str, *, create: bool = True) -> peewee.Database:
+    """The database at *url*. A SQLite file is created (with its folder) only when *create*:
+    otherwise a missing file is refused before anything is written."""
     if is_postgres(url):
+        from playhouse.db_url import parse
+
+        if not parse(url).get("database"):
+            raise ConfigError(
+                f"URL PostgreSQL sans nom de base : « {url} » (postgresql://utilisateur@hôte/base).",
+                key="database.url",
+            )
         from playhouse.db_url import connect
 
         try:
@@ -34,21 +59,54 @@ def make_database(url: str) -> peewee.Database:
                 "(pip install 'tuibill[postgres]').",
                 key="database.url",
             ) from error
-    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
+    path = sqlite_path(url)
     if path != ":memory:":
-        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        path = str(Path(path).expanduser())
+        target = Path(path)
+        if target.is_dir():
+            raise ConfigError(f"« {path} » est un dossier, pas un fichier de base.", key="database.url")
+        if not target.exists():
+            if not create:
+                raise ConfigError(
+                    f"la base « {path} » n'existe pas : créez-la avec « tuibill init --db {path} » "
+                    "(ou vérifiez le chemin).",
+                    key="database.url",
+                )
+            target.parent.mkdir(parents=True, exist_ok=True)
     return peewee.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, returning_clause=True)
 
 
-def bind(url: str) -> peewee.Database:
-    """Point the model proxy at *url* and connect."""
-    database = make_database(url)
+def bind(url: str, *, create: bool = True) -> peewee.Database:
+    """Point the model proxy at *url* and connect; a database that cannot be opened (not a
+    SQLite file, a server that does not answer…) is a ConfigError with the reason in French."""
+    database = make_database(url, create=create)
     if db.obj is not None and not db.is_closed():
         db.close()
     db.initialize(database)
-    db.connect(reuse_if_open=True)
+    try:
+        db.connect(reuse_if_open=True)
+        # Reading the schema proves the file is a database (SQLite opens anything lazily).
+        database.get_tables()
+    except peewee.DatabaseError as error:
+        db.close()
+        raise ConfigError(
+            f"impossible d'ouvrir la base « {url} » : {_reason(error)}", key="database.url"
+        ) from error
     return database
+
+
+def _reason(error: Exception) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    known = {
+        "file is not a database": "ce fichier n'est pas une base SQLite",
+        "unable to open database file": "fichier inaccessible (droits, dossier ?)",
+        "database disk image is malformed": "fichier de base endommagé",
+    }
+    for english, french in known.items():
+        if english in text:
+            return french
+    if "could not connect" in text or "Connection refused" in text or "could not translate" in text:
+        return f"serveur PostgreSQL injoignable ({text})"
+    return text
 
 
 def immediate(database: peewee.Database | None = None):

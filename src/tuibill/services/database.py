@@ -14,9 +14,12 @@ DatabaseError = peewee.PeeweeException
 LATEST_VERSION = schema.LATEST
 
 
-def open_database(url: str, *, check: bool = True) -> peewee.Database:
-    """Bind the models to *url*; refuse a schema older or newer than this tuibill's."""
-    bound = database.bind(url)
+def open_database(url: str, *, check: bool = True, create: bool = False) -> peewee.Database:
+    """Bind the models to *url*; refuse a schema older or newer than this tuibill's.
+
+    Only *create* makes a SQLite file that does not exist (``tuibill init`` and the demo).
+    """
+    bound = database.bind(url, create=create)
     if check:
         schema.check_current(bound)
     return bound

@@ -8,13 +8,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+import peewee
+
 from tuibill.domain import invoice_rules, pricing
 from tuibill.domain.acts import Act
 from tuibill.domain.errors import NotFound, RefusedOperation, ValidationError
 from tuibill.domain.invoices import CREATE, EDIT, InvoiceAction, InvoiceState, is_editable
 from tuibill.models import (
+    IdFloor,
     Invoice,
     InvoiceLine,
+    InvoiceTransition,
     IsolatedAct,
     Patient,
     Practitioner,
@@ -30,6 +34,22 @@ from tuibill.services.tariffs import TariffBook
 
 def has_invoices() -> bool:
     return Invoice.select().exists()
+
+
+def invoice_by_reference(invoice_id: int | None = None, number: int | None = None) -> Invoice:
+    """An invoice by its id, or by its FSE number (unique per practitioner: refused when
+    several practitioners have an invoice with that number)."""
+    if number is None:
+        return get_invoice(int(invoice_id or 0))
+    found = list(Invoice.select().where(Invoice.number == number).limit(2))
+    if not found:
+        raise NotFound(f"Aucune facture n° {number:09d}.")
+    if len(found) > 1:
+        raise ValidationError(
+            f"Plusieurs praticiens ont une facture n° {number:09d} : donnez son identifiant "
+            "(colonne Id du journal)."
+        )
+    return found[0]
 
 
 def get_invoice(invoice_id: int) -> Invoice:
@@ -192,6 +212,7 @@ def create_invoice(
         patient = _patient(patient_id)
         prescription = _prescription(prescription_id, patient)
         invoice = Invoice.create(
+            **_fresh_id(),
             practitioner=practitioner.id,
             patient=patient.id,
             prescription=prescription.id if prescription else None,
@@ -245,6 +266,28 @@ def delete_draft(invoice_id: int, *, user: str) -> None:
             )
         _release_lines(invoice)
         invoice.delete_instance(recursive=True)
+        # Never given again: the next invoice gets a higher id (SQLite would reuse this one;
+        # PostgreSQL's sequences never do).
+        if _is_sqlite():
+            IdFloor.insert(table="invoice", value=invoice.id).on_conflict(
+                conflict_target=[IdFloor.table],
+                update={IdFloor.value: peewee.fn.MAX(IdFloor.value, invoice.id)},
+            ).execute()
+
+
+def _is_sqlite() -> bool:
+    return isinstance(Invoice._meta.database.obj, peewee.SqliteDatabase)
+
+
+def _fresh_id() -> dict[str, int]:
+    """An explicit id above every id ever used, when a deleted invoice held the highest one."""
+    if not _is_sqlite():
+        return {}
+    floor = IdFloor.select(IdFloor.value).where(IdFloor.table == "invoice").scalar()
+    if floor is None:
+        return {}
+    highest = Invoice.select(peewee.fn.MAX(Invoice.id)).scalar() or 0
+    return {"id": floor + 1} if floor >= highest else {}
 
 
 def apply_action(
@@ -264,15 +307,34 @@ def apply_action(
 def apply_many(
     invoice_ids: Sequence[int], action: InvoiceAction, *, user: str, reason: str = ""
 ) -> tuple[list[Invoice], list[tuple[int, str]]]:
-    """Apply *action* to each invoice on its own: one refusal does not block the others."""
+    """Apply *action* to each invoice on its own: one refusal does not block the others.
+
+    An invoice that this very action already brought where it is (an interrupted run started
+    again) is done, not refused.
+    """
     done: list[Invoice] = []
     refused: list[tuple[int, str]] = []
     for invoice_id in invoice_ids:
         try:
             done.append(apply_action(invoice_id, action, user=user, reason=reason))
         except RefusedOperation as error:
-            refused.append((invoice_id, str(error)))
+            invoice = Invoice.get_or_none(Invoice.id == invoice_id)
+            if invoice is not None and already_done(invoice, InvoiceAction(action)):
+                done.append(invoice)
+            else:
+                refused.append((invoice_id, str(error)))
     return done, refused
+
+
+def already_done(invoice: Invoice, action: InvoiceAction) -> bool:
+    """Whether *invoice*'s last move was *action* (it is where that action leads)."""
+    last = (
+        InvoiceTransition.select(InvoiceTransition.action, InvoiceTransition.to_state)
+        .where(InvoiceTransition.invoice == invoice.id)
+        .order_by(InvoiceTransition.id.desc())
+        .first()
+    )
+    return last is not None and last.action == action.value and last.to_state == invoice.state
 
 
 def validate(invoice_id: int, *, user: str) -> Invoice:
@@ -290,5 +352,3 @@ def prepare(invoice_id: int, *, user: str) -> Invoice:
 
 def cancel_preparation(invoice_id: int, *, user: str) -> Invoice:
     return apply_action(invoice_id, InvoiceAction.CANCEL_PREPARATION, user=user)
-
-
