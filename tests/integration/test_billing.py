@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, time, timedelta
 
 import pytest
@@ -187,3 +188,29 @@ def test_demo_covers_the_pre_transmission_states(demo_url) -> None:
     assert {"SAISIE", "VALIDEE", "A_CHARGER", "NON_TRANSMISSIBLE"} <= states
     numbers = [(i.practitioner_id, i.number) for i in Invoice.select() if i.number]
     assert len(numbers) == len(set(numbers))
+
+
+def test_an_act_beyond_the_prescription_is_refused(setup) -> None:
+    """Issue 13 #9: AMI 3 billed against a prescription of AMI 1 is refused with the reason."""
+    nurse, patient, prescription = setup
+    acts = act_service.link_to_prescription(prescription.id, [act(2)])
+    too_much = [replace(acts[0], coefficient_x100=300)]
+    with pytest.raises(ValidationError, match="la prescription prévoit AMI 1") as info:
+        invoice_service.create_invoice(
+            nurse.id, patient.id, too_much, user="anne", prescription_id=prescription.id
+        )
+    assert info.value.field == "coefficient"
+    assert PrescriptionItem.get().billed == 0  # nothing half-saved
+
+
+def test_the_same_act_at_the_same_time_twice_is_warned(setup) -> None:
+    """Issue 13 #9: the same act, same date and time, on two invoices: a warning (doublon ?)."""
+    nurse, patient, _ = setup
+    first = invoice_service.create_invoice(nurse.id, patient.id, [act(3)], user="anne")
+    assert act_service.duplicate_warnings(patient.id, [act(4)]) == []
+    warnings = act_service.duplicate_warnings(patient.id, [act(3)])
+    assert len(warnings) == 1 and "doublon" in warnings[0]
+    assert f"brouillon {first.id}" in warnings[0]
+    # The invoice being edited does not warn about itself; twice on one invoice does.
+    assert act_service.duplicate_warnings(patient.id, [act(3)], invoice_id=first.id) == []
+    assert "deux fois" in act_service.duplicate_warnings(patient.id, [act(5), act(5)])[0]

@@ -209,7 +209,13 @@ async def test_create_from_prescription_then_edit(app) -> None:
         assert pilot.app.screen is screen
         assert invoice_count() == before + 1
         edited = Invoice.get_by_id(invoice.id)
-        assert edited.total_cents == 2 * expected.total_cents
+        # Both acts in one visit: what is due once per visit (a Sunday majoration…) is once.
+        twice = pricing.price_acts(
+            [pricing.Act(TODAY, item.code, item.coefficient_x100)] * 2,
+            TariffBook(invoice.practitioner.specialty),
+            coverage_for(invoice.patient),
+        )
+        assert edited.total_cents == twice.total_cents
         assert PrescriptionItem.get_by_id(item.id).billed == billed_before + 2
         assert screen.current_row().id == invoice.id  # the cursor stays on the edited invoice
 

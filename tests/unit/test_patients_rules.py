@@ -47,3 +47,35 @@ def test_act_notation() -> None:
     for bad in ("AMI", "32/11/2026 AMI", "20/11/2026 AMI 1 FOO", "20/11/2026 AMI IK=x"):
         with pytest.raises(ValidationError):
             parse_act(bad)
+
+
+# --- issue 13 #8: the NIR says the birth year and month -------------------------------------
+
+
+def test_an_assures_nir_must_carry_the_birth_year_and_month() -> None:
+    from datetime import date
+
+    from tuibill.domain.errors import ValidationError
+    from tuibill.domain.patients import check_nir_birth, nir_key
+
+    first13 = "2820328123456"  # born 03/1982
+    nir = first13 + nir_key(first13)
+    check_nir_birth(nir, date(1982, 3, 15))
+    with pytest.raises(ValidationError, match="03/1985|pas celles du patient") as info:
+        check_nir_birth(nir, date(1985, 3, 15))  # the issue's case: 282037… with 15/03/1985
+    assert info.value.field == "nir"
+    with pytest.raises(ValidationError):
+        check_nir_birth(nir, date(1982, 4, 15))
+    # A child known under the parent's NIR passes; under a stranger's, it does not.
+    check_nir_birth(nir, date(2015, 6, 1), insured_nir=nir)
+    with pytest.raises(ValidationError, match="NIR de son assuré"):
+        check_nir_birth(nir, date(2015, 6, 1), insured_nir="1" + nir[1:])
+
+
+@pytest.mark.parametrize("month", ["20", "35", "62"])
+def test_a_nir_month_outside_the_calendar_cannot_be_checked(month) -> None:
+    from datetime import date
+
+    from tuibill.domain.patients import nir_matches_birth
+
+    assert nir_matches_birth(f"182{month}28123456", date(1982, 7, 1))

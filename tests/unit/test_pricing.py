@@ -126,3 +126,78 @@ def test_coefficients_and_money_text() -> None:
             parse_coefficient(bad)
     assert format_cents(32895) == "328,95"
     assert format_cents(-5) == "-0,05"
+
+
+# --- once per visit (NGAP dispositions générales, art. 13, 14, 23.1): issue 13 #10 ----------
+
+
+def test_sunday_majoration_once_for_two_acts_of_one_visit() -> None:
+    acts = [Act(SUNDAY, "AMI", 100, time(10, 0)), Act(SUNDAY, "AIS", 300, time(10, 0))]
+    priced = price_acts(acts, lookup, Coverage())
+    assert codes(priced) == ["AMI", "DIM", "AIS"]
+    assert priced.total_cents == 315 + 850 + 795
+
+
+def test_two_visits_on_a_sunday_each_have_their_majoration() -> None:
+    acts = [Act(SUNDAY, "AMI", 100, time(8, 30)), Act(SUNDAY, "AMI", 100, time(18, 0))]
+    assert codes(price_acts(acts, lookup, Coverage())) == ["AMI", "DIM", "AMI", "DIM"]
+
+
+def test_night_majoration_once_per_night_visit() -> None:
+    acts = [Act(WEDNESDAY, "AMI", 200, time(21, 0)), Act(WEDNESDAY, "AIS", 100, time(21, 0))]
+    assert codes(price_acts(acts, lookup, Coverage())) == ["AMI", "NUIT", "AIS"]
+
+
+def test_travel_is_paid_once_per_visit() -> None:
+    acts = [
+        Act(WEDNESDAY, "AMI", 100, time(9, 0), home_visit=True, mileage_km=12),
+        Act(WEDNESDAY, "AIS", 300, time(9, 0), home_visit=True, mileage_km=12),
+    ]
+    priced = price_acts(acts, lookup, Coverage())
+    assert codes(priced) == ["AMI", "IFD", "IK", "AIS"]
+    assert priced.lines[2].quantity == 12
+    with pytest.raises(ValidationError, match="une fois par déplacement"):
+        price_acts(
+            [Act(WEDNESDAY, "AMI", 100, time(9, 0), mileage_km=12),
+             Act(WEDNESDAY, "AIS", 300, time(9, 0), mileage_km=8)],
+            lookup, Coverage(),
+        )  # fmt: skip
+
+
+def test_coordination_majoration_once_per_visit() -> None:
+    acts = [
+        Act(WEDNESDAY, "AMI", 400, time(9, 0), ("MCI",)),
+        Act(WEDNESDAY, "AMI", 100, time(9, 0), ("MCI",)),
+    ]
+    assert codes(price_acts(acts, lookup, Coverage())) == ["AMI", "MCI", "AMI"]
+
+
+@pytest.mark.parametrize(
+    "acts",
+    [
+        pytest.param([Act(WEDNESDAY, "AMI", 100, time(9), ("MAU",)), Act(WEDNESDAY, "AMI", 100, time(9))], id="two-acts"),
+        pytest.param([Act(WEDNESDAY, "AMI", 200, time(9), ("MAU",))], id="AMI-2"),
+        pytest.param([Act(WEDNESDAY, "AIS", 100, time(9), ("MAU",))], id="AIS"),
+    ],
+)  # fmt: skip
+def test_mau_only_for_a_single_ami_1_or_1_5(acts) -> None:
+    with pytest.raises(ValidationError, match="acte unique") as info:
+        price_acts(acts, lookup, Coverage())
+    assert info.value.field == "majorations"
+
+
+def test_mau_at_each_visit_of_a_series() -> None:
+    """NGAP (décision UNCAM 20/12/11): an injection AMI 1 twice a day gets the MAU at each
+    visit where it is the only act."""
+    acts = [
+        Act(WEDNESDAY, "AMI", 100, time(8, 30), ("MAU",)),
+        Act(WEDNESDAY, "AMI", 150, time(18, 30), ("MAU",)),
+    ]
+    assert codes(price_acts(acts, lookup, Coverage())) == ["AMI", "MAU", "AMI", "MAU"]
+
+
+def test_mie_for_a_child_under_seven_only() -> None:
+    act = Act(WEDNESDAY, "AMI", 100, time(9), ("MIE",))
+    assert codes(price_acts([act], lookup, Coverage(), birth_date=date(2021, 1, 5))) == ["AMI", "MIE"]
+    with pytest.raises(ValidationError, match="moins de 7 ans"):
+        price_acts([act], lookup, Coverage(), birth_date=date(2019, 11, 18))  # 7 that day

@@ -120,12 +120,12 @@ def cmd_list(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
-def _print_invoice(invoice, as_json: bool) -> None:
+def _print_invoice(invoice, as_json: bool, warnings: list[str] | None = None) -> None:
     from tuibill.services.invoice_views import invoice_record
 
     record = invoice_record(invoice)
     if as_json:
-        print_json(record)
+        print_json({**record, "avertissements": warnings} if warnings is not None else record)
         return
     print_record([
         ("Facture", f"{record['id']} — n° {record['numero'] or '(non numérotée)'}"),
@@ -194,6 +194,7 @@ def cmd_create(args: argparse.Namespace, ctx: CliContext) -> int:
         acts = _acts(args.act)
     if patient_id is None:
         raise ValidationError("--patient est obligatoire (sauf avec --isolated).")
+    warnings = act_service.duplicate_warnings(patient_id, acts)
     invoice = invoice_service.create_invoice(
         practitioner.id,
         patient_id,
@@ -203,9 +204,11 @@ def cmd_create(args: argparse.Namespace, ctx: CliContext) -> int:
         prescription_id=args.prescription,
     )
     if ctx.json:
-        _print_invoice(invoice, True)
+        _print_invoice(invoice, True, warnings)
     else:
         print(f"Facture {invoice.id} créée en saisie : {format_cents(invoice.total_cents)} €.")
+        for warning in warnings:
+            error(f"attention : {warning}")
     return 0
 
 
@@ -221,6 +224,7 @@ def cmd_edit(args: argparse.Namespace, ctx: CliContext) -> int:
         if invoice.prescription_id
         else specs
     )
+    warnings = act_service.duplicate_warnings(invoice.patient_id, acts, invoice_id=invoice.id)
     invoice = invoice_service.update_invoice(
         args.id,
         acts,
@@ -228,14 +232,15 @@ def cmd_edit(args: argparse.Namespace, ctx: CliContext) -> int:
         billing_date=args.billing_date,
     )
     if ctx.json:
-        _print_invoice(invoice, True)
+        _print_invoice(invoice, True, warnings)
     else:
         print(f"Facture {invoice.id} modifiée : {format_cents(invoice.total_cents)} €.")
+        for warning in warnings:
+            error(f"attention : {warning}")
     return 0
 
 
 def cmd_delete(args: argparse.Namespace, ctx: CliContext) -> int:
-
     from tuibill.services import invoices as invoice_service
     ctx.open_db()
     invoice_service.delete_draft(args.id, user=ctx.user)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from tuibill.domain.errors import ValidationError
+from tuibill.domain.formatting import format_coefficient
 
 
 def check_act_date(
@@ -38,3 +39,14 @@ def check_act_date(
 def check_has_acts(count: int) -> None:
     if count == 0:
         raise ValidationError("Une facture doit comporter au moins un acte.", field="acts")
+
+
+def check_within_prescription(code: str, coefficient_x100: int, prescribed_x100: int) -> None:
+    """An act billed against a prescribed item cannot go beyond what was prescribed."""
+    if coefficient_x100 > prescribed_x100:
+        raise ValidationError(
+            f"{code} {format_coefficient(coefficient_x100)} : la prescription prévoit "
+            f"{code} {format_coefficient(prescribed_x100)} ; un acte au-delà de la prescription "
+            "n'est pas remboursé.",
+            field="coefficient",
+        )

@@ -55,6 +55,33 @@ def nir_key(first13: str) -> str:
     return nir.calc_check_digits(first13)
 
 
+def nir_matches_birth(nir: str, birth: date) -> bool:
+    """Whether *nir* encodes *birth*'s year and month (characters 2–3 and 4–5).
+
+    A month outside 01–12 (20, 30–42, 50–99: born abroad, or the month unknown when the NIR
+    was given) cannot be checked against a date, and passes.
+    """
+    year, month = nir[1:3], nir[3:5]
+    if not (year.isdigit() and month.isdigit()):
+        return True
+    if year != f"{birth:%y}":
+        return False
+    return not 1 <= int(month) <= 12 or int(month) == birth.month
+
+
+def check_nir_birth(nir: str, birth: date, *, insured_nir: str | None = None) -> None:
+    """The NIR of an assuré encodes their birth year and month; a bénéficiaire's NIR is their
+    own, or their assuré's (*insured_nir*, when the file knows it)."""
+    if nir_matches_birth(nir, birth) or (insured_nir is not None and nir == insured_nir):
+        return
+    whose = "ni celles du patient, ni le NIR de son assuré" if insured_nir else "pas celles du patient"
+    raise ValidationError(
+        f"NIR {nir} : l'année et le mois de naissance qu'il porte ({nir[1:3]}/{nir[3:5]}) ne sont "
+        f"{whose} (né(e) le {birth:%d/%m/%Y}).",
+        field="nir",
+    )
+
+
 def check_quality(code: str) -> str:
     if code not in QUALITIES:
         raise ValidationError(f"Qualité « {code} » inconnue.", field="quality")

@@ -184,11 +184,64 @@ def _require(lookup: TariffLookup, code: str, day: date) -> TariffEntry:
     return entry
 
 
+def _visits(acts: list[Act]) -> list[list[int]]:
+    """The acts' indexes grouped by visit (passage): same date and same time, in entry order.
+
+    NGAP: majorations de nuit and de dimanche/jour férié (art. 14), the travel allowances
+    (art. 13: IFD, IK) and MCI/MIE are due once per visit, not once per act.
+    """
+    visits: dict[tuple[date, time | None], list[int]] = {}
+    for index, act in enumerate(acts):
+        visits.setdefault((act.act_date, act.act_time), []).append(index)
+    return list(visits.values())
+
+
+def _years(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _check_requested(acts: list[Act], visit: list[int], birth_date: date | None) -> None:
+    for index in visit:
+        unknown = [c for c in acts[index].majorations if c.upper() not in REQUESTED_MAJORATIONS]
+        if unknown:
+            raise ValidationError(
+                f"Majoration inconnue : {', '.join(unknown)} (possibles : MAU, MCI, MIE).",
+                field="majorations",
+            )
+    asked = {c.upper() for index in visit for c in acts[index].majorations}
+    first = acts[visit[0]]
+    if "MAU" in asked:
+        # NGAP art. 23.1: « acte unique » of AMI 1 or AMI 1,5 during the visit.
+        only = acts[visit[0]] if len(visit) == 1 else None
+        if only is None or only.code.upper() != "AMI" or only.coefficient_x100 not in (100, 150):
+            raise ValidationError(
+                f"MAU du {first.act_date:%d/%m/%Y} refusée : la majoration d'acte unique ne "
+                "s'applique qu'à un seul acte AMI 1 ou AMI 1,5 au cours du passage.",
+                field="majorations",
+            )
+    if "MIE" in asked and birth_date is not None and _years(birth_date, first.act_date) >= 7:
+        raise ValidationError(
+            f"MIE du {first.act_date:%d/%m/%Y} refusée : le patient a 7 ans ou plus (majoration "
+            "pour un enfant de moins de 7 ans).",
+            field="majorations",
+        )
+
+
 def price_acts(
-    acts: Iterable[Act], lookup: TariffLookup, coverage: Coverage
+    acts: Iterable[Act],
+    lookup: TariffLookup,
+    coverage: Coverage,
+    *,
+    birth_date: date | None = None,
 ) -> PricedInvoice:
-    """Price *acts* at their own dates; raise :class:`ValidationError` on a bad act."""
-    priced = PricedInvoice()
+    """Price *acts* at their own dates; raise :class:`ValidationError` on a bad act.
+
+    Each act is a line; what is due once per visit (the automatic night or Sunday/holiday
+    majoration, MAU, MCI, MIE, IFD, IK) is one line attached to the visit's first act.
+    *birth_date* (the patient's) lets MIE be checked.
+    """
+    acts = list(acts)
+    act_lines: list[PricedLine] = []
     for act in acts:
         entry = _require(lookup, act.code.upper(), act.act_date)
         if entry.kind != ACT:
@@ -203,38 +256,42 @@ def price_acts(
                 f"{format_coefficient(entry.coef_max_x100)}).",
                 field="coefficient",
             )
-        parent = len(priced.lines)
-        priced.lines.append(_line(entry, act, coverage, coefficient_x100=act.coefficient_x100))
-        automatic = night_majoration(act.act_time)
-        if automatic is None and is_sunday_or_holiday(act.act_date):
-            automatic = SUNDAY_HOLIDAY
-        codes = ([automatic] if automatic else []) + [
-            code.upper() for code in act.majorations if code.upper() in REQUESTED_MAJORATIONS
-        ]
-        unknown = [c for c in act.majorations if c.upper() not in REQUESTED_MAJORATIONS]
-        if unknown:
-            raise ValidationError(
-                f"Majoration inconnue : {', '.join(unknown)} (possibles : MAU, MCI, MIE).",
-                field="majorations",
-            )
-        for code in codes:
-            major = lookup(code, act.act_date)
-            if major is not None:  # a profession without this majoration simply has none
-                priced.lines.append(_line(major, act, coverage, parent=parent))
-        if act.home_visit:
-            priced.lines.append(
-                _line(_require(lookup, HOME_VISIT, act.act_date), act, coverage, parent=parent)
-            )
         if act.mileage_km < 0:
             raise ValidationError("Le nombre de kilomètres ne peut être négatif.", field="ik")
-        if act.mileage_km:
+        act_lines.append(_line(entry, act, coverage, coefficient_x100=act.coefficient_x100))
+    # What each visit adds, keyed by its first act.
+    added: dict[int, list[tuple[TariffEntry, int]]] = {}
+    for visit in _visits(acts):
+        _check_requested(acts, visit, birth_date)
+        first = acts[visit[0]]
+        extras: list[tuple[TariffEntry, int]] = []  # (tariff, quantity)
+        automatic = night_majoration(first.act_time)
+        if automatic is None and is_sunday_or_holiday(first.act_date):
+            automatic = SUNDAY_HOLIDAY
+        asked = dict.fromkeys(code.upper() for index in visit for code in acts[index].majorations)
+        for code in ([automatic] if automatic else []) + list(asked):
+            major = lookup(code, first.act_date)
+            if major is not None:  # a profession without this majoration simply has none
+                extras.append((major, 1))
+        if any(acts[index].home_visit for index in visit):
+            extras.append((_require(lookup, HOME_VISIT, first.act_date), 1))
+        distances = sorted({acts[index].mileage_km for index in visit} - {0})
+        if len(distances) > 1:
+            raise ValidationError(
+                f"Passage du {first.act_date:%d/%m/%Y} : des kilomètres différents sur ses actes "
+                f"({', '.join(map(str, distances))}) : les IK se comptent une fois par déplacement.",
+                field="ik",
+            )
+        if distances:
+            extras.append((_require(lookup, MILEAGE, first.act_date), distances[0]))
+        added[visit[0]] = extras
+    # Each act in entry order, followed by what its visit adds when it is the visit's first.
+    priced = PricedInvoice()
+    for index, line in enumerate(act_lines):
+        parent = len(priced.lines)
+        priced.lines.append(line)
+        for entry, quantity in added.get(index, []):
             priced.lines.append(
-                _line(
-                    _require(lookup, MILEAGE, act.act_date),
-                    act,
-                    coverage,
-                    quantity=act.mileage_km,
-                    parent=parent,
-                )
+                _line(entry, acts[index], coverage, quantity=quantity, parent=parent)
             )
     return priced

@@ -178,6 +178,7 @@ class ActPreview:
         self._book = TariffBook(practitioner.specialty)
         self._coverage = coverage_for(patient)
         self._death_date = patient.death_date
+        self._birth_date = patient.birth_date
         self._prescription_date = prescription.date if prescription else None
 
     def price(self, act: Act, billing_date: date) -> pricing.PricedInvoice:
@@ -188,7 +189,9 @@ class ActPreview:
             prescription_date=self._prescription_date,
             death_date=self._death_date,
         )
-        return pricing.price_acts([act], self._book, self._coverage)
+        return pricing.price_acts(
+            [act], self._book, self._coverage, birth_date=self._birth_date
+        )
 
 
 def record_isolated_act_spec(
@@ -237,3 +240,46 @@ def record_isolated_act(
             home_visit=home_visit,
             mileage_km=mileage_km,
         )
+
+
+def duplicate_warnings(
+    patient_id: int, acts: Sequence[Act], *, invoice_id: int | None = None
+) -> list[str]:
+    """Acts that look billed twice: the same code for the same patient at the same date and time,
+    on another invoice still alive or twice in *acts* (a warning: it may be right, e.g. two
+    injections a day at set times without the time entered)."""
+    from tuibill.domain.formatting import format_invoice_number, format_time
+    from tuibill.domain.invoices import InvoiceState
+
+    warnings: list[str] = []
+    seen: set[tuple] = set()
+    for act in acts:
+        key = (act.act_date, act.act_time, act.code.upper())
+        when = f"{act.act_date:%d/%m/%Y}" + (f" {format_time(act.act_time)}" if act.act_time else "")
+        if key in seen:
+            warnings.append(f"{act.code.upper()} du {when} saisi deux fois sur cette facture.")
+        seen.add(key)
+        query = (
+            InvoiceLine.select(Invoice.id, Invoice.number)
+            .join(Invoice)
+            .where(
+                (Invoice.patient == patient_id)
+                & (InvoiceLine.act_date == act.act_date)
+                & (InvoiceLine.code == act.code.upper())
+                & (InvoiceLine.parent_position.is_null())
+                & (Invoice.state != InvoiceState.NON_TRANSMISSIBLE.value)
+            )
+        )
+        if act.act_time is not None:
+            query = query.where(InvoiceLine.act_time == format_time(act.act_time))
+        else:
+            query = query.where(InvoiceLine.act_time.is_null())
+        if invoice_id is not None:
+            query = query.where(Invoice.id != invoice_id)
+        for other_id, number in query.tuples().limit(3):
+            label = format_invoice_number(number) or f"(brouillon {other_id})"
+            warnings.append(
+                f"{act.code.upper()} du {when} déjà facturé à ce patient sur la facture {label} : "
+                "doublon ?"
+            )
+    return warnings

@@ -102,17 +102,24 @@ def _write_lines(
             prescription_date=prescription.date if prescription else None,
             death_date=patient.death_date,
         )
-    priced = pricing.price_acts(acts, TariffBook(practitioner.specialty), coverage_for(patient))
+    priced = pricing.price_acts(
+        acts,
+        TariffBook(practitioner.specialty),
+        coverage_for(patient),
+        birth_date=patient.birth_date,
+    )
 
     # Prescribed items consumed by these acts: never more than prescribed.
     used: dict[int, int] = {}
     for act in acts:
         if act.prescription_item_id is not None:
             used[act.prescription_item_id] = used.get(act.prescription_item_id, 0) + 1
+    items: dict[int, PrescriptionItem] = {}
     for item_id, count in used.items():
         item = PrescriptionItem.get_or_none(PrescriptionItem.id == item_id)
         if item is None or prescription is None or item.prescription_id != prescription.id:
             raise ValidationError("Acte prescrit inconnu pour cette prescription.", field="acts")
+        items[item_id] = item
         if item.remaining < count:
             raise ValidationError(
                 f"{item.code} : {count} acte(s) facturé(s) mais {item.remaining} restant(s) "
@@ -121,6 +128,11 @@ def _write_lines(
             )
         item.billed += count
         item.save()
+    for act in acts:
+        if act.prescription_item_id is not None:
+            invoice_rules.check_within_prescription(
+                act.code, act.coefficient_x100, items[act.prescription_item_id].coefficient_x100
+            )
 
     act_index = 0
     rows = []

@@ -71,8 +71,17 @@ def _check(data: PatientInput, today: date) -> dict:
         raise ValidationError("Caisse (AMO) inconnue.", field="organism")
     if data.mutuelle_id is not None and Mutuelle.get_or_none(Mutuelle.id == data.mutuelle_id) is None:
         raise ValidationError("Mutuelle (AMC) inconnue.", field="mutuelle")
-    if data.insured_id is not None and Patient.get_or_none(Patient.id == data.insured_id) is None:
-        raise ValidationError("Assuré inconnu.", field="insured")
+    insured = None
+    if data.insured_id is not None:
+        insured = Patient.get_or_none(Patient.id == data.insured_id)
+        if insured is None:
+            raise ValidationError("Assuré inconnu.", field="insured")
+    # An assuré's NIR is their own; a bénéficiaire may be known under their assuré's (which can
+    # only be checked when the assuré is in the file).
+    if data.quality == "00" and insured is None:
+        rules.check_nir_birth(nir, data.birth_date)
+    elif insured is not None:
+        rules.check_nir_birth(nir, data.birth_date, insured_nir=insured.nir)
     if data.quality == "00" and data.insured_id is not None:
         raise ValidationError(
             "Un bénéficiaire rattaché à un assuré n'a pas la qualité « Assuré ».", field="quality"
