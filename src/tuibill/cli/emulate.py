@@ -4,8 +4,8 @@
 does on the emulated device what is done at the patient's home: secure stored invoices with a
 CPS (secured) or a CPE (semi-secured). The card is the demo CPS or CPE (``--signer`` and
 ``--ps-number`` change its holder); it signs each invoice's signing payload (protocol version 2).
-Both work on the device's memory file (``--state``; by default the one of
-``devices.tla_url = "emulated"``), so they can run at the same time.
+Both work on the device's memory file (``--state``; by default the emulated reader of the database,
+beside its SQLite file: ``services.devices.emulated_tla_state``), so they can run at the same time.
 """
 
 from __future__ import annotations
@@ -153,12 +153,13 @@ def register(subparsers, common) -> None:
     secure.set_defaults(handler=cmd_secure)
 
 
-def _state_file(path: str | None) -> Path:
+def _state_file(path: str | None, ctx: CliContext) -> Path:
+    """--state, else the emulated reader of the database (--db or the configured one)."""
     from pathlib import Path
 
-    from tuibill.hardware.tla.emulator import default_state_file
+    from tuibill.services.devices import emulated_tla_state
 
-    return Path(path).expanduser() if path else default_state_file()
+    return Path(path).expanduser() if path else emulated_tla_state(ctx.database_url)
 
 
 def cmd_serve(args: argparse.Namespace, ctx: CliContext) -> int | None:
@@ -177,7 +178,7 @@ def cmd_serve(args: argparse.Namespace, ctx: CliContext) -> int | None:
         error("--link ne s'emploie qu'avec --pty.")
         return 2
     card = CardType.CPE if args.cpe else CardType.CPS
-    state = _state_file(args.state)
+    state = _state_file(args.state, ctx)
     device = TlaDevice(
         state,
         capacity=args.capacity,
@@ -249,7 +250,7 @@ def cmd_secure(args: argparse.Namespace, ctx: CliContext) -> int | None:
     from tuibill.hardware.tla.protocol import CardType
 
     card = CardType.CPE if args.secure_cpe else CardType.CPS
-    state = _state_file(args.secure_state or args.state)
+    state = _state_file(args.secure_state or args.state, ctx)
     if not state.exists():  # do not create an empty device for a mistyped path
         raise NotFound(
             f"Mémoire du lecteur émulé introuvable : {state}. Chargez-y d'abord des factures."

@@ -93,7 +93,7 @@ def _open(args: argparse.Namespace, ctx: CliContext) -> PortableReader:
     devices = ctx.settings.devices
     if args.port:
         devices = dataclasses.replace(devices, tla_url=args.port)
-    return open_portable_reader(devices)
+    return open_portable_reader(devices, database_url=ctx.database_url)
 
 
 def _time(value: datetime) -> str:

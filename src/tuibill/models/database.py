@@ -18,6 +18,10 @@ SQLITE_PRAGMAS = {
 }
 
 
+# The URL the models are bound to (what devices emulated for this database key on).
+bound_url: str | None = None
+
+
 def is_postgres(url: str) -> bool:
     return url.startswith(("postgres://", "postgresql://"))
 
@@ -78,10 +82,12 @@ def make_database(url: str, *, create: bool = True) -> peewee.Database:
 def bind(url: str, *, create: bool = True) -> peewee.Database:
     """Point the model proxy at *url* and connect; a database that cannot be opened (not a
     SQLite file, a server that does not answer…) is a ConfigError with the reason in French."""
+    global bound_url
     database = make_database(url, create=create)
     if db.obj is not None and not db.is_closed():
         db.close()
     db.initialize(database)
+    bound_url = url
     try:
         db.connect(reuse_if_open=True)
         # Reading the schema proves the file is a database (SQLite opens anything lazily).

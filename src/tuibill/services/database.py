@@ -25,6 +25,11 @@ def open_database(url: str, *, check: bool = True, create: bool = False) -> peew
     return bound
 
 
+def current_url() -> str | None:
+    """The URL of the database the models are bound to (None before any is opened)."""
+    return database.bound_url
+
+
 def upgrade() -> list[str]:
     """Apply the pending schema migrations; what was done, in French."""
     return schema.upgrade()
