@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SYSTEM_PACKAGES=(
+  python3-venv python3-dev gcc                       # tuibill's own venv; pyscard compiles
   pcscd vsmartcard-vpcd libpcsclite-dev pcsc-tools   # PC/SC daemon + virtual reader (cards)
   socat                                              # serial lines between processes (TLA)
   postgresql                                         # PostgreSQL server (database tests)
@@ -24,6 +25,10 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-python3 -m pip install -q --disable-pip-version-check -e '.[test]'
-python3 -m ruff check src tests bench
-python3 -m pytest -q -rs -p no:cacheprovider -p no:benchmark -n 2 "$@"
+# The test dependencies in tuibill's own virtual environment (never the system Python's).
+bash scripts/install.sh test
+export PATH="$PWD/.venv/bin:$PATH"
+python -m ruff check src tests bench
+# The layers of docs/architecture.md (contracts in pyproject.toml), every import counted.
+lint-imports
+python -m pytest -q -rs -p no:cacheprovider -p no:benchmark -n 2 "$@"
