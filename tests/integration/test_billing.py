@@ -161,7 +161,11 @@ def test_delete_draft_gives_back_and_numbered_cannot_be_deleted(setup) -> None:
     acts = act_service.link_to_prescription(prescription.id, [act(1)])
     invoice = invoice_service.create_invoice(nurse.id, patient.id, acts, user="u", prescription_id=prescription.id)
     invoice_service.delete_draft(invoice.id, user="u")
-    assert PrescriptionItem.get().billed == 0 and Invoice.select().count() == 0
+    assert PrescriptionItem.get().billed == 0
+    # Kept « Supprimée » with its history: a history row is never deleted.
+    deleted = Invoice.get_by_id(invoice.id)
+    assert (deleted.state, deleted.number) == ("SUPPRIMEE", None)
+    assert [t.action for t in deleted.transitions] == ["create", "delete_draft"]
     invoice = invoice_service.create_invoice(nurse.id, patient.id, [act(1)], user="u")
     invoice_service.validate(invoice.id, user="u")
     invoice_service.unvalidate(invoice.id, user="u")

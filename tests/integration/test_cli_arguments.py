@@ -228,7 +228,7 @@ def test_validate_run_again_after_an_interruption_is_done_not_refused(demo) -> N
     assert {row["id"] for row in json.loads(again.stdout)["faites"]} == {int(i) for i in ids}
 
 
-def test_a_deleted_invoice_id_is_never_given_again(demo) -> None:
+def test_a_deleted_draft_is_kept_supprimee_and_its_id_never_given_again(demo) -> None:
     made = tuibill("--db", demo, "invoice", "create", "--practitioner", "281234567",
                    "--patient", "1", "--act", "01/12/2026 AMI", "--billing-date", "02/12/2026",
                    "--json")  # fmt: skip
@@ -239,6 +239,8 @@ def test_a_deleted_invoice_id_is_never_given_again(demo) -> None:
                     "--patient", "1", "--act", "01/12/2026 AMI", "--billing-date", "02/12/2026",
                     "--json")  # fmt: skip
     assert json.loads(again.stdout)["id"] > deleted
+    shown = json.loads(tuibill("--db", demo, "invoice", "show", str(deleted), "--json").stdout)
+    assert shown["etat_code"] == "SUPPRIMEE"  # kept, with its history
 
 
 def test_emulate_secure_takes_several_keys_after_one_key_option(tmp_path) -> None:

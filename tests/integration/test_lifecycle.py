@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from tuibill.domain.acts import Act
-from tuibill.domain.errors import ValidationError
+from tuibill.domain.errors import RefusedOperation, ValidationError
 from tuibill.domain.invoices import MOVES, InvoiceState, LotLink, Move, Securing, TlaKey
 from tuibill.domain.lots import MOVES as LOT_MOVES
 from tuibill.domain.lots import ArlFields, LotAction, LotMove, LotState, is_resending
@@ -21,6 +21,7 @@ from tuibill.models import (
     Invoice,
     InvoicePiece,
     InvoiceTransition,
+    IsolatedAct,
     Lot,
     LotTransition,
     Patient,
@@ -99,9 +100,17 @@ def test_every_invoice_move_and_its_effects(office, move: Move) -> None:
         sent = move.source is not InvoiceState.A_TRANSMETTRE
         lot = new_lot(office, LotState.TRANSMIS if sent else LotState.A_TRANSMETTRE)
         before_columns.update(lot=lot.id, lot_number=lot.number)
-    if not effects.allocates_number:
+    if not (effects.allocates_number or effects.unnumbered_only):
         before_columns["number"] = 150
     invoice = invoice_in(office, move.source, **before_columns)
+    if effects.unnumbered_only:  # refused once numbered: it would leave a gap
+        numbered = invoice_in(office, move.source, number=151)
+        with pytest.raises(RefusedOperation, match="jamais numérotée"), immediate():
+            lifecycle.move(numbered, move.action, user="anne", reason="x")
+    nurse, _, patient = office
+    isolated = IsolatedAct.create(
+        patient=patient.id, practitioner=nurse.id, act_date=TODAY, code="AMI", invoice=invoice.id
+    )
     counter = Counter.get(kind="invoice").next_value
     reason = "motif de test"
 
@@ -120,8 +129,12 @@ def test_every_invoice_move_and_its_effects(office, move: Move) -> None:
     # The number: taken once, then kept for the invoice's life.
     if effects.allocates_number:
         assert after.number == counter and Counter.get(kind="invoice").next_value == counter + 1
+    elif effects.unnumbered_only:
+        assert after.number is None and Counter.get(kind="invoice").next_value == counter
     else:
         assert after.number == 150 and Counter.get(kind="invoice").next_value == counter
+    if effects.releases_acts:  # what the draft consumed is free again
+        assert IsolatedAct.get_by_id(isolated.id).invoice_id is None
 
     secured = {key: getattr(after, key) for key in SIGNED}
     if effects.securing is Securing.CLEAR:

@@ -66,6 +66,7 @@ def test_a_version_1_database_is_upgraded_in_place(db_url) -> None:
         "version 2 : sécurisation des factures, pièces SCOR, lots, fichiers reçus",
         "version 3 : rejet de la caisse : état « Rejetée »",
         "version 4 : retours NOEMIE : virements, factures payées et rejetées",
+        "version 5 : historique chaîné (empreintes SHA-256)",
     ]
     columns = {c.name for c in db.get_columns("invoice")}
     assert set(v2_columns) <= columns
@@ -107,6 +108,7 @@ def test_a_version_2_rejection_flag_becomes_the_rejected_state(db_url) -> None:
     assert schema.upgrade() == [
         "version 3 : rejet de la caisse : état « Rejetée »",
         "version 4 : retours NOEMIE : virements, factures payées et rejetées",
+        "version 5 : historique chaîné (empreintes SHA-256)",
     ]
     states = db.execute_sql("SELECT number, state FROM invoice ORDER BY number").fetchall()
     assert states == [(7, "REJETEE"), (8, "TRANSMISE")]
@@ -114,3 +116,54 @@ def test_a_version_2_rejection_flag_becomes_the_rejected_state(db_url) -> None:
     assert "rejected" not in columns and {"amo_paid_cents", "amc_paid_cents"} <= columns
     assert db.table_exists("return_entry") and db.table_exists("virement")
     schema.check_current()
+
+
+def test_a_version_4_history_is_sealed_in_the_order_it_happened(db_url) -> None:
+    """The rows written before the chain existed get their place in it at the upgrade."""
+    from tuibill.models import AuditHead, InvoiceTransition
+    from tuibill.services import audit, practice
+
+    practice.create_practitioner("GAUTIER", "Anne", "281234567")
+    patient = db.execute_sql(
+        "INSERT INTO patient (last_name, first_name, search_name, birth_date, nir, rank, "
+        "quality, amc_member_number, amc_tiers_payant, amo_tiers_payant, ald, maternity, "
+        "exoneration, sector, address, phone) VALUES ('DUPONT', 'Jean', 'DUPONT JEAN', "
+        "'1950-01-01', '150012812345621', 1, '00', '', 0, 1, 0, 0, '', '', '', '')"
+    ).lastrowid
+    invoice = db.execute_sql(
+        "INSERT INTO invoice (practitioner_id, patient_id, state, mode, billing_date, "
+        "first_act_date, last_act_date, total_cents, amo_cents, amc_cents, patient_cents, "
+        "amo_rate, amo_tiers_payant, amc_tiers_payant, patient_name, sector, "
+        "secured_with_vitale, signature, signature_algorithm, signer, signing_card, "
+        "signer_certificate, created_at, created_by, amo_paid_cents, amc_paid_cents) VALUES "
+        "(1, ?, 'VALIDEE', 'degrade', '2026-11-02', '2026-11-02', '2026-11-02', 315, 189, 0, "
+        "126, 60, 1, 0, 'DUPONT JEAN', '', 0, '', '', '', '', '', '2026-11-02 09:00:00', 'a', "
+        "0, 0)",
+        (patient,),
+    ).lastrowid
+    for at, source, target, action in (
+        ("2026-11-02 09:05:00", "SAISIE", "VALIDEE", "validate"),
+        ("2026-11-02 09:00:00", None, "SAISIE", "create"),
+    ):
+        db.execute_sql(
+            "INSERT INTO invoice_transition (invoice_id, at, user, from_state, to_state, action, "
+            "reason, hash) VALUES (?, ?, 'anne', ?, ?, ?, '', '')",
+            (invoice, at, source, target, action),
+        )
+    AuditHead.delete().execute()
+    schema.SchemaVersion.update(version=4).execute()
+
+    assert schema.upgrade() == ["version 5 : historique chaîné (empreintes SHA-256)"]
+    sealed = [(t.action, t.seq) for t in InvoiceTransition.select().order_by(InvoiceTransition.seq)]
+    assert sealed == [("create", 1), ("validate", 2)]  # by time, not by insertion
+    assert audit.verify().ok
+    # And the chain goes on from there.
+    from tuibill.models.database import immediate
+    from tuibill.services import lifecycle
+
+    with immediate():
+        lifecycle.record_invoice_event(
+            type("Row", (), {"id": invoice, "state": "VALIDEE"})(), "edit", "anne"
+        )
+    assert InvoiceTransition.select().order_by(InvoiceTransition.seq.desc()).first().seq == 3
+    assert audit.verify().ok

@@ -423,6 +423,6 @@ async def test_selection_bulk_validate_and_delete(app) -> None:
         assert isinstance(pilot.app.screen, ConfirmDialog)
         await pilot.press("o")
         await pilot.pause()
-        assert Invoice.get_or_none(Invoice.id == int(key.split(":")[1])) is None
+        assert Invoice.get_by_id(int(key.split(":")[1])).state == "SUPPRIMEE"  # kept, with its history
         assert key not in screen.rows
         assert "Suppression : 1 facture(s) traitée(s)." in status_text(screen)

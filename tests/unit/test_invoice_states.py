@@ -49,6 +49,7 @@ EXPECTED = {
     (S.A_SECURISER, A.MAKE_NON_TRANSMISSIBLE): S.NON_TRANSMISSIBLE,
     (S.TRANSMISE, A.MAKE_NON_TRANSMISSIBLE): S.NON_TRANSMISSIBLE,
     (S.REJETEE, A.MAKE_NON_TRANSMISSIBLE): S.NON_TRANSMISSIBLE,
+    (S.SAISIE, A.DELETE_DRAFT): S.SUPPRIMEE,  # kept with its history, never numbered
 }
 
 ALL_PAIRS = list(itertools.product(InvoiceState, InvoiceAction))
@@ -98,6 +99,7 @@ def test_allowed_actions_lists_the_table() -> None:
         A.SEMI_SECURE,
         A.PREPARE,
         A.MAKE_NON_TRANSMISSIBLE,
+        A.DELETE_DRAFT,
     }
     assert set(allowed_actions(S.A_SECURISER)) == {A.SECURE, A.MAKE_NON_TRANSMISSIBLE}
 
@@ -124,4 +126,5 @@ def test_labels_are_the_seed_words() -> None:
         "Payée partiellement",
         "Rejetée",
         "Non transmissible",
+        "Supprimée",
     ]

@@ -19,6 +19,7 @@ EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 # command asked for is imported and its parsers built (tests/integration/test_cli_arguments.py
 # keeps this table equal to what the modules register).
 COMMANDS: dict[str, tuple[str, str]] = {
+    "audit": ("audit", "historique inviolable"),
     "card": ("card", "lecteurs de cartes (Vitale, CPS)"),
     "db": ("setup", "schéma de la base"),
     "demo": ("setup", "ouvrir l'application sur la démonstration (créée au besoin)"),

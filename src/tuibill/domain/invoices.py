@@ -27,6 +27,7 @@ class InvoiceState(StrEnum):
     PAYEE_PARTIELLEMENT = "PAYEE_PARTIELLEMENT"
     REJETEE = "REJETEE"
     NON_TRANSMISSIBLE = "NON_TRANSMISSIBLE"
+    SUPPRIMEE = "SUPPRIMEE"
 
     @property
     def label(self) -> str:
@@ -45,6 +46,7 @@ STATE_LABELS: dict[InvoiceState, str] = {
     InvoiceState.PAYEE_PARTIELLEMENT: "Payée partiellement",
     InvoiceState.REJETEE: "Rejetée",
     InvoiceState.NON_TRANSMISSIBLE: "Non transmissible",
+    InvoiceState.SUPPRIMEE: "Supprimée",
 }
 
 
@@ -67,6 +69,7 @@ class InvoiceAction(StrEnum):
     CLEAR_REJECTION = "clear_rejection"
     CANCEL_TRANSMITTED = "cancel_transmitted"
     MAKE_NON_TRANSMISSIBLE = "make_non_transmissible"
+    DELETE_DRAFT = "delete_draft"
 
     @property
     def label(self) -> str:
@@ -92,6 +95,7 @@ ACTION_LABELS: dict[InvoiceAction, str] = {
     InvoiceAction.CLEAR_REJECTION: "Annuler le rejet noté",
     InvoiceAction.CANCEL_TRANSMITTED: "Annuler facture transmise",
     InvoiceAction.MAKE_NON_TRANSMISSIBLE: "Rendre non transmissible",
+    InvoiceAction.DELETE_DRAFT: "Supprimer le brouillon",
 }
 
 # Recorded in the history without a state change (creation, edits of a draft, pieces…).
@@ -147,6 +151,8 @@ class Effects:
     securing: Securing = Securing.KEEP
     lot: LotLink = LotLink.KEEP
     tla_key: TlaKey = TlaKey.KEEP
+    unnumbered_only: bool = False  # refused once a number was taken (it would leave a gap)
+    releases_acts: bool = False  # what its lines consumed goes back (prescribed acts, isolated)
 
 
 @dataclass(frozen=True)
@@ -222,6 +228,9 @@ MOVES: tuple[Move, ...] = (
     Move(S.A_SECURISER, A.MAKE_NON_TRANSMISSIBLE, S.NON_TRANSMISSIBLE, _REASON),
     Move(S.TRANSMISE, A.MAKE_NON_TRANSMISSIBLE, S.NON_TRANSMISSIBLE, _REASON_CANCELLING),
     Move(S.REJETEE, A.MAKE_NON_TRANSMISSIBLE, S.NON_TRANSMISSIBLE, _REASON_CANCELLING),
+    # A draft never numbered can be deleted: it is kept, « Supprimée », with its history (a
+    # history row is never deleted), and gives back what it consumed.
+    Move(S.SAISIE, A.DELETE_DRAFT, S.SUPPRIMEE, Effects(unnumbered_only=True, releases_acts=True)),
 )
 
 TRANSITIONS: dict[tuple[InvoiceState, InvoiceAction], Move] = {

@@ -1,5 +1,6 @@
 """Peewee models over one database proxy (SQLite by default, PostgreSQL for larger sites)."""
 
+from tuibill.models.audit import AuditCheck, AuditHead
 from tuibill.models.base import BaseModel, db
 from tuibill.models.invoices import Invoice, InvoiceLine, InvoiceTransition, IsolatedAct
 from tuibill.models.lots import Lot, LotTransition
@@ -7,7 +8,7 @@ from tuibill.models.mail import ReceivedFile
 from tuibill.models.parties import Mutuelle, Organism, Prescriber
 from tuibill.models.patients import Patient
 from tuibill.models.pieces import InvoicePiece
-from tuibill.models.practice import Counter, IdFloor, Practice, Practitioner
+from tuibill.models.practice import Counter, Practice, Practitioner
 from tuibill.models.prescriptions import Prescription, PrescriptionItem
 from tuibill.models.returns import ReturnEntry, ReturnLine, ReturnRejection, Virement
 from tuibill.models.tariffs import Tariff
@@ -31,15 +32,19 @@ V1_MODELS: list[type[BaseModel]] = [
 # Added by schema version 2 (securing, SCOR pieces, lots, received files).
 V2_MODELS: list[type[BaseModel]] = [Lot, LotTransition, InvoicePiece, ReceivedFile]
 # Added by schema version 4 (the caisses' returns).
-V4_MODELS: list[type[BaseModel]] = [Virement, ReturnEntry, ReturnLine, ReturnRejection, IdFloor]
-ALL_MODELS: list[type[BaseModel]] = V1_MODELS + V2_MODELS + V4_MODELS
+V4_MODELS: list[type[BaseModel]] = [Virement, ReturnEntry, ReturnLine, ReturnRejection]
+# Added by schema version 5 (the history's hash chain).
+V5_MODELS: list[type[BaseModel]] = [AuditHead, AuditCheck]
+ALL_MODELS: list[type[BaseModel]] = V1_MODELS + V2_MODELS + V4_MODELS + V5_MODELS
 
 __all__ = [
+    "AuditCheck",
+    "AuditHead",
+    "V5_MODELS",
     "ALL_MODELS",
     "BaseModel",
     "Counter",
     "Invoice",
-    "IdFloor",
     "InvoicePiece",
     "Lot",
     "LotTransition",

@@ -93,6 +93,10 @@ class InvoiceTransition(BaseModel):
     to_state = peewee.CharField(max_length=20)
     action = peewee.CharField(max_length=32)
     reason = peewee.CharField(default="")
+    # The history's hash chain (schema v5): one sequence over every history table, and the
+    # SHA-256 of this row's content and the previous row's hash (services.audit).
+    seq = peewee.BigIntegerField(null=True, unique=True)
+    hash = peewee.CharField(max_length=64, default="")
 
 
 class IsolatedAct(BaseModel):

@@ -58,3 +58,5 @@ class LotTransition(BaseModel):
     to_state = peewee.CharField(max_length=20)
     action = peewee.CharField(max_length=32)
     reason = peewee.TextField(default="")
+    seq = peewee.BigIntegerField(null=True, unique=True)  # the history's hash chain (v5)
+    hash = peewee.CharField(max_length=64, default="")

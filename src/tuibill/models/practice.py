@@ -54,11 +54,3 @@ class Counter(BaseModel):
     class Meta:
         indexes = ((("practitioner", "kind"), True),)
 
-
-class IdFloor(BaseModel):
-    """The highest id ever handed out in a table whose rows can be deleted (SQLite would give
-    a deleted last row's id to the next row: a script holding the old id would then name
-    another record)."""
-
-    table = peewee.CharField(max_length=32, primary_key=True)
-    value = peewee.BigIntegerField()

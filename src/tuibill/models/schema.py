@@ -12,7 +12,15 @@ from collections.abc import Callable
 import peewee
 
 from tuibill.domain.errors import ConfigError
-from tuibill.models import V1_MODELS, V2_MODELS, V4_MODELS, Invoice
+from tuibill.models import (
+    V1_MODELS,
+    V2_MODELS,
+    V4_MODELS,
+    V5_MODELS,
+    Invoice,
+    InvoiceTransition,
+    LotTransition,
+)
 from tuibill.models.base import db
 
 Migration = Callable[[peewee.Database], None]
@@ -125,11 +133,60 @@ def _v4_returns(database: peewee.Database) -> None:
     add_missing_columns(database, Invoice, ["amo_paid_cents", "amc_paid_cents"])
 
 
+def _v5_audit_chain(database: peewee.Database) -> None:
+    """Chain the history: the rows already there are sealed in the order they happened."""
+    import hashlib
+
+    database.create_tables(V5_MODELS, safe=True)
+    for model in (InvoiceTransition, LotTransition):
+        add_missing_columns(database, model, ["seq", "hash"])
+        table = model._meta.table_name
+        indexes = {index.name for index in database.get_indexes(table)}
+        if f"{table}_seq" not in indexes:
+            database.execute_sql(f'CREATE UNIQUE INDEX "{table}_seq" ON "{table}" ("seq")')
+    # The same canonical content and link as services.audit (kept here as the rule of this
+    # version: a migration never changes afterwards).
+    separator, previous, seq = "\x1f", "0" * 64, 0
+    head = database.execute_sql('SELECT seq, hash FROM "audit_head" WHERE id = 1').fetchone()
+    if head is not None:
+        return  # already chained (a database made by this version)
+    rows = []
+    for kind, table, entity in (("facture", "invoice_transition", "invoice_id"),
+                                ("lot", "lot_transition", "lot_id")):  # fmt: skip
+        cursor = database.execute_sql(
+            f'SELECT id, {entity}, at, "user", from_state, to_state, action, reason '
+            f'FROM "{table}" WHERE seq IS NULL'
+        )
+        rows += [(row[2], kind, table, row) for row in cursor.fetchall()]
+    rows.sort(key=lambda item: (str(item[0]), item[1], item[3][0]))
+    updates: dict[str, list[tuple[int, str, int]]] = {}
+    for _, kind, table, (row_id, entity_id, at, user, source, target, action, reason) in rows:
+        seq += 1
+        at_text = at.isoformat(sep=" ") if hasattr(at, "isoformat") else str(at)
+        fields = (kind, seq, entity_id, at_text, user, source, target, action, reason)
+        content = separator.join("" if f is None else str(f) for f in fields)
+        previous = hashlib.sha256(f"{previous}{separator}{content}".encode()).hexdigest()
+        updates.setdefault(table, []).append((seq, previous, row_id))
+    placeholder = "?" if isinstance(database, peewee.SqliteDatabase) else "%s"
+    for table, values in updates.items():
+        cursor = database.cursor()
+        cursor.executemany(
+            f'UPDATE "{table}" SET seq = {placeholder}, hash = {placeholder} '
+            f"WHERE id = {placeholder}",
+            values,
+        )
+    database.execute_sql(
+        f'INSERT INTO "audit_head" (id, seq, hash) VALUES (1, {placeholder}, {placeholder})',
+        (seq, previous),
+    )
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "schéma initial", _v1_initial),
     (2, "sécurisation des factures, pièces SCOR, lots, fichiers reçus", _v2_securing_pieces_lots),
     (3, "rejet de la caisse : état « Rejetée »", _v3_rejected_state),
     (4, "retours NOEMIE : virements, factures payées et rejetées", _v4_returns),
+    (5, "historique chaîné (empreintes SHA-256)", _v5_audit_chain),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -8,14 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-import peewee
-
 from tuibill.domain import invoice_rules, pricing
 from tuibill.domain.acts import Act
 from tuibill.domain.errors import NotFound, RefusedOperation, ValidationError
 from tuibill.domain.invoices import CREATE, EDIT, InvoiceAction, InvoiceState, is_editable
 from tuibill.models import (
-    IdFloor,
     Invoice,
     InvoiceLine,
     InvoiceTransition,
@@ -197,14 +194,8 @@ def _write_lines(
 
 
 def _release_lines(invoice: Invoice) -> None:
-    """Give back what a draft's lines consumed (prescribed counts, isolated acts)."""
-    for line in InvoiceLine.select().where(
-        (InvoiceLine.invoice == invoice.id) & InvoiceLine.prescription_item.is_null(False)
-    ):
-        PrescriptionItem.update(billed=PrescriptionItem.billed - 1).where(
-            PrescriptionItem.id == line.prescription_item_id
-        ).execute()
-    IsolatedAct.update(invoice=None).where(IsolatedAct.invoice == invoice.id).execute()
+    """A draft's acts are replaced: give back what its lines consumed, then remove them."""
+    lifecycle.release_acts(invoice)
     InvoiceLine.delete().where(InvoiceLine.invoice == invoice.id).execute()
 
 
@@ -224,7 +215,6 @@ def create_invoice(
         patient = _patient(patient_id)
         prescription = _prescription(prescription_id, patient)
         invoice = Invoice.create(
-            **_fresh_id(),
             practitioner=practitioner.id,
             patient=patient.id,
             prescription=prescription.id if prescription else None,
@@ -268,38 +258,10 @@ def update_invoice(
 
 
 def delete_draft(invoice_id: int, *, user: str) -> None:
-    """Delete a never-numbered Saisie invoice (a numbered one would leave a gap)."""
+    """« Supprimer » a never-numbered draft: kept « Supprimée » with its history (the table's
+    move gives back the acts it consumed); a numbered one is made « Non transmissible »."""
     with immediate():
-        invoice = get_invoice(invoice_id)
-        if invoice.state != InvoiceState.SAISIE.value or invoice.number is not None:
-            raise RefusedOperation(
-                "Seule une facture en saisie jamais numérotée peut être supprimée ; "
-                "une facture numérotée se rend « Non transmissible »."
-            )
-        _release_lines(invoice)
-        invoice.delete_instance(recursive=True)
-        # Never given again: the next invoice gets a higher id (SQLite would reuse this one;
-        # PostgreSQL's sequences never do).
-        if _is_sqlite():
-            IdFloor.insert(table="invoice", value=invoice.id).on_conflict(
-                conflict_target=[IdFloor.table],
-                update={IdFloor.value: peewee.fn.MAX(IdFloor.value, invoice.id)},
-            ).execute()
-
-
-def _is_sqlite() -> bool:
-    return isinstance(Invoice._meta.database.obj, peewee.SqliteDatabase)
-
-
-def _fresh_id() -> dict[str, int]:
-    """An explicit id above every id ever used, when a deleted invoice held the highest one."""
-    if not _is_sqlite():
-        return {}
-    floor = IdFloor.select(IdFloor.value).where(IdFloor.table == "invoice").scalar()
-    if floor is None:
-        return {}
-    highest = Invoice.select(peewee.fn.MAX(Invoice.id)).scalar() or 0
-    return {"id": floor + 1} if floor >= highest else {}
+        lifecycle.move_invoice(get_invoice(invoice_id), InvoiceAction.DELETE_DRAFT, user=user)
 
 
 def apply_action(

@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+import peewee
+
 from tuibill.domain import invoice_rules
 from tuibill.domain.errors import RefusedOperation, ValidationError
 from tuibill.domain.formatting import format_invoice_number
@@ -47,13 +49,15 @@ from tuibill.models import (
     InvoiceLine,
     InvoicePiece,
     InvoiceTransition,
+    IsolatedAct,
     Lot,
     LotTransition,
     Patient,
     Practitioner,
     Prescription,
+    PrescriptionItem,
 )
-from tuibill.services import numbering
+from tuibill.services import audit, numbering
 
 # The securing columns of an invoice, and their values when nothing secures it (mode dégradé).
 CLEARED_SECURING: dict[str, object] = {
@@ -128,6 +132,11 @@ def move_invoice(
         raise ValidationError(REASON_PROMPTS[action], field="reason")
     changes: dict[str, object] = {"state": row.target.value}
 
+    if effects.unnumbered_only and invoice.number is not None:
+        raise RefusedOperation(
+            "Seule une facture en saisie jamais numérotée peut être supprimée ; une facture "
+            "numérotée se rend « Non transmissible »."
+        )
     if effects.rechecks_rules:
         check_invoice_rules(invoice)
     if effects.allocates_number and invoice.number is None:
@@ -180,6 +189,8 @@ def move_invoice(
         f"La facture {_invoice_label(invoice)} a été modifiée par un autre poste : rechargez-la.",
     )
     record_invoice(invoice, source.value, row.target.value, action.value, user, reason, at=at)
+    if effects.releases_acts:
+        release_acts(invoice)
     if left is not None:
         _count_cancelled(left, invoice, user=user, at=at)
     return row.target
@@ -195,21 +206,41 @@ def record_invoice(
     *,
     at: datetime | None = None,
 ) -> InvoiceTransition:
-    """One row of an invoice's history (a move, its creation, or an event such as an edit)."""
+    """One row of an invoice's history (a move, its creation, or an event such as an edit),
+    chained to the whole history (``services.audit``)."""
     return InvoiceTransition.create(
-        invoice=invoice.id,
-        at=at or now(),
-        user=user,
-        from_state=from_state,
-        to_state=to_state,
-        action=action,
-        reason=reason,
+        **audit.seal(
+            InvoiceTransition,
+            {
+                "invoice": invoice.id,
+                "at": at or now(),
+                "user": user,
+                "from_state": from_state,
+                "to_state": to_state,
+                "action": action,
+                "reason": reason,
+            },
+        )
     )
 
 
 def record_invoice_event(invoice: Invoice, event: str, user: str, reason: str = "") -> None:
     """Something that happened to an invoice without changing its state."""
     record_invoice(invoice, invoice.state, invoice.state, event, user, reason)
+
+
+def release_acts(invoice: Invoice) -> None:
+    """Give back what an invoice's lines consumed: prescribed acts, isolated acts."""
+    for item_id, count in (
+        InvoiceLine.select(InvoiceLine.prescription_item, peewee.fn.COUNT(InvoiceLine.id))
+        .where((InvoiceLine.invoice == invoice.id) & InvoiceLine.prescription_item.is_null(False))
+        .group_by(InvoiceLine.prescription_item)
+        .tuples()
+    ):
+        PrescriptionItem.update(billed=PrescriptionItem.billed - count).where(
+            PrescriptionItem.id == item_id
+        ).execute()
+    IsolatedAct.update(invoice=None).where(IsolatedAct.invoice == invoice.id).execute()
 
 
 def check_invoice_rules(invoice: Invoice) -> None:
@@ -362,13 +393,18 @@ def record_lot(
     at: datetime | None = None,
 ) -> LotTransition:
     return LotTransition.create(
-        lot=lot.id,
-        at=at or now(),
-        user=user,
-        from_state=from_state,
-        to_state=to_state,
-        action=action,
-        reason=reason,
+        **audit.seal(
+            LotTransition,
+            {
+                "lot": lot.id,
+                "at": at or now(),
+                "user": user,
+                "from_state": from_state,
+                "to_state": to_state,
+                "action": action,
+                "reason": reason,
+            },
+        )
     )
 
 

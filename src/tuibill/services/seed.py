@@ -25,6 +25,8 @@ from tuibill.models import (
     Practitioner,
     db,
 )
+from tuibill.models.database import immediate
+from tuibill.services import audit
 from tuibill.services.patients import search_key
 
 BATCH = 20_000
@@ -206,7 +208,7 @@ def seed(
             ))
             transition_id += 1
             invoice_id += 1
-        with database.atomic():
+        with immediate(database):
             _insert(database, "invoice", [
                 "id", "practitioner_id", "patient_id", "number", "state", "mode", "billing_date",
                 "first_act_date", "last_act_date", "total_cents", "amo_cents", "amc_cents",
@@ -219,9 +221,12 @@ def seed(
                 "kind", "coefficient_x100", "quantity", "unit_cents", "total_cents", "amo_cents",
                 "amc_cents", "patient_cents",
             ], line_rows)
+            names = ("id", "invoice", "at", "user", "from_state", "to_state", "action", "reason")
+            sealed = audit.seal_many(InvoiceTransition, [dict(zip(names, row, strict=True)) for row in hist_rows])
             _insert(database, "invoice_transition", [
                 "id", "invoice_id", "at", "user", "from_state", "to_state", "action", "reason",
-            ], hist_rows)
+                "seq", "hash",
+            ], [(*row, values["seq"], values["hash"]) for row, values in zip(hist_rows, sealed, strict=True)])
         made += batch
         if progress:
             progress(made, invoices)

@@ -1,0 +1,204 @@
+"""A history no one can rewrite quietly: every history row is chained by SHA-256.
+
+Each row of a history table (invoices, lots; returns, payments and users as they come) gets the
+next number of one sequence over all of them (``seq``, handed out in the writing transaction:
+SQLite's write lock, PostgreSQL's row lock on :class:`~tuibill.models.AuditHead`) and the hash of
+its canonical content with the previous row's hash. :func:`verify` walks the chain in ``seq``
+order and names the first row edited, deleted or moved; :class:`AuditHead` keeps the last number
+and hash, so rows deleted at the end are found too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import peewee
+
+from tuibill.models import AuditCheck, AuditHead, InvoiceTransition, LotTransition
+
+GENESIS = "0" * 64
+SEPARATOR = "\x1f"  # the ASCII unit separator: never in a field the desk writes
+
+
+@dataclass(frozen=True)
+class Chained:
+    """A history table in the chain: its kind (part of every hash) and its entity column."""
+
+    kind: str
+    model: type[peewee.Model]
+    entity: str  # the column naming what the row is the history of
+
+
+CHAINED: tuple[Chained, ...] = (
+    Chained("facture", InvoiceTransition, "invoice"),
+    Chained("lot", LotTransition, "lot"),
+)
+_BY_MODEL = {chained.model: chained for chained in CHAINED}
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return str(value)
+
+
+def canonical(kind: str, seq: int, entity_id: int, values: dict) -> str:
+    """The content a row's hash covers, in a fixed order."""
+    fields = (
+        kind,
+        seq,
+        entity_id,
+        values.get("at"),
+        values.get("user"),
+        values.get("from_state"),
+        values.get("to_state"),
+        values.get("action"),
+        values.get("reason"),
+    )
+    return SEPARATOR.join(_text(field) for field in fields)
+
+
+def link(previous: str, content: str) -> str:
+    return hashlib.sha256(f"{previous}{SEPARATOR}{content}".encode()).hexdigest()
+
+
+def _head() -> AuditHead:
+    """The chain's head, locked for the caller's transaction; created on first use."""
+    query = AuditHead.select().where(AuditHead.id == 1)
+    if not isinstance(AuditHead._meta.database.obj, peewee.SqliteDatabase):
+        query = query.for_update()
+    head = query.first()
+    if head is None:
+        AuditHead.insert(id=1, seq=0, hash=GENESIS).on_conflict_ignore().execute()
+        head = AuditHead.get_by_id(1)
+    return head
+
+
+def seal_many(model: type[peewee.Model], rows: list[dict]) -> list[dict]:
+    """Give *rows* (values of *model*, in the order they happen) their place in the chain.
+
+    The caller holds the write transaction and inserts the rows as returned.
+    """
+    chained = _BY_MODEL[model]
+    head = _head()
+    seq, previous = int(head.seq), head.hash or GENESIS
+    sealed = []
+    for values in rows:
+        seq += 1
+        entity = values[chained.entity]
+        entity_id = entity if isinstance(entity, int) else entity.id
+        previous = link(previous, canonical(chained.kind, seq, entity_id, values))
+        sealed.append({**values, "seq": seq, "hash": previous})
+    if rows:
+        AuditHead.update(seq=seq, hash=previous).where(AuditHead.id == 1).execute()
+    return sealed
+
+
+def seal(model: type[peewee.Model], values: dict) -> dict:
+    return seal_many(model, [values])[0]
+
+
+# --- checking ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    ok: bool
+    rows: int  # rows read
+    message: str  # French: « chaîne intacte … » or the first problem found
+    table: str = ""
+    row_id: int | None = None
+    seq: int | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "intacte": self.ok,
+            "lignes": self.rows,
+            "message": self.message,
+            "table": self.table,
+            "ligne": self.row_id,
+            "seq": self.seq,
+        }
+
+
+def _stream(chained: Chained, page: int = 5000) -> Iterator[tuple[int, Chained, dict]]:
+    model = chained.model
+    entity = getattr(model, chained.entity)
+    columns = (model.id, model.seq, model.hash, entity, model.at, model.user,
+               model.from_state, model.to_state, model.action, model.reason)  # fmt: skip
+    names = ("id", "seq", "hash", chained.entity, "at", "user", "from_state", "to_state",
+             "action", "reason")  # fmt: skip
+    last = -1
+    while True:
+        batch = list(
+            model.select(*columns)
+            .where(model.seq.is_null(False) & (model.seq > last))
+            .order_by(model.seq)
+            .limit(page)
+            .tuples()
+        )
+        for values in batch:
+            row = dict(zip(names, values, strict=True))
+            yield row["seq"], chained, row
+        if len(batch) < page:
+            return
+        last = batch[-1][1]
+
+
+def verify() -> VerifyReport:
+    """Walk every chained row in sequence order; the first row edited, deleted or moved."""
+    unsealed = [
+        (chained, chained.model.select(chained.model.id).where(chained.model.seq.is_null()).first())
+        for chained in CHAINED
+    ]
+    for chained, row in unsealed:
+        if row is not None:
+            return VerifyReport(
+                False, 0, f"Ligne {row.id} de l'historique des {chained.kind}s hors de la chaîne "
+                "(ajoutée à la main ?).", chained.model._meta.table_name, row.id,
+            )  # fmt: skip
+    expected, previous, rows = 1, GENESIS, 0
+    streams = [_stream(chained) for chained in CHAINED]
+    for seq, chained, row in heapq.merge(*streams, key=lambda item: item[0]):
+        rows += 1
+        table = chained.model._meta.table_name
+        where = f"historique des {chained.kind}s, ligne {row['id']} (n° {seq})"
+        if seq != expected:
+            return VerifyReport(
+                False, rows, f"Rupture de la chaîne avant {where} : la ligne n° {expected} a été "
+                "supprimée ou déplacée.", table, row["id"], seq,
+            )  # fmt: skip
+        recomputed = link(previous, canonical(chained.kind, seq, row[chained.entity], row))
+        if recomputed != row["hash"]:
+            return VerifyReport(
+                False, rows, f"{where[0].upper()}{where[1:]} : contenu modifié après coup (son "
+                "empreinte ne correspond plus).", table, row["id"], seq,
+            )  # fmt: skip
+        previous, expected = recomputed, expected + 1
+    head = AuditHead.get_or_none(AuditHead.id == 1)
+    if head is not None and (head.seq != expected - 1 or (head.hash or GENESIS) != previous):
+        return VerifyReport(
+            False, rows, f"Fin de la chaîne supprimée : {head.seq - expected + 1} ligne(s) "
+            f"manquante(s) après la n° {expected - 1}.", "", None, expected,
+        )  # fmt: skip
+    return VerifyReport(True, rows, f"Historique intact : {rows} ligne(s) vérifiée(s).")
+
+
+def record_check(report: VerifyReport, *, user: str, at: datetime) -> None:
+    """Keep the outcome: the menu warns while the last check failed."""
+    from tuibill.models.database import immediate
+
+    with immediate():
+        AuditCheck.create(
+            at=at, user=user, ok=report.ok, rows=report.rows, message=report.message
+        )
+
+
+def last_check() -> AuditCheck | None:
+    return AuditCheck.select().order_by(AuditCheck.id.desc()).first()

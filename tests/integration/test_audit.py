@@ -1,0 +1,117 @@
+"""The history's hash chain: a row edited, deleted, swapped or cut off at the end is found and
+named; desks writing at once keep one valid chain (SQLite here, PostgreSQL in test_postgres)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tuibill.models import AuditHead, InvoiceTransition, LotTransition, db
+from tuibill.services import audit
+
+
+def tuibill(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tuibill", *args],
+        capture_output=True, text=True, env={**os.environ, "TUIBILL_CONFIG": ""}, timeout=120,
+    )  # fmt: skip
+
+
+def test_the_demo_history_is_intact(demo_url) -> None:
+    report = audit.verify()
+    assert report.ok and report.rows == (
+        InvoiceTransition.select().count() + LotTransition.select().count()
+    )
+    assert report.rows > 50
+
+
+def _row(position: int) -> InvoiceTransition:
+    return InvoiceTransition.select().order_by(InvoiceTransition.seq).offset(position).first()
+
+
+def test_an_edited_row_is_named(demo_url) -> None:
+    row = _row(10)
+    db.execute_sql("UPDATE invoice_transition SET reason = 'retouché' WHERE id = ?", (row.id,))
+    report = audit.verify()
+    assert not report.ok and (report.table, report.row_id) == ("invoice_transition", row.id)
+    assert "contenu modifié" in report.message
+
+
+def test_a_deleted_row_is_found(demo_url) -> None:
+    row = _row(10)
+    db.execute_sql("DELETE FROM invoice_transition WHERE id = ?", (row.id,))
+    report = audit.verify()
+    assert not report.ok and report.seq == row.seq + 1
+    assert f"la ligne n° {row.seq} a été supprimée" in report.message
+
+
+def test_two_swapped_rows_are_found(demo_url) -> None:
+    first, second = _row(10), _row(11)
+    db.execute_sql("UPDATE invoice_transition SET seq = -1 WHERE id = ?", (first.id,))
+    db.execute_sql("UPDATE invoice_transition SET seq = ? WHERE id = ?", (first.seq, second.id))
+    db.execute_sql("UPDATE invoice_transition SET seq = ? WHERE id = ?", (second.seq, first.id))
+    report = audit.verify()
+    assert not report.ok and report.row_id == second.id
+
+
+def test_rows_cut_off_at_the_end_are_found(demo_url) -> None:
+    last = InvoiceTransition.select().order_by(InvoiceTransition.seq.desc()).first()
+    if LotTransition.select().where(LotTransition.seq > last.seq).exists():
+        LotTransition.delete().where(LotTransition.seq > last.seq).execute()
+        AuditHead.update(seq=AuditHead.seq).execute()
+    db.execute_sql("DELETE FROM invoice_transition WHERE id = ?", (last.id,))
+    report = audit.verify()
+    assert not report.ok and "Fin de la chaîne supprimée" in report.message
+
+
+def test_a_row_added_by_hand_is_found(demo_url) -> None:
+    row = _row(3)
+    db.execute_sql(
+        "INSERT INTO invoice_transition (invoice_id, at, user, from_state, to_state, action, "
+        "reason, hash) VALUES (?, '2026-01-01 00:00:00', 'x', NULL, 'SAISIE', 'create', '', '')",
+        (row.invoice_id,),
+    )
+    assert not audit.verify().ok
+
+
+def test_audit_verify_command_and_exit_status(tmp_path) -> None:
+    path = str(tmp_path / "demo.sqlite")
+    assert tuibill("init", "--db", path, "--demo").returncode == 0
+    intact = tuibill("--db", path, "audit", "verify", "--json")
+    assert intact.returncode == 0 and json.loads(intact.stdout)["intacte"] is True
+    import sqlite3
+
+    with sqlite3.connect(path) as raw:
+        raw.execute("UPDATE invoice_transition SET user = 'personne' WHERE id = 5")
+    broken = tuibill("--db", path, "audit", "verify")
+    assert broken.returncode == 1 and "contenu modifié" in broken.stderr
+    with sqlite3.connect(path) as raw:
+        checks = raw.execute("SELECT ok FROM audit_check ORDER BY id").fetchall()
+    assert checks == [(1,), (0,)]  # the menu warns while the last check failed
+
+
+@pytest.mark.parametrize("desks", [3])
+def test_desks_validating_at_once_keep_one_chain(tmp_path, desks) -> None:
+    path = str(tmp_path / "demo.sqlite")
+    assert tuibill("init", "--db", path, "--demo").returncode == 0
+    drafts = json.loads(
+        tuibill("--db", path, "invoice", "list", "--all", "--state", "SAISIE", "--json").stdout
+    )
+    ids = [str(row["id"]) for row in drafts]
+    chunks = [ids[i::desks] for i in range(desks)]
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tuibill", "--db", path, "invoice", "validate", *chunk],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "TUIBILL_CONFIG": ""},
+        )  # fmt: skip
+        for chunk in chunks
+        if chunk
+    ]
+    for run in runs:
+        run.communicate(timeout=120)
+    verified = tuibill("--db", path, "audit", "verify", "--json")
+    assert verified.returncode == 0, verified.stderr
