@@ -521,14 +521,14 @@ class LecteurScreen(Screen):
         return finish
 
     def action_tla_erase(self) -> None:
-        from tuibill.hardware.tla.protocol import InvoiceState
+        from tuibill.services.devices import DeviceInvoiceState
 
         summary = self.current_tla()
         if summary is None:
             self.app.bell()
             self._show_status("Aucune facture sélectionnée dans le lecteur portable.")
             return
-        if summary.state is InvoiceState.LOADED:
+        if summary.state is DeviceInvoiceState.LOADED:
             detail = "Elle n'a pas été sécurisée : elle pourra être chargée de nouveau."
         else:
             detail = (

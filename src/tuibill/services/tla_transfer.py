@@ -41,8 +41,12 @@ from tuibill.hardware.tla import (
     TlaError,
     invoice_key,
 )
-from tuibill.hardware.tla.protocol import SIGNING_PAYLOAD, Securing, content_signing_payload
-from tuibill.hardware.tla.protocol import InvoiceState as DeviceState
+from tuibill.hardware.tla.protocol import (
+    SIGNING_PAYLOAD,
+    DeviceInvoiceState,
+    Securing,
+    content_signing_payload,
+)
 from tuibill.models import Invoice, InvoiceLine, Patient, Practitioner, db
 from tuibill.models.database import immediate
 from tuibill.services import lifecycle, securing
@@ -203,11 +207,13 @@ def load_prepared(
     sendable = [
         entry
         for key, (_, entry) in entries.items()
-        if on_device.get(key, DeviceState.LOADED) is DeviceState.LOADED
+        if on_device.get(key, DeviceInvoiceState.LOADED) is DeviceInvoiceState.LOADED
     ]
     progress(0, total, f"Envoi de {len(sendable)} facture(s) au lecteur portable…")
     acknowledged = set(reader.load(sendable)) | {
-        key for key in entries if key in on_device and on_device[key] is not DeviceState.LOADED
+        key
+        for key in entries
+        if key in on_device and on_device[key] is not DeviceInvoiceState.LOADED
     }
     progress(total, total, "Enregistrement au poste…")
     with immediate():
@@ -306,7 +312,7 @@ def _securing_columns(
     """What the invoice records of a securing made in the device: who, which card, when, and
     the signature when there is a verified one (else none: the desk's CPS will sign)."""
     signature = device_securing.signature if signed else None
-    card = device_securing.card_type.value
+    card = device_securing.card_type.value.upper()  # « CPS » / « CPE », as the desk writes it
     if signature is not None:
         card = f"{card} {_certificate_serial(signature.certificate_der)}".strip()
     return {
@@ -422,7 +428,7 @@ def unload(reader: PortableReader, user: str, *, progress: Progress = _quiet) ->
     progress(total, total, "Enregistrement au poste…")
     with immediate():  # phase 2: one transaction
         for stored in fetched:
-            if stored.state is DeviceState.LOADED:
+            if stored.state is DeviceInvoiceState.LOADED:
                 outcome.not_secured.append(stored.key)
                 continue
             try:
@@ -485,7 +491,7 @@ def cancel_preparation_on_device(
     on_device = {summary.key: summary for summary in reader.contents()}
     for invoice_id, key in list(keys.items()):
         summary = on_device.get(key)
-        if summary is not None and summary.state is not DeviceState.LOADED:
+        if summary is not None and summary.state is not DeviceInvoiceState.LOADED:
             outcome.refused.append(
                 (
                     invoice_id,
