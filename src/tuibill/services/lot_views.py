@@ -18,10 +18,8 @@ from tuibill.domain.lots import (
     LotState,
     history_label,
 )
+from tuibill.formats import get_lot_codec
 from tuibill.formats.errors import FormatError
-from tuibill.formats.interface import (
-    get_lot_codec,
-)
 from tuibill.formats.scor_lot import (
     ScorLotCodec,
 )

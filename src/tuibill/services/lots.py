@@ -35,15 +35,14 @@ from tuibill.domain.lots import (
     LotAction,
     LotState,
 )
-from tuibill.formats.errors import FormatError
-from tuibill.formats.interface import (
+from tuibill.formats import get_lot_codec
+from tuibill.formats.codec import (
     CaisseCode,
     FseRecord,
     LotFile,
     file_checksum,
-    get_lot_codec,
 )
-from tuibill.formats.lot_file import lot_attachment_name
+from tuibill.formats.errors import FormatError
 from tuibill.formats.scor_lot import (
     MAX_PIECE_BYTES,
     PDF_MAGIC,
@@ -52,7 +51,6 @@ from tuibill.formats.scor_lot import (
     ScorLotCodec,
     ScorPiece,
     ScorPieceKind,
-    scor_attachment_name,
 )
 from tuibill.models import (
     Invoice,
@@ -67,6 +65,7 @@ from tuibill.services.lifecycle import current_time
 from tuibill.services.lot_content import fse_records, lot_header, sender_name
 from tuibill.services.lot_views import LotSummary, get_lot, summarize
 from tuibill.services.numbering import allocate_lot_number
+from tuibill.transport.envelopes import lot_attachment_name, scor_attachment_name
 
 # A SCOR lot travels as one mail: keep its PDFs under what mail servers commonly accept once
 # base64-encoded (about 4/3 of this). The pieces of one invoice are never split.

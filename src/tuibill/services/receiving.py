@@ -30,19 +30,22 @@ from typing import cast
 
 from tuibill.config import TransmissionSettings
 from tuibill.domain.lots import LotAction, LotState
-from tuibill.formats.arl import ARL_STATUS_HEADER, REASON_DUPLICATE, find_arl_attachment
+from tuibill.formats import get_arl_codec
+from tuibill.formats.arl import REASON_DUPLICATE
+from tuibill.formats.codec import Arl
 from tuibill.formats.errors import FormatError
-from tuibill.formats.interface import (
-    Arl,
-    get_arl_codec,
-)
-from tuibill.formats.lot_file import LOT_REFERENCE_HEADER, attachments
 from tuibill.models import Lot, Practitioner, ReceivedFile, db
 from tuibill.models.database import immediate
 from tuibill.services import lifecycle
 from tuibill.services.lot_views import LotSummary, ReceivedSummary, received_summary, summarize
 from tuibill.transport import archive
 from tuibill.transport.archive import ArchiveError
+from tuibill.transport.envelopes import (
+    ARL_STATUS_HEADER,
+    LOT_REFERENCE_HEADER,
+    attachments,
+    find_arl_attachment,
+)
 from tuibill.transport.mailbox import FetchedMail, open_mailbox
 from tuibill.transport.smtp import mail_password
 

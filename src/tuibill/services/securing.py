@@ -10,9 +10,9 @@
   semi-secured with a CPE (at the desk or in the portable reader), or unloaded from a reader
   that gave no signature, are signed in a batch with the exécutant's CPS → « Validée ».
 
-What the card signs is :func:`signing_payload`: the FSE's records 10, 11 and 20 exactly as the
-lot file carries them (``formats.lot_file.fse_signing_payload`` of :func:`fse_record`), so the
-caisse can verify the signature on the lot itself. See docs/hardware/securing.md.
+What the card signs is :func:`signing_payload`: the FSE exactly as the lot codec writes it (its
+``signing_payload`` of :func:`fse_record`), so the caisse can verify the signature on the lot
+itself. See docs/hardware/securing.md.
 
 The PIN is only ever a parameter of the call that presents it: never stored, never logged.
 """
@@ -26,13 +26,9 @@ from dataclasses import dataclass, field, replace
 from tuibill.domain.errors import NotFound, RefusedOperation, ValidationError
 from tuibill.domain.formatting import format_invoice_number
 from tuibill.domain.invoices import InvoiceAction, InvoiceState, find_move
+from tuibill.formats import get_lot_codec
+from tuibill.formats.codec import FseMode, FseRecord, FseSignature
 from tuibill.formats.errors import FormatError
-from tuibill.formats.interface import (
-    FseMode,
-    FseRecord,
-    FseSignature,
-)
-from tuibill.formats.lot_file import fse_signing_payload
 from tuibill.hardware.cards import (
     CardError,
     CardReader,
@@ -80,10 +76,10 @@ def fse_record(
 def signing_payload(
     invoice: Invoice, *, number: int | None = None, mode: str | None = None
 ) -> bytes:
-    """The bytes the CPS signs: the FSE's records 10, 11 and 20 of the lot file."""
+    """The bytes the CPS signs: the FSE as the lot codec carries it."""
     record = fse_record(invoice, number=number, mode=mode)
     try:
-        return fse_signing_payload(record)
+        return get_lot_codec().signing_payload(record)
     except FormatError as error:
         label = format_invoice_number(record.invoice_number)
         raise RefusedOperation(f"Facture n° {label} : impossible de la signer : {error}") from None
