@@ -475,7 +475,12 @@ class LecteurScreen(Screen):
     def _load_job(self, reader: PortableReader) -> Finish:
         from tuibill.services import tla_transfer
 
-        outcome = tla_transfer.load_prepared(reader, self.app.user, progress=self._progress)
+        outcome = tla_transfer.load_prepared(
+            reader,
+            self.app.user,
+            progress=self._progress,
+            lot_codec=self.app.settings.transmission.lot_codec,
+        )
 
         def finish() -> None:
             problems = [m for _, m in outcome.refused] + [m for _, m in outcome.not_recorded]
@@ -494,7 +499,12 @@ class LecteurScreen(Screen):
     def _unload_job(self, reader: PortableReader) -> Finish:
         from tuibill.services import tla_transfer
 
-        outcome = tla_transfer.unload(reader, self.app.user, progress=self._progress)
+        outcome = tla_transfer.unload(
+            reader,
+            self.app.user,
+            progress=self._progress,
+            lot_codec=self.app.settings.transmission.lot_codec,
+        )
 
         def finish() -> None:
             parts = []

@@ -262,10 +262,10 @@ def _candidates(
 
 
 def _groups(
-    invoices: list[Invoice], skipped: list[SkippedInvoice]
+    invoices: list[Invoice], skipped: list[SkippedInvoice], lot_codec: str
 ) -> tuple[list[_Group], list[Invoice]]:
     """Group writable invoices per practitioner and régime + caisse; refuse the others."""
-    codec = get_lot_codec()
+    codec = get_lot_codec(lot_codec)
     practitioners = {p.id: p for p in Practitioner.select()}
     organisms = {o.id: o for o in Organism.select()}
     name_cache: dict[int, str] = {}
@@ -323,7 +323,7 @@ def preview_build(
 ) -> tuple[list[LotPreview], list[SkippedInvoice]]:
     """What :func:`build_lots` would make now, without writing anything."""
     invoices, skipped = _candidates(invoice_ids, practitioner_id)
-    groups, _ = _groups(invoices, skipped)
+    groups, _ = _groups(invoices, skipped, settings.lot_codec)
     organisms = {
         f"{o.regime}{o.caisse}": o.name for o in Organism.select().order_by(Organism.centre)
     }
@@ -360,7 +360,7 @@ def build_lots(
     """
     at = current_time(now)
     invoices, skipped = _candidates(invoice_ids, practitioner_id)
-    groups, without_pieces = _groups(invoices, skipped)
+    groups, without_pieces = _groups(invoices, skipped, settings.lot_codec)
     built: list[LotSummary] = []
     for group in groups:
         name = sender_name(group.practitioner)
@@ -424,7 +424,7 @@ def _build_one(
         number = allocate_lot_number(
             practitioner, first=settings.lot_number_first, last=settings.lot_number_last
         )
-        data = get_lot_codec().write(
+        data = get_lot_codec(settings.lot_codec).write(
             LotFile(header=lot_header(practitioner, destination, number, at, name), fses=records)
         )
         lot = Lot.create(

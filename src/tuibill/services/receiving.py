@@ -315,7 +315,7 @@ def process_pending(
     ]
     for row_id in pending:
         try:
-            outcome = _process(row_id, user, at)
+            outcome = _process(row_id, user, at, settings.arl_codec)
         except ArchiveError as error:
             # Our own archive is damaged: say so, keep the file « reçu » to retry once restored.
             row = ReceivedFile.get_by_id(row_id)
@@ -333,7 +333,7 @@ def _finish(row: ReceivedFile, status: str, message: str, at: datetime, lot: Lot
     row.save()
 
 
-def _process(row_id: int, user: str, at: datetime) -> ArlOutcome | None:
+def _process(row_id: int, user: str, at: datetime, arl_codec: str) -> ArlOutcome | None:
     with immediate():
         row = ReceivedFile.get_by_id(row_id)
         if row.status != RECEIVED:
@@ -344,7 +344,7 @@ def _process(row_id: int, user: str, at: datetime) -> ArlOutcome | None:
             _finish(row, IGNORED, message, at, None)
             return ArlOutcome(received_summary(row), None, message)
         try:
-            arl = get_arl_codec().read(data)
+            arl = get_arl_codec(arl_codec).read(data)
         except FormatError as error:
             message = f"ARL illisible, mis de côté (rien n'a changé) : {error}"
             _finish(row, REFUSED, message, at, None)

@@ -32,6 +32,7 @@ from typing import Any
 from tuibill.domain.errors import RefusedOperation, ValidationError
 from tuibill.domain.formatting import format_invoice_number
 from tuibill.domain.invoices import InvoiceAction, InvoiceState
+from tuibill.formats import DEFAULT_CODEC
 from tuibill.hardware.cards import verify_signature
 from tuibill.hardware.tla import (
     CardType,
@@ -70,7 +71,7 @@ def _label(invoice: Invoice) -> str:
 # --- What goes to the device ------------------------------------------------------------------
 
 
-def load_content(invoice: Invoice) -> dict[str, Any]:
+def load_content(invoice: Invoice, lot_codec: str = DEFAULT_CODEC) -> dict[str, Any]:
     """The invoice as the device stores it and gives it back: what the PS sees at the
     patient's home, and the exact bytes the card there signs (``signing_payload``: the FSE's
     records as the lot file carries them, base64). Built from the invoice alone (no clock), so
@@ -79,7 +80,7 @@ def load_content(invoice: Invoice) -> dict[str, Any]:
     An invoice whose FSE cannot be written (no caisse…) is refused here (French): it could
     never be signed.
     """
-    payload = securing.signing_payload(invoice, mode=SESAM_VITALE)
+    payload = securing.signing_payload(invoice, mode=SESAM_VITALE, lot_codec=lot_codec)
     patient = Patient.get_by_id(invoice.patient_id)
     lines = (
         InvoiceLine.select().where(InvoiceLine.invoice == invoice.id).order_by(InvoiceLine.position)
@@ -114,7 +115,7 @@ def load_content(invoice: Invoice) -> dict[str, Any]:
     }
 
 
-def to_load(invoice: Invoice) -> InvoiceToLoad:
+def to_load(invoice: Invoice, lot_codec: str = DEFAULT_CODEC) -> InvoiceToLoad:
     """The LOAD entry of a numbered invoice."""
     if invoice.number is None:
         raise RefusedOperation(f"Facture {invoice.id} sans numéro : préparez-la de nouveau.")
@@ -125,7 +126,7 @@ def to_load(invoice: Invoice) -> InvoiceToLoad:
         number=format_invoice_number(invoice.number),
         patient=patient.display_name[:PATIENT_WIDTH],
         amount_cents=invoice.total_cents,
-        content=load_content(invoice),
+        content=load_content(invoice, lot_codec),
     )
 
 
@@ -173,6 +174,7 @@ def load_prepared(
     invoice_ids: Sequence[int] | None = None,
     practitioner_id: int | None = None,
     progress: Progress = _quiet,
+    lot_codec: str = DEFAULT_CODEC,
 ) -> LoadOutcome:
     """« Charger dans lecteur »: send the « À charger » invoices, then record them as loaded.
 
@@ -191,7 +193,7 @@ def load_prepared(
     entries: dict[str, tuple[int, InvoiceToLoad]] = {}
     for invoice in invoices:
         try:
-            entry = to_load(invoice)
+            entry = to_load(invoice, lot_codec)
         except RefusedOperation as error:
             outcome.refused.append((invoice.id, str(error)))
             continue
@@ -330,7 +332,7 @@ def _securing_columns(
 
 
 def _commit_one(
-    stored: StoredInvoice, device_serial: str, user: str, outcome: UnloadOutcome
+    stored: StoredInvoice, device_serial: str, user: str, outcome: UnloadOutcome, lot_codec: str
 ) -> None:
     device_securing = stored.securing
     assert device_securing is not None
@@ -370,7 +372,7 @@ def _commit_one(
     signature = device_securing.signature
     if signature is not None:
         # The signature must hold for the FSE the lot will carry: the invoice's own bytes, now.
-        payload = securing.signing_payload(invoice, mode=SESAM_VITALE)
+        payload = securing.signing_payload(invoice, mode=SESAM_VITALE, lot_codec=lot_codec)
         if not verify_signature(payload, signature):
             outcome.rejected.append(
                 (stored.key, _device_signature_refusal(stored, invoice, payload))
@@ -418,7 +420,13 @@ def _commit_one(
     (outcome.validated if secured else outcome.to_secure).append(stored.key)
 
 
-def unload(reader: PortableReader, user: str, *, progress: Progress = _quiet) -> UnloadOutcome:
+def unload(
+    reader: PortableReader,
+    user: str,
+    *,
+    progress: Progress = _quiet,
+    lot_codec: str = DEFAULT_CODEC,
+) -> UnloadOutcome:
     """« Décharger le lecteur »: §8.1 — fetch all, commit in one transaction, erase the
     committed keys. Invoices not secured at the patient's home stay on the device."""
     outcome = UnloadOutcome()
@@ -433,7 +441,7 @@ def unload(reader: PortableReader, user: str, *, progress: Progress = _quiet) ->
                 continue
             try:
                 with db.atomic():  # savepoint: one invoice moved meanwhile spoils no other
-                    _commit_one(stored, serial, user, outcome)
+                    _commit_one(stored, serial, user, outcome, lot_codec)
             except RefusedOperation as error:
                 outcome.rejected.append((stored.key, str(error)))
     committed = outcome.committed

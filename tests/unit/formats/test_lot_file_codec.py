@@ -20,7 +20,7 @@ from format_samples import (
 )
 from hypothesis import given, settings
 
-from tuibill import formats
+from tuibill import config, formats
 from tuibill.domain.errors import ConfigError, TuibillError
 from tuibill.formats import get_lot_codec, register_lot_codec
 from tuibill.formats.codec import FseMode, FseSignature, LotFile, LotFileCodec
@@ -351,6 +351,10 @@ def test_entry_point_codec(monkeypatch):
 
     monkeypatch.setattr(importlib.metadata, "entry_points", fake_entry_points)
     assert isinstance(get_lot_codec("certifie"), TuibillLotCodec)
+    # The setting selects it: accepted at load, then passed to the registry by every caller.
+    settings = config.parse('[transmission]\nlot_codec = "certifie"\n', "cabinet.toml")
+    assert settings.transmission.lot_codec == "certifie"
+    assert isinstance(get_lot_codec(settings.transmission.lot_codec), TuibillLotCodec)
     assert formats.available_lot_codecs() == ["certifie", "tuibill"]
 
 
