@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from tuibill import formats
 from tuibill.domain.errors import ConfigError
 
 APP_NAME = "tuibill"
@@ -97,6 +98,9 @@ class TransmissionSettings:
     lot_number_last: int = 999
     arl_timeout_hours: int = 48
     archive_dir: str = ""  # empty: beside the database, in the user's data dir
+    # The codecs that write and read the lot files and the ARLs, by name (tuibill.formats).
+    lot_codec: str = formats.DEFAULT_CODEC
+    arl_codec: str = formats.DEFAULT_CODEC
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     mailbox: MailboxSettings = field(default_factory=MailboxSettings)
     caisses: dict[str, str] = field(default_factory=dict)  # "01281" → lot address
@@ -208,6 +212,12 @@ def _check(settings: Settings, file: str) -> None:
         )
     if t.lot_max_invoices < 1:
         raise ConfigError("au moins 1 facture par lot.", file, "transmission.lot_max_invoices")
+    for key, registry, name in (
+        ("transmission.lot_codec", formats.LOT_CODECS, t.lot_codec),
+        ("transmission.arl_codec", formats.ARL_CODECS, t.arl_codec),
+    ):
+        if not registry.knows(name):
+            raise ConfigError(registry.unknown(name), file, key)
     for code in t.caisses:
         if not (len(code) == 5 and code.isdigit()):
             raise ConfigError(

@@ -129,8 +129,8 @@ def through_a_lot(invoice: Invoice):
     reader; its signature must verify with the stored certificate. Returns the FSE read."""
     import base64
 
-    from tuibill.formats.interface import CaisseCode, LotFile, LotHeader, get_lot_codec
-    from tuibill.formats.lot_file import fse_signing_payload
+    from tuibill.formats import get_lot_codec
+    from tuibill.formats.codec import CaisseCode, LotFile, LotHeader
     from tuibill.hardware.cards import Signature, verify_signature
     from tuibill.services import lot_content
 
@@ -149,5 +149,5 @@ def through_a_lot(invoice: Invoice):
     received = codec.read(codec.write(LotFile(header, (lot_content.fse_record(invoice),)))).fses[0]
     certificate = base64.b64decode(invoice.signer_certificate)
     signature = Signature(received.signature.value, certificate, "sha256WithRSAEncryption")
-    assert verify_signature(fse_signing_payload(received), signature)
+    assert verify_signature(codec.signing_payload(received), signature)
     return received

@@ -247,7 +247,7 @@ def _fault_names(faults: Misbehaviour) -> list[tuple[str, bool]]:
 def cmd_secure(args: argparse.Namespace, ctx: CliContext) -> int | None:
     from tuibill.domain.errors import NotFound
     from tuibill.hardware.tla.emulator import TlaDevice
-    from tuibill.hardware.tla.protocol import CardType
+    from tuibill.hardware.tla.protocol import CardType, securing_state
 
     card = CardType.CPE if args.secure_cpe else CardType.CPS
     state = _state_file(args.secure_state or args.state, ctx)
@@ -265,7 +265,14 @@ def cmd_secure(args: argparse.Namespace, ctx: CliContext) -> int | None:
     stored = {invoice.key: invoice for invoice in device.stored()}
     signed = [key for key in keys if (s := stored[key].securing) and s.signature is not None]
     if ctx.json:
-        print_json({"cles": keys, "carte": card.value, "etat": card.state.value, "signees": signed})
+        print_json(
+            {
+                "cles": keys,
+                "carte": card.value.upper(),
+                "etat": securing_state(card).value,
+                "signees": signed,
+            }
+        )
         return None
     if not keys:
         print("Aucune facture à sécuriser dans le lecteur portable.")
@@ -273,7 +280,8 @@ def cmd_secure(args: argparse.Namespace, ctx: CliContext) -> int | None:
     holder = stored[keys[0]].securing
     who = f" de {holder.signer} (n° {holder.ps_number})" if holder else ""
     print(
-        f"{len(keys)} facture(s) {card.state.label.lower()}(s) avec la {card.value}{who} : "
+        f"{len(keys)} facture(s) {securing_state(card).label.lower()}(s) avec la "
+        f"{card.value.upper()}{who} : "
         f"{', '.join(keys)}."
     )
     if len(signed) < len(keys):

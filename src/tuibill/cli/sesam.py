@@ -300,7 +300,13 @@ def cmd_validate(args: argparse.Namespace, ctx: CliContext) -> int | None:
     _wait(reader, args, CardType.VITALE_2, CardType.VITALE_1)
     _wait(reader, args, CardType.CPS, CardType.CPE)
     ctx.open_db()
-    outcome = securing.validate_with_cards(args.ids, reader=reader, pin=pin, user=ctx.user)
+    outcome = securing.validate_with_cards(
+        args.ids,
+        reader=reader,
+        pin=pin,
+        user=ctx.user,
+        lot_codec=ctx.settings.transmission.lot_codec,
+    )
     return _print_outcome(ctx, outcome, "signée")
 
 
@@ -365,7 +371,9 @@ def cmd_secure(args: argparse.Namespace, ctx: CliContext) -> int | None:
     if not ids:
         print("Aucune FSE à sécuriser.")
         return None
-    outcome = securing.secure_invoices(ids, reader=reader, pin=pin, user=ctx.user)
+    outcome = securing.secure_invoices(
+        ids, reader=reader, pin=pin, user=ctx.user, lot_codec=ctx.settings.transmission.lot_codec
+    )
     return _print_outcome(ctx, outcome, "sécurisée")
 
 

@@ -226,7 +226,11 @@ def cmd_load(args: argparse.Namespace, ctx: CliContext) -> int | None:
     )
     with _open(args, ctx) as reader:
         outcome = tla_transfer.load_prepared(
-            reader, ctx.user, invoice_ids=args.ids or None, practitioner_id=practitioner_id
+            reader,
+            ctx.user,
+            invoice_ids=args.ids or None,
+            practitioner_id=practitioner_id,
+            lot_codec=ctx.settings.transmission.lot_codec,
         )
     if ctx.json:
         print_json(
@@ -256,7 +260,9 @@ def cmd_unload(args: argparse.Namespace, ctx: CliContext) -> int | None:
 
     ctx.open_db()
     with _open(args, ctx) as reader:
-        outcome = tla_transfer.unload(reader, ctx.user)
+        outcome = tla_transfer.unload(
+            reader, ctx.user, lot_codec=ctx.settings.transmission.lot_codec
+        )
     if ctx.json:
         print_json(
             {

@@ -107,6 +107,14 @@ def round_div(numerator: int, denominator: int) -> int:
     return (2 * numerator + denominator) // (2 * denominator)
 
 
+def line_total_cents(unit_cents: int, coefficient_x100: int, quantity: int) -> int:
+    """An act line's total: tariff × coefficient × quantity, rounded half up to the cent.
+
+    The one rounding rule: pricing computes totals with it, the lot file checks them with it.
+    """
+    return round_div(unit_cents * coefficient_x100 * quantity, 100)
+
+
 @lru_cache(maxsize=64)
 def _french_holidays(year: int) -> frozenset[date]:
     import holidays  # imported on first use: it is only needed when pricing
@@ -158,7 +166,7 @@ def _line(
     quantity: int = 1,
     parent: int | None = None,
 ) -> PricedLine:
-    total = round_div(entry.value_cents * coefficient_x100 * quantity, 100)
+    total = line_total_cents(entry.value_cents, coefficient_x100, quantity)
     amo, amc, patient = _share(total, coverage)
     return PricedLine(
         act_date=act.act_date,

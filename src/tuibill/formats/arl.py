@@ -1,26 +1,29 @@
-"""tuibill's own ARL file (accusé de réception logique): writer, strict reader, mail naming.
+"""tuibill's own ARL file (accusé de réception logique): writer, strict reader, reasons.
 
-The layout is specified in ``docs/formats/arl.md``; it uses the record layer of
-``tuibill.formats.lot_file`` (fixed-width 128-character Latin-1 records, one per line).
+The layout is specified in ``docs/formats/arl.md``; it is written on the record kit of
+``tuibill.formats.records`` (fixed-width 128-character Latin-1 records, one per line) with the
+header and trailer conventions of ``tuibill.formats.lot_family``. How an ARL travels by e-mail
+is ``tuibill.transport.envelopes``'.
 """
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from typing import Any
 
-from tuibill.formats.errors import FormatError, UnsupportedVersionError
-from tuibill.formats.interface import (
-    Arl,
-    ArlStatus,
-    CaisseCode,
-)
-from tuibill.formats.lot_file import (
-    attachments,
-    lot_reference,
+from tuibill.formats.codec import Arl, ArlStatus, CaisseCode
+from tuibill.formats.errors import FormatError
+from tuibill.formats.lot_family import (
+    AM_NUMBER,
+    SENDER_ID_OR_NONE,
+    SHA256,
+    caisse_fields,
+    caisse_from,
+    check_version,
+    checksum_field,
+    continuation_record,
+    format_fields,
+    open_sealed,
+    read_continuation,
 )
 from tuibill.formats.records import (
     PRINTABLE,
@@ -28,16 +31,14 @@ from tuibill.formats.records import (
     Code,
     Field,
     Filler,
-    Literal,
     Number,
     Raw,
     RecordSpec,
     Text,
     Timestamp,
+    expect_record,
     record_error,
     seal,
-    split_records,
-    verify_checksum,
 )
 
 ARL_FORMAT_ID = "TBARL"
@@ -73,11 +74,8 @@ HEADER = RecordSpec(
     "00",
     "en-tête d'ARL",
     [
-        Field("format_id", "identifiant du format", 5, Literal(ARL_FORMAT_ID)),
-        Field("format_version", "version du format", 2, Number(1, 99)),
-        Field("emitter_regime", "régime émetteur", 2, Code(r"[0-9]{2}", "2 chiffres")),
-        Field("emitter_caisse", "caisse émettrice", 3, Code(r"[0-9]{3}", "3 chiffres")),
-        Field("emitter_centre", "centre émetteur", 4, Code(r"[0-9]{4}", "4 chiffres")),
+        *format_fields(ARL_FORMAT_ID),
+        *caisse_fields("emitter", "régime émetteur", "caisse émettrice", "centre émetteur"),
         Field("created_at", "date et heure de l'ARL", 14, Timestamp()),
         Field("filler", "réservé", 96, Filler()),
     ],
@@ -91,16 +89,11 @@ LOT_REFERENCE = RecordSpec(
             "sender_id",
             "identifiant de l'émetteur du lot",
             14,
-            Code(r"[A-Z0-9]{1,14}", "1 à 14 de A-Z 0-9", optional=True),
+            SENDER_ID_OR_NONE,
         ),
-        Field("practitioner_am", "numéro AM du PS", 9, Code(r"[0-9]{9}", "9 chiffres")),
+        Field("practitioner_am", "numéro AM du PS", 9, AM_NUMBER),
         Field("lot_number", "numéro de lot", 3, Number(1, 999)),
-        Field(
-            "lot_checksum",
-            "empreinte SHA-256 du fichier de lot",
-            64,
-            Code(r"[0-9a-f]{64}", "64 chiffres hexadécimaux minuscules"),
-        ),
+        Field("lot_checksum", "empreinte SHA-256 du fichier de lot", 64, SHA256),
         Field("filler", "réservé", 36, Filler()),
     ],
 )
@@ -129,14 +122,8 @@ STATUS = RecordSpec(
     ],
 )
 
-DETAIL = RecordSpec(
-    "21",
-    "détail du motif",
-    [
-        Field("sequence", "numéro d'ordre", 2, Number(1, MAX_DETAIL_RECORDS)),
-        Field("text", "texte", DETAIL_CHUNK, Raw()),
-        Field("filler", "réservé", 4, Filler()),
-    ],
+DETAIL = continuation_record(
+    "21", "détail du motif", MAX_DETAIL_RECORDS, Field("text", "texte", DETAIL_CHUNK, Raw())
 )
 
 TRAILER = RecordSpec(
@@ -144,12 +131,7 @@ TRAILER = RecordSpec(
     "fin d'ARL",
     [
         Field("record_count", "nombre d'enregistrements", 2, Number(4, 4 + MAX_DETAIL_RECORDS)),
-        Field(
-            "checksum",
-            "empreinte SHA-256",
-            64,
-            Code(r"[0-9a-f]{64}", "64 chiffres hexadécimaux minuscules"),
-        ),
+        checksum_field(),
         Field("filler", "réservé", 60, Filler()),
     ],
 )
@@ -197,7 +179,6 @@ class TuibillArlCodec:
     """tuibill's own ARL file; see docs/formats/arl.md."""
 
     name = "tuibill"
-    file_extension = ".arl"
 
     def write(self, arl: Arl) -> bytes:
         if not isinstance(arl, Arl) or not isinstance(arl.emitter, CaisseCode):
@@ -216,14 +197,7 @@ class TuibillArlCodec:
                 1,
             )
         ]
-        if arl.format_version not in SUPPORTED_VERSIONS:
-            raise HEADER.error(
-                1,
-                "format_version",
-                f"version {arl.format_version} non prise en charge",
-                writing=True,
-                cls=UnsupportedVersionError,
-            )
+        check_version(HEADER, arl.format_version, SUPPORTED_VERSIONS, writing=True)
         records.append(
             LOT_REFERENCE.encode(
                 {
@@ -254,53 +228,19 @@ class TuibillArlCodec:
         return seal(records, TRAILER, {"record_count": len(records) + 1})
 
     def read(self, data: bytes) -> Arl:
-        records = split_records(data, "Fichier ARL")
-        data = bytes(data)
-        if records[0][:2] != HEADER.code:
-            raise record_error(
-                1, records[0][:2], "un fichier ARL commence par un en-tête d'ARL (type 00)"
-            )
-        version = HEADER.decode(records[0], 1, ("format_id", "format_version"))["format_version"]
-        if version not in SUPPORTED_VERSIONS:
-            raise HEADER.error(
-                1,
-                "format_version",
-                f"version {version:02d} non prise en charge (versions lues : "
-                f"{', '.join(f'{v:02d}' for v in sorted(SUPPORTED_VERSIONS))})",
-                cls=UnsupportedVersionError,
-            )
+        records = open_sealed(data, "Fichier ARL", HEADER, TRAILER, SUPPORTED_VERSIONS)
         last = len(records) - 1
-        if last == 0 or records[last][:2] != TRAILER.code:
-            raise record_error(
-                last + 1,
-                records[last][:2],
-                "un fichier ARL finit par une fin d'ARL (type 90) : fichier tronqué ?",
-            )
-        verify_checksum(data, records, TRAILER)
         header = HEADER.decode(records[0], 1)
-        expected = [(LOT_REFERENCE, "la référence du lot"), (STATUS, "le statut")]
-        values: dict[str, Any] = {}
-        for index, (spec, what) in enumerate(expected, 1):
-            if index >= last or records[index][:2] != spec.code:
-                raise record_error(
-                    index + 1, records[index][:2], f"{what} (type {spec.code}) attendu ici"
-                )
-            values.update(spec.decode(records[index], index + 1))
+        # records[last] is the trailer: each expectation below stops there at the latest.
+        values: dict[str, Any] = {
+            **expect_record(records, 1, LOT_REFERENCE, "la référence du lot"),
+            **expect_record(records, 2, STATUS, "le statut"),
+        }
         count: int = values["detail_count"]
         chunks = []
         for sequence in range(1, count + 1):
             index = 2 + sequence
-            # records[last] is the trailer: the check below stops there at the latest.
-            if index >= last or records[index][:2] != DETAIL.code:
-                raise record_error(
-                    index + 1, records[index][:2], f"le détail {sequence} (type 21) attendu ici"
-                )
-            part = DETAIL.decode(records[index], index + 1)
-            if part["sequence"] != sequence:
-                raise DETAIL.error(
-                    index + 1, "sequence", f"{part['sequence']} au lieu de {sequence}"
-                )
-            text: str = part["text"]
+            text = read_continuation(records, index, DETAIL, sequence, f"le détail {sequence}")
             if sequence == count:
                 text = text.rstrip(" ")
                 if not text:
@@ -320,11 +260,7 @@ class TuibillArlCodec:
                 f"{trailer['record_count']} annoncé, {len(records)} dans le fichier",
             )
         arl = Arl(
-            emitter=CaisseCode(
-                header["emitter_regime"],
-                header["emitter_caisse"],
-                header["emitter_centre"],
-            ),
+            emitter=caisse_from(header, "emitter"),
             created_at=header["created_at"],
             sender_id=values["sender_id"],
             practitioner_am=values["practitioner_am"],
@@ -338,85 +274,3 @@ class TuibillArlCodec:
         )
         _check(arl, writing=False)
         return arl
-
-
-# --- ARL by e-mail --------------------------------------------------------------------------
-
-ARL_SUBJECT_PREFIX = "TUIBILL ARL"
-ARL_STATUS_HEADER = "X-Tuibill-Arl"
-_ATTACHMENT = re.compile(r"ARL_([0-9]{9})_([0-9]{3})\.arl")
-
-
-def arl_attachment_name(practitioner_am: str, lot_number: int) -> str:
-    return f"ARL_{practitioner_am}_{lot_number:03d}.arl"
-
-
-def parse_arl_attachment_name(name: str) -> tuple[str, int] | None:
-    """(AM number, lot number) from ``ARL_<am>_<lot>.arl``, or None."""
-    match = _ATTACHMENT.fullmatch(name or "")
-    return (match.group(1), int(match.group(2))) if match else None
-
-
-def arl_status_text(arl: Arl) -> str:
-    """``POSITIF`` or ``NEGATIF <code>``: the X-Tuibill-Arl value and the subject's end."""
-    return "POSITIF" if arl.positive else f"NEGATIF {arl.reason_code}"
-
-
-def arl_mail_subject(arl: Arl) -> str:
-    reference = lot_reference(arl.practitioner_am, arl.lot_number, arl.emitter.destination)
-    return f"{ARL_SUBJECT_PREFIX} {reference} {arl_status_text(arl)}"
-
-
-def build_arl_message(
-    data: bytes,
-    arl: Arl,
-    *,
-    sender: str,
-    recipient: str,
-    sent_at: datetime,
-    in_reply_to: str | None = None,
-) -> EmailMessage:
-    """The RFC 5322 message that carries an ARL file back to the practice."""
-    from tuibill.formats.lot_file import LOT_REFERENCE_HEADER
-
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = recipient
-    message["Subject"] = arl_mail_subject(arl)
-    message["Date"] = format_datetime(sent_at if sent_at.tzinfo else sent_at.astimezone())
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "tuibill.invalid")
-    if in_reply_to:
-        message["In-Reply-To"] = in_reply_to
-        message["References"] = in_reply_to
-    message[LOT_REFERENCE_HEADER] = lot_reference(
-        arl.practitioner_am, arl.lot_number, arl.emitter.destination
-    )
-    message[ARL_STATUS_HEADER] = arl_status_text(arl)
-    if arl.positive:
-        text = (
-            f"Le lot {arl.lot_number:03d} du PS {arl.practitioner_am} a été reçu : ARL positif.\n"
-        )
-    else:
-        text = (
-            f"Le lot {arl.lot_number:03d} du PS {arl.practitioner_am} est refusé : ARL négatif, "
-            f"motif {arl.reason_code} « {arl.reason_label} ».\n"
-        )
-        if arl.detail:
-            text += f"\n{arl.detail}\n"
-    message.set_content(text)
-    message.add_attachment(
-        data,
-        maintype="application",
-        subtype="octet-stream",
-        filename=arl_attachment_name(arl.practitioner_am, arl.lot_number),
-    )
-    return message
-
-
-def find_arl_attachment(message: EmailMessage) -> tuple[str, bytes] | None:
-    """The ARL file of a message: the attachment named ``*.arl``, else its only attachment."""
-    found = attachments(message)
-    for name, payload in found:
-        if name.lower().endswith(TuibillArlCodec.file_extension):
-            return name, payload
-    return found[0] if len(found) == 1 else None

@@ -491,6 +491,16 @@ def record_error(number: int, found: str, reason: str) -> FormatError:
     )
 
 
+def expect_record(
+    records: Sequence[str], index: int, spec: RecordSpec, what: str
+) -> dict[str, Any]:
+    """The values of ``records[index]``, which must be a *spec* record (*what*, in French)."""
+    found = records[index][: len(spec.code)]
+    if found != spec.code:
+        raise record_error(index + 1, found, f"{what} (type {spec.code}) attendu ici")
+    return spec.decode(records[index], index + 1)
+
+
 def split_records(data: object, what: str) -> list[str]:
     """The records of a file, each 128 characters followed by LF, decoded from Latin-1."""
     if isinstance(data, bytearray | memoryview):

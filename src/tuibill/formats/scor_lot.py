@@ -2,8 +2,9 @@
 
 Specified in ``docs/formats/scor-lot.md``. A SCOR lot is a ZIP archive, *stored* (no
 compression: PDFs are compressed already, and a stored archive cannot hide a decompression bomb),
-holding a manifest ``MANIFEST.TXT`` — fixed-width 128-character Latin-1 records, the record layer
-of the lot file — then one entry per piece, in the manifest's order.
+holding a manifest ``MANIFEST.TXT`` — fixed-width 128-character Latin-1 records, on the record kit
+and the header and trailer conventions of the lot file — then one entry per piece, in the
+manifest's order. How a SCOR lot travels by e-mail is ``tuibill.transport.envelopes``'.
 
 The writer is deterministic (entry times are the lot's creation time, fixed attributes), so the
 strict reader can demand the canonical archive: after checking the manifest and every piece, it
@@ -15,38 +16,26 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from enum import StrEnum
 from typing import Any
 
-from tuibill.formats.errors import FormatError, UnsupportedVersionError
-from tuibill.formats.interface import (
-    CaisseCode,
-)
-from tuibill.formats.lot_file import (
-    LOT_REFERENCE_HEADER,
-    lot_reference,
-)
+from tuibill.formats import lot_family
+from tuibill.formats.codec import CaisseCode
+from tuibill.formats.errors import FormatError
 from tuibill.formats.records import (
     Choice,
-    Code,
     Field,
     Filler,
-    Literal,
     Number,
     RecordSpec,
-    Text,
     Timestamp,
+    describe_layout,
     record_error,
     seal,
     show,
-    split_records,
-    verify_checksum,
 )
 
 SCOR_FORMAT_ID = "TBSCR"
@@ -57,7 +46,6 @@ PDF_MAGIC = b"%PDF-"
 MAX_PIECE_BYTES = 20_000_000  # a scanned prescription is far smaller; bounds a hostile archive
 MAX_PIECES = 9_999
 MAX_PIECES_PER_INVOICE = 99
-_ENTRY = re.compile(r"([0-9]{9})_([0-9]{2})\.pdf")
 _ZIP_EPOCH = datetime(1980, 1, 1)
 
 
@@ -135,20 +123,7 @@ HEADER = RecordSpec(
     "00",
     "en-tête de lot SCOR",
     [
-        Field("format_id", "identifiant du format", 5, Literal(SCOR_FORMAT_ID)),
-        Field("format_version", "version du format", 2, Number(1, 99)),
-        Field(
-            "sender_id",
-            "identifiant de l'émetteur",
-            14,
-            Code(r"[A-Z0-9]{1,14}", "1 à 14 de A-Z 0-9"),
-        ),
-        Field("sender_name", "nom de l'émetteur", 30, Text()),
-        Field("practitioner_am", "numéro AM du PS", 9, Code(r"[0-9]{9}", "9 chiffres")),
-        Field("destination_regime", "régime destinataire", 2, Code(r"[0-9]{2}", "2 chiffres")),
-        Field("destination_caisse", "caisse destinataire", 3, Code(r"[0-9]{3}", "3 chiffres")),
-        Field("destination_centre", "centre destinataire", 4, Code(r"[0-9]{4}", "4 chiffres")),
-        Field("lot_number", "numéro de lot SCOR", 3, Number(1, 999)),
+        *lot_family.lot_header_fields(SCOR_FORMAT_ID, "numéro de lot SCOR"),
         Field("fse_lot_number", "numéro du lot de FSE accompagné", 3, Number(1, 999)),
         Field("created_at", "date et heure de création", 14, Timestamp()),
         Field("filler", "réservé", 37, Filler()),
@@ -164,12 +139,7 @@ PIECE = RecordSpec(
         Field("rank", "numéro de la pièce dans la facture", 2, Number(1, MAX_PIECES_PER_INVOICE)),
         Field("kind", "nature de la pièce", 3, Choice(_KINDS)),
         Field("size", "taille du PDF (octets)", 9, Number(len(PDF_MAGIC), MAX_PIECE_BYTES)),
-        Field(
-            "sha256",
-            "empreinte SHA-256 du PDF",
-            64,
-            Code(r"[0-9a-f]{64}", "64 chiffres hexadécimaux minuscules"),
-        ),
+        Field("sha256", "empreinte SHA-256 du PDF", 64, lot_family.SHA256),
         Field("filler", "réservé", 35, Filler()),
     ],
 )
@@ -181,12 +151,7 @@ TRAILER = RecordSpec(
         Field("piece_count", "nombre de pièces", 4, Number(1, MAX_PIECES)),
         Field("invoice_count", "nombre de factures", 4, Number(1, MAX_PIECES)),
         Field("total_size", "taille totale des PDF (octets)", 12, Number(1, 999_999_999_999)),
-        Field(
-            "checksum",
-            "empreinte SHA-256",
-            64,
-            Code(r"[0-9a-f]{64}", "64 chiffres hexadécimaux minuscules"),
-        ),
+        lot_family.checksum_field(),
         Field("filler", "réservé", 42, Filler()),
     ],
 )
@@ -204,31 +169,13 @@ def _manifest(lot: ScorLot) -> bytes:
         raise _fail(
             "Écriture impossible : un ScorHeader avec une destination CaisseCode est attendu."
         )
-    if header.format_version not in SUPPORTED_VERSIONS:
-        raise HEADER.error(
-            1,
-            "format_version",
-            f"version {header.format_version} non prise en charge",
-            writing=True,
-            cls=UnsupportedVersionError,
-        )
-    records = [
-        HEADER.encode(
-            {
-                "format_version": header.format_version,
-                "sender_id": header.sender_id,
-                "sender_name": header.sender_name,
-                "practitioner_am": header.practitioner_am,
-                "destination_regime": header.destination.regime,
-                "destination_caisse": header.destination.caisse,
-                "destination_centre": header.destination.centre,
-                "lot_number": header.lot_number,
-                "fse_lot_number": header.fse_lot_number,
-                "created_at": header.created_at,
-            },
-            1,
-        )
-    ]
+    lot_family.check_version(HEADER, header.format_version, SUPPORTED_VERSIONS, writing=True)
+    values = {
+        **lot_family.lot_header_values(header),
+        "fse_lot_number": header.fse_lot_number,
+        "created_at": header.created_at,
+    }
+    records = [HEADER.encode(values, 1)]
     pieces = tuple(lot.pieces)
     if not pieces:
         raise _fail("Écriture impossible : un lot SCOR contient au moins une pièce.")
@@ -322,7 +269,6 @@ class ScorLotCodec:
     """The SCOR lot archive; see docs/formats/scor-lot.md."""
 
     name = "tuibill"
-    file_extension = ".zip"
 
     def write(self, lot: ScorLot) -> bytes:
         if not isinstance(lot, ScorLot):
@@ -422,36 +368,13 @@ class ScorLotCodec:
 
 
 def _read_manifest(data: bytes) -> tuple[ScorHeader, list[dict[str, Any]], dict[str, Any]]:
-    records = split_records(data, "Manifeste SCOR")
-    if records[0][:2] != HEADER.code:
-        raise record_error(1, records[0][:2], "un manifeste commence par un en-tête (type 00)")
-    version = HEADER.decode(records[0], 1, ("format_id", "format_version"))["format_version"]
-    if version not in SUPPORTED_VERSIONS:
-        raise HEADER.error(
-            1,
-            "format_version",
-            f"version {version:02d} non prise en charge (versions lues : "
-            f"{', '.join(f'{v:02d}' for v in sorted(SUPPORTED_VERSIONS))})",
-            cls=UnsupportedVersionError,
-        )
+    records = lot_family.open_sealed(data, "Manifeste SCOR", HEADER, TRAILER, SUPPORTED_VERSIONS)
     last = len(records) - 1
-    if last == 0 or records[last][:2] != TRAILER.code:
-        raise record_error(
-            last + 1, records[last][:2], "un manifeste finit par une fin (type 90) : tronqué ?"
-        )
-    verify_checksum(data, records, TRAILER)
     values = HEADER.decode(records[0], 1)
     header = ScorHeader(
-        sender_id=values["sender_id"],
-        sender_name=values["sender_name"],
-        practitioner_am=values["practitioner_am"],
-        destination=CaisseCode(
-            values["destination_regime"], values["destination_caisse"], values["destination_centre"]
-        ),
-        lot_number=values["lot_number"],
+        **lot_family.lot_heading_from(values),
         fse_lot_number=values["fse_lot_number"],
         created_at=values["created_at"],
-        format_version=values["format_version"],
     )
     rows = []
     for index in range(1, last):
@@ -473,63 +396,8 @@ def manifest_bytes(lot: ScorLot) -> bytes:
     return _manifest(lot)
 
 
-# --- by e-mail ------------------------------------------------------------------------------
-
-SCOR_SUBJECT_PREFIX = "TUIBILL SCOR"
-KIND_HEADER = "X-Tuibill-Kind"
-_ATTACHMENT = re.compile(r"SCOR_([0-9]{9})_([0-9]{3})\.zip")
-
-
-def scor_attachment_name(practitioner_am: str, lot_number: int) -> str:
-    return f"SCOR_{practitioner_am}_{lot_number:03d}.zip"
-
-
-def parse_scor_attachment_name(name: str) -> tuple[str, int] | None:
-    match = _ATTACHMENT.fullmatch(name or "")
-    return (match.group(1), int(match.group(2))) if match else None
-
-
-def build_scor_message(
-    data: bytes,
-    header: ScorHeader,
-    *,
-    sender: str,
-    recipient: str,
-    sent_at: datetime,
-    message_id: str | None = None,
-) -> EmailMessage:
-    """The mail carrying a SCOR lot: the lot mail's conventions, the archive attached."""
-    reference = lot_reference(
-        header.practitioner_am, header.lot_number, header.destination.destination
-    )
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = recipient
-    message["Subject"] = f"{SCOR_SUBJECT_PREFIX} {reference}"
-    message["Date"] = format_datetime(sent_at if sent_at.tzinfo else sent_at.astimezone())
-    message["Message-ID"] = message_id or make_msgid(
-        domain=sender.rpartition("@")[2] or "tuibill.invalid"
-    )
-    message[LOT_REFERENCE_HEADER] = reference
-    message[KIND_HEADER] = "SCOR"
-    message.set_content(
-        f"Lot SCOR {header.lot_number:03d} du PS {header.practitioner_am} pour la caisse "
-        f"{header.destination} : pièces justificatives du lot de FSE "
-        f"{header.fse_lot_number:03d}, émis par {header.sender_name}.\n"
-    )
-    message.add_attachment(
-        data,
-        maintype="application",
-        subtype="zip",
-        filename=scor_attachment_name(header.practitioner_am, header.lot_number),
-    )
-    return message
-
-
 def describe_manifest() -> str:
     """The manifest's record tables, as published in docs/formats/scor-lot.md."""
-    from tuibill.formats.records import describe_layout
-
     return "\n\n".join(
         f"### `{spec.code}` — {spec.label}\n\n{describe_layout(spec)}" for spec in SCOR_RECORDS
     )

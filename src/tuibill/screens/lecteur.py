@@ -475,7 +475,12 @@ class LecteurScreen(Screen):
     def _load_job(self, reader: PortableReader) -> Finish:
         from tuibill.services import tla_transfer
 
-        outcome = tla_transfer.load_prepared(reader, self.app.user, progress=self._progress)
+        outcome = tla_transfer.load_prepared(
+            reader,
+            self.app.user,
+            progress=self._progress,
+            lot_codec=self.app.settings.transmission.lot_codec,
+        )
 
         def finish() -> None:
             problems = [m for _, m in outcome.refused] + [m for _, m in outcome.not_recorded]
@@ -494,7 +499,12 @@ class LecteurScreen(Screen):
     def _unload_job(self, reader: PortableReader) -> Finish:
         from tuibill.services import tla_transfer
 
-        outcome = tla_transfer.unload(reader, self.app.user, progress=self._progress)
+        outcome = tla_transfer.unload(
+            reader,
+            self.app.user,
+            progress=self._progress,
+            lot_codec=self.app.settings.transmission.lot_codec,
+        )
 
         def finish() -> None:
             parts = []
@@ -521,14 +531,14 @@ class LecteurScreen(Screen):
         return finish
 
     def action_tla_erase(self) -> None:
-        from tuibill.hardware.tla.protocol import InvoiceState
+        from tuibill.services.devices import DeviceInvoiceState
 
         summary = self.current_tla()
         if summary is None:
             self.app.bell()
             self._show_status("Aucune facture sélectionnée dans le lecteur portable.")
             return
-        if summary.state is InvoiceState.LOADED:
+        if summary.state is DeviceInvoiceState.LOADED:
             detail = "Elle n'a pas été sécurisée : elle pourra être chargée de nouveau."
         else:
             detail = (

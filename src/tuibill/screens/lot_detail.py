@@ -243,7 +243,9 @@ class PaperListDialog(ModalScreen[None]):
             if not path:
                 return
             try:
-                text_path, csv_path = save_paper_list(self.lot.id, path)
+                text_path, csv_path = save_paper_list(
+                    self.lot.id, path, lot_codec=self.app.settings.transmission.lot_codec
+                )
             except (OSError, TuibillError) as error:
                 self.app.notify(f"Enregistrement impossible : {error}", severity="error")
                 return
@@ -271,7 +273,8 @@ def _print_list(app, lot_id: int) -> None:
     from tuibill.services.paper_lists import print_paper_list
 
     try:
-        message, severity = print_paper_list(lot_id), "information"
+        lot_codec = app.settings.transmission.lot_codec
+        message, severity = print_paper_list(lot_id, lot_codec=lot_codec), "information"
     except TuibillError as error:
         message, severity = str(error), "error"
     finally:
@@ -372,7 +375,7 @@ def show_paper_list(screen: Screen, lot: LotSummary) -> None:
     from tuibill.services.paper_lists import paper_list
 
     try:
-        text = paper_list(lot.id).text()
+        text = paper_list(lot.id, lot_codec=screen.app.settings.transmission.lot_codec).text()
     except TuibillError as error:
         screen.app.notify(str(error), severity="error")
         return
@@ -505,7 +508,9 @@ class LotDetailScreen(Screen):
         from tuibill.services.lot_views import lot_detail
 
         try:
-            self.detail = lot_detail(self.lot_id)
+            self.detail = lot_detail(
+                self.lot_id, lot_codec=self.app.settings.transmission.lot_codec
+            )
             self.error = ""
         except TuibillError as error:
             self.detail, self.error = None, str(error)

@@ -216,7 +216,12 @@ async def validate_with_cards(
             holder,
             purpose,
             lambda pin: securing.validate_with_cards(
-                ids, reader=reader, pin=pin, user=app.user, vitale=vitale
+                ids,
+                reader=reader,
+                pin=pin,
+                user=app.user,
+                vitale=vitale,
+                lot_codec=app.settings.transmission.lot_codec,
             ),
         )
         if outcome is not None:
@@ -268,7 +273,13 @@ async def secure_batch(
             reader,
             holder,
             f"Sécuriser {len(ids)} FSE avec la CPS de l'exécutant.",
-            lambda pin: securing.secure_invoices(ids, reader=reader, pin=pin, user=app.user),
+            lambda pin: securing.secure_invoices(
+                ids,
+                reader=reader,
+                pin=pin,
+                user=app.user,
+                lot_codec=app.settings.transmission.lot_codec,
+            ),
         )
         if outcome is not None:
             report(screen, outcome, "sécurisée(s) avec la CPS")

@@ -29,10 +29,10 @@ from tuibill.hardware.cards import (
 from tuibill.hardware.cards.cps import certificate_summary
 from tuibill.hardware.tla import (
     DeviceIdentity,
+    DeviceInvoiceState,
     InvoiceSummary,
     PortableReader,
 )
-from tuibill.hardware.tla import InvoiceState as DeviceInvoiceState
 from tuibill.hardware.tla import open_portable_reader as _open_portable_reader
 
 __all__ = [

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from tuibill import __version__
+from tuibill.domain.cards import CardType
 from tuibill.domain.errors import ValidationError
 from tuibill.domain.formatting import format_invoice_number
-from tuibill.formats.interface import (
+from tuibill.formats.codec import (
     SIGNATURE_ALGORITHMS,
     CaisseCode,
-    CardType,
     FseLine,
     FseMode,
     FseRecord,

@@ -35,15 +35,14 @@ from tuibill.domain.lots import (
     LotAction,
     LotState,
 )
-from tuibill.formats.errors import FormatError
-from tuibill.formats.interface import (
+from tuibill.formats import get_lot_codec
+from tuibill.formats.codec import (
     CaisseCode,
     FseRecord,
     LotFile,
     file_checksum,
-    get_lot_codec,
 )
-from tuibill.formats.lot_file import lot_attachment_name
+from tuibill.formats.errors import FormatError
 from tuibill.formats.scor_lot import (
     MAX_PIECE_BYTES,
     PDF_MAGIC,
@@ -52,7 +51,6 @@ from tuibill.formats.scor_lot import (
     ScorLotCodec,
     ScorPiece,
     ScorPieceKind,
-    scor_attachment_name,
 )
 from tuibill.models import (
     Invoice,
@@ -67,6 +65,7 @@ from tuibill.services.lifecycle import current_time
 from tuibill.services.lot_content import fse_records, lot_header, sender_name
 from tuibill.services.lot_views import LotSummary, get_lot, summarize
 from tuibill.services.numbering import allocate_lot_number
+from tuibill.transport.envelopes import lot_attachment_name, scor_attachment_name
 
 # A SCOR lot travels as one mail: keep its PDFs under what mail servers commonly accept once
 # base64-encoded (about 4/3 of this). The pieces of one invoice are never split.
@@ -263,10 +262,10 @@ def _candidates(
 
 
 def _groups(
-    invoices: list[Invoice], skipped: list[SkippedInvoice]
+    invoices: list[Invoice], skipped: list[SkippedInvoice], lot_codec: str
 ) -> tuple[list[_Group], list[Invoice]]:
     """Group writable invoices per practitioner and régime + caisse; refuse the others."""
-    codec = get_lot_codec()
+    codec = get_lot_codec(lot_codec)
     practitioners = {p.id: p for p in Practitioner.select()}
     organisms = {o.id: o for o in Organism.select()}
     name_cache: dict[int, str] = {}
@@ -324,7 +323,7 @@ def preview_build(
 ) -> tuple[list[LotPreview], list[SkippedInvoice]]:
     """What :func:`build_lots` would make now, without writing anything."""
     invoices, skipped = _candidates(invoice_ids, practitioner_id)
-    groups, _ = _groups(invoices, skipped)
+    groups, _ = _groups(invoices, skipped, settings.lot_codec)
     organisms = {
         f"{o.regime}{o.caisse}": o.name for o in Organism.select().order_by(Organism.centre)
     }
@@ -361,7 +360,7 @@ def build_lots(
     """
     at = current_time(now)
     invoices, skipped = _candidates(invoice_ids, practitioner_id)
-    groups, without_pieces = _groups(invoices, skipped)
+    groups, without_pieces = _groups(invoices, skipped, settings.lot_codec)
     built: list[LotSummary] = []
     for group in groups:
         name = sender_name(group.practitioner)
@@ -425,7 +424,7 @@ def _build_one(
         number = allocate_lot_number(
             practitioner, first=settings.lot_number_first, last=settings.lot_number_last
         )
-        data = get_lot_codec().write(
+        data = get_lot_codec(settings.lot_codec).write(
             LotFile(header=lot_header(practitioner, destination, number, at, name), fses=records)
         )
         lot = Lot.create(

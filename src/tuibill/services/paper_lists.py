@@ -16,6 +16,7 @@ from tuibill.domain.lots import (
     FSE,
     LotState,
 )
+from tuibill.formats import DEFAULT_CODEC
 from tuibill.services.lot_views import LotDetail, LotSummary, lot_detail
 
 
@@ -25,9 +26,11 @@ def default_paper_path(lot: LotSummary, directory: Path | None = None) -> Path:
     return base / f"lot-{lot.practitioner_am}-{lot.number_text}-{date.today():%Y%m%d}.txt"
 
 
-def save_paper_list(lot_id: int, path: str | Path) -> tuple[Path, Path]:
+def save_paper_list(
+    lot_id: int, path: str | Path, *, lot_codec: str = DEFAULT_CODEC
+) -> tuple[Path, Path]:
     """Write the paper list as text at *path* and as CSV beside it (same name, ``.csv``)."""
-    paper = paper_list(lot_id)
+    paper = paper_list(lot_id, lot_codec=lot_codec)
     text_path = Path(path).expanduser()
     if text_path.suffix.lower() == ".csv":
         text_path = text_path.with_suffix(".txt")
@@ -52,7 +55,7 @@ def print_command() -> list[str] | None:
     return None
 
 
-def print_paper_list(lot_id: int) -> str:
+def print_paper_list(lot_id: int, *, lot_codec: str = DEFAULT_CODEC) -> str:
     """Send the paper list to the default printer; the French outcome, or PrintError."""
     command = print_command()
     if command is None:
@@ -60,7 +63,7 @@ def print_paper_list(lot_id: int) -> str:
             "Aucune commande d'impression (lp ou lpr) sur ce poste : enregistrez la liste dans "
             "un fichier et imprimez-le depuis un autre poste."
         )
-    text = paper_list(lot_id).text()
+    text = paper_list(lot_id, lot_codec=lot_codec).text()
     try:
         done = subprocess.run(
             command,
@@ -169,6 +172,6 @@ class PaperList:
         return out.getvalue()
 
 
-def paper_list(lot_id: int) -> PaperList:
+def paper_list(lot_id: int, *, lot_codec: str = DEFAULT_CODEC) -> PaperList:
     """The printable list of a lot (any state; meant for « Traitement manuel »)."""
-    return PaperList(lot_detail(lot_id))
+    return PaperList(lot_detail(lot_id, lot_codec=lot_codec))

@@ -30,19 +30,22 @@ from typing import cast
 
 from tuibill.config import TransmissionSettings
 from tuibill.domain.lots import LotAction, LotState
-from tuibill.formats.arl import ARL_STATUS_HEADER, REASON_DUPLICATE, find_arl_attachment
+from tuibill.formats import get_arl_codec
+from tuibill.formats.arl import REASON_DUPLICATE
+from tuibill.formats.codec import Arl
 from tuibill.formats.errors import FormatError
-from tuibill.formats.interface import (
-    Arl,
-    get_arl_codec,
-)
-from tuibill.formats.lot_file import LOT_REFERENCE_HEADER, attachments
 from tuibill.models import Lot, Practitioner, ReceivedFile, db
 from tuibill.models.database import immediate
 from tuibill.services import lifecycle
 from tuibill.services.lot_views import LotSummary, ReceivedSummary, received_summary, summarize
 from tuibill.transport import archive
 from tuibill.transport.archive import ArchiveError
+from tuibill.transport.envelopes import (
+    ARL_STATUS_HEADER,
+    LOT_REFERENCE_HEADER,
+    attachments,
+    find_arl_attachment,
+)
 from tuibill.transport.mailbox import FetchedMail, open_mailbox
 from tuibill.transport.smtp import mail_password
 
@@ -312,7 +315,7 @@ def process_pending(
     ]
     for row_id in pending:
         try:
-            outcome = _process(row_id, user, at)
+            outcome = _process(row_id, user, at, settings.arl_codec)
         except ArchiveError as error:
             # Our own archive is damaged: say so, keep the file « reçu » to retry once restored.
             row = ReceivedFile.get_by_id(row_id)
@@ -330,7 +333,7 @@ def _finish(row: ReceivedFile, status: str, message: str, at: datetime, lot: Lot
     row.save()
 
 
-def _process(row_id: int, user: str, at: datetime) -> ArlOutcome | None:
+def _process(row_id: int, user: str, at: datetime, arl_codec: str) -> ArlOutcome | None:
     with immediate():
         row = ReceivedFile.get_by_id(row_id)
         if row.status != RECEIVED:
@@ -341,7 +344,7 @@ def _process(row_id: int, user: str, at: datetime) -> ArlOutcome | None:
             _finish(row, IGNORED, message, at, None)
             return ArlOutcome(received_summary(row), None, message)
         try:
-            arl = get_arl_codec().read(data)
+            arl = get_arl_codec(arl_codec).read(data)
         except FormatError as error:
             message = f"ARL illisible, mis de côté (rien n'a changé) : {error}"
             _finish(row, REFUSED, message, at, None)

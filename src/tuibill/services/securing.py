@@ -10,9 +10,9 @@
   semi-secured with a CPE (at the desk or in the portable reader), or unloaded from a reader
   that gave no signature, are signed in a batch with the exécutant's CPS → « Validée ».
 
-What the card signs is :func:`signing_payload`: the FSE's records 10, 11 and 20 exactly as the
-lot file carries them (``formats.lot_file.fse_signing_payload`` of :func:`fse_record`), so the
-caisse can verify the signature on the lot itself. See docs/hardware/securing.md.
+What the card signs is :func:`signing_payload`: the FSE exactly as the configured lot codec
+writes it (its ``signing_payload`` of :func:`fse_record`), so the caisse can verify the
+signature on the lot itself. See docs/hardware/securing.md.
 
 The PIN is only ever a parameter of the call that presents it: never stored, never logged.
 """
@@ -26,13 +26,9 @@ from dataclasses import dataclass, field, replace
 from tuibill.domain.errors import NotFound, RefusedOperation, ValidationError
 from tuibill.domain.formatting import format_invoice_number
 from tuibill.domain.invoices import InvoiceAction, InvoiceState, find_move
+from tuibill.formats import DEFAULT_CODEC, get_lot_codec
+from tuibill.formats.codec import FseMode, FseRecord, FseSignature
 from tuibill.formats.errors import FormatError
-from tuibill.formats.interface import (
-    FseMode,
-    FseRecord,
-    FseSignature,
-)
-from tuibill.formats.lot_file import fse_signing_payload
 from tuibill.hardware.cards import (
     CardError,
     CardReader,
@@ -78,12 +74,16 @@ def fse_record(
 
 
 def signing_payload(
-    invoice: Invoice, *, number: int | None = None, mode: str | None = None
+    invoice: Invoice,
+    *,
+    number: int | None = None,
+    mode: str | None = None,
+    lot_codec: str = DEFAULT_CODEC,
 ) -> bytes:
-    """The bytes the CPS signs: the FSE's records 10, 11 and 20 of the lot file."""
+    """The bytes the CPS signs: the FSE as the lot codec called *lot_codec* carries it."""
     record = fse_record(invoice, number=number, mode=mode)
     try:
-        return fse_signing_payload(record)
+        return get_lot_codec(lot_codec).signing_payload(record)
     except FormatError as error:
         label = format_invoice_number(record.invoice_number)
         raise RefusedOperation(f"Facture n° {label} : impossible de la signer : {error}") from None
@@ -100,11 +100,11 @@ def stored_signature(invoice: Invoice) -> Signature | None:
     )
 
 
-def verify_invoice_signature(invoice: Invoice) -> bool:
+def verify_invoice_signature(invoice: Invoice, *, lot_codec: str = DEFAULT_CODEC) -> bool:
     """True when the stored signature is valid for the invoice's canonical content *now*."""
     signature = stored_signature(invoice)
     return signature is not None and verify_signature(
-        signing_payload(invoice, mode=SESAM_VITALE), signature
+        signing_payload(invoice, mode=SESAM_VITALE, lot_codec=lot_codec), signature
     )
 
 
@@ -219,6 +219,7 @@ def validate_with_cards(
     pin: str,
     user: str,
     vitale: VitaleData | None = None,
+    lot_codec: str = DEFAULT_CODEC,
 ) -> SecuringOutcome:
     """« Valider » in mode SESAM-Vitale: Saisie → Validée, signed with the exécutant's CPS.
 
@@ -253,7 +254,9 @@ def validate_with_cards(
 
             def sign(number: int) -> dict:
                 # The number the move allocates is part of what the card signs.
-                payload = signing_payload(invoice, number=number, mode=SESAM_VITALE)
+                payload = signing_payload(
+                    invoice, number=number, mode=SESAM_VITALE, lot_codec=lot_codec
+                )
                 signature = _sign(reader, payload, pin, format_invoice_number(number))
                 return {
                     "mode": SESAM_VITALE,
@@ -285,7 +288,12 @@ def invoices_to_secure(
 
 
 def secure_invoices(
-    invoice_ids: Sequence[int], *, reader: CardReader, pin: str, user: str
+    invoice_ids: Sequence[int],
+    *,
+    reader: CardReader,
+    pin: str,
+    user: str,
+    lot_codec: str = DEFAULT_CODEC,
 ) -> SecuringOutcome:
     """Sign « À sécuriser » invoices with the exécutant's CPS → « Validée ».
 
@@ -305,7 +313,7 @@ def secure_invoices(
             practitioner = Practitioner.get_by_id(invoice.practitioner_id)
             label = format_invoice_number(invoice.number)
             _check_signer(holder, practitioner, label)
-            payload = signing_payload(invoice, mode=SESAM_VITALE)
+            payload = signing_payload(invoice, mode=SESAM_VITALE, lot_codec=lot_codec)
             signature = _sign(reader, payload, pin, label)
             lifecycle.move_invoice(
                 invoice,

@@ -18,19 +18,15 @@ from email.utils import make_msgid
 
 from tuibill.config import TransmissionSettings
 from tuibill.domain.errors import ConfigError, RefusedOperation
-from tuibill.domain.lots import SCOR, SENDABLE_STATES, LotAction, LotState, next_state
+from tuibill.domain.lots import SENDABLE_STATES, LotAction, LotState, next_state
 from tuibill.formats.errors import FormatError
-from tuibill.formats.interface import (
-    get_lot_codec,
-)
-from tuibill.formats.lot_file import build_lot_message
-from tuibill.formats.scor_lot import ScorLotCodec, build_scor_message
 from tuibill.models import Lot
 from tuibill.models.database import immediate
 from tuibill.services import lifecycle, lot_views
 from tuibill.services import lots as lot_service
 from tuibill.services.lot_views import LotSummary, get_lot, summarize
 from tuibill.services.practice import get_practice
+from tuibill.transport.envelopes import LotEnvelope, build_lot_message
 from tuibill.transport.smtp import (
     SmtpRefused,
     SmtpSession,
@@ -117,15 +113,17 @@ def caisse_address(settings: TransmissionSettings, destination: str) -> str:
 
 
 def _message(lot: Lot, sender: str, recipient: str, at: datetime, message_id: str) -> EmailMessage:
-    data = bytes(lot.file_bytes or b"")
-    if lot.kind == SCOR:
-        header = ScorLotCodec().read(data).header
-        return build_scor_message(
-            data, header, sender=sender, recipient=recipient, sent_at=at, message_id=message_id
-        )
-    header = get_lot_codec().read(data).header
+    # Addressed from the lot's row: its file is sent as it is, never read back.
+    envelope = LotEnvelope(
+        lot.practitioner.am_number, lot.number, lot.destination, lot.kind, lot.file_name
+    )
     return build_lot_message(
-        data, header, sender=sender, recipient=recipient, sent_at=at, message_id=message_id
+        bytes(lot.file_bytes or b""),
+        envelope,
+        sender=sender,
+        recipient=recipient,
+        sent_at=at,
+        message_id=message_id,
     )
 
 
@@ -219,7 +217,7 @@ def _send_one(
     try:
         message = _message(lot, sender, recipient, at, message_id)
     except FormatError as error:
-        text = f"Fichier du lot illisible, envoi impossible : {error}"
+        text = f"Envoi impossible : {error}"
         lot_service.note_error(lot.id, text, at=at)
         return _outcome(lot.id, FAILED, text)
     resending = lot.state == LotState.ARL_NEGATIF.value

@@ -32,6 +32,7 @@ from typing import Any
 from tuibill.domain.errors import RefusedOperation, ValidationError
 from tuibill.domain.formatting import format_invoice_number
 from tuibill.domain.invoices import InvoiceAction, InvoiceState
+from tuibill.formats import DEFAULT_CODEC
 from tuibill.hardware.cards import verify_signature
 from tuibill.hardware.tla import (
     CardType,
@@ -41,8 +42,12 @@ from tuibill.hardware.tla import (
     TlaError,
     invoice_key,
 )
-from tuibill.hardware.tla.protocol import SIGNING_PAYLOAD, Securing, content_signing_payload
-from tuibill.hardware.tla.protocol import InvoiceState as DeviceState
+from tuibill.hardware.tla.protocol import (
+    SIGNING_PAYLOAD,
+    DeviceInvoiceState,
+    Securing,
+    content_signing_payload,
+)
 from tuibill.models import Invoice, InvoiceLine, Patient, Practitioner, db
 from tuibill.models.database import immediate
 from tuibill.services import lifecycle, securing
@@ -66,7 +71,7 @@ def _label(invoice: Invoice) -> str:
 # --- What goes to the device ------------------------------------------------------------------
 
 
-def load_content(invoice: Invoice) -> dict[str, Any]:
+def load_content(invoice: Invoice, lot_codec: str = DEFAULT_CODEC) -> dict[str, Any]:
     """The invoice as the device stores it and gives it back: what the PS sees at the
     patient's home, and the exact bytes the card there signs (``signing_payload``: the FSE's
     records as the lot file carries them, base64). Built from the invoice alone (no clock), so
@@ -75,7 +80,7 @@ def load_content(invoice: Invoice) -> dict[str, Any]:
     An invoice whose FSE cannot be written (no caisse…) is refused here (French): it could
     never be signed.
     """
-    payload = securing.signing_payload(invoice, mode=SESAM_VITALE)
+    payload = securing.signing_payload(invoice, mode=SESAM_VITALE, lot_codec=lot_codec)
     patient = Patient.get_by_id(invoice.patient_id)
     lines = (
         InvoiceLine.select().where(InvoiceLine.invoice == invoice.id).order_by(InvoiceLine.position)
@@ -110,7 +115,7 @@ def load_content(invoice: Invoice) -> dict[str, Any]:
     }
 
 
-def to_load(invoice: Invoice) -> InvoiceToLoad:
+def to_load(invoice: Invoice, lot_codec: str = DEFAULT_CODEC) -> InvoiceToLoad:
     """The LOAD entry of a numbered invoice."""
     if invoice.number is None:
         raise RefusedOperation(f"Facture {invoice.id} sans numéro : préparez-la de nouveau.")
@@ -121,7 +126,7 @@ def to_load(invoice: Invoice) -> InvoiceToLoad:
         number=format_invoice_number(invoice.number),
         patient=patient.display_name[:PATIENT_WIDTH],
         amount_cents=invoice.total_cents,
-        content=load_content(invoice),
+        content=load_content(invoice, lot_codec),
     )
 
 
@@ -169,6 +174,7 @@ def load_prepared(
     invoice_ids: Sequence[int] | None = None,
     practitioner_id: int | None = None,
     progress: Progress = _quiet,
+    lot_codec: str = DEFAULT_CODEC,
 ) -> LoadOutcome:
     """« Charger dans lecteur »: send the « À charger » invoices, then record them as loaded.
 
@@ -187,7 +193,7 @@ def load_prepared(
     entries: dict[str, tuple[int, InvoiceToLoad]] = {}
     for invoice in invoices:
         try:
-            entry = to_load(invoice)
+            entry = to_load(invoice, lot_codec)
         except RefusedOperation as error:
             outcome.refused.append((invoice.id, str(error)))
             continue
@@ -203,11 +209,13 @@ def load_prepared(
     sendable = [
         entry
         for key, (_, entry) in entries.items()
-        if on_device.get(key, DeviceState.LOADED) is DeviceState.LOADED
+        if on_device.get(key, DeviceInvoiceState.LOADED) is DeviceInvoiceState.LOADED
     ]
     progress(0, total, f"Envoi de {len(sendable)} facture(s) au lecteur portable…")
     acknowledged = set(reader.load(sendable)) | {
-        key for key in entries if key in on_device and on_device[key] is not DeviceState.LOADED
+        key
+        for key in entries
+        if key in on_device and on_device[key] is not DeviceInvoiceState.LOADED
     }
     progress(total, total, "Enregistrement au poste…")
     with immediate():
@@ -306,7 +314,7 @@ def _securing_columns(
     """What the invoice records of a securing made in the device: who, which card, when, and
     the signature when there is a verified one (else none: the desk's CPS will sign)."""
     signature = device_securing.signature if signed else None
-    card = device_securing.card_type.value
+    card = device_securing.card_type.value.upper()  # « CPS » / « CPE », as the desk writes it
     if signature is not None:
         card = f"{card} {_certificate_serial(signature.certificate_der)}".strip()
     return {
@@ -324,7 +332,7 @@ def _securing_columns(
 
 
 def _commit_one(
-    stored: StoredInvoice, device_serial: str, user: str, outcome: UnloadOutcome
+    stored: StoredInvoice, device_serial: str, user: str, outcome: UnloadOutcome, lot_codec: str
 ) -> None:
     device_securing = stored.securing
     assert device_securing is not None
@@ -364,7 +372,7 @@ def _commit_one(
     signature = device_securing.signature
     if signature is not None:
         # The signature must hold for the FSE the lot will carry: the invoice's own bytes, now.
-        payload = securing.signing_payload(invoice, mode=SESAM_VITALE)
+        payload = securing.signing_payload(invoice, mode=SESAM_VITALE, lot_codec=lot_codec)
         if not verify_signature(payload, signature):
             outcome.rejected.append(
                 (stored.key, _device_signature_refusal(stored, invoice, payload))
@@ -412,7 +420,13 @@ def _commit_one(
     (outcome.validated if secured else outcome.to_secure).append(stored.key)
 
 
-def unload(reader: PortableReader, user: str, *, progress: Progress = _quiet) -> UnloadOutcome:
+def unload(
+    reader: PortableReader,
+    user: str,
+    *,
+    progress: Progress = _quiet,
+    lot_codec: str = DEFAULT_CODEC,
+) -> UnloadOutcome:
     """« Décharger le lecteur »: §8.1 — fetch all, commit in one transaction, erase the
     committed keys. Invoices not secured at the patient's home stay on the device."""
     outcome = UnloadOutcome()
@@ -422,12 +436,12 @@ def unload(reader: PortableReader, user: str, *, progress: Progress = _quiet) ->
     progress(total, total, "Enregistrement au poste…")
     with immediate():  # phase 2: one transaction
         for stored in fetched:
-            if stored.state is DeviceState.LOADED:
+            if stored.state is DeviceInvoiceState.LOADED:
                 outcome.not_secured.append(stored.key)
                 continue
             try:
                 with db.atomic():  # savepoint: one invoice moved meanwhile spoils no other
-                    _commit_one(stored, serial, user, outcome)
+                    _commit_one(stored, serial, user, outcome, lot_codec)
             except RefusedOperation as error:
                 outcome.rejected.append((stored.key, str(error)))
     committed = outcome.committed
@@ -485,7 +499,7 @@ def cancel_preparation_on_device(
     on_device = {summary.key: summary for summary in reader.contents()}
     for invoice_id, key in list(keys.items()):
         summary = on_device.get(key)
-        if summary is not None and summary.state is not DeviceState.LOADED:
+        if summary is not None and summary.state is not DeviceInvoiceState.LOADED:
             outcome.refused.append(
                 (
                     invoice_id,

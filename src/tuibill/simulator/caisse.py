@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import cast
 
 from tuibill.domain.errors import ConfigError
+from tuibill.formats import get_arl_codec
 from tuibill.formats.arl import (
     ARL_REASONS,
     REASON_CHECKSUM,
@@ -31,27 +32,22 @@ from tuibill.formats.arl import (
     REASON_NO_ATTACHMENT,
     REASON_UNREADABLE,
     REASON_VERSION,
-    build_arl_message,
     fit_detail,
 )
-from tuibill.formats.errors import ChecksumError, FormatError, UnsupportedVersionError
-from tuibill.formats.interface import (
+from tuibill.formats.codec import (
     Arl,
     ArlCodec,
     ArlStatus,
     CaisseCode,
+    FseRecord,
     LotFile,
     LotFileCodec,
     LotHeader,
     file_checksum,
-    get_arl_codec,
 )
-from tuibill.formats.lot_file import (
-    LOT_REFERENCE_HEADER,
-    find_lot_attachment,
-    parse_lot_attachment_name,
-    parse_lot_reference,
-)
+from tuibill.formats.errors import ChecksumError, FormatError, UnsupportedVersionError
+from tuibill.formats.lot_file import TuibillLotCodec
+from tuibill.formats.scor_lot import ScorLotCodec
 from tuibill.simulator.scenarios import (
     NEGATIVE,
     POSITIVE,
@@ -64,6 +60,13 @@ from tuibill.simulator.scenarios import (
     Scenario,
     check_answers,
     register_responder,
+)
+from tuibill.transport.envelopes import (
+    LOT_REFERENCE_HEADER,
+    build_arl_message,
+    find_lot_attachment,
+    parse_lot_attachment_name,
+    parse_lot_reference,
 )
 
 SIMULATOR_HOST = "127.0.0.1"
@@ -192,14 +195,12 @@ class CaisseLotReader:
     name = "tuibill-caisse"
 
     def write(self, lot: LotFile) -> bytes:
-        from tuibill.formats.lot_file import TuibillLotCodec
-
         return TuibillLotCodec().write(lot)
 
-    def read(self, data: bytes) -> LotFile:
-        from tuibill.formats.lot_file import TuibillLotCodec
-        from tuibill.formats.scor_lot import ScorLotCodec
+    def signing_payload(self, fse: FseRecord) -> bytes:
+        return TuibillLotCodec().signing_payload(fse)
 
+    def read(self, data: bytes) -> LotFile:
         if not bytes(data).startswith(b"PK"):
             return TuibillLotCodec().read(data)
         header = ScorLotCodec().read(data).header

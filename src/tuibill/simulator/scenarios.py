@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Protocol
 
 from tuibill.domain.errors import ConfigError
-from tuibill.formats.errors import FormatError
-from tuibill.formats.interface import (
+from tuibill.formats.codec import (
     ArlCodec,
     CaisseCode,
     LotFile,
 )
+from tuibill.formats.errors import FormatError
 
 POSITIVE = "positive"
 NEGATIVE = "negative"

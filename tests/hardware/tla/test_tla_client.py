@@ -22,7 +22,7 @@ from tuibill.hardware.tla.errors import (
     TlaTransmissionError,
     TlaUnknownInvoice,
 )
-from tuibill.hardware.tla.protocol import CardType, Command, InvoiceState
+from tuibill.hardware.tla.protocol import CardType, Command, DeviceInvoiceState
 
 LINES = ["pty", "tcp"]
 
@@ -51,10 +51,10 @@ def test_full_round_trip(kind, serve, connect) -> None:
 
     states = {s.key: s.state for s in client.contents()}
     assert list(states.values()) == [
-        InvoiceState.SECURED,
-        InvoiceState.SECURED,
-        InvoiceState.SEMI_SECURED,
-        InvoiceState.LOADED,
+        DeviceInvoiceState.SECURED,
+        DeviceInvoiceState.SECURED,
+        DeviceInvoiceState.SEMI_SECURED,
+        DeviceInvoiceState.LOADED,
     ]
     fetched = client.fetch_all()
     assert [f.content for f in fetched] == [i.content for i in invoices]
@@ -63,7 +63,7 @@ def test_full_round_trip(kind, serve, connect) -> None:
     assert abs(fetched[0].securing.secured_at - target) <= timedelta(seconds=5)
     assert fetched[3].securing is None
 
-    committed = [f.key for f in fetched if f.state is not InvoiceState.LOADED]
+    committed = [f.key for f in fetched if f.state is not DeviceInvoiceState.LOADED]
     assert client.erase(committed) == committed
     assert [s.key for s in client.contents()] == [invoices[3].key]
     with pytest.raises(TlaUnknownInvoice, match="absente du lecteur portable"):

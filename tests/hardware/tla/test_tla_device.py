@@ -30,8 +30,8 @@ from tuibill.hardware.tla.protocol import (
     ERROR_RESPONSE,
     CardType,
     Command,
+    DeviceInvoiceState,
     ErrorCode,
-    InvoiceState,
     InvoiceToLoad,
     PayloadError,
     StoredInvoice,
@@ -51,17 +51,17 @@ def test_in_process_reader_full_cycle(state_file: Path) -> None:
     invoices = make_invoices(3)
     assert reader.load(invoices) == [i.key for i in invoices]
     assert reader.load(invoices) == [i.key for i in invoices]  # again: not a duplicate
-    assert [s.state for s in reader.contents()] == [InvoiceState.LOADED] * 3
+    assert [s.state for s in reader.contents()] == [DeviceInvoiceState.LOADED] * 3
     assert reader.identify().stored == 3
 
     assert reader.device.secure([invoices[0].key], CardType.CPS, "DURAND Marie")
     assert reader.device.secure([invoices[1].key], CardType.CPE)
     fetched = {f.key: f for f in reader.fetch_all()}
     first = fetched[invoices[0].key]
-    assert first.state is InvoiceState.SECURED and first.securing is not None
+    assert first.state is DeviceInvoiceState.SECURED and first.securing is not None
     assert first.securing.card_type is CardType.CPS and first.securing.signer == "DURAND Marie"
     assert first.content == invoices[0].content
-    assert fetched[invoices[1].key].state is InvoiceState.SEMI_SECURED
+    assert fetched[invoices[1].key].state is DeviceInvoiceState.SEMI_SECURED
     assert fetched[invoices[2].key].securing is None
 
     assert reader.erase([invoices[0].key, invoices[1].key, "591234567-999999999"]) == [
@@ -83,8 +83,8 @@ def test_memory_survives_a_restart_and_external_changes(state_file: Path) -> Non
 
     again = EmulatedPortableReader(state_file)
     assert again.identify().serial == serial
-    assert [s.state for s in again.contents()] == [InvoiceState.SEMI_SECURED] * 2
-    assert [s.state for s in first.contents()] == [InvoiceState.SEMI_SECURED] * 2
+    assert [s.state for s in again.contents()] == [DeviceInvoiceState.SEMI_SECURED] * 2
+    assert [s.state for s in first.contents()] == [DeviceInvoiceState.SEMI_SECURED] * 2
     # A CPS can then secure them fully; a CPE cannot do it twice.
     with pytest.raises(TlaEmulatorError, match="déjà semi-sécurisée"):
         again.device.secure([invoices[0].key], CardType.CPE)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import binascii
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,12 +16,12 @@ from tuibill.hardware.tla.errors import (
     FrameLengthError,
 )
 from tuibill.hardware.tla.frames import (
+    CRC_INIT,
     DLE,
     ETX,
     STX,
     Frame,
     FrameDecoder,
-    crc16_ccitt,
     decode,
     encode,
 )
@@ -35,16 +37,34 @@ SAMPLES = [
 
 def _unescaped_with_crc(version: int, seq: int, code: int, length: int, payload: bytes) -> bytes:
     body = bytes((version, seq, code)) + length.to_bytes(2, "big") + payload
-    body += crc16_ccitt(body).to_bytes(2, "big")
+    body += _crc_ccitt_false(body).to_bytes(2, "big")
     out = bytearray((STX,))
     for byte in body:
         out += bytes((DLE, byte ^ 0x20)) if byte in (STX, ETX, DLE) else bytes((byte,))
     return bytes(out + bytes((ETX,)))
 
 
+def _crc_ccitt_false(data: bytes) -> int:
+    """CRC-16/CCITT-FALSE bit by bit, as the specification states it: independent of the code."""
+    crc = 0xFFFF
+    for byte in data:
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
+            crc &= 0xFFFF
+    return crc
+
+
 def test_crc_is_ccitt_false() -> None:
-    assert crc16_ccitt(b"123456789") == 0x29B1
-    assert crc16_ccitt(b"") == 0xFFFF
+    # The specification's check value, and the frames' CRC (binascii.crc_hqx from CRC_INIT).
+    assert _crc_ccitt_false(b"123456789") == 0x29B1
+    assert binascii.crc_hqx(b"123456789", CRC_INIT) == 0x29B1
+    assert binascii.crc_hqx(b"", CRC_INIT) == 0xFFFF
+
+
+@given(st.binary(max_size=300))
+def test_the_frame_crc_is_the_specification_s(data: bytes) -> None:
+    assert binascii.crc_hqx(data, CRC_INIT) == _crc_ccitt_false(data)
 
 
 @pytest.mark.parametrize("frame", SAMPLES, ids=lambda f: f"seq{f.seq:02X}-code{f.code:02X}")

@@ -24,8 +24,8 @@ from tuibill.hardware.tla.protocol import (
     SIGNING_PAYLOAD,
     CardType,
     Command,
+    DeviceInvoiceState,
     ErrorCode,
-    InvoiceState,
     InvoiceToLoad,
     PayloadError,
     Securing,
@@ -42,7 +42,7 @@ def _stored(signature: Signature | None) -> StoredInvoice:
     return StoredInvoice(
         key=invoice_key(AM, 7),
         number="000000007",
-        state=InvoiceState.SECURED,
+        state=DeviceInvoiceState.SECURED,
         patient="MARTIN Louise",
         amount_cents=2835,
         loaded_at=datetime(2026, 11, 23, 8, 2, 11),
@@ -250,7 +250,7 @@ def test_version_1_desk_with_a_version_2_device(kind, serve) -> None:
         [fetched] = client.fetch_all()
     # The device signed (it speaks version 2), but a version-1 session does not carry it.
     assert served.device.stored()[0].securing.signature is not None
-    assert fetched.state is InvoiceState.SECURED
+    assert fetched.state is DeviceInvoiceState.SECURED
     assert fetched.securing.signature is None and fetched.securing.ps_number == ""
     assert fetched.securing.signer == "Claire DUBOIS"
 

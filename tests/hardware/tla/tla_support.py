@@ -7,7 +7,7 @@ import base64
 from tuibill.hardware.tla.interface import PortableReader
 from tuibill.hardware.tla.protocol import (
     SIGNING_PAYLOAD,
-    InvoiceState,
+    DeviceInvoiceState,
     InvoiceToLoad,
     StoredInvoice,
     invoice_key,
@@ -66,10 +66,10 @@ class FakeDesk:
         fetched = reader.fetch_all()  # phase 1: read everything, change nothing
         committed = []
         for invoice in fetched:  # phase 2: "one transaction"
-            if invoice.state is InvoiceState.LOADED:
+            if invoice.state is DeviceInvoiceState.LOADED:
                 continue  # not secured at the patient's home: stays on the device
             if self.states.get(invoice.key) == "CHARGEE_TLA":
-                secured = invoice.state is InvoiceState.SECURED
+                secured = invoice.state is DeviceInvoiceState.SECURED
                 self._move(invoice.key, "VALIDEE" if secured else "A_SECURISER")
                 self.securing[invoice.key] = invoice
             elif invoice.key not in self.securing:

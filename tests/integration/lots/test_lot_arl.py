@@ -9,11 +9,12 @@ from datetime import timedelta
 
 from lots_support import T0, invoice_states
 
-from tuibill.formats.arl import TuibillArlCodec, build_arl_message
-from tuibill.formats.interface import Arl, ArlStatus, CaisseCode
+from tuibill.formats.arl import TuibillArlCodec
+from tuibill.formats.codec import Arl, ArlStatus, CaisseCode
 from tuibill.models import Lot, LotTransition, ReceivedFile
 from tuibill.services import lot_check, lot_views, lots, paper_lists, receiving, sending
 from tuibill.simulator.scenarios import parse_script
+from tuibill.transport.envelopes import build_arl_message
 
 HOURS_49 = timedelta(hours=49)
 

@@ -10,7 +10,7 @@ from lots_support import T0, transmission
 
 from tuibill.domain.errors import IllegalTransition, RefusedOperation
 from tuibill.domain.lots import LotState
-from tuibill.formats.interface import get_lot_codec
+from tuibill.formats import get_lot_codec
 from tuibill.formats.scor_lot import ScorLotCodec
 from tuibill.models import (
     Counter,

@@ -14,10 +14,10 @@ from lots_support import CAISSE_ADDRESSES, PRACTICE_ADDRESS, T0, invoice_states,
 from tuibill.config import SmtpSettings
 from tuibill.domain.errors import ConfigError, RefusedOperation
 from tuibill.domain.lots import LotState
-from tuibill.formats.arl import find_arl_attachment
-from tuibill.formats.interface import get_arl_codec
+from tuibill.formats import get_arl_codec
 from tuibill.models import Lot, LotTransition
 from tuibill.services import lot_views, lots, receiving, sending
+from tuibill.transport.envelopes import find_arl_attachment
 
 
 def free_port() -> int:

@@ -10,10 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tuibill.formats.codec import CaisseCode
 from tuibill.formats.errors import ChecksumError, FormatError
-from tuibill.formats.interface import (
-    CaisseCode,
-)
 from tuibill.formats.scor_lot import (
     MANIFEST_NAME,
     ScorHeader,
@@ -21,10 +19,10 @@ from tuibill.formats.scor_lot import (
     ScorLotCodec,
     ScorPiece,
     ScorPieceKind,
-    build_scor_message,
     describe_manifest,
     manifest_bytes,
 )
+from tuibill.transport.envelopes import SCOR_KIND, LotEnvelope, build_lot_message
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "formats" / "scor-lot.md"
 HEADER = ScorHeader(
@@ -152,8 +150,9 @@ def test_mutated_archives_only_ever_raise_format_error():
 
 
 def test_mail_conventions():
-    message = build_scor_message(
-        codec.write(LOT), HEADER, sender="cabinet@example.org", recipient="lots@caisse.example",
+    message = build_lot_message(
+        codec.write(LOT), LotEnvelope("123456789", 696, "01281", SCOR_KIND),
+        sender="cabinet@example.org", recipient="lots@caisse.example",
         sent_at=datetime(2025, 3, 5, 18, 45, 0),
     )  # fmt: skip
     assert str(message["Subject"]) == "TUIBILL SCOR 123456789 696 01281"
@@ -161,6 +160,7 @@ def test_mail_conventions():
     assert str(message["X-Tuibill-Kind"]) == "SCOR"
     (attachment,) = message.iter_attachments()
     assert attachment.get_filename() == "SCOR_123456789_696.zip"
+    assert attachment.get_content_type() == "application/zip"
 
 
 def test_the_specification_shows_the_code_s_tables():

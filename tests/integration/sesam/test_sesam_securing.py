@@ -21,8 +21,8 @@ from tests.support.sesam import (
     transitions_of,
 )
 from tuibill.domain.errors import RefusedOperation
-from tuibill.formats.interface import CaisseCode, LotFile, LotHeader, get_lot_codec
-from tuibill.formats.lot_file import fse_signing_payload
+from tuibill.formats import get_lot_codec
+from tuibill.formats.codec import CaisseCode, LotFile, LotHeader
 from tuibill.hardware.cards import (
     CardBlockedError,
     Signature,
@@ -145,7 +145,7 @@ def test_validation_signs_the_lot_file_bytes(setup, reader) -> None:
 
     # The caisse's side: the FSE as the lot service writes it, with its signature record.
     fse = lot_content.fse_record(invoice)
-    assert fse_signing_payload(fse) == securing.signing_payload(invoice)
+    assert get_lot_codec().signing_payload(fse) == securing.signing_payload(invoice)
     header = LotHeader(
         sender_id=CPS_AM,
         sender_name="Cabinet des tests",
@@ -162,10 +162,10 @@ def test_validation_signs_the_lot_file_bytes(setup, reader) -> None:
     assert received.signature.signer == CPS_AM
     certificate = base64.b64decode(invoice.signer_certificate)
     signature = Signature(received.signature.value, certificate, "sha256WithRSAEncryption")
-    assert verify_signature(fse_signing_payload(received), signature)
+    assert verify_signature(codec.signing_payload(received), signature)
     # Anything changed in the FSE breaks it.
     tampered = replace(received, total_cents=received.total_cents + 1)
-    assert not verify_signature(fse_signing_payload(tampered), signature)
+    assert not verify_signature(codec.signing_payload(tampered), signature)
 
 
 def test_wrong_pin_changes_nothing_and_blocks_after_three(setup, reader) -> None:
@@ -284,7 +284,7 @@ def test_a_cpe_at_the_desk_semi_secures_then_the_exécutant_cps_finishes(setup, 
     assert securing.verify_invoice_signature(done)
     assert [t[2] for t in transitions_of(done)] == ["create", "semi_secure", "secure"]
     received = through_a_lot(done)
-    assert received.signature.signer == CPS_AM and received.signature.card_type.value == "CPS"
+    assert received.signature.signer == CPS_AM and received.signature.card_type is CardType.CPS
 
 
 def test_défacturer_clears_the_securing_the_history_keeps_it(setup, reader) -> None:

@@ -12,8 +12,8 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
-from tuibill.formats.arl import TuibillArlCodec, find_arl_attachment
-from tuibill.formats.interface import (
+from tuibill.formats.arl import TuibillArlCodec
+from tuibill.formats.codec import (
     Arl,
     CaisseCode,
     FseLine,
@@ -22,7 +22,8 @@ from tuibill.formats.interface import (
     LotFile,
     LotHeader,
 )
-from tuibill.formats.lot_file import TRAILER, TuibillLotCodec, build_lot_message
+from tuibill.formats.lot_file import TRAILER, TuibillLotCodec
+from tuibill.transport.envelopes import LotEnvelope, build_lot_message, find_arl_attachment
 
 AM = "123456789"
 PRACTICE = "cabinet@example.org"
@@ -82,7 +83,7 @@ def lot_bytes(lot_number: int = 42) -> bytes:
 def lot_mail(data: bytes, lot_number: int = 42) -> EmailMessage:
     return build_lot_message(
         data,
-        make_lot(lot_number).header,
+        LotEnvelope(AM, lot_number, make_lot(lot_number).header.destination.destination),
         sender=PRACTICE,
         recipient=CAISSE,
         sent_at=datetime(2025, 3, 5, 18, 1, 0),

@@ -18,7 +18,7 @@ from caisse_helpers import (
     wait_for_answers,
 )
 
-from tuibill.formats.interface import ArlStatus, file_checksum
+from tuibill.formats.codec import ArlStatus, file_checksum
 from tuibill.formats.lot_file import TuibillLotCodec
 from tuibill.simulator.scenarios import Answer, FixedScenario, LotRule, ScriptScenario
 

@@ -29,7 +29,7 @@ from tuibill.hardware.tla import (
     TlaLineLost,
     invoice_key,
 )
-from tuibill.hardware.tla.protocol import InvoiceState as DeviceState
+from tuibill.hardware.tla.protocol import DeviceInvoiceState as DeviceState
 from tuibill.models import Invoice, Patient
 from tuibill.services import invoices as invoice_service
 from tuibill.services import lifecycle, patients, securing, tla_transfer

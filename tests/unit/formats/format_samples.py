@@ -8,13 +8,14 @@ from datetime import date, datetime, time
 
 from hypothesis import strategies as st
 
+from tuibill.domain.cards import CardType
+from tuibill.domain.pricing import line_total_cents
 from tuibill.formats import arl as arl_format
-from tuibill.formats import lot_file
-from tuibill.formats.interface import (
+from tuibill.formats import fse_records, lot_file
+from tuibill.formats.codec import (
     Arl,
     ArlStatus,
     CaisseCode,
-    CardType,
     FseLine,
     FseMode,
     FseRecord,
@@ -22,7 +23,6 @@ from tuibill.formats.interface import (
     LotFile,
     LotHeader,
 )
-from tuibill.formats.lot_file import line_total
 from tuibill.formats.records import FRAME, PRINTABLE, RECORD_WIDTH, RecordSpec
 
 AM = "123456789"
@@ -45,7 +45,7 @@ def make_line(
     day: date = date(2025, 3, 3),
     at: time | None = None,
 ) -> FseLine:
-    total = line_total(unit, coefficient, quantity)
+    total = line_total_cents(unit, coefficient, quantity)
     amo = (2 * total * rate + 100) // 200
     rest = total - amo
     return FseLine(
@@ -230,7 +230,7 @@ def lines(draw: st.DrawFn, has_amc: bool) -> FseLine:
     unit = draw(st.integers(0, 100_000))
     coefficient = draw(st.integers(1, 5_000))
     quantity = draw(st.integers(1, 20))
-    total = line_total(unit, coefficient, quantity)
+    total = line_total_cents(unit, coefficient, quantity)
     amo = draw(st.integers(0, total))
     amc = draw(st.integers(0, total - amo)) if has_amc else 0
     return FseLine(
@@ -254,8 +254,8 @@ def signatures(draw: st.DrawFn, required: bool) -> FseSignature:
     return FseSignature(
         algorithm=draw(st.sampled_from(["RSA-SHA256", "RSA-SHA1", "ECDSA-SHA256"])),
         signer=draw(ps_numbers),
-        card_type=draw(st.sampled_from(list(CardType))),
-        value=draw(st.binary(min_size=1, max_size=lot_file.MAX_SIGNATURE_BYTES)),
+        card_type=draw(st.sampled_from([CardType.CPS, CardType.CPE])),
+        value=draw(st.binary(min_size=1, max_size=fse_records.MAX_SIGNATURE_BYTES)),
     )
 
 

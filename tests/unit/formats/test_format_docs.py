@@ -10,6 +10,7 @@ from format_samples import sample_arl, sample_lot
 
 from tuibill.formats import arl as arl_format
 from tuibill.formats import lot_file, records
+from tuibill.transport.envelopes import LotEnvelope, arl_mail_subject
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "formats"
 
@@ -53,9 +54,12 @@ def test_mail_conventions_are_documented():
     lot_doc, arl_doc = _doc("lot-file.md"), _doc("arl.md")
     assert "## Envoi par messagerie" in lot_doc
     header = sample_lot().header
-    assert f"`{lot_file.lot_mail_subject(header)}`" in lot_doc
-    assert f"`{lot_file.lot_attachment_name(header.practitioner_am, header.lot_number)}`" in lot_doc
-    assert f"`{arl_format.arl_mail_subject(sample_arl(positive=False))}`" in arl_doc
+    envelope = LotEnvelope(
+        header.practitioner_am, header.lot_number, header.destination.destination
+    )
+    assert f"`{envelope.subject}`" in lot_doc
+    assert f"`{envelope.attachment_name}`" in lot_doc
+    assert f"`{arl_mail_subject(sample_arl(positive=False))}`" in arl_doc
     assert "`ARL_123456789_695.arl`" in arl_doc
     for code, label in arl_format.ARL_REASONS.items():
         assert f"| `{code}` | {label} |" in arl_doc

@@ -20,25 +20,17 @@ from format_samples import (
 )
 from hypothesis import given, settings
 
+from tuibill import config, formats
 from tuibill.domain.errors import ConfigError, TuibillError
-from tuibill.formats import interface
+from tuibill.formats import get_lot_codec, register_lot_codec
+from tuibill.formats.codec import FseMode, FseSignature, LotFile, LotFileCodec
 from tuibill.formats.errors import ChecksumError, FormatError, UnsupportedVersionError
-from tuibill.formats.interface import (
-    FseMode,
-    FseSignature,
-    LotFile,
-    LotFileCodec,
-    get_lot_codec,
-    register_lot_codec,
-)
-from tuibill.formats.lot_file import (
-    TRAILER,
-    TuibillLotCodec,
+from tuibill.formats.lot_file import TRAILER, TuibillLotCodec
+from tuibill.transport.envelopes import (
+    LotEnvelope,
     build_lot_message,
     find_lot_attachment,
-    fse_signing_payload,
     lot_attachment_name,
-    lot_mail_subject,
     parse_lot_attachment_name,
     parse_lot_reference,
 )
@@ -97,7 +89,7 @@ def test_plain_string_mode_is_written_like_the_enum():
 
 def test_signing_payload_is_the_fse_records_10_11_20():
     fse = sample_lot().fses[0]
-    assert fse_signing_payload(fse) == from_records(records_of(VALID)[1:6])
+    assert CODEC.signing_payload(fse) == from_records(records_of(VALID)[1:6])
 
 
 def test_format_error_is_a_tuibill_error():
@@ -336,7 +328,7 @@ def test_unknown_codec_is_a_config_error():
 
 
 def test_registered_codec(monkeypatch):
-    monkeypatch.setattr(interface, "_lot_codecs", {})
+    monkeypatch.setattr(formats.LOT_CODECS, "registered", {})
 
     class Recorder(TuibillLotCodec):
         name = "recorder"
@@ -351,14 +343,19 @@ def test_entry_point_codec(monkeypatch):
     point = importlib.metadata.EntryPoint(
         name="certifie",
         value="tuibill.formats.lot_file:TuibillLotCodec",
-        group=interface.LOT_CODEC_ENTRY_POINTS,
+        group=formats.LOT_CODEC_ENTRY_POINTS,
     )
 
     def fake_entry_points(*, group: str):
-        return [point] if group == interface.LOT_CODEC_ENTRY_POINTS else []
+        return [point] if group == formats.LOT_CODEC_ENTRY_POINTS else []
 
     monkeypatch.setattr(importlib.metadata, "entry_points", fake_entry_points)
     assert isinstance(get_lot_codec("certifie"), TuibillLotCodec)
+    # The setting selects it: accepted at load, then passed to the registry by every caller.
+    settings = config.parse('[transmission]\nlot_codec = "certifie"\n', "cabinet.toml")
+    assert settings.transmission.lot_codec == "certifie"
+    assert isinstance(get_lot_codec(settings.transmission.lot_codec), TuibillLotCodec)
+    assert formats.available_lot_codecs() == ["certifie", "tuibill"]
 
 
 # --- mail conventions -----------------------------------------------------------------------
@@ -368,10 +365,10 @@ def test_lot_mail_round_trip():
     from email import policy
     from email.parser import BytesParser
 
-    lot = sample_lot()
+    envelope = LotEnvelope(AM, 695, "01281")
     message = build_lot_message(
         VALID,
-        lot.header,
+        envelope,
         sender="cabinet@example.org",
         recipient="lots@cpam.example",
         sent_at=datetime(2025, 3, 5, 18, 45),
@@ -381,7 +378,40 @@ def test_lot_mail_round_trip():
     assert parsed["X-Tuibill-Lot"] == "123456789 695 01281"
     assert find_lot_attachment(parsed) == ("LOT_123456789_695.b2t", VALID)
     assert parse_lot_reference(parsed["Subject"]) == ("123456789", 695, "01281")
-    assert lot_mail_subject(lot.header) == parsed["Subject"]
+    assert envelope.subject == parsed["Subject"]
+    assert "Lot 695 du PS 123456789 pour la caisse 01 281." in parsed.get_body().get_content()
+
+
+def test_a_lot_mail_is_addressed_from_the_envelope_alone():
+    """The file is opaque: any codec's bytes travel, under the name the lot was given."""
+    message = build_lot_message(
+        b"certified bytes",
+        LotEnvelope(AM, 7, "01594", file_name="LOT_123456789_007.b2t"),
+        sender="cabinet@example.org",
+        recipient="lots@cpam.example",
+        sent_at=datetime(2025, 3, 5, 18, 45),
+        message_id="<lot-7@example.org>",
+    )
+    assert message["Subject"] == "TUIBILL LOT 123456789 007 01594"
+    assert message["Message-ID"] == "<lot-7@example.org>"
+    assert find_lot_attachment(message) == ("LOT_123456789_007.b2t", b"certified bytes")
+
+
+@pytest.mark.parametrize(
+    ("envelope", "data", "words"),
+    [
+        (LotEnvelope(AM, 7, "01281"), b"", "Fichier du lot vide"),
+        (LotEnvelope("12345678", 7, "01281"), b"x", "Numéro AM du PS « 12345678 » : 9 chiffres"),
+        (LotEnvelope(AM, 0, "01281"), b"x", "Numéro de lot 0 hors de 1 à 999"),
+        (LotEnvelope(AM, 7, ""), b"x", "Caisse destinataire «  » : régime"),
+        (LotEnvelope(AM, 7, "01281", kind="NOEMIE"), b"x", "Nature de lot « NOEMIE » inconnue"),
+    ],
+)
+def test_a_lot_mail_no_caisse_could_recognise_is_refused(envelope, data, words):
+    with pytest.raises(FormatError, match=words):
+        build_lot_message(
+            data, envelope, sender="a@b.c", recipient="d@e.f", sent_at=datetime(2025, 3, 5)
+        )
 
 
 def test_attachment_names():

@@ -4,36 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 
-
-class CardType(StrEnum):
-    VITALE_1 = "vitale1"
-    VITALE_2 = "vitale2"
-    CPS = "cps"
-    CPE = "cpe"
-    UNKNOWN = "unknown"
-
-    @property
-    def label(self) -> str:
-        return _LABELS[self]
-
-    @property
-    def is_vitale(self) -> bool:
-        return self in (CardType.VITALE_1, CardType.VITALE_2)
-
-    @property
-    def is_professional(self) -> bool:
-        return self in (CardType.CPS, CardType.CPE)
-
-
-_LABELS = {
-    CardType.VITALE_1: "Carte Vitale 1",
-    CardType.VITALE_2: "Carte Vitale 2",
-    CardType.CPS: "Carte CPS",
-    CardType.CPE: "Carte CPE",
-    CardType.UNKNOWN: "Carte inconnue",
-}
+from tuibill.domain.cards import CardType
 
 
 def atr_hex(atr: bytes) -> str:

@@ -33,7 +33,7 @@ from tuibill.hardware.tla.interface import EmulatedPortableReader, PortableReade
 from tuibill.hardware.tla.protocol import (
     CardType,
     DeviceIdentity,
-    InvoiceState,
+    DeviceInvoiceState,
     InvoiceSummary,
     InvoiceToLoad,
     Securing,
@@ -49,8 +49,8 @@ EMULATED = "emulated"
 __all__ = [
     "CardType",
     "DeviceIdentity",
+    "DeviceInvoiceState",
     "EmulatedPortableReader",
-    "InvoiceState",
     "InvoiceSummary",
     "InvoiceToLoad",
     "PortableReader",

@@ -47,9 +47,9 @@ from tuibill.hardware.tla.protocol import (
     CardType,
     Command,
     DeviceIdentity,
+    DeviceInvoiceState,
     EraseAnswer,
     ErrorCode,
-    InvoiceState,
     InvoiceToLoad,
     ListPage,
     LoadAnswer,
@@ -69,6 +69,7 @@ from tuibill.hardware.tla.protocol import (
     parse_request_keys,
     parse_request_start,
     parse_request_versions,
+    securing_state,
 )
 
 # 2: the securing data of protocol version 2 (PS number, signature). Format 1 is still read.
@@ -343,8 +344,8 @@ class TlaDevice:
 
     @staticmethod
     def _improves(invoice: StoredInvoice, card: CardType) -> bool:
-        return invoice.state is InvoiceState.LOADED or (
-            invoice.state is InvoiceState.SEMI_SECURED and card is CardType.CPS
+        return invoice.state is DeviceInvoiceState.LOADED or (
+            invoice.state is DeviceInvoiceState.SEMI_SECURED and card is CardType.CPS
         )
 
     def _secure_in(
@@ -366,7 +367,7 @@ class TlaDevice:
             state.invoices[key] = StoredInvoice(
                 key=old.key,
                 number=old.number,
-                state=card.state,
+                state=securing_state(card),
                 patient=old.patient,
                 amount_cents=old.amount_cents,
                 loaded_at=old.loaded_at,
@@ -449,7 +450,7 @@ class TlaDevice:
             invoice.key
             for invoice in invoices
             if (old := state.invoices.get(invoice.key)) is not None
-            and old.state is not InvoiceState.LOADED
+            and old.state is not DeviceInvoiceState.LOADED
             and not old.same_content(invoice)
         ]
         if conflicts:
@@ -465,7 +466,7 @@ class TlaDevice:
         for invoice in invoices:
             old = state.invoices.get(invoice.key)
             if old is not None and (
-                old.state is not InvoiceState.LOADED or old.same_content(invoice)
+                old.state is not DeviceInvoiceState.LOADED or old.same_content(invoice)
             ):
                 answer.already.append(invoice.key)
                 continue
@@ -522,7 +523,7 @@ def _stored(invoice: InvoiceToLoad, now: datetime) -> StoredInvoice:
     return StoredInvoice(
         key=invoice.key,
         number=invoice.number,
-        state=InvoiceState.LOADED,
+        state=DeviceInvoiceState.LOADED,
         patient=invoice.patient,
         amount_cents=invoice.amount_cents,
         loaded_at=now,

@@ -17,6 +17,7 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Any
 
+from tuibill.domain.cards import PROFESSIONAL_CARDS, CardType
 from tuibill.hardware.cards.data import Signature
 from tuibill.hardware.tla.errors import (
     TlaConflict,
@@ -48,7 +49,6 @@ CERTIFICATE_MAX_BYTES = 2048  # DER
 # same invoice plus its state and securing data) always fits in one frame. Version 2 adds the
 # signature and the certificate (base64): 512 + 2048 bytes at most, 3 416 characters.
 INVOICE_RESERVES: dict[int, int] = {1: 256, 2: 4096}
-INVOICE_RESERVE = INVOICE_RESERVES[BASE_VERSION]
 _KEY_RE = re.compile(rf"[\x21-\x7e]{{1,{KEY_MAX_LENGTH}}}")  # printable ASCII, no space
 _TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 
@@ -93,7 +93,9 @@ ERROR_MEANINGS: dict[ErrorCode, str] = {
 }
 
 
-class InvoiceState(StrEnum):
+class DeviceInvoiceState(StrEnum):
+    """An invoice as the portable reader sees it (not the desk's invoice state)."""
+
     LOADED = "loaded"
     SECURED = "secured"
     SEMI_SECURED = "semi-secured"
@@ -105,13 +107,9 @@ class InvoiceState(StrEnum):
         ]
 
 
-class CardType(StrEnum):
-    CPS = "CPS"  # the practitioner's own card: the invoice is secured
-    CPE = "CPE"  # a staff card: it can only semi-secure (the PS signs later at the desk)
-
-    @property
-    def state(self) -> InvoiceState:
-        return InvoiceState.SECURED if self is CardType.CPS else InvoiceState.SEMI_SECURED
+def securing_state(card: CardType) -> DeviceInvoiceState:
+    """The practitioner's own CPS secures; a staff CPE only semi-secures (the PS signs later)."""
+    return DeviceInvoiceState.SECURED if card is CardType.CPS else DeviceInvoiceState.SEMI_SECURED
 
 
 class PayloadError(TlaProtocolError):
@@ -358,7 +356,7 @@ class Securing:
     def to_payload(self, version: int = LATEST_VERSION) -> dict[str, Any]:
         data: dict[str, Any] = {
             "secured_at": format_time(self.secured_at),
-            "card": self.card_type.value,
+            "card": self.card_type.value.upper(),  # « CPS » / « CPE » on the wire
             "signer": self.signer,
         }
         if version >= SIGNING_VERSION:
@@ -373,11 +371,11 @@ class Securing:
         if not isinstance(data, dict):
             raise PayloadError("Données TLA : « securing » doit être un objet JSON.")
         card = _get(data, "card", str)
-        if card not in CardType.__members__:
+        if card not in PROFESSIONAL_CARDS:
             raise PayloadError(f"Données TLA : type de carte « {card} » inconnu (CPS ou CPE).")
         securing = cls(
             secured_at=parse_time(data.get("secured_at"), "secured_at"),
-            card_type=CardType(card),
+            card_type=PROFESSIONAL_CARDS[card],
             signer=_text(data, "signer"),
         )
         if version < SIGNING_VERSION:
@@ -394,11 +392,11 @@ class Securing:
         )
 
 
-def _state(data: dict[str, Any]) -> InvoiceState:
+def _state(data: dict[str, Any]) -> DeviceInvoiceState:
     value = data.get("state")
-    if value not in {s.value for s in InvoiceState}:
+    if value not in {s.value for s in DeviceInvoiceState}:
         raise PayloadError(f"Données TLA : état de facture « {value} » inconnu.")
-    return InvoiceState(value)
+    return DeviceInvoiceState(value)
 
 
 @dataclass(frozen=True)
@@ -407,7 +405,7 @@ class InvoiceSummary:
 
     key: str
     number: str
-    state: InvoiceState
+    state: DeviceInvoiceState
     patient: str
     amount_cents: int
     loaded_at: datetime
@@ -442,7 +440,7 @@ class StoredInvoice:
 
     key: str
     number: str
-    state: InvoiceState
+    state: DeviceInvoiceState
     patient: str
     amount_cents: int
     loaded_at: datetime
@@ -475,8 +473,8 @@ class StoredInvoice:
         summary = InvoiceSummary.from_payload(data)
         raw_securing = data.get("securing")
         securing = None if raw_securing is None else Securing.from_payload(raw_securing, version)
-        if (securing is None) != (summary.state is InvoiceState.LOADED) or (
-            securing is not None and securing.card_type.state is not summary.state
+        if (securing is None) != (summary.state is DeviceInvoiceState.LOADED) or (
+            securing is not None and securing_state(securing.card_type) is not summary.state
         ):
             raise PayloadError(
                 f"Données TLA : facture {summary.key} : état et sécurisation incohérents."

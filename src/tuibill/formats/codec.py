@@ -1,45 +1,27 @@
-"""The contract of the teletransmission files: content dataclasses, codec protocols, errors.
+"""The contract of the teletransmission files: what a lot and an ARL hold, and the codec shape.
 
-Everything the rest of tuibill needs to build, send and read a lot or an ARL is here; how the
-bytes look is the codec's business. tuibill ships its own codecs (``tuibill.formats.lot_file``,
+Everything the rest of tuibill needs to build, sign, send and read a lot or an ARL is here; how
+the bytes look is the codec's business. tuibill ships its own codecs (``tuibill.formats.lot_file``,
 ``tuibill.formats.arl``, specified in ``docs/formats/``): B2 and the ARL layouts of the caisses
 are not public, certified software builds them through the official SESAM-Vitale library.
 
-Where a certified backend plugs in
-----------------------------------
-A backend is any object with the :class:`LotFileCodec` (or :class:`ArlCodec`) shape that maps
-these same dataclasses to the certified bytes. It is found by name through
-:func:`get_lot_codec` / :func:`get_arl_codec`, either registered at run time with
-:func:`register_lot_codec` / :func:`register_arl_codec`, or — without touching tuibill — declared
-by its own package as an entry point::
+A certified backend is any object with the :class:`LotFileCodec` (or :class:`ArlCodec`) shape
+that maps these same dataclasses to the certified bytes; the registry of ``tuibill.formats``
+finds it by the name the ``[transmission] lot_codec`` setting gives. This module imports no
+codec: a codec imports it.
 
-    [project.entry-points."tuibill.lot_codecs"]
-    sesam-vitale = "vendor_sv.codecs:SesamVitaleLotCodec"
-
-    [project.entry-points."tuibill.arl_codecs"]
-    sesam-vitale = "vendor_sv.codecs:SesamVitaleArlCodec"
-
-The entry point names a zero-argument callable (usually the class) returning the codec. Callers
-pass the configured name; ``"tuibill"`` is the default.
-
-These modules are pure: no database, no network, no files; the caller passes the times.
+Pure: no database, no network, no files; the caller passes the times.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from tuibill.domain.errors import ConfigError
-
-DEFAULT_CODEC = "tuibill"
-LOT_CODEC_ENTRY_POINTS = "tuibill.lot_codecs"
-ARL_CODEC_ENTRY_POINTS = "tuibill.arl_codecs"
-
+from tuibill.domain.cards import CardType
 
 # --- lot file content -----------------------------------------------------------------------
 
@@ -49,13 +31,6 @@ class FseMode(StrEnum):
 
     SESAM_VITALE = "sesam_vitale"
     DEGRADE = "degrade"
-
-
-class CardType(StrEnum):
-    """The card that signed: CPS (practitioner) or CPE (staff, semi-secured only)."""
-
-    CPS = "CPS"
-    CPE = "CPE"
 
 
 SIGNATURE_NONE = "AUCUNE"
@@ -110,7 +85,7 @@ class FseLine:
 class FseSignature:
     algorithm: str  # one of SIGNATURE_ALGORITHMS
     signer: str | None  # AM (9 digits) or RPPS (11 digits) of the card holder
-    card_type: CardType | None
+    card_type: CardType | None  # CPS (practitioner) or CPE (staff, semi-secured only)
     value: bytes  # the raw signature, opaque to the format
 
     @classmethod
@@ -212,86 +187,39 @@ def file_checksum(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-# --- codec protocols and registry -----------------------------------------------------------
+# --- the codecs' shape ----------------------------------------------------------------------
 
 
 @runtime_checkable
 class LotFileCodec(Protocol):
-    """Turns a :class:`LotFile` into bytes and back; ``read`` is strict (see module doc)."""
+    """Turns a :class:`LotFile` into bytes and back; ``read`` is strict.
+
+    ``signing_payload`` gives the exact bytes a card signs for one FSE: they are the codec's
+    (what the caisse verifies is the signature over the FSE as the lot carries it), so signing
+    always asks the configured codec, never a given one.
+    """
 
     name: str
 
     def write(self, lot: LotFile) -> bytes:
-        """The file's bytes; :class:`FormatError` if the content cannot be written."""
+        """The file's bytes; :class:`~tuibill.formats.errors.FormatError` if it cannot be written."""
         ...
 
     def read(self, data: bytes) -> LotFile:
-        """The whole content, or :class:`FormatError`: never a partial result."""
+        """The whole content, or :class:`~tuibill.formats.errors.FormatError`: never a part."""
+        ...
+
+    def signing_payload(self, fse: FseRecord) -> bytes:
+        """The bytes a card signs for *fse* (independent of the lot it will travel in)."""
         ...
 
 
 @runtime_checkable
 class ArlCodec(Protocol):
+    """Turns an :class:`Arl` into bytes and back; ``read`` is strict."""
+
     name: str
 
     def write(self, arl: Arl) -> bytes: ...
 
     def read(self, data: bytes) -> Arl: ...
-
-
-_lot_codecs: dict[str, Callable[[], LotFileCodec]] = {}
-_arl_codecs: dict[str, Callable[[], ArlCodec]] = {}
-
-
-def register_lot_codec(name: str, factory: Callable[[], LotFileCodec]) -> None:
-    _lot_codecs[name] = factory
-
-
-def register_arl_codec(name: str, factory: Callable[[], ArlCodec]) -> None:
-    _arl_codecs[name] = factory
-
-
-def _entry_point(group: str, name: str) -> Callable[[], object] | None:
-    from importlib.metadata import entry_points
-
-    for point in entry_points(group=group):
-        if point.name == name:
-            return point.load()
-    return None
-
-
-def _available(registered: dict, group: str) -> list[str]:
-    from importlib.metadata import entry_points
-
-    names = {DEFAULT_CODEC, *registered, *(point.name for point in entry_points(group=group))}
-    return sorted(names)
-
-
-def get_lot_codec(name: str = DEFAULT_CODEC) -> LotFileCodec:
-    """The lot codec called *name*: tuibill's own, a registered one, or an entry point."""
-    if name in _lot_codecs:
-        return _lot_codecs[name]()
-    if name == DEFAULT_CODEC:
-        from tuibill.formats.lot_file import TuibillLotCodec
-
-        return TuibillLotCodec()
-    factory = _entry_point(LOT_CODEC_ENTRY_POINTS, name)
-    if factory is None:
-        known = ", ".join(_available(_lot_codecs, LOT_CODEC_ENTRY_POINTS))
-        raise ConfigError(f"format de lot « {name} » inconnu (disponibles : {known}).")
-    return factory()  # type: ignore[return-value]
-
-
-def get_arl_codec(name: str = DEFAULT_CODEC) -> ArlCodec:
-    """The ARL codec called *name*: tuibill's own, a registered one, or an entry point."""
-    if name in _arl_codecs:
-        return _arl_codecs[name]()
-    if name == DEFAULT_CODEC:
-        from tuibill.formats.arl import TuibillArlCodec
-
-        return TuibillArlCodec()
-    factory = _entry_point(ARL_CODEC_ENTRY_POINTS, name)
-    if factory is None:
-        known = ", ".join(_available(_arl_codecs, ARL_CODEC_ENTRY_POINTS))
-        raise ConfigError(f"format d'ARL « {name} » inconnu (disponibles : {known}).")
-    return factory()  # type: ignore[return-value]
