@@ -111,7 +111,12 @@ class SmtpSession:
                 "envoyé, réessayez plus tard ou vérifiez transmission.smtp."
             ) from None
         try:
-            conn.ehlo()
+            code, text = conn.ehlo()
+            if not 200 <= code < 300:
+                raise SmtpUnavailable(
+                    f"Le serveur d'envoi {where} refuse la présentation (EHLO : "
+                    f"{_reply(code, text)}) : rien n'a été envoyé."
+                )
             if settings.security == "starttls":
                 if not conn.has_extn("starttls"):
                     raise SmtpUnavailable(
@@ -171,7 +176,9 @@ class SmtpSession:
                 "n'a été envoyé."
             ) from None
         try:
-            conn.data(data)
+            # smtplib raises when DATA itself is refused, but returns the server's final answer
+            # on the message: a 4xx/5xx there is a refusal too, never « sent ».
+            code, text = conn.data(data)
         except smtplib.SMTPDataError as error:
             # The server answered with an error code: it did not take the message.
             raise SmtpRefused(
@@ -183,6 +190,8 @@ class SmtpSession:
                 f"Connexion au serveur d'envoi perdue pendant la transmission du message "
                 f"({_os_reason(error)}) : impossible de savoir s'il a été accepté."
             ) from None
+        if not 200 <= code < 300:
+            raise SmtpRefused(f"Le serveur refuse le message ({_reply(code, text)}).")
 
     @property
     def connected(self) -> bool:

@@ -378,3 +378,36 @@ def test_a_lot_changed_by_another_desk_meanwhile_is_skipped(office, start_caisse
     assert statuses == [(first.id, sending.SENT), (second.id, sending.FAILED)]
     assert "impossible sur un lot à l'état « Supprimé »" in report.outcomes[1].message
     assert sum(caisse.simulator.state.receptions.values()) == 1
+
+
+class _RefuseAtTheEnd:
+    """A real server's « no » after the message was transmitted: smtplib does not raise on it."""
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+
+    async def handle_DATA(self, server, session, envelope):
+        return self.reply
+
+
+@pytest.mark.parametrize(
+    "reply", ["554 5.7.1 Message refusé (contenu)", "452 4.3.1 Espace insuffisant"]
+)
+def test_a_final_refusal_of_the_message_is_not_transmis(office, tmp_path, reply):
+    """Issue 13 #1: the server refused the message after DATA: the lot is not « Transmis », the
+    server's reply is shown, nothing is counted as sent."""
+    ids = office.invoices(1)
+    controller, port = _smtp(_RefuseAtTheEnd(reply))
+    try:
+        settings = transmission(tmp_path, port)
+        (built,) = lots.build_lots(settings, user="anne", now=T0).lots
+        (outcome,) = sending.send_lots(settings, user="anne", now=T0).outcomes
+    finally:
+        controller.stop()
+    code = reply.split()[0]
+    assert outcome.status == sending.FAILED and code in outcome.message
+    assert "refuse le message" in outcome.message
+    lot = Lot.get_by_id(built.id)
+    assert (lot.state, lot.send_count, lot.sent_at) == ("A_TRANSMETTRE", 0, None)
+    assert code in lot.last_error
+    assert invoice_states(ids) == ["A_TRANSMETTRE"]
