@@ -239,7 +239,12 @@ class CaisseSimulator:
             )
         check_answers(scenario.all_answers())
         try:
-            self.maildir = mailbox.Maildir(Path(outbox).expanduser(), create=True)
+            folder = Path(outbox).expanduser()
+            self.maildir = mailbox.Maildir(folder, create=True)
+            # An existing folder that is not a maildir yet gets its parts now: Maildir(create=
+            # True) only makes them for a folder it creates, and add() would fail later.
+            for part in ("tmp", "new", "cur"):
+                (folder / part).mkdir(exist_ok=True)
         except OSError as error:
             raise ConfigError(
                 f"dossier de réponses « {outbox} » inutilisable ({error.strerror or error})."
@@ -371,10 +376,21 @@ class _Handler:
             self.simulator.log(f"Erreur du simulateur : {error!r}")
             return "451 4.3.0 Erreur interne du simulateur"
         if self.delay > 0:
-            asyncio.get_running_loop().call_later(self.delay, self.simulator.deliver, messages)
-        else:
-            self.simulator.deliver(messages)
+            asyncio.get_running_loop().call_later(self.delay, self._deliver, messages)
+            return "250 2.0.0 Lot reçu"
+        if not self._deliver(messages):
+            return "451 4.3.0 Réponse impossible à déposer : renvoyez plus tard"
         return "250 2.0.0 Lot reçu"
+
+    def _deliver(self, messages: list) -> bool:
+        """Deliver the answers; a failure is logged and answered, never left to break the
+        SMTP session (the next lots' answers must not be lost)."""
+        try:
+            self.simulator.deliver(messages)
+        except Exception as error:  # the outbox vanished, a full disk…
+            self.simulator.log(f"Erreur du simulateur au dépôt des réponses : {error!r}")
+            return False
+        return True
 
 
 def _accept_any_login(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -20,10 +21,14 @@ def start_caisse(tmp_path, logs) -> Iterator[Callable[..., SmtpCaisse]]:
     servers: list[SmtpCaisse] = []
 
     def start(
-        scenario: Scenario | None = None, *, delay: float = 0.0, **options: object
+        scenario: Scenario | None = None,
+        *,
+        delay: float = 0.0,
+        outbox: Path | None = None,
+        **options: object,
     ) -> SmtpCaisse:
         simulator = CaisseSimulator(
-            tmp_path / "Maildir",
+            outbox or tmp_path / "Maildir",
             scenario or FixedScenario((Answer("positive"),)),
             clock=lambda: datetime(2025, 3, 5, 19, 0, 0),
             log=logs.append,

@@ -174,3 +174,36 @@ def test_any_login_is_accepted(start_caisse, tmp_path):
     server = start_caisse()
     send(server.port, lot_mail(lot_bytes()), login=("secretariat", "n'importe quoi"))
     assert len(wait_for_answers(tmp_path / "Maildir", 1)) == 1
+
+
+def test_an_existing_folder_that_is_not_a_maildir_yet_gets_every_answer(start_caisse, tmp_path):
+    """Issue 13 #2: the outbox exists but is a plain folder: the simulator makes it a maildir
+    at start, and the ARLs of every lot arrive (none lost to a broken SMTP session)."""
+    outbox = tmp_path / "plain"
+    outbox.mkdir()
+    server = start_caisse(outbox=outbox)
+    send(server.port, lot_mail(lot_bytes()))
+    send(server.port, lot_mail(lot_bytes(43)))
+    assert len(wait_for_answers(outbox, 2)) == 2
+
+
+def test_an_outbox_that_fails_is_answered_451_and_the_next_lot_still_works(
+    start_caisse, tmp_path, logs
+):
+    import shutil
+
+    server = start_caisse()
+    shutil.rmtree(tmp_path / "Maildir" / "tmp")  # the disk trouble of the issue
+    import smtplib
+    from email import policy
+
+    with smtplib.SMTP("127.0.0.1", server.port, timeout=10) as client:
+        client.ehlo()
+        client.mail(PRACTICE)
+        client.rcpt("lots@caisse.example")
+        code, _ = client.data(lot_mail(lot_bytes()).as_bytes(policy=policy.SMTP))
+    assert code == 451
+    (tmp_path / "Maildir" / "tmp").mkdir()
+    send(server.port, lot_mail(lot_bytes(43)))
+    assert len(wait_for_answers(tmp_path / "Maildir", 1)) == 1
+    assert any("dépôt des réponses" in line for line in logs)
