@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date
 
@@ -264,3 +265,14 @@ def test_the_checker_finds_another_encoding():
 def test_the_checker_accepts_lf_and_a_pipe_separator():
     text = GOOD.decode(fec.FEC_ENCODING).replace("\r\n", "\n").replace("\t", "|")
     assert fec.check_fec(text.encode(fec.FEC_ENCODING)).ok
+
+
+def test_the_documented_example_is_the_writer_s_and_passes_the_check():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "formats" / "fec.md").read_text("utf-8")
+    (block,) = re.findall(r"```text\n(.*?)\n```", doc, flags=re.DOTALL)
+    data = (block.replace("|", "\t").replace("\n", "\r\n") + "\r\n").encode(fec.FEC_ENCODING)
+    assert data == GOOD
+    for name in fec.FEC_FIELDS + fec.CASH_BASIS_FIELDS:
+        assert f"| {name} |" in doc
