@@ -149,7 +149,14 @@ class _Reader:
         if element is None:
             return None
         text = self.text(element, "Dt") or self.text(element, "DtTm")
-        return date.fromisoformat(text[:10]) if text else None
+        if not text:
+            return None
+        try:
+            return date.fromisoformat(text[:10])
+        except ValueError:  # the schema's xs:date allows years Python's date does not
+            raise _fail(
+                f"date « {text[:30]} » hors des années 1 à 9999.", element.sourceline
+            ) from None
 
     def amount(self, element: etree._Element, path: str, currency: str | None) -> int:
         """Signed cents of an Amt + CdtDbtInd pair (the schema made both present and well-formed)."""

@@ -75,6 +75,8 @@ def _date(element: ElementTree.Element, tag: str, where: str, *, required: bool)
 
 
 def _cents(value: Decimal, where: str, tag: str) -> int:
+    if not value.is_finite():
+        raise _fail(f"{where} : {tag} {value} n'est pas un montant.", element=tag)
     cents = value * 100
     if cents != cents.to_integral_value():
         raise _fail(f"{where} : {tag} {value} plus précis que le centime.", element=tag)
@@ -115,6 +117,8 @@ def _statement(raw: ElementTree.Element, model: Any, number: int) -> BankStateme
     raw_list = raw.find("BANKTRANLIST")
     raw_lines = raw_list.findall("STMTTRN") if raw_list is not None else []
     models = list(model.banktranlist) if model.banktranlist is not None else []
+    if len(models) != len(raw_lines):  # pragma: no cover - ofxtools keeps every STMTTRN
+        raise _fail(f"{where} : opérations illisibles.", element="BANKTRANLIST")
     for index, (raw_line, line) in enumerate(zip(raw_lines, models, strict=True), 1):
         at = f"{where}, opération {index} (FITID {line.fitid})"
         name = line.payee.name if line.payee is not None else line.name

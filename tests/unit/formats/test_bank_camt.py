@@ -224,6 +224,13 @@ def test_refuses_a_statement_that_does_not_balance():
     assert "ne s'équilibre pas" in str(error) and "écart 0,01 €" in str(error)
 
 
+def test_refuses_a_date_the_schema_allows_but_no_calendar_has():
+    data = sample("02").replace(b"<BookgDt><Dt>2024-01-05", b"<BookgDt><Dt>12024-01-05")
+    error = refused(data)
+    assert "date « 12024-01-05 »" in str(error)
+    assert f"ligne {line_of(data, b'12024')}" in str(error)
+
+
 def test_refuses_an_entry_in_another_currency():
     error = refused(sample("02").replace(b'<Amt Ccy="EUR">9.90', b'<Amt Ccy="USD">9.90'))
     assert "montant en USD dans un relevé en EUR" in str(error)
@@ -259,6 +266,26 @@ def test_refuses_an_empty_file():
 def test_any_bytes_are_read_or_refused_with_a_format_error(data):
     try:
         camt.read_camt(data)
+    except FormatError:
+        pass
+
+
+_NOISE = b"0123456789-.,<>/ CRDTDBITBOOKPDNGNtryAmtBal\xc3\xa9&;"
+
+
+@FUZZ
+@given(st.data())
+def test_mutated_statements_are_read_or_refused_with_a_format_error(data):
+    text = bytearray(sample(data.draw(st.sampled_from(["02", "08"]))))
+    for _ in range(data.draw(st.integers(1, 3))):
+        where = data.draw(st.integers(0, len(text) - 1))
+        if data.draw(st.booleans()):
+            noise = bytes(data.draw(st.lists(st.sampled_from(_NOISE), min_size=1, max_size=5)))
+            text[where : where + len(noise)] = noise
+        else:
+            del text[where : where + data.draw(st.integers(1, 30))]
+    try:
+        camt.read_camt(bytes(text))
     except FormatError:
         pass
 

@@ -208,6 +208,12 @@ def test_refuses_an_unreadable_amount():
     assert "nombre illisible" in str(refused(sgml().replace(b"<TRNAMT>123.45", b"<TRNAMT>12x")))
 
 
+@pytest.mark.parametrize("amount", [b"Infinity", b"NaN", b"sNaN"])
+def test_refuses_an_amount_that_is_no_number(amount):
+    error = refused(sgml().replace(b"<TRNAMT>123.45", b"<TRNAMT>" + amount))
+    assert "n'est pas un montant" in str(error) or "nombre illisible" in str(error)
+
+
 def test_refuses_an_amount_finer_than_a_cent():
     error = refused(sgml().replace(b"<TRNAMT>123.45", b"<TRNAMT>123.455"))
     assert "opération 1 (FITID 2024011500001)" in str(error)
