@@ -79,10 +79,10 @@ class FecLine:
 
     account: str  # CompteNum (PCG: 3 digits first)
     account_label: str  # CompteLib
-    debit_cents: int = 0
-    credit_cents: int = 0
     aux_account: str | None = None  # CompAuxNum (a patient's or payer's sub-account)
     aux_label: str | None = None  # CompAuxLib, required with aux_account
+    debit_cents: int = 0
+    credit_cents: int = 0
     lettering: str | None = None  # EcritureLet
     lettering_date: date | None = None  # DateLet, with lettering
 
