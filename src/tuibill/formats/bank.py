@@ -21,7 +21,7 @@ from stdnum import exceptions as stdnum_errors
 from stdnum import iban as stdnum_iban
 
 from tuibill.domain.errors import ValidationError
-from tuibill.domain.pricing import format_cents
+from tuibill.domain.formatting import format_cents
 
 FORMAT_CFONB = "cfonb120"
 FORMAT_CAMT = "camt.053"

@@ -22,7 +22,7 @@ from stdnum import exceptions as stdnum_errors
 from stdnum.fr import siren as stdnum_siren
 
 from tuibill.domain.errors import ValidationError
-from tuibill.domain.pricing import format_cents
+from tuibill.domain.formatting import format_cents
 from tuibill.formats.bank import euros
 from tuibill.formats.errors import FormatError
 
