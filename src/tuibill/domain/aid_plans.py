@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from tuibill.domain.delays import format_rate
 from tuibill.domain.errors import ValidationError
-from tuibill.domain.pricing import format_cents, is_sunday_or_holiday, round_div
+from tuibill.domain.formatting import format_cents, format_rate
+from tuibill.domain.pricing import is_sunday_or_holiday, round_div
 
 MINUTES_PER_DAY = 24 * 60
 FULL_RATE_BP = 10_000

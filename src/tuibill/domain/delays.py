@@ -21,21 +21,14 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from tuibill.domain.errors import ValidationError
-from tuibill.domain.pricing import format_cents, is_sunday_or_holiday, round_div
+from tuibill.domain.formatting import format_cents, format_rate
+from tuibill.domain.pricing import is_sunday_or_holiday, round_div
 
 # R161-47 1° of the Code de la sécurité sociale, in working days.
 SEND_DELAY_DIRECT = 3  # a) the patient paid
 SEND_DELAY_TIERS_PAYANT = 8  # b) dispense d'avance de frais
 
 ONE_DAY = timedelta(days=1)
-
-
-def format_rate(bp: int) -> str:
-    """A rate in basis points, in French: 1000 → « 10 % », 3333 → « 33,33 % », 1250 → « 12,5 % »."""
-    whole, frac = divmod(bp, 100)
-    if frac == 0:
-        return f"{whole} %"
-    return f"{whole},{frac:02d}".rstrip("0") + " %"
 
 
 def is_working_day(day: date) -> bool:

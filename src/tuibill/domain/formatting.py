@@ -50,3 +50,11 @@ def format_when(value: datetime | None) -> str:
 def format_time(value: time | None) -> str:
     """« 08:30 »; empty for no time."""
     return "" if value is None else f"{value:%H:%M}"
+
+
+def format_rate(bp: int) -> str:
+    """A rate in basis points, in French: 1000 → « 10 % », 3333 → « 33,33 % », 1250 → « 12,5 % »."""
+    whole, frac = divmod(bp, 100)
+    if frac == 0:
+        return f"{whole} %"
+    return f"{whole},{frac:02d}".rstrip("0") + " %"
