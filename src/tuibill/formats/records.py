@@ -501,6 +501,33 @@ def expect_record(
     return spec.decode(records[index], index + 1)
 
 
+_UTF8_PAIR = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
+
+
+def refuse_utf8(data: bytes, what: str) -> None:
+    """A Latin-1 file that was written in UTF-8 reads « Ã© » for « é »: refuse it, named.
+
+    Two bytes that UTF-8 uses for one accented letter almost never follow each other in French
+    Latin-1 text (the second would be a control or a rare sign); when the whole file also reads
+    as UTF-8, it was written in UTF-8.
+    """
+    found = _UTF8_PAIR.search(data)
+    if found is None:
+        return
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    line = data.count(b"\n", 0, found.start()) + 1
+    sample = data[found.start() : found.end()].decode("utf-8")
+    raise FormatError(
+        f"{what} : fichier encodé en UTF-8 (« {sample} » écrit sur deux octets, enregistrement "
+        f"{line}) au lieu de Latin-1 (ISO-8859-1, un octet par caractère) : mis de côté, "
+        "rien n'a changé.",
+        record_number=line,
+    )
+
+
 def split_records(data: object, what: str) -> list[str]:
     """The records of a file, each 128 characters followed by LF, decoded from Latin-1."""
     if isinstance(data, bytearray | memoryview):
@@ -509,6 +536,7 @@ def split_records(data: object, what: str) -> list[str]:
         raise FormatError(f"{what} : des octets sont attendus.")
     if not data:
         raise FormatError(f"{what} : fichier vide.")
+    refuse_utf8(data, what)
     records = []
     for number, start in enumerate(range(0, len(data), FRAME), 1):
         chunk = data[start : start + FRAME]

@@ -195,3 +195,14 @@ def test_arl_mail_round_trip():
 def test_status_enum_values():
     assert ArlStatus("positive") is ArlStatus.POSITIVE
     assert ArlStatus("negative") is ArlStatus.NEGATIVE
+
+
+def test_an_arl_written_in_utf8_is_refused_not_garbled():
+    """Issue 13 #24: the format is Latin-1; a label written in UTF-8 would read « Ã‰metteur »."""
+    records = records_of(NEGATIVE)
+    records[3] = records[3][:4] + "Réseau" + records[3][10:]  # one Latin-1 byte, two in UTF-8
+    latin1 = from_records(records)
+    assert b"R\xe9seau" in latin1
+    message = refused("".join(r + "\n" for r in records).encode("utf-8"))
+    assert "encodé en UTF-8" in message and "Latin-1 (ISO-8859-1" in message
+    assert "« é »" in message and "enregistrement 4" in message
