@@ -515,11 +515,12 @@ def refuse_utf8(data: bytes, what: str) -> None:
     if found is None:
         return
     try:
-        data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         return
-    line = data.count(b"\n", 0, found.start()) + 1
-    sample = data[found.start() : found.end()].decode("utf-8")
+    index = next(i for i, char in enumerate(text) if ord(char) > 0x7F)
+    line = text.count("\n", 0, index) + 1
+    sample = text[index]
     raise FormatError(
         f"{what} : fichier encodé en UTF-8 (« {sample} » écrit sur deux octets, enregistrement "
         f"{line}) au lieu de Latin-1 (ISO-8859-1, un octet par caractère) : mis de côté, "
