@@ -39,6 +39,7 @@ from tuibill.formats.records import (
     expect_record,
     record_error,
     seal,
+    utf8_problem,
 )
 
 ARL_FORMAT_ID = "TBARL"
@@ -166,6 +167,8 @@ def _check(arl: Arl, *, writing: bool) -> None:
                 "detail_count",
                 f"détail de {len(arl.detail)} caractères, {MAX_DETAIL_LENGTH} au plus",
             )
+        if problem := utf8_problem(arl.detail):  # a pair across two detail records, too
+            raise fail("detail_count", problem)
 
 
 def fit_detail(text: str) -> str | None:

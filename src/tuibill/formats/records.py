@@ -31,6 +31,18 @@ MIN_YEAR, MAX_YEAR = 1900, 2099
 # Printable Latin-1 without the invisible ones (no-break space, soft hyphen): a name must look
 # the same on the caisse's screen as on ours.
 PRINTABLE = re.compile(r"[\x20-\x7e\xa1-\xac\xae-\xff]*")
+# Two bytes UTF-8 writes for one accented letter (« é » is C3 A9, read « Ã© » in Latin-1): a
+# text holding such a pair was written in UTF-8, and is refused both ways (one spelling).
+_UTF8_PAIR = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
+UTF8_LOOK = re.compile("[\xc2-\xf4][\x80-\xbf]")
+
+
+def utf8_problem(value: str) -> str | None:
+    """Why a Latin-1 text looks written in UTF-8, or None."""
+    found = UTF8_LOOK.search(value)
+    if found is None:
+        return None
+    return f"« {found.group()} » : texte écrit en UTF-8 au lieu de Latin-1 (ISO-8859-1)"
 _DIGITS = re.compile(r"[0-9]+")
 
 
@@ -209,11 +221,15 @@ class Text(Kind):
             raise Reject(f"« {show(value)} » commence ou finit par une espace")
         if len(value) > width:
             raise Reject(f"{len(value)} caractères, {width} au plus")
+        if problem := utf8_problem(value):
+            raise Reject(problem)
         return value.ljust(width)
 
     def decode(self, text: str) -> object:
         if not PRINTABLE.fullmatch(text):
             raise Reject(f"« {show(text)} » contient un caractère non imprimable")
+        if problem := utf8_problem(text):
+            raise Reject(problem)
         value = text.rstrip(" ")
         if not value:
             if self.optional:
@@ -235,11 +251,15 @@ class Raw(Kind):
     def encode(self, value: object, width: int) -> str:
         if not isinstance(value, str) or not PRINTABLE.fullmatch(value) or len(value) > width:
             raise Reject(f"« {show(str(value))} » : texte imprimable Latin-1 attendu")
+        if problem := utf8_problem(value):
+            raise Reject(problem)
         return value.ljust(width)
 
     def decode(self, text: str) -> object:
         if not PRINTABLE.fullmatch(text):
             raise Reject(f"« {show(text)} » contient un caractère non imprimable")
+        if problem := utf8_problem(text):
+            raise Reject(problem)
         return text
 
 
@@ -499,9 +519,6 @@ def expect_record(
     if found != spec.code:
         raise record_error(index + 1, found, f"{what} (type {spec.code}) attendu ici")
     return spec.decode(records[index], index + 1)
-
-
-_UTF8_PAIR = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
 
 
 def refuse_utf8(data: bytes, what: str) -> None:

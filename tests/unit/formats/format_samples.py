@@ -23,7 +23,7 @@ from tuibill.formats.codec import (
     LotFile,
     LotHeader,
 )
-from tuibill.formats.records import FRAME, PRINTABLE, RECORD_WIDTH, RecordSpec
+from tuibill.formats.records import FRAME, PRINTABLE, RECORD_WIDTH, RecordSpec, utf8_problem
 
 AM = "123456789"
 DESTINATION = CaisseCode("01", "281", "0000")
@@ -204,7 +204,7 @@ def texts(max_size: int) -> st.SearchStrategy[str]:
     return (
         st.text(alphabet=st.sampled_from(_PRINTABLE_CHARS), min_size=1, max_size=max_size)
         .map(lambda s: s.strip(" "))
-        .filter(bool)
+        .filter(lambda s: bool(s) and utf8_problem(s) is None)  # written as UTF-8: refused
     )
 
 
@@ -321,7 +321,7 @@ def arls(draw: st.DrawFn) -> Arl:
         detail = draw(
             st.text(alphabet=st.sampled_from(_PRINTABLE_CHARS), min_size=1, max_size=1080)
             .map(lambda s: s.strip(" "))
-            .filter(bool)
+            .filter(lambda s: bool(s) and utf8_problem(s) is None)
         )
     return Arl(
         emitter=CaisseCode(draw(codes(DIGITS, 2)), draw(codes(DIGITS, 3)), draw(codes(DIGITS, 4))),
