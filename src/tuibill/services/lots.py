@@ -40,6 +40,7 @@ from tuibill.formats.codec import (
     CaisseCode,
     FseRecord,
     LotFile,
+    LotFileCodec,
     file_checksum,
 )
 from tuibill.formats.errors import FormatError
@@ -52,6 +53,7 @@ from tuibill.formats.scor_lot import (
     ScorPiece,
     ScorPieceKind,
 )
+from tuibill.hardware.cards import verify_signature
 from tuibill.models import (
     Invoice,
     InvoicePiece,
@@ -65,6 +67,7 @@ from tuibill.services.lifecycle import current_time
 from tuibill.services.lot_content import fse_records, lot_header, sender_name
 from tuibill.services.lot_views import LotSummary, get_lot, summarize
 from tuibill.services.numbering import allocate_lot_number
+from tuibill.services.securing import stored_signature
 from tuibill.transport.envelopes import lot_attachment_name, scor_attachment_name
 
 # A SCOR lot travels as one mail: keep its PDFs under what mail servers commonly accept once
@@ -261,6 +264,20 @@ def _candidates(
     return list(query), skipped
 
 
+def signed_content_problem(invoice: Invoice, record: FseRecord, codec: LotFileCodec) -> None:
+    """What was signed is what is sent: refuse an FSE whose content changed after its signature
+    (a patient's name edited since, for instance): its signature would not verify at the caisse."""
+    signature = stored_signature(invoice)
+    if signature is None or not invoice.signer_certificate:
+        return
+    if not verify_signature(codec.signing_payload(record), signature):
+        when = f" le {invoice.secured_at:%d/%m/%Y}" if invoice.secured_at else ""
+        raise ValidationError(
+            f"signée{when}, elle a changé depuis (patient, actes…) : sa signature ne correspond "
+            "plus à ce qui partirait. « Défacturer » puis la revalider avec les cartes."
+        )
+
+
 def _groups(
     invoices: list[Invoice], skipped: list[SkippedInvoice], lot_codec: str
 ) -> tuple[list[_Group], list[Invoice]]:
@@ -280,6 +297,7 @@ def _groups(
             record = records[invoice.id]  # refuses, among others, an invoice without its caisse
             if isinstance(record, ValidationError):
                 raise record
+            signed_content_problem(invoice, record, codec)
             if organism is None:
                 raise ValidationError("pas de caisse AMO.")
             code = CaisseCode(organism.regime, organism.caisse, organism.centre)
@@ -409,8 +427,14 @@ def _build_one(
             .order_by(Invoice.number, Invoice.id)
         )
         found = fse_records(invoices)
+        codec = get_lot_codec(settings.lot_codec)
         for invoice in list(invoices):
             problem = found[invoice.id]
+            if not isinstance(problem, ValidationError):
+                try:  # changed since the preview, under this lock
+                    signed_content_problem(invoice, problem, codec)
+                except ValidationError as error:
+                    problem = error
             if isinstance(problem, ValidationError):
                 skipped.append(
                     SkippedInvoice(invoice.id, invoice.number, _prefixed(invoice, problem))

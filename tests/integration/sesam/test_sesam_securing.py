@@ -401,3 +401,25 @@ def test_patient_file_change_after_signing_is_detected(setup, reader) -> None:
     assert securing.verify_invoice_signature(fresh(invoice))
     Patient.update(first_name="Sophia").where(Patient.id == patient.id).execute()
     assert not securing.verify_invoice_signature(fresh(invoice))
+
+
+def test_a_signed_fse_changed_since_is_not_sent(setup, reader, tmp_path) -> None:
+    """Issue 13 #20: validated with the cards, then the patient's name edited: the lot build
+    leaves it out with the reason instead of sending content the signature does not cover."""
+    from tuibill.config import TransmissionSettings
+    from tuibill.services import lots
+
+    patient = add_patient(card_person(0), setup.organism)
+    invoice = draft(setup, patient)
+    securing.validate_with_cards([invoice.id], reader=reader, pin=PIN, user="anne")
+    Patient.update(first_name="Sophia").where(Patient.id == patient.id).execute()
+
+    report = lots.build_lots(TransmissionSettings(), user="anne")
+    assert report.lots == ()
+    (skipped,) = report.skipped
+    assert skipped.invoice_id == invoice.id
+    assert "sa signature ne correspond plus" in skipped.reason
+    assert fresh(invoice).state == "VALIDEE"  # nothing moved
+    # Put back as signed, it goes.
+    Patient.update(first_name=card_person(0).first_name).where(Patient.id == patient.id).execute()
+    assert [lot.invoice_count for lot in lots.build_lots(TransmissionSettings(), user="anne").lots] == [1]
