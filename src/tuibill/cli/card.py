@@ -29,6 +29,11 @@ def register(subparsers, common) -> None:
     )
     read.add_argument("--reader", metavar="NOM", help="lecteur (début de son nom)")
     read.add_argument(
+        "--cps",
+        action="store_true",
+        help="lire la CPS/CPE (par défaut : la carte Vitale quand il y en a une)",
+    )
+    read.add_argument(
         "--wait",
         type=float,
         default=0.0,
@@ -94,14 +99,19 @@ def card_status(args: argparse.Namespace, ctx: CliContext) -> int | None:
 
 
 def card_read(args: argparse.Namespace, ctx: CliContext) -> int | None:
+    from tuibill.domain.cards import PROFESSIONAL_CARDS
     from tuibill.services.devices import CardError, CpsHolder
 
     try:
         reader = _open(ctx, args.reader)
         if args.wait > 0:
             reader.wait_for_card(args.wait)
-        card = reader.identify()  # read() reads this same card: the first one present
-        content = reader.read()
+        if args.cps:
+            content = reader.read_cps_holder()
+            card = next(c for c in reader.cards() if c.card_type in PROFESSIONAL_CARDS.values())
+        else:
+            card = reader.preferred_card()  # read() reads this same card: a Vitale first
+            content = reader.read()
         if isinstance(content, CpsHolder):
             # Readable without the PIN: the certificate and the PIN counter (no try spent).
             certificate = reader.read_certificate()

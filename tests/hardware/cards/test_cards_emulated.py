@@ -524,3 +524,22 @@ def test_cli_waits_for_a_card(fresh_demo, capsys):
         timer.join()
     assert time.monotonic() - started < 25
     assert len(json.loads(capsys.readouterr().out)["beneficiaries"]) == 3
+
+
+def test_the_card_is_the_vitale_whatever_slot_the_cps_is_in(fresh_demo, capsys):
+    """Issue 13 #19: the usual French desk reader holds the CPS in slot 0 and the patient's
+    Vitale in slot 1: « tuibill card read » reads the Vitale; « --cps » reads the CPS."""
+    from tuibill.cli.main import main
+
+    fresh_demo.remove(0)
+    fresh_demo.remove(1)
+    fresh_demo.insert(demo_cps(), 0)
+    fresh_demo.insert(demo_vitale(), 1)
+    assert main(["card", "read", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [b["first_name"] for b in data["beneficiaries"]] == ["SOPHIE", "LUC", "LEA"]
+    assert main(["card", "read", "--cps"]) == 0
+    assert "Claire DUBOIS" in capsys.readouterr().out
+    fresh_demo.remove(1)  # no Vitale: « the card » is the CPS
+    assert main(["card", "read"]) == 0
+    assert "Claire DUBOIS" in capsys.readouterr().out

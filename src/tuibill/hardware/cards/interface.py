@@ -138,9 +138,23 @@ class CardReader(ABC):
 
     # --- operations ---------------------------------------------------------------------------
 
+    def preferred_card(self) -> CardInfo:
+        """The card « the card » means: the usual French desk reader holds the CPS in one slot
+        and the patient's Vitale in the other, so a Vitale present is the one; else the first
+        card present."""
+        found = self.cards()
+        if not found:
+            raise NoCardError("Aucune carte dans le lecteur : insérez la carte.")
+        for kinds in (_VITALE_KINDS, (CardType.VITALE_1,)):
+            for card in found:
+                if card.card_type in kinds:
+                    return card
+        return found[0]
+
     def read(self) -> VitaleData | CpsHolder:
-        """Read the first card present: a Vitale's bénéficiaires or a CPS/CPE's holder."""
-        card = self.identify()
+        """Read « the card »: the Vitale when one is present (:meth:`preferred_card`), else the
+        CPS/CPE or the unknown card present."""
+        card = self.preferred_card()
         if card.card_type is CardType.VITALE_1:
             raise Vitale1Error()
         if card.card_type in _CPS_KINDS:
