@@ -6,7 +6,9 @@ config dir; none found → defaults. Every key is documented in ``config.example
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -144,6 +146,23 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "transmission.mailbox.security": ("none", "starttls", "ssl"),
 }
 
+# Every number a setting takes, within what the program can use (a port, hours before a time-out…):
+# a value beyond is refused at load, with its key, never an OverflowError later. Keys without
+# an index ("practice.practitioners.invoice_number_start" for every practitioner).
+_BOUNDS: dict[str, tuple[float, float]] = {
+    "practice.practitioners.invoice_number_start": (1, 999_999_999),
+    "devices.tla_baudrate": (50, 4_000_000),
+    "devices.tla_timeout": (0.1, 600),
+    "devices.tla_retries": (0, 20),
+    "transmission.smtp.port": (1, 65_535),
+    "transmission.mailbox.port": (0, 65_535),
+    "transmission.lot_max_invoices": (1, 9_999),
+    "transmission.lot_number_first": (1, 999),
+    "transmission.lot_number_last": (1, 999),
+    "transmission.arl_timeout_hours": (1, 24 * 366),
+}
+_DEFAULT_BOUNDS = (0, 1_000_000_000)
+
 _TYPE_NAMES = {str: "un texte", int: "un entier", float: "un nombre", bool: "true ou false"}
 
 
@@ -175,8 +194,14 @@ def _convert(spec: Any, value: Any, dotted: str, file: str) -> Any:
                 file,
                 dotted,
             )
-        if expected in (int, float) and value < 0:
-            raise ConfigError("une valeur positive est attendue.", file, dotted)
+        if expected in (int, float):
+            low, high = _BOUNDS.get(re.sub(r"\[\d+\]", "", dotted), _DEFAULT_BOUNDS)
+            if value < 0 and low >= 0:
+                raise ConfigError("une valeur positive est attendue.", file, dotted)
+            if not (math.isfinite(value) and low <= value <= high):
+                raise ConfigError(
+                    f"{value} hors des valeurs possibles ({low:g} à {high:g}).", file, dotted
+                )
         return value
     if annotation == "dict[str, str]":
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
