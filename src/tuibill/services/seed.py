@@ -9,10 +9,14 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import peewee
 
+from tuibill.domain import pricing
+from tuibill.domain.acts import Act
 from tuibill.domain.patients import nir_key
+from tuibill.domain.pricing import is_sunday_or_holiday
 from tuibill.models import (
     ALL_MODELS,
     Counter,
@@ -28,6 +32,7 @@ from tuibill.models import (
 from tuibill.models.database import immediate
 from tuibill.services import audit
 from tuibill.services.patients import search_key
+from tuibill.services.tariffs import TariffBook
 
 BATCH = 20_000
 LAST_NAMES = [
@@ -114,6 +119,34 @@ def _patients(rng: random.Random, count: int, today: date) -> Iterator[tuple]:
         )
 
 
+# The main act of each profession, for the generated invoices.
+MAIN_ACT = {"24": "AMI", "26": "AMK", "28": "AMO"}
+_SUNDAY, _WEEKDAY = date(2024, 1, 7), date(2024, 1, 10)
+
+
+@lru_cache(maxsize=1024)
+def priced_shape(
+    specialty: str, coefficient_x100: int, km: int, sunday: bool, rate: int, has_amc: bool
+):
+    """The priced lines of one generated invoice's shape, through the same pricing as billing
+    (a few dozen shapes: pricing each of a million invoices would cost more than inserting it).
+    Tariffs are dated but have not changed over the generated years."""
+    book = _books.setdefault(specialty, TariffBook(specialty))
+    act = Act(
+        act_date=_SUNDAY if sunday else _WEEKDAY,
+        code=MAIN_ACT.get(specialty, "AMI"),
+        coefficient_x100=coefficient_x100,
+        home_visit=True,
+        mileage_km=km,
+    )
+    return pricing.price_acts(
+        [act], book, pricing.Coverage(amo_rate=rate, has_amc=has_amc)
+    )
+
+
+_books: dict[str, TariffBook] = {}
+
+
 def seed(
     invoices: int,
     *,
@@ -152,7 +185,7 @@ def seed(
 
     next_number = {p.id: counters[p.id].next_value for p in practitioners}
     invoice_id = _next_id(Invoice)
-    line_id = _next_id(InvoiceLine)
+    line_id = first_line = _next_id(InvoiceLine)
     transition_id = _next_id(InvoiceTransition)
     days = years * 365
     made = 0
@@ -180,19 +213,18 @@ def seed(
                 lot = (lot_counter[practitioner.id] // 40) % 999 + 1
                 lot_counter[practitioner.id] += 1
             coef = rng.choice([100, 150, 200, 300])
+            km = rng.choice([0, 2, 4, 8])
             act_day = billing - timedelta(days=rng.randint(0, 6))
-            values = [(315 * coef + 50) // 100, 275, 35 * rng.choice([0, 2, 4, 8])]
-            codes = [("AMI", "Acte médico-infirmier", "act"), ("IFD", "Indemnité forfaitaire de déplacement", "travel"), ("IK", "Indemnité kilométrique (plaine)", "travel")]
-            totals = [0, 0, 0, 0]
-            for position, (value, (code, label, kind)) in enumerate(zip(values, codes, strict=True)):
-                amo = (value * rate * 2 + 100) // 200
-                amc = value - amo if patient[9] else 0
-                pat = value - amo - amc
-                totals = [totals[0] + value, totals[1] + amo, totals[2] + amc, totals[3] + pat]
+            priced = priced_shape(
+                practitioner.specialty, coef, km, is_sunday_or_holiday(act_day), rate,
+                patient[9] is not None,
+            )
+            totals = [priced.total_cents, priced.amo_cents, priced.amc_cents, priced.patient_cents]
+            for position, line in enumerate(priced.lines):
                 line_rows.append((
-                    line_id, invoice_id, position, None if position == 0 else 0,
-                    act_day.isoformat(), code, label, kind, coef if position == 0 else 100,
-                    1, value, value, amo, amc, pat,
+                    line_id, invoice_id, position, line.parent, act_day.isoformat(), line.code,
+                    line.label, line.kind, line.coefficient_x100, line.quantity, line.unit_cents,
+                    line.total_cents, line.amo_cents, line.amc_cents, line.patient_cents,
                 ))
                 line_id += 1
             created = datetime.combine(billing, datetime.min.time()).replace(hour=9)
@@ -237,4 +269,4 @@ def seed(
             ).execute()
     _fix_sequences(database)
     database.execute_sql("ANALYZE")
-    return {"invoices": invoices, "lines": invoices * 3, "patients": patient_count}
+    return {"invoices": invoices, "lines": line_id - first_line, "patients": patient_count}
