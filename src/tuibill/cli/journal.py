@@ -9,7 +9,7 @@ import sys
 from tuibill.cli import arguments
 from tuibill.cli.context import CliContext
 from tuibill.cli.invoice import journal_filter
-from tuibill.cli.output import print_json, print_table
+from tuibill.cli.output import print_json_stream, print_table_stream
 
 
 def register(subparsers, common) -> None:
@@ -54,7 +54,7 @@ def cmd_journal(args: argparse.Namespace, ctx: CliContext) -> int:
     fmt = "json" if args.json else args.format
     rows = _rows(query, args.limit)
     if fmt == "json":
-        print_json([row.as_dict() for row in rows])
+        print_json_stream(row.as_dict() for row in rows)
     elif fmt == "csv":
         writer = csv.writer(sys.stdout, delimiter=";")
         writer.writerow(["Numéro", "État", "Date", "Patient", "Praticien", "Caisse", "Total",
@@ -65,8 +65,9 @@ def cmd_journal(args: argparse.Namespace, ctx: CliContext) -> int:
                              format_cents(r.amo_cents), format_cents(r.amc_cents),
                              format_cents(r.patient_cents), r.lot_number or "", r.mode, r.id])
     else:
-        print_table(
+        print_table_stream(
             ["Numéro", "État", "Date", "Patient", "Praticien", "Caisse", "Total", "Lot"],
+            [9, 19, 10, 28, 20, 20, 9, 3],
             ((r.number_text, r.state_label, f"{r.billing_date:%d/%m/%Y}", r.patient_name,
               r.practitioner, r.organism, format_cents(r.total_cents), r.lot_number or "")
              for r in rows),

@@ -14,7 +14,7 @@ SQLITE_PRAGMAS = {
     "busy_timeout": 10_000,
     "foreign_keys": 1,
     "synchronous": "normal",
-    "cache_size": -32_000,
+    "cache_size": -4_000,  # KiB, per connection (the UI thread and each worker have their own)
 }
 
 
