@@ -18,8 +18,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 from textual.widgets.data_table import RowDoesNotExist
 
+from tuibill.domain.formatting import format_day
 from tuibill.domain.patients import QUALITIES
-from tuibill.models import Patient
 from tuibill.services.patients import PageKey, is_nir_search, search_patients_page
 from tuibill.widgets.footer import AppFooter, AppHeader
 
@@ -51,7 +51,9 @@ class PatientPickTable(PagedTable):
     ]
 
 
-class PatientsScreen(Screen[Patient | None]):
+class PatientsScreen(Screen[int | None]):
+    """The patients list; in pick mode, dismissed with the chosen patient's id."""
+
     CSS_PATH = "../styles/patients.tcss"
     AUTO_FOCUS = "#search"
 
@@ -136,7 +138,7 @@ class PatientsScreen(Screen[Patient | None]):
             table.add_row(
                 # Text, not markup: names are typed by users.
                 Text(patient.display_name),
-                patient.birth_date.strftime("%d/%m/%Y"),
+                format_day(patient.birth_date),
                 patient.nir,
                 QUALITIES.get(patient.quality, patient.quality),
                 Text(patient.sector),
@@ -192,31 +194,21 @@ class PatientsScreen(Screen[Patient | None]):
     # --- actions ---
 
     def action_open(self) -> None:
-        from tuibill.services.patients import get_patient
-
         patient_id = self._current_id()
         if patient_id is None:
             return
         if self.pick:
-            self.dismiss(get_patient(patient_id))
+            self.dismiss(patient_id)
             return
-        from tuibill.screens.patient_file import PatientFileScreen
-
-        self.app.push_screen(PatientFileScreen(patient_id))
+        self.app.open_patient_file(patient_id)
 
     def action_new_patient(self) -> None:
-        from tuibill.screens.patient_file import PatientFileScreen
-
         text = self.search_text.strip()
         # The name typed in the search becomes the new patient's name.
-        self.app.push_screen(
-            PatientFileScreen(None, initial_name="" if is_nir_search(text) else text)
-        )
+        self.app.open_patient_file(None, initial_name="" if is_nir_search(text) else text)
 
     def action_prescribers(self) -> None:
-        from tuibill.screens.prescribers import PrescribersScreen
-
-        self.app.push_screen(PrescribersScreen())
+        self.app.open_prescribers()
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()

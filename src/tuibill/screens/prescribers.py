@@ -1,32 +1,24 @@
 """« Données › Prescripteurs »: list and search the prescribing doctors, create and correct them.
 
 Seed 000: an invoice rejected for « Prescripteur inconnu » is fixed by creating or correcting
-the prescripteur here. In pick mode (``pick=True``, from the prescription form) Entrée chooses
-the prescripteur under the cursor.
+the prescripteur here. In pick mode (``pick=True``, from the prescription form, through
+``app.open_prescribers``) Entrée chooses the prescripteur under the cursor.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 from textual.widgets.data_table import RowDoesNotExist
 
-from tuibill.domain.errors import TuibillError
-from tuibill.models import Prescriber
-from tuibill.screens.patient_file import (
-    clear_error,
-    clear_errors,
-    field,
-    form_state,
-    show_error,
-)
+from tuibill.dialogs.prescriber import PrescriberDialog
+from tuibill.services.patients import PrescriberRow, prescriber_rows
 from tuibill.widgets.footer import AppFooter, AppHeader
 
 
@@ -46,7 +38,7 @@ class PrescriberPickTable(PrescriberTable):
     ]
 
 
-class PrescribersScreen(Screen[Prescriber | None]):
+class PrescribersScreen(Screen[PrescriberRow | None]):
     CSS_PATH = "../styles/patients.tcss"
     AUTO_FOCUS = "#search"
 
@@ -63,7 +55,7 @@ class PrescribersScreen(Screen[Prescriber | None]):
     def __init__(self, *, pick: bool = False) -> None:
         super().__init__()
         self.pick = pick
-        self._rows: dict[int, Prescriber] = {}  # the prescripteurs listed, by id
+        self._rows: dict[int, PrescriberRow] = {}  # the prescripteurs listed, by id
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
@@ -91,12 +83,10 @@ class PrescribersScreen(Screen[Prescriber | None]):
         self.reload()
 
     def reload(self, select_id: int | None = None) -> None:
-        from tuibill.services.patients import list_prescribers
-
         text = self.query_one("#search", Input).value.strip()
         table = self.query_one("#prescribers", DataTable)
         table.clear()
-        rows = list_prescribers(text, limit=self.LIMIT)
+        rows = prescriber_rows(text, limit=self.LIMIT)
         self._rows = {prescriber.id: prescriber for prescriber in rows}
         for prescriber in rows:
             table.add_row(
@@ -120,7 +110,7 @@ class PrescribersScreen(Screen[Prescriber | None]):
             except RowDoesNotExist:  # filtered out by the search text
                 pass
 
-    def _current(self) -> Prescriber | None:
+    def _current(self) -> PrescriberRow | None:
         table = self.query_one("#prescribers", DataTable)
         if table.row_count == 0:
             return None
@@ -145,7 +135,7 @@ class PrescribersScreen(Screen[Prescriber | None]):
         else:
             self.action_edit()
 
-    def _after_dialog(self, prescriber: Prescriber | None) -> None:
+    def _after_dialog(self, prescriber: PrescriberRow | None) -> None:
         if prescriber is None:
             return
         self.query_one("#search", Input).value = ""  # show it whatever was searched
@@ -184,108 +174,3 @@ class PrescribersScreen(Screen[Prescriber | None]):
         table = self.query_one("#prescribers", DataTable)
         if table.row_count:
             table.focus()
-
-
-class PrescriberDialog(ModalScreen[Prescriber | None]):
-    """Create (``None``) or correct a prescripteur; errors show at their field."""
-
-    CSS_PATH = "../styles/patients.tcss"
-    AUTO_FOCUS = "#number"
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Enregistrer", id="prescripteur_enregistrer"),
-        Binding("escape", "cancel", "Annuler", id="prescripteur_annuler"),
-    ]
-
-    def __init__(self, prescriber: Prescriber | None) -> None:
-        super().__init__()
-        self.prescriber = prescriber
-        self._baseline: tuple[Any, ...] | None = None
-
-    def compose(self) -> ComposeResult:
-        current = self.prescriber
-        with Vertical(classes="dialog line-form"):
-            yield Static(
-                "Nouveau prescripteur" if current is None else "Modifier le prescripteur",
-                classes="title",
-            )
-            yield field(
-                "Numéro (AM/RPPS)",
-                self._input(
-                    "number",
-                    current.number if current else "",
-                    placeholder="9 chiffres (AM) ou 11 (RPPS)",
-                    restrict=r"[0-9]*",
-                    max_length=11,
-                ),
-            )
-            yield field("Nom", self._input("last_name", current.last_name if current else ""))
-            yield field("Prénom", self._input("first_name", current.first_name if current else ""))
-            yield field(
-                "Spécialité",
-                self._input("specialty", current.specialty if current else "Médecine générale"),
-            )
-            yield Static(
-                "Entrée : champ suivant — ctrl+s : enregistrer — Échap : annuler", classes="hint"
-            )
-
-    @staticmethod
-    def _input(widget_id: str, value: str, **options: Any) -> Input:
-        options.setdefault("max_length", 60)
-        return Input(value=value, id=widget_id, compact=True, classes="form-value", **options)
-
-    def on_mount(self) -> None:
-        self.call_after_refresh(self._mark_clean)
-
-    def _mark_clean(self) -> None:
-        self._baseline = form_state(self)
-
-    @on(Input.Changed)
-    def _changed(self, event: Input.Changed) -> None:
-        clear_error(self, event.input)
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if event.input.id == "specialty":
-            self.action_save()
-        else:
-            self.focus_next()
-
-    def action_save(self) -> None:
-        from tuibill.services.patients import create_prescriber, update_prescriber
-
-        def value(widget_id: str) -> str:
-            return self.query_one(f"#{widget_id}", Input).value
-
-        clear_errors(self)
-        try:
-            if self.prescriber is None:
-                saved = create_prescriber(
-                    value("number"), value("last_name"), value("first_name"), value("specialty")
-                )
-            else:
-                saved = update_prescriber(
-                    self.prescriber.id,
-                    value("number"),
-                    value("last_name"),
-                    value("first_name"),
-                    value("specialty"),
-                )
-        except TuibillError as error:
-            show_error(self, error)
-            return
-        self.dismiss(saved)
-
-    def action_cancel(self) -> None:
-        if self._baseline is None or form_state(self) == self._baseline:
-            self.dismiss(None)
-            return
-
-        def answer(leave: bool | None) -> None:
-            if leave:
-                self.dismiss(None)
-
-        from tuibill.dialogs.confirm import ConfirmDialog
-
-        self.app.push_screen(ConfirmDialog("Abandonner la saisie du prescripteur ?"), answer)
