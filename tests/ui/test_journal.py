@@ -127,7 +127,7 @@ async def test_state_filter_by_keys() -> None:
         assert screen.focused is screen.query_one("#f-state", Select)
         await pilot.press("enter", "down", "down", "enter")  # « Tous », Saisie, Validée
         await settle(pilot)
-        assert screen.journal_filter.state == "VALIDEE"
+        assert screen.search_filter.state == "VALIDEE"
         expected = Invoice.select().where(
             (Invoice.state == "VALIDEE") & (Invoice.billing_date >= window_start())
         )
@@ -161,7 +161,7 @@ async def test_number_finds_an_old_invoice_and_enter_shows_its_history() -> None
 
         await pilot.press("ctrl+r")  # clear the filters: back to the 2 months
         await settle(pilot)
-        assert screen.journal_filter.number is None
+        assert screen.search_filter.number is None
         await pilot.press("slash", "tab")
         await type_text(pilot, str(moved.number))
         await pilot.press("enter")
