@@ -326,7 +326,7 @@ async def test_paper_list_of_a_lot_in_manual_treatment(app, tmp_path, monkeypatc
         assert "Traitement manuel : envoyez ce lot sur papier" in info
         await pilot.press("p")
         await pilot.pause()
-        from tuibill.screens.lot_detail import PaperListDialog
+        from tuibill.dialogs.paper_list import PaperListDialog
 
         paper = pilot.app.screen
         assert isinstance(paper, PaperListDialog)
