@@ -344,8 +344,9 @@ async def test_practitioner_without_numbering_is_refused(app) -> None:
 
 
 async def test_isolated_act_recorded_then_billed(app) -> None:
+    from tuibill.dialogs.isolated_act import IsolatedActDialog
     from tuibill.models import Invoice, IsolatedAct
-    from tuibill.screens.invoice_form import InvoiceFormScreen, IsolatedActDialog
+    from tuibill.screens.invoice_form import InvoiceFormScreen
 
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_facturer(pilot)
