@@ -9,6 +9,7 @@ import pytest
 from textual.widgets import DataTable, Input, Select, Static
 
 from tuibill.app import TuibillApp
+from tuibill.domain.invoices import history_label
 from tuibill.models import Invoice, InvoiceLine, InvoiceTransition, database, schema
 from tuibill.screens.invoice_detail import InvoiceDetailScreen
 from tuibill.screens.journal import JournalScreen
@@ -178,6 +179,10 @@ async def test_number_finds_an_old_invoice_and_enter_shows_its_history() -> None
         assert history.row_count == moves.count() >= 3
         actions = [str(history.get_row_at(r)[4]) for r in range(history.row_count)]
         assert "Valider" in actions and "Défacturer" in actions
+        # Each move in French, as the domain names it: never a code such as « put_in_lot ».
+        ordered = moves.order_by(InvoiceTransition.at, InvoiceTransition.id)
+        assert actions == [history_label(t.action) for t in ordered]
+        assert not [action for action in actions if "_" in action]
         reasons = [str(history.get_row_at(r)[5]) for r in range(history.row_count)]
         assert "Erreur de cotation" in reasons
         assert users_of(history) == {t.user for t in moves}
