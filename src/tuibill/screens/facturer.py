@@ -5,6 +5,12 @@ action goes through ``services.invoices`` and each refusal is shown with the ser
 French message. Which keys apply on a list follows the life cycle (``domain.invoices.can``) from
 the states the list holds. Keys are letters, Space, Enter and Delete: F1–F9 belong to the
 application.
+
+Why this module runs past 600 lines: it is one screen with some twenty keys, each a short flow
+(ask, call the service, say the outcome), and splitting those flows from the list they act on
+would only scatter them. What stands on its own is elsewhere: the criteria bar
+(``widgets.billing_criteria``), the keys and cells (``widgets.keys``, ``widgets.cells``), the
+invoice form (``screens.invoice_form``), its act line and the dialogs (``dialogs/``).
 """
 
 from __future__ import annotations

@@ -10,16 +10,14 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import events, on
-from textual.app import ComposeResult
+from textual import on
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input
 from textual.widgets.data_table import RowDoesNotExist
 
 from tuibill.dialogs.prescriber import PrescriberDialog
+from tuibill.screens.search_list import SearchListScreen
 from tuibill.services.patients import PrescriberRow, prescriber_rows
-from tuibill.widgets.footer import AppFooter, AppHeader
 
 
 class PrescriberTable(DataTable):
@@ -38,9 +36,11 @@ class PrescriberPickTable(PrescriberTable):
     ]
 
 
-class PrescribersScreen(Screen[PrescriberRow | None]):
-    CSS_PATH = "../styles/patients.tcss"
-    AUTO_FOCUS = "#search"
+class PrescribersScreen(SearchListScreen[PrescriberRow | None]):
+    LIST_ID = "prescribers"
+    PLACEHOLDER = "Nom (début) ou numéro (début)"
+    # Prescripteurs are a few hundred at most: one bounded query per search.
+    LIMIT: ClassVar[int] = 200
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "new", "Nouveau prescripteur", id="prescripteurs_nouveau"),
@@ -49,33 +49,22 @@ class PrescribersScreen(Screen[PrescriberRow | None]):
         Binding("down", "focus_list", "Liste", id="prescripteurs_liste", show=False),
     ]
 
-    # Prescripteurs are a few hundred at most: one bounded query per search.
-    LIMIT: ClassVar[int] = 200
-
     def __init__(self, *, pick: bool = False) -> None:
-        super().__init__()
-        self.pick = pick
+        super().__init__(pick=pick)
         self._rows: dict[int, PrescriberRow] = {}  # the prescripteurs listed, by id
 
-    def compose(self) -> ComposeResult:
-        yield AppHeader()
-        yield Static(
-            "Choisir le prescripteur : Entrée — ctrl+n : le créer s'il manque"
-            if self.pick
-            else "Données › Prescripteurs — Entrée : modifier",
-            classes="title",
-        )
-        search = Input(placeholder="Nom (début) ou numéro (début)", id="search", max_length=40)
-        search.border_title = "Rechercher"
-        yield search
+    def heading(self) -> str:
+        if self.pick:
+            return "Choisir le prescripteur : Entrée — ctrl+n : le créer s'il manque"
+        return "Données › Prescripteurs — Entrée : modifier"
+
+    def make_table(self) -> DataTable:
         table_class = PrescriberPickTable if self.pick else PrescriberTable
-        yield table_class(id="prescribers", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="prescribers-hint", classes="hint", markup=False)
-        yield AppFooter()
+        return table_class(id="prescribers", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.title = "Choisir le prescripteur" if self.pick else "Prescripteurs"
-        table = self.query_one("#prescribers", DataTable)
+        table = self.table
         table.add_column("Numéro", width=11)
         table.add_column("Nom", width=20)
         table.add_column("Prénom", width=14)
@@ -83,8 +72,8 @@ class PrescribersScreen(Screen[PrescriberRow | None]):
         self.reload()
 
     def reload(self, select_id: int | None = None) -> None:
-        text = self.query_one("#search", Input).value.strip()
-        table = self.query_one("#prescribers", DataTable)
+        text = self.search_text.strip()
+        table = self.table
         table.clear()
         rows = prescriber_rows(text, limit=self.LIMIT)
         self._rows = {prescriber.id: prescriber for prescriber in rows}
@@ -103,7 +92,7 @@ class PrescribersScreen(Screen[PrescriberRow | None]):
         else:
             more = " (affinez la recherche)" if len(rows) == self.LIMIT else ""
             hint = f"{len(rows)} prescripteur(s){more}"
-        self.query_one("#prescribers-hint", Static).update(hint)
+        self.show_hint(hint)
         if select_id is not None:
             try:
                 table.move_cursor(row=table.get_row_index(str(select_id)))
@@ -111,19 +100,8 @@ class PrescribersScreen(Screen[PrescriberRow | None]):
                 pass
 
     def _current(self) -> PrescriberRow | None:
-        table = self.query_one("#prescribers", DataTable)
-        if table.row_count == 0:
-            return None
-        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        return self._rows.get(int(row_key.value or 0))
-
-    @on(Input.Changed, "#search")
-    def _search_changed(self) -> None:
-        self.reload()
-
-    @on(Input.Submitted, "#search")
-    def _search_submitted(self) -> None:
-        self.action_focus_list()
+        prescriber_id = self.cursor_id()
+        return None if prescriber_id is None else self._rows.get(prescriber_id)
 
     @on(DataTable.RowSelected, "#prescribers")
     def _row_selected(self) -> None:
@@ -140,7 +118,7 @@ class PrescribersScreen(Screen[PrescriberRow | None]):
             return
         self.query_one("#search", Input).value = ""  # show it whatever was searched
         self.reload(select_id=prescriber.id)
-        self.query_one("#prescribers", DataTable).focus()
+        self.table.focus()
         self.notify(
             f"{prescriber.display_name} — {prescriber.number}"
             + (" — Entrée pour le choisir" if self.pick else ""),
@@ -157,20 +135,3 @@ class PrescribersScreen(Screen[PrescriberRow | None]):
             self.notify("Aucun prescripteur sélectionné.", severity="warning")
             return
         self.app.push_screen(PrescriberDialog(prescriber), self._after_dialog)
-
-    def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
-
-    def on_key(self, event: events.Key) -> None:
-        # Typing on the list starts a new search: the desk never has to aim first. The key is
-        # handed on after the focus (which selects the old text, so the key replaces it).
-        search = self.query_one("#search", Input)
-        if event.is_printable and event.character and self.focused is not search:
-            event.stop()
-            self.set_focus(search)  # now, not later as Widget.focus() would
-            search.post_message(events.Key(event.key, event.character))
-
-    def action_focus_list(self) -> None:
-        table = self.query_one("#prescribers", DataTable)
-        if table.row_count:
-            table.focus()

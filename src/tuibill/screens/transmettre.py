@@ -15,6 +15,10 @@ Three tabs, as in the seed (keys 1, 2, 3):
 the box is never timed out), offering to re-send the lots it made « ARL négatif ». Every long
 operation runs in a worker thread with its progress shown, then says in French what happened,
 lot by lot, with the reasons of what did not. The CLI (``tuibill lots …``) does the same headless.
+
+A little over 600 lines: the screen holds the seed's eight operations and their worker plumbing;
+the tabs (``widgets.transmit_tabs``), what the operations say (``widgets.lot_reports``), the
+progress line (``widgets.job_progress``) and the lot flows (``screens.lot_actions``) are apart.
 """
 
 from __future__ import annotations
