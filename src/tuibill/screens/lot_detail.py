@@ -55,7 +55,7 @@ def info_text(detail: LotDetail, timeout_hours: int) -> str:
         lines.append(
             f"ARL le {format_when(lot.arl_at)}" + (f" : {lot.arl_reason}" if lot.arl_reason else "")
         )
-    if lot.state is LotState.EN_COURS:
+    if can(lot.state, LotAction.RESOLVE_SENT):  # « En cours »: « i » settles it
         lines.append(
             f"Envoi commencé le {format_when(lot.send_started_at)} sans certitude : i pour décider."
         )
