@@ -1,19 +1,28 @@
-"""The Textual application: modes per menu, global F-keys, theme and keymap. Nothing else.
+"""The Textual application: modes per menu, global F-keys, theme, keymap, and the way screens
+open one another. Nothing else.
 
 Every screen is a thin client of ``tuibill.services``; the F-keys F1–F9 are global (priority)
 bindings with ids, so a user's ``[ui.keymap]`` can rebind them. Screens use letters,
-ctrl+letters, Enter/Space/Insert/Delete and F10–F12 for their own actions.
+ctrl+letters, Enter/Space/Insert/Delete and F10–F12 for their own actions. A screen opens
+another one (an invoice, a lot, a patient file, a pick list) through the ``open_*`` / ``pick_*``
+methods below, never by importing it: the screens import no screen above them, and no import
+goes round in a circle.
 """
 
 from __future__ import annotations
 
 import os
-from typing import ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
 
 from tuibill.config import Settings
+from tuibill.screens.menu import MENU
+
+if TYPE_CHECKING:
+    from tuibill.services.patients import PrescriberRow
 
 
 def _facturer():
@@ -65,20 +74,6 @@ def _menu():
     from tuibill.screens.menu import MenuScreen
 
     return MenuScreen()
-
-
-# (binding id, key, mode, footer label, menu label) — the menus of the seeds, in F-key order.
-# Footer labels are short so that the F-keys fit the footer of a small terminal.
-MENU: list[tuple[str, str, str, str, str]] = [
-    ("facturer", "f2", "facturer", "Facturer", "Facturer"),
-    ("transmettre", "f3", "transmettre", "Transmettre", "Transmettre"),
-    ("lecteur", "f4", "lecteur", "Lecteur", "Lecteur"),
-    ("journal_factures", "f5", "journal", "Factures", "Journal des factures"),
-    ("journal_lots", "f6", "lots", "Lots", "Journal des lots"),
-    ("retours", "f7", "retours", "Retours", "Retours et rejets"),
-    ("tiers_payeurs", "f8", "tiers", "Tiers", "Tiers-payeurs"),
-    ("patients", "f9", "patients", "Patients", "Patients"),
-]
 
 
 class TuibillApp(App[int]):
@@ -180,3 +175,37 @@ class TuibillApp(App[int]):
         if isinstance(self.screen, HelpDialog):
             return
         self.push_screen(HelpDialog(self.screen))
+
+    # --- navigation: how a screen opens another without importing it --------------------------
+
+    def open_invoice(self, invoice_id: int) -> None:
+        """The detail of an invoice (read-only, its history, its SCOR pieces)."""
+        from tuibill.screens.invoice_detail import InvoiceDetailScreen
+
+        self.push_screen(InvoiceDetailScreen(invoice_id))
+
+    def open_lot(self, lot_id: int) -> None:
+        """The detail of a lot (its invoices, files, ARLs, history and actions)."""
+        from tuibill.screens.lot_detail import LotDetailScreen
+
+        self.push_screen(LotDetailScreen(lot_id))
+
+    def open_patient_file(self, patient_id: int | None = None, *, initial_name: str = "") -> None:
+        """A patient's file; None: a new patient named *initial_name*."""
+        from tuibill.screens.patient_file import PatientFileScreen
+
+        self.push_screen(PatientFileScreen(patient_id, initial_name=initial_name))
+
+    def pick_patient(self, chosen: Callable[[int | None], None]) -> None:
+        """The patients list in pick mode: *chosen* gets the patient's id (None: Échap)."""
+        from tuibill.screens.patients import PatientsScreen
+
+        self.push_screen(PatientsScreen(pick=True), chosen)
+
+    def open_prescribers(
+        self, chosen: Callable[[PrescriberRow | None], None] | None = None
+    ) -> None:
+        """« Données › Prescripteurs »; with *chosen*, in pick mode (Entrée chooses)."""
+        from tuibill.screens.prescribers import PrescribersScreen
+
+        self.push_screen(PrescribersScreen(pick=chosen is not None), chosen)

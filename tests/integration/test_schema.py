@@ -66,7 +66,7 @@ def test_a_version_1_database_is_upgraded_in_place(db_url) -> None:
         "version 2 : sécurisation des factures, pièces SCOR, lots, fichiers reçus",
         "version 3 : rejet de la caisse : état « Rejetée »",
         "version 4 : retours NOEMIE : virements, factures payées et rejetées",
-        "version 5 : historique chaîné (empreintes SHA-256)",
+        "version 5 : historique chaîné (empreintes SHA-256), format de chaque lot",
     ]
     columns = {c.name for c in db.get_columns("invoice")}
     assert set(v2_columns) <= columns
@@ -108,7 +108,7 @@ def test_a_version_2_rejection_flag_becomes_the_rejected_state(db_url) -> None:
     assert schema.upgrade() == [
         "version 3 : rejet de la caisse : état « Rejetée »",
         "version 4 : retours NOEMIE : virements, factures payées et rejetées",
-        "version 5 : historique chaîné (empreintes SHA-256)",
+        "version 5 : historique chaîné (empreintes SHA-256), format de chaque lot",
     ]
     states = db.execute_sql("SELECT number, state FROM invoice ORDER BY number").fetchall()
     assert states == [(7, "REJETEE"), (8, "TRANSMISE")]
@@ -153,7 +153,7 @@ def test_a_version_4_history_is_sealed_in_the_order_it_happened(db_url) -> None:
     AuditHead.delete().execute()
     schema.SchemaVersion.update(version=4).execute()
 
-    assert schema.upgrade() == ["version 5 : historique chaîné (empreintes SHA-256)"]
+    assert schema.upgrade() == ["version 5 : historique chaîné (empreintes SHA-256), format de chaque lot"]
     sealed = [(t.action, t.seq) for t in InvoiceTransition.select().order_by(InvoiceTransition.seq)]
     assert sealed == [("create", 1), ("validate", 2)]  # by time, not by insertion
     assert audit.verify().ok

@@ -29,7 +29,7 @@ def app(demo_path):
 
 
 async def test_every_f_key_opens_its_menu_and_escape_returns(app) -> None:
-    from tuibill.app import MENU
+    from tuibill.screens.menu import MENU
 
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()

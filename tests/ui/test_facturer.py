@@ -350,8 +350,9 @@ async def test_practitioner_without_numbering_is_refused(app) -> None:
 
 
 async def test_isolated_act_recorded_then_billed(app) -> None:
+    from tuibill.dialogs.isolated_act import IsolatedActDialog
     from tuibill.models import Invoice, IsolatedAct
-    from tuibill.screens.invoice_form import InvoiceFormScreen, IsolatedActDialog
+    from tuibill.screens.invoice_form import InvoiceFormScreen
 
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_facturer(pilot)
@@ -426,3 +427,28 @@ async def test_selection_bulk_validate_and_delete(app) -> None:
         assert Invoice.get_by_id(int(key.split(":")[1])).state == "SUPPRIMEE"  # kept, with its history
         assert key not in screen.rows
         assert "Suppression : 1 facture(s) traitée(s)." in status_text(screen)
+
+
+def test_the_keys_of_each_list_follow_the_life_cycle() -> None:
+    from tuibill.screens.facturer import LIST_BOUND_ACTIONS, MARK_ACTIONS, list_allows
+    from tuibill.services import worklists
+
+    # What each list offers (seed 003); the moves among them are derived from the domain's
+    # table and the states each list holds.
+    offered = {
+        worklists.PRESCRIPTIONS_BY_PRACTITIONER: {"new_invoice", "free_invoice"},
+        worklists.PRESCRIPTIONS_ALL: {"new_invoice", "free_invoice"},
+        worklists.UNVALIDATED: {
+            "new_invoice", "marks", "validate", "validate_cards", "prepare",
+            "cancel_preparation", "delete_draft",
+        },
+        worklists.DRE_UNVALIDATED: {
+            "new_invoice", "marks", "validate", "prepare", "cancel_preparation", "delete_draft",
+        },
+        worklists.ISOLATED: {"new_invoice", "free_invoice", "marks"},
+        worklists.VALIDATED: {"new_invoice", "marks", "unvalidate", "prepare"},
+    }
+    for name, allowed in offered.items():
+        for action in LIST_BOUND_ACTIONS:
+            key = "marks" if action in MARK_ACTIONS else action
+            assert list_allows(name, action) == (key in allowed), (name, action)

@@ -9,6 +9,7 @@ import pytest
 from textual.widgets import DataTable, Input, Select, Static
 
 from tuibill.app import TuibillApp
+from tuibill.domain.invoices import history_label
 from tuibill.models import Invoice, InvoiceLine, InvoiceTransition, database, schema
 from tuibill.screens.invoice_detail import InvoiceDetailScreen
 from tuibill.screens.journal import JournalScreen
@@ -127,7 +128,7 @@ async def test_state_filter_by_keys() -> None:
         assert screen.focused is screen.query_one("#f-state", Select)
         await pilot.press("enter", "down", "down", "enter")  # « Tous », Saisie, Validée
         await settle(pilot)
-        assert screen.journal_filter.state == "VALIDEE"
+        assert screen.search_filter.state == "VALIDEE"
         expected = Invoice.select().where(
             (Invoice.state == "VALIDEE") & (Invoice.billing_date >= window_start())
         )
@@ -161,7 +162,7 @@ async def test_number_finds_an_old_invoice_and_enter_shows_its_history() -> None
 
         await pilot.press("ctrl+r")  # clear the filters: back to the 2 months
         await settle(pilot)
-        assert screen.journal_filter.number is None
+        assert screen.search_filter.number is None
         await pilot.press("slash", "tab")
         await type_text(pilot, str(moved.number))
         await pilot.press("enter")
@@ -178,6 +179,10 @@ async def test_number_finds_an_old_invoice_and_enter_shows_its_history() -> None
         assert history.row_count == moves.count() >= 3
         actions = [str(history.get_row_at(r)[4]) for r in range(history.row_count)]
         assert "Valider" in actions and "Défacturer" in actions
+        # Each move in French, as the domain names it: never a code such as « put_in_lot ».
+        ordered = moves.order_by(InvoiceTransition.at, InvoiceTransition.id)
+        assert actions == [history_label(t.action) for t in ordered]
+        assert not [action for action in actions if "_" in action]
         reasons = [str(history.get_row_at(r)[5]) for r in range(history.row_count)]
         assert "Erreur de cotation" in reasons
         assert users_of(history) == {t.user for t in moves}

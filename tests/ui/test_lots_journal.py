@@ -169,7 +169,7 @@ async def pick_state(pilot, screen, state: LotState) -> None:
     assert screen.focused is screen.query_one("#lf-state", Select)
     await pilot.press("enter", *["down"] * (list(LotState).index(state) + 1), "enter")
     await settle(pilot)
-    assert screen.lot_filter.state is state
+    assert screen.search_filter.state is state
 
 
 async def open_first(pilot, screen):
@@ -227,7 +227,7 @@ async def test_filter_by_state(app) -> None:
         assert screen.focused is screen.table
         await pilot.press("ctrl+r")  # clear the filters
         await settle(pilot)
-        assert screen.lot_filter.state is None and screen.pager.total == in_window().count()
+        assert screen.search_filter.state is None and screen.pager.total == in_window().count()
 
 
 async def test_a_lot_number_searches_every_date(app) -> None:
@@ -326,7 +326,7 @@ async def test_paper_list_of_a_lot_in_manual_treatment(app, tmp_path, monkeypatc
         assert "Traitement manuel : envoyez ce lot sur papier" in info
         await pilot.press("p")
         await pilot.pause()
-        from tuibill.screens.lot_detail import PaperListDialog
+        from tuibill.dialogs.paper_list import PaperListDialog
 
         paper = pilot.app.screen
         assert isinstance(paper, PaperListDialog)

@@ -10,11 +10,13 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, DataTable, Input, Static, TabbedContent
 
 from tuibill.app import TuibillApp
+from tuibill.dialogs.prescriber import PrescriberDialog
+from tuibill.dialogs.prescription import PrescriptionDialog
 from tuibill.domain.patients import nir_key
 from tuibill.models import Patient, Prescriber, Prescription, database, schema
-from tuibill.screens.patient_file import PatientFileScreen, PrescriptionDialog
+from tuibill.screens.patient_file import PatientFileScreen
 from tuibill.screens.patients import PatientsScreen
-from tuibill.screens.prescribers import PrescriberDialog, PrescribersScreen
+from tuibill.screens.prescribers import PrescribersScreen
 from tuibill.services import patients as patient_services
 
 SIZE = (80, 24)

@@ -140,7 +140,7 @@ async def open_transmettre(pilot):
 
 
 def dialog_text(pilot) -> str:
-    from tuibill.screens.lot_detail import TextDialog
+    from tuibill.dialogs.text_view import TextDialog
 
     dialog = pilot.app.screen
     assert isinstance(dialog, TextDialog), type(dialog).__name__

@@ -235,7 +235,7 @@ def cmd_show(args: argparse.Namespace, ctx: CliContext) -> None:
     ctx.open_db()
     lot = _find(args.lot)
     if args.print or args.csv:
-        paper = paper_list(lot.id, lot_codec=ctx.settings.transmission.lot_codec)
+        paper = paper_list(lot.id)
         text = paper.text() if args.print else paper.csv()
         if args.output:
             from pathlib import Path
@@ -245,7 +245,7 @@ def cmd_show(args: argparse.Namespace, ctx: CliContext) -> None:
         else:
             sys.stdout.write(text)
         return
-    detail = lot_detail(lot.id, lot_codec=ctx.settings.transmission.lot_codec)
+    detail = lot_detail(lot.id)
     if ctx.json:
         print_json(detail.as_dict())
         return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -13,23 +12,16 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-# One absolute path for every screen of Facturer: Textual then reads the file only once.
-FACTURER_CSS = Path(__file__).resolve().parent.parent / "styles" / "facturer.tcss"
+from tuibill.dialogs.vitale_patient import format_nir
+from tuibill.domain.formatting import format_day
 
 RESULT_LIMIT = 50
-
-
-def _format_nir(nir: str) -> str:
-    """« 1 52 03 28 123 456 78 »: the grouping printed on the carte Vitale."""
-    if len(nir) != 15:
-        return nir
-    return f"{nir[0]} {nir[1:3]} {nir[3:5]} {nir[5:7]} {nir[7:10]} {nir[10:13]} {nir[13:]}"
 
 
 class PickPatientDialog(ModalScreen[int | None]):
     """Type a name prefix (« DUP », « dupuis al ») or NIR digits; Entrée picks, Échap cancels."""
 
-    CSS_PATH = FACTURER_CSS
+    CSS_PATH = "../styles/facturer.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Annuler", id="patient_choix_annuler"),
@@ -67,7 +59,7 @@ class PickPatientDialog(ModalScreen[int | None]):
             Option(
                 # A Text, not a str: a name is never read as markup.
                 Text(
-                    f"{p.display_name:<28.28} {p.birth_date:%d/%m/%Y}  {_format_nir(p.nir)}"
+                    f"{p.display_name:<28.28} {format_day(p.birth_date)}  {format_nir(p.nir)}"
                     + (f"  {p.sector}" if p.sector else "")
                 ),
                 id=str(p.id),

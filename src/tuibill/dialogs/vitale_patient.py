@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
+from tuibill.domain.formatting import format_day
 from tuibill.domain.patients import QUALITIES
 from tuibill.services.vitale_patients import ABSENT, DIFFERENT, BeneficiaryMatch, CardReading
 
@@ -45,7 +46,7 @@ def beneficiary_line(match: BeneficiaryMatch) -> Text:
     person = match.beneficiary
     return Text(
         f"{match.position + 1} {person.last_name} {person.first_name}"[:30].ljust(31)
-        + f"{person.birth_date:%d/%m/%Y}  {match.status_label}"
+        + f"{format_day(person.birth_date)}  {match.status_label}"
     )
 
 

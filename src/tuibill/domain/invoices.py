@@ -106,6 +106,7 @@ EVENT_LABELS: dict[str, str] = {
     EDIT: "Modification",
     "attach_piece": "Pièce SCOR jointe",
     "remove_piece": "Pièce SCOR retirée",
+    "import": "Import",  # invoices loaded in bulk (``tuibill seed``)
 }
 
 

@@ -25,6 +25,9 @@ class Lot(BaseModel):
     file_name = peewee.CharField(default="")
     file_sha256 = peewee.CharField(max_length=64, default="")
     file_bytes = peewee.BlobField(null=True)
+    # The lot codec that wrote it (schema v5): it is read back with that one, whatever the
+    # setting says later.
+    codec = peewee.CharField(max_length=40, default="tuibill")
     invoice_count = peewee.IntegerField(default=0)
     piece_count = peewee.IntegerField(default=0)  # SCOR lots: the PDF pieces carried
     total_cents = peewee.BigIntegerField(default=0)

@@ -19,6 +19,7 @@ from tuibill.models import (
     V5_MODELS,
     Invoice,
     InvoiceTransition,
+    Lot,
     LotTransition,
 )
 from tuibill.models.base import db
@@ -138,6 +139,7 @@ def _v5_audit_chain(database: peewee.Database) -> None:
     import hashlib
 
     database.create_tables(V5_MODELS, safe=True)
+    add_missing_columns(database, Lot, ["codec"])
     for model in (InvoiceTransition, LotTransition):
         add_missing_columns(database, model, ["seq", "hash"])
         table = model._meta.table_name
@@ -186,7 +188,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (2, "sécurisation des factures, pièces SCOR, lots, fichiers reçus", _v2_securing_pieces_lots),
     (3, "rejet de la caisse : état « Rejetée »", _v3_rejected_state),
     (4, "retours NOEMIE : virements, factures payées et rejetées", _v4_returns),
-    (5, "historique chaîné (empreintes SHA-256)", _v5_audit_chain),
+    (5, "historique chaîné (empreintes SHA-256), format de chaque lot", _v5_audit_chain),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -1,8 +1,16 @@
 """F2 « Facturer » (seed 003): the working lists, and the actions that move invoices along.
 
-A thin client: the rows come from ``services.facturer`` (bounded lists,
-``LIST_LIMIT``), every action goes through ``services.billing`` and each refusal is shown with the
-service's own French message. Keys are letters, Space, Enter and Delete: F1–F9 belong to the application.
+A thin client: the rows come from ``services.worklists`` (bounded lists, ``LIST_LIMIT``), every
+action goes through ``services.invoices`` and each refusal is shown with the service's own
+French message. Which keys apply on a list follows the life cycle (``domain.invoices.can``) from
+the states the list holds. Keys are letters, Space, Enter and Delete: F1–F9 belong to the
+application.
+
+Why this module runs past 600 lines: it is one screen with some twenty keys, each a short flow
+(ask, call the service, say the outcome), and splitting those flows from the list they act on
+would only scatter them. What stands on its own is elsewhere: the criteria bar
+(``widgets.billing_criteria``), the keys and cells (``widgets.keys``, ``widgets.cells``), the
+invoice form (``screens.invoice_form``), its act line and the dialogs (``dialogs/``).
 """
 
 from __future__ import annotations
@@ -10,17 +18,14 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Input, Label, Select, Static
+from textual.widgets import DataTable, Static
 
 from tuibill.domain.errors import TuibillError
-from tuibill.domain.formatting import format_cents, format_invoice_number
-from tuibill.domain.invoices import InvoiceAction, InvoiceState, is_editable
-from tuibill.screens.invoice_form import FACTURER_CSS
+from tuibill.domain.formatting import format_invoice_number, format_short_day
+from tuibill.domain.invoices import InvoiceAction, InvoiceState, can, is_editable
 from tuibill.services import worklists
 from tuibill.services.worklists import (
     LIST_LABELS,
@@ -30,11 +35,18 @@ from tuibill.services.worklists import (
     FacturerRow,
     rows_for,
 )
+from tuibill.widgets.billing_criteria import BillingCriteria
+from tuibill.widgets.cells import mark, money
 from tuibill.widgets.footer import AppFooter, AppHeader
+from tuibill.widgets.keys import (
+    delete_binding,
+    key_hint,
+    number_bindings,
+    selection_bindings,
+)
 
 INVOICE_LISTS = frozenset({worklists.UNVALIDATED, worklists.DRE_UNVALIDATED, VALIDATED})
 PRESCRIPTION_LISTS = frozenset({worklists.PRESCRIPTIONS_BY_PRACTITIONER, worklists.PRESCRIPTIONS_ALL})
-ALL_SECTORS = ""  # « TOUS »
 
 COLUMNS = [
     ("mark", "Sél"),
@@ -52,58 +64,46 @@ COLUMNS = [
     ("detail", "État / détail"),
 ]
 
-# Which actions make sense on which list: the others are hidden from the footer and disabled.
-ACTIONS_BY_LIST: dict[str, frozenset[str]] = {
+# The keys that move invoices along, and the move each asks of the life cycle: a key applies to
+# a list when the domain allows its move from one of the states the list holds.
+MOVES: dict[str, InvoiceAction] = {
+    "validate": InvoiceAction.VALIDATE,
+    "validate_cards": InvoiceAction.VALIDATE,
+    "unvalidate": InvoiceAction.UNVALIDATE,
+    "prepare": InvoiceAction.PREPARE,
+    "cancel_preparation": InvoiceAction.CANCEL_PREPARATION,
+}
+# What each list offers besides those moves (« marks »: the selection keys); « Supprimer » on
+# the lists that hold drafts (a draft is the only editable invoice).
+LIST_ACTIONS: dict[str, frozenset[str]] = {
     worklists.PRESCRIPTIONS_BY_PRACTITIONER: frozenset({"new_invoice", "free_invoice"}),
     worklists.PRESCRIPTIONS_ALL: frozenset({"new_invoice", "free_invoice"}),
-    worklists.UNVALIDATED: frozenset(
-        {
-            "new_invoice",
-            "marks",
-            "validate",
-            "validate_cards",
-            "prepare",
-            "cancel_preparation",
-            "delete_draft",
-        }
-    ),
-    worklists.DRE_UNVALIDATED: frozenset(
-        {"new_invoice", "marks", "validate", "prepare", "cancel_preparation", "delete_draft"}
-    ),
+    worklists.UNVALIDATED: frozenset({"new_invoice", "marks"}),
+    worklists.DRE_UNVALIDATED: frozenset({"new_invoice", "marks"}),
     worklists.ISOLATED: frozenset({"new_invoice", "free_invoice", "marks"}),
-    VALIDATED: frozenset({"new_invoice", "marks", "unvalidate", "prepare"}),
+    VALIDATED: frozenset({"new_invoice", "marks"}),
 }
+CARD_LISTS = frozenset({worklists.UNVALIDATED})  # « Valider avec les cartes » is offered there
 MARK_ACTIONS = frozenset({"toggle_mark", "mark_all", "unmark_all"})
 LIST_BOUND_ACTIONS = (
-    frozenset(
-        {
-            "new_invoice",
-            "free_invoice",
-            "validate",
-            "validate_cards",
-            "unvalidate",
-            "prepare",
-            "cancel_preparation",
-            "delete_draft",
-        }
-    )
-    | MARK_ACTIONS
+    frozenset({"new_invoice", "free_invoice", "delete_draft"}) | frozenset(MOVES) | MARK_ACTIONS
 )
 
 
-def _money(cents: int | None) -> Text | str:
-    return "" if cents is None else Text(format_cents(cents), justify="right")
+def list_allows(list_name: str, action: str) -> bool:
+    """Whether the key of *action* applies on the list *list_name*."""
+    states = worklists.LIST_STATES.get(list_name, ())
+    if action in MOVES:
+        if action == "validate_cards" and list_name not in CARD_LISTS:
+            return False
+        return any(can(state, MOVES[action]) for state in states)
+    if action == "delete_draft":
+        return any(is_editable(state) for state in states)
+    if action in MARK_ACTIONS:
+        action = "marks"
+    return action in LIST_ACTIONS[list_name]
 
 
-def _mark(marked: bool) -> Text:
-    return Text("[x]" if marked else "[ ]")  # a Text: a str would be read as markup
-
-
-def _day(value: date | None) -> str:
-    return "" if value is None else f"{value:%d/%m/%y}"
-
-
-SELECTION = Binding.Group("Sélection")
 MAX_REPORTED = 5  # refusals spelt out in a notification; the others stay marked in the list
 
 
@@ -120,7 +120,7 @@ class FacturerTable(DataTable):
 
 
 class FacturerScreen(Screen):
-    CSS_PATH = FACTURER_CSS
+    CSS_PATH = "../styles/facturer.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new_invoice", "Nouvelle facture", id="facturer_nouvelle"),
@@ -131,36 +131,10 @@ class FacturerScreen(Screen):
         Binding(
             "a", "cancel_preparation", "Annuler préparation", id="facturer_annuler_preparation"
         ),
-        Binding(
-            "delete", "delete_draft", "Supprimer", key_display="Suppr", id="facturer_supprimer"
-        ),
+        delete_binding("delete_draft", "Supprimer", "facturer_supprimer"),
         Binding("i", "isolated_act", "Acte isolé", id="facturer_acte_isole"),
         Binding("l", "free_invoice", "Facture libre", id="facturer_libre"),
-        # One footer entry for the three selection keys: the footer is 80 columns wide.
-        Binding(
-            "space",
-            "toggle_mark",
-            "Sélectionner",
-            key_display="Espace",
-            group=SELECTION,
-            id="facturer_selection",
-        ),
-        Binding(
-            "plus",
-            "mark_all",
-            "Tout sélectionner",
-            key_display="+",
-            group=SELECTION,
-            id="facturer_tout_selectionner",
-        ),
-        Binding(
-            "minus",
-            "unmark_all",
-            "Tout désélectionner",
-            key_display="-",
-            group=SELECTION,
-            id="facturer_tout_deselectionner",
-        ),
+        *selection_bindings("facturer"),
         Binding(
             "p",
             "focus_criteria('#crit-patient')",
@@ -179,16 +153,9 @@ class FacturerScreen(Screen):
             "s", "focus_criteria('#crit-sector')", "Secteur", show=False, id="facturer_secteur"
         ),
         Binding("r", "reload", "Actualiser", show=False, id="facturer_actualiser"),
-        *[
-            Binding(
-                str(number),
-                f"show_list('{name}')",
-                LIST_LABELS[name],
-                show=False,
-                id=f"facturer_liste_{number}",
-            )
-            for number, name in enumerate(LIST_ORDER, start=1)
-        ],
+        *number_bindings(
+            "show_list", {name: LIST_LABELS[name] for name in LIST_ORDER}, "facturer_liste"
+        ),
     ]
 
     def __init__(self) -> None:
@@ -200,7 +167,6 @@ class FacturerScreen(Screen):
         self._reload_pending = False
         self._pending_focus: str | None = None
         self._loaded_with: tuple[str, Criteria] | None = None
-        self._filter_timer = None
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -208,35 +174,8 @@ class FacturerScreen(Screen):
         from tuibill.services.practice import list_practitioners
 
         practitioners = [(p.display_name, p.id) for p in list_practitioners()]
-        sectors = [("TOUS", ALL_SECTORS)] + [(s, s) for s in worklists.sectors()]
         yield AppHeader()
-        with Vertical(id="criteria"):
-            with Horizontal(classes="crit-row"):
-                yield Label("Pour le patient", classes="crit-label")
-                yield Input(placeholder="Nom…", compact=True, id="crit-patient")
-                yield Label("Secteur", classes="crit-label")
-                yield Select(
-                    sectors, value=ALL_SECTORS, allow_blank=False, compact=True, id="crit-sector"
-                )
-            with Horizontal(classes="crit-row"):
-                yield Label("Pour le praticien", classes="crit-label")
-                yield Select(
-                    practitioners,
-                    value=practitioners[0][1] if practitioners else Select.NULL,
-                    allow_blank=not practitioners,
-                    prompt="Aucun praticien",
-                    compact=True,
-                    id="crit-practitioner",
-                )
-            with Horizontal(classes="crit-row"):
-                yield Label("Liste", classes="crit-label")
-                yield Select(
-                    [(f"{n} {LIST_LABELS[name]}", name) for n, name in enumerate(LIST_ORDER, 1)],
-                    value=self.list_name,
-                    allow_blank=False,
-                    compact=True,
-                    id="crit-list",
-                )
+        yield BillingCriteria(practitioners, worklists.sectors(), self.list_name)
         yield FacturerTable(id="facturer-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="facturer-hint", classes="hint", markup=False)
         yield Static("", id="facturer-status", markup=False)
@@ -268,50 +207,35 @@ class FacturerScreen(Screen):
 
     # --- criteria --------------------------------------------------------------------------
 
-    def criteria(self) -> Criteria:
-        practitioner = self.query_one("#crit-practitioner", Select).value
-        sector = self.query_one("#crit-sector", Select).value
-        return Criteria(
-            patient=self.query_one("#crit-patient", Input).value.strip(),
-            practitioner_id=None if practitioner is Select.NULL else int(practitioner),
-            sector=ALL_SECTORS if sector is Select.NULL else str(sector),
-        )
+    @property
+    def criteria_bar(self) -> BillingCriteria:
+        return self.query_one(BillingCriteria)
 
-    def on_select_changed(self, event: Select.Changed) -> None:
+    def criteria(self) -> Criteria:
+        return self.criteria_bar.criteria()
+
+    def on_billing_criteria_changed(self, event: BillingCriteria.Changed) -> None:
         event.stop()
-        if event.select.id == "crit-list":
-            if event.value is not Select.NULL and event.value != self.list_name:
-                self._switch_list(str(event.value))
-        elif self._loaded_with is not None and self._loaded_with != (
-            self.list_name,
-            self.criteria(),
-        ):
+        loaded = self._loaded_with
+        if loaded is not None and loaded != (self.list_name, self.criteria()):
             # Only a real change: the Selects also report their initial values at mount.
             self.notice = ""
             self.reload()
 
-    def on_input_changed(self, event: Input.Changed) -> None:
+    def on_billing_criteria_submitted(self, event: BillingCriteria.Submitted) -> None:
         event.stop()
-        self.notice = ""
-        # Filter as the name is typed, but not at every keystroke on a slow link.
-        if self._filter_timer is not None:
-            self._filter_timer.stop()
-        self._filter_timer = self.set_timer(0.3, self.reload)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if self._filter_timer is not None:
-            self._filter_timer.stop()
-            self._filter_timer = None
         self.reload()
         self.query_one(FacturerTable).focus()
+
+    def on_billing_criteria_list_chosen(self, event: BillingCriteria.ListChosen) -> None:
+        event.stop()
+        self._switch_list(event.name)
 
     def action_focus_criteria(self, selector: str) -> None:
         self.query_one(selector).focus()
 
     def action_show_list(self, name: str) -> None:
-        # Through the Select, so that it always shows the list on screen.
-        self.query_one("#crit-list", Select).value = name
+        self.criteria_bar.show_list(name)
         self.query_one(FacturerTable).focus()
 
     def _switch_list(self, name: str) -> None:
@@ -325,7 +249,6 @@ class FacturerScreen(Screen):
 
     def reload(self, *, focus_key: str | None = None, cursor_to_top: bool = False) -> None:
         """Re-read the list; keep the cursor on the same row, or near where it was."""
-        self._filter_timer = None
         table = self.query_one(FacturerTable)
         previous_key = None
         previous_index = table.cursor_row
@@ -350,17 +273,17 @@ class FacturerScreen(Screen):
     def _cells(self, row: FacturerRow, marked: bool) -> tuple:
         detail = InvoiceState(row.state).label if row.kind == "invoice" else row.detail
         return (
-            _mark(marked),
+            mark(marked),
             "CV" if row.vitale else "",
             format_invoice_number(row.number),
             row.patient,
-            _day(row.date),
-            _money(row.total_cents),
-            _day(row.first),
-            _day(row.last),
-            _money(row.amo_cents),
-            _money(row.amc_cents),
-            _money(row.patient_cents),
+            format_short_day(row.date),
+            money(row.total_cents),
+            format_short_day(row.first),
+            format_short_day(row.last),
+            money(row.amo_cents),
+            money(row.amc_cents),
+            money(row.patient_cents),
             row.sector,
             detail,
         )
@@ -374,26 +297,7 @@ class FacturerScreen(Screen):
         table = self.query_one(FacturerTable)
         if self.focused is not table:
             return
-        parts: list[tuple[str, str]] = []
-        grouped: dict[str, list[str]] = {}
-        for active in self.active_bindings.values():
-            binding = active.binding
-            if not (binding.id or "").startswith("facturer_") or not active.enabled:
-                continue
-            key = self.app.get_key_display(binding)
-            if binding.action.startswith("show_list"):
-                grouped.setdefault("Listes", []).append(key)
-            elif binding.group is not None:
-                grouped.setdefault(binding.group.description, []).append(key)
-            elif binding.show:
-                parts.append((key, binding.description))
-        for label, keys in grouped.items():
-            consecutive = keys == [str(n) for n in range(1, len(keys) + 1)]
-            parts.append((f"1-{len(keys)}" if consecutive else " ".join(keys), label))
-        hint = Text()
-        for key, description in parts:
-            hint.append(key, style="bold")
-            hint.append(f" {description}  ")
+        hint = key_hint(self, "facturer_", groups={"show_list": "Listes"}, hidden=False, span_digits=True)
         self.query_one("#facturer-hint", Static).update(hint)
 
     def on_descendant_focus(self) -> None:
@@ -431,10 +335,7 @@ class FacturerScreen(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action not in LIST_BOUND_ACTIONS:
             return True
-        allowed = ACTIONS_BY_LIST[self.list_name]
-        if action in MARK_ACTIONS:
-            return "marks" in allowed
-        return action in allowed
+        return list_allows(self.list_name, action)
 
     # --- selection -------------------------------------------------------------------------
 
@@ -444,7 +345,7 @@ class FacturerScreen(Screen):
             self.marked.add(key)
         else:
             self.marked.discard(key)
-        self.query_one(FacturerTable).update_cell(key, "mark", _mark(marked))
+        self.query_one(FacturerTable).update_cell(key, "mark", mark(marked))
 
     def action_toggle_mark(self) -> None:
         row = self.current_row()
@@ -553,7 +454,7 @@ class FacturerScreen(Screen):
             draft = InvoiceDraft(practitioner_id=practitioner_id, patient_id=patient_id)
             self.app.push_screen(InvoiceFormScreen(draft=draft), self._form_closed)
 
-        initial = self.query_one("#crit-patient", Input).value
+        initial = self.criteria_bar.patient_text
         self.app.push_screen(
             PickPatientDialog("Facture libre : choisir le patient", initial), chosen
         )
@@ -570,8 +471,8 @@ class FacturerScreen(Screen):
     # --- isolated acts ---------------------------------------------------------------------
 
     def action_isolated_act(self) -> None:
+        from tuibill.dialogs.isolated_act import IsolatedActDialog
         from tuibill.dialogs.pick_patient import PickPatientDialog
-        from tuibill.screens.invoice_form import IsolatedActDialog
 
         def recorded(act_id: int | None) -> None:
             if act_id is None:
@@ -584,7 +485,7 @@ class FacturerScreen(Screen):
                 dialog = IsolatedActDialog(patient_id, self.criteria().practitioner_id)
                 self.app.push_screen(dialog, recorded)
 
-        initial = self.query_one("#crit-patient", Input).value
+        initial = self.criteria_bar.patient_text
         self.app.push_screen(PickPatientDialog("Acte isolé : choisir le patient", initial), chosen)
 
     # --- moving invoices along -------------------------------------------------------------
@@ -627,13 +528,15 @@ class FacturerScreen(Screen):
         self.notice = status
 
     def _apply(self, action: InvoiceAction, reason: str = "") -> None:
-
         from tuibill.services import invoices as invoice_service
+
         targets = self._invoice_targets()
         if not targets:
             return
         by_id = {row.id: row for row in targets}
-        done, refused = invoice_service.apply_many(list(by_id), action, user=self.app.user, reason=reason)
+        done, refused = invoice_service.apply_many(
+            list(by_id), action, user=self.app.user, reason=reason
+        )
         done_text = [
             f"{by_id[inv.id].patient} : {InvoiceState(inv.state).label}"
             + (f", n° {format_invoice_number(inv.number)}" if inv.number else "")
@@ -663,11 +566,11 @@ class FacturerScreen(Screen):
     def action_cancel_preparation(self) -> None:
         """« Annuler préparation »: an invoice a broken load left on the portable reader is
         erased from it first, so the device never holds an invoice the desk took back."""
-        from tuibill.domain.errors import TuibillError
-        from tuibill.hardware.tla import open_portable_reader
+        from tuibill.services.devices import open_portable_reader
         from tuibill.services.tla_transfer import cancel_preparation_on_device
 
-        targets = [row for row in self._invoice_targets() if row.state == "A_CHARGER"]
+        action = InvoiceAction.CANCEL_PREPARATION
+        targets = [row for row in self._invoice_targets() if can(row.state, action)]
         if not targets:
             self.notify("Aucune facture « À charger » sélectionnée.", severity="warning")
             return
@@ -732,8 +635,8 @@ class FacturerScreen(Screen):
         )
 
     def _delete(self, targets: list[FacturerRow]) -> None:
-
         from tuibill.services import invoices as invoice_service
+
         done: list[str] = []
         refused: list[tuple[str, str]] = []
         still_marked: set[str] = set()

@@ -1,11 +1,11 @@
 """One invoice, read-only: header, lines with their amounts, totals and the history of its moves.
 
-Pushed by the Journal des factures, and by any screen that lists invoices; Escape goes back.
+Opened by any screen that lists invoices (``app.open_invoice``); Escape goes back. The history
+says each move in French (``domain.invoices.history_label``).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -14,38 +14,12 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from tuibill.domain.formatting import format_cents
-from tuibill.domain.invoices import InvoiceAction
+from tuibill.domain.formatting import format_cents, format_day, format_when
+from tuibill.domain.invoices import history_label
+from tuibill.widgets.cells import money
 from tuibill.widgets.footer import AppFooter, AppHeader
 
-# Transitions recorded outside the life-cycle table (creation, bulk import).
-OTHER_ACTIONS = {"create": "Création", "import": "Import"}
 MODES = {"degrade": "Dégradé", "sesam_vitale": "SESAM-Vitale"}
-
-
-def action_label(action: str) -> str:
-    try:
-        return InvoiceAction(action).label
-    except ValueError:
-        return OTHER_ACTIONS.get(action, action)
-
-
-def _date(value: date | str | None) -> str:
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
-    return f"{value:%d/%m/%Y}"
-
-
-def _moment(value: datetime | str | None) -> str:
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if isinstance(value, datetime):
-        return f"{value:%d/%m/%Y %H:%M}"
-    return f"{value:%d/%m/%Y}"
 
 
 def _yes_no(value: bool) -> str:
@@ -54,13 +28,13 @@ def _yes_no(value: bool) -> str:
 
 def header_text(record: dict) -> str:
     """The invoice's identity, parties and terms, one fact per line pair."""
-    acts = _date(record["acte_du"])
+    acts = format_day(record["acte_du"])
     if record["acte_au"] and record["acte_au"] != record["acte_du"]:
-        acts = f"du {acts} au {_date(record['acte_au'])}"
+        acts = f"du {acts} au {format_day(record['acte_au'])}"
     lines = [
         f"Patient      : {record['patient']}",
         f"Praticien    : {record['praticien']}  (AM {record['praticien_am']})",
-        f"Facturée le  : {_date(record['date_facturation'])}    Actes : {acts}",
+        f"Facturée le  : {format_day(record['date_facturation'])}    Actes : {acts}",
         f"Caisse       : {record['caisse'] or '—'}    Mutuelle : {record['mutuelle'] or '—'}",
         f"Taux AMO     : {record['taux_amo']} %    Tiers payant AMO : "
         f"{_yes_no(record['tiers_payant_amo'])}, AMC : {_yes_no(record['tiers_payant_amc'])}",
@@ -130,12 +104,12 @@ class InvoiceDetailScreen(Screen):
             lines.add_column(title, key=title)
         for line in record["lignes"]:
             lines.add_row(
-                _date(line["date"]) + (f" {line['heure']}" if line["heure"] else ""),
+                format_day(line["date"]) + (f" {line['heure']}" if line["heure"] else ""),
                 line["code"],
                 line["coefficient"],
                 str(line["quantite"]),
                 *(
-                    _right(format_cents(line[key]))
+                    money(line[key])
                     for key in ("total_cents", "amo_cents", "amc_cents", "patient_cents")
                 ),
                 line["libelle"],
@@ -149,11 +123,11 @@ class InvoiceDetailScreen(Screen):
             history.add_column(title, key=title)
         for move in record["historique"]:
             history.add_row(
-                _moment(move["date"]),
+                format_when(move["date"]),
                 move["utilisateur"],
                 move["de"] or "—",
                 move["vers"] or "",
-                action_label(move["action"]),
+                history_label(move["action"]),
                 move["motif"] or "",
             )
 
@@ -167,7 +141,7 @@ class InvoiceDetailScreen(Screen):
                 KINDS.get(piece.kind, piece.kind),
                 piece.file_name,
                 f"{piece.size // 1024 + 1} Ko",
-                _moment(piece.added_at),
+                format_when(piece.added_at),
                 piece.added_by,
             )
 
@@ -201,8 +175,3 @@ class InvoiceDetailScreen(Screen):
 
         self.app.push_screen(AttachPieceDialog(KINDS), attach)
 
-
-def _right(text: str):
-    from rich.text import Text
-
-    return Text(text, justify="right")

@@ -1,4 +1,4 @@
-"""Create or edit a Saisie invoice, keyboard only; and the small « acte isolé » dialog.
+"""Create or edit a Saisie invoice, keyboard only.
 
 Acts are typed one per line in the notation shared with the CLI
 (« 20/11/2026 08:30 AMI 1,5 MAU IFD IK=4 »). Each line is priced as it is typed, by the same
@@ -12,43 +12,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Input, Label, Select, Static
 
+from tuibill.dialogs.confirm import discard_or_stay
 from tuibill.domain.act_notation import parse_act, parse_date
 from tuibill.domain.acts import Act
 from tuibill.domain.errors import TuibillError, ValidationError
-from tuibill.domain.formatting import format_cents, format_coefficient
+from tuibill.domain.formatting import (
+    format_cents,
+    format_coefficient,
+    format_day,
+    format_invoice_number,
+)
+from tuibill.widgets.act_line import ACT_NOTATION, ActLine, act_text
 from tuibill.widgets.footer import AppFooter, AppHeader
-
-# One absolute path for every screen of Facturer: Textual then reads the file only once.
-FACTURER_CSS = Path(__file__).resolve().parent.parent / "styles" / "facturer.tcss"
-
-ACT_NOTATION = "JJ/MM/AAAA [HH:MM] CODE [COEF] [MAU] [MCI] [MIE] [IFD] [IK=km]"
+from tuibill.widgets.forms import show_message
 
 # ValidationError.field values that belong to one act line, then to the acts as a whole.
 LINE_FIELDS = frozenset({"act_date", "act_time", "code", "coefficient", "majorations", "ik"})
 ACTS_FIELDS = LINE_FIELDS | {"acts"}
-
-
-def act_text(act: Act) -> str:
-    """An act back in the one-line notation (the inverse of ``parse_act``)."""
-    parts = [f"{act.act_date:%d/%m/%Y}"]
-    if act.act_time is not None:
-        parts.append(act.act_time.strftime("%H:%M"))
-    parts += [act.code, format_coefficient(act.coefficient_x100), *act.majorations]
-    if act.home_visit:
-        parts.append("IFD")
-    if act.mileage_km:
-        parts.append(f"IK={act.mileage_km}")
-    return " ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -61,60 +50,10 @@ class InvoiceDraft:
     prescription_id: int | None = None
 
 
-class ActLine(Vertical):
-    """One act: its text, its priced total, and its error right under it."""
-
-    def __init__(self, text: str, number: int, isolated_act_id: int | None = None) -> None:
-        super().__init__(classes="act-line")
-        self.initial_text = text
-        self.number = number
-        # Kept so that an act billed from an « acte isolé » stays tied to it after edits.
-        self.isolated_act_id = isolated_act_id
-
-    def compose(self) -> ComposeResult:
-        with Horizontal(classes="act-row"):
-            yield Label(f"{self.number:>2}", classes="act-number")
-            yield Input(
-                self.initial_text,
-                compact=True,
-                classes="act-input",
-                placeholder=ACT_NOTATION,
-                select_on_focus=False,  # the desk edits a line, it seldom retypes it
-            )
-            yield Label("", classes="act-total")
-        yield Static("", classes="line-error error", markup=False)
-
-    @property
-    def input(self) -> Input:
-        return self.query_one(".act-input", Input)
-
-    @property
-    def text(self) -> str:
-        return self.input.value.strip()
-
-    def renumber(self, number: int) -> None:
-        self.number = number
-        self.query_one(".act-number", Label).update(f"{number:>2}")
-
-    def show(self, total_cents: int | None, error: str = "") -> None:
-        self.query_one(".act-total", Label).update(
-            "" if total_cents is None else f"{format_cents(total_cents)} €"
-        )
-        message = self.query_one(".line-error", Static)
-        message.update(error)
-        message.display = bool(error)
-        self.input.set_class(bool(error), "-invalid")
-
-
-def _show_error(widget: Static, message: str) -> None:
-    widget.update(message)
-    widget.display = bool(message)
-
-
 class InvoiceFormScreen(Screen[int | None]):
     """Dismissed with the saved invoice's id, or None when left without saving."""
 
-    CSS_PATH = FACTURER_CSS
+    CSS_PATH = "../styles/facturer.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Enregistrer", id="facture_enregistrer"),
@@ -176,8 +115,6 @@ class InvoiceFormScreen(Screen[int | None]):
                 else ("libre" if self.is_free else "depuis des actes isolés")
             )
             return f"Nouvelle facture {origin}"
-        from tuibill.domain.formatting import format_invoice_number
-
         number = format_invoice_number(self.number) or "non numérotée"
         return f"Modifier la facture {number} (saisie)"
 
@@ -216,7 +153,7 @@ class InvoiceFormScreen(Screen[int | None]):
             with Horizontal(classes="form-row"):
                 yield Label("Date de facturation :", classes="form-label")
                 yield Input(
-                    f"{self.billing_date:%d/%m/%Y}",
+                    format_day(self.billing_date),
                     compact=True,
                     id="billing-date",
                     placeholder="JJ/MM/AAAA",
@@ -227,7 +164,7 @@ class InvoiceFormScreen(Screen[int | None]):
                 acts.border_title = Content(f"Actes : {ACT_NOTATION}")  # plain text, not markup
                 acts.border_subtitle = "Ctrl+N ajouter · Ctrl+Y supprimer"
                 texts = [(act_text(a), getattr(a, "isolated_act_id", None)) for a in self.acts]
-                for text, isolated in texts or [(f"{self.billing_date:%d/%m/%Y} ", None)]:
+                for text, isolated in texts or [(f"{format_day(self.billing_date)} ", None)]:
                     yield self._new_line(text, isolated)
             yield Static("", id="acts-error", classes="error field-error", markup=False)
             yield Static("", id="form-totals")
@@ -259,7 +196,7 @@ class InvoiceFormScreen(Screen[int | None]):
         from tuibill.services.patients import get_patient
 
         patient = get_patient(self.patient_id)
-        details = [patient.display_name, f"né(e) le {patient.birth_date:%d/%m/%Y}"]
+        details = [patient.display_name, f"né(e) le {format_day(patient.birth_date)}"]
         if patient.organism_id:
             details.append(patient.organism.name)
         if patient.mutuelle_id:
@@ -283,7 +220,7 @@ class InvoiceFormScreen(Screen[int | None]):
                 for item in items(self.prescription_id)
             )
             prescription_text = (
-                f"Prescription du {prescription.date:%d/%m/%Y} — {prescriber} — reste : {left}"
+                f"Prescription du {format_day(prescription.date)} — {prescriber} — reste : {left}"
             )
         self.query_one("#form-prescription", Static).update(prescription_text)
 
@@ -316,10 +253,10 @@ class InvoiceFormScreen(Screen[int | None]):
             value = parse_date(widget.value, "billing_date")
         except ValidationError as error:
             widget.add_class("-invalid")
-            _show_error(self.query_one("#billing-date-error", Static), str(error))
+            show_message(self.query_one("#billing-date-error", Static), str(error))
             return None
         widget.remove_class("-invalid")
-        _show_error(self.query_one("#billing-date-error", Static), "")
+        show_message(self.query_one("#billing-date-error", Static), "")
         return value
 
     def _recompute(self) -> list[tuple[ActLine, Act]] | None:
@@ -364,8 +301,8 @@ class InvoiceFormScreen(Screen[int | None]):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        _show_error(self.query_one("#form-error", Static), "")
-        _show_error(self.query_one("#acts-error", Static), "")
+        show_message(self.query_one("#form-error", Static), "")
+        show_message(self.query_one("#acts-error", Static), "")
         self._recompute()
 
     async def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -384,7 +321,7 @@ class InvoiceFormScreen(Screen[int | None]):
         event.stop()
         if event.select.id == "form-practitioner" and event.value != self.practitioner_id:
             self.practitioner_id = int(event.value)
-            _show_error(self.query_one("#practitioner-error", Static), "")
+            show_message(self.query_one("#practitioner-error", Static), "")
             self._reset_preview()
             self._recompute()
 
@@ -403,7 +340,7 @@ class InvoiceFormScreen(Screen[int | None]):
         lines = self._lines()
         source = current or (lines[-1] if lines else None)
         # A copy of the current act: the next visit is usually the same act another day.
-        text = source.text if source and source.text else f"{date.today():%d/%m/%Y} "
+        text = source.text if source and source.text else f"{format_day(date.today())} "
         new = self._new_line(text)
         container = self.query_one("#acts", VerticalScroll)
         if current is not None:
@@ -424,7 +361,7 @@ class InvoiceFormScreen(Screen[int | None]):
         lines = self._lines()
         if len(lines) == 1:
             # Keep one line to type in: clear it down to today's date.
-            current.input.value = f"{date.today():%d/%m/%Y} "
+            current.input.value = f"{format_day(date.today())} "
             current.isolated_act_id = None
             return
         index = lines.index(current)
@@ -452,7 +389,7 @@ class InvoiceFormScreen(Screen[int | None]):
             if patient_id is None:
                 return
             self.patient_id = patient_id
-            _show_error(self.query_one("#patient-error", Static), "")
+            show_message(self.query_one("#patient-error", Static), "")
             self._describe()
             self._reset_preview()
             self._recompute()
@@ -463,7 +400,7 @@ class InvoiceFormScreen(Screen[int | None]):
 
     def _clear_errors(self) -> None:
         for widget in self.query(".field-error"):
-            _show_error(widget, "")
+            show_message(widget, "")
 
     def _field_error(self, error: ValidationError) -> None:
         """Show *error* where it belongs and put the cursor there."""
@@ -480,7 +417,7 @@ class InvoiceFormScreen(Screen[int | None]):
             target, focus = "#acts-error", None
         else:
             target, focus = targets.get(field, ("#form-error", None))
-        _show_error(self.query_one(target, Static), str(error))
+        show_message(self.query_one(target, Static), str(error))
         if focus:
             widgets = self.query(focus)
             if widgets:
@@ -520,7 +457,7 @@ class InvoiceFormScreen(Screen[int | None]):
             self.app.bell()
             return
         except TuibillError as error:
-            _show_error(self.query_one("#form-error", Static), str(error))
+            show_message(self.query_one("#form-error", Static), str(error))
             self.app.bell()
             return
         self.notify(
@@ -547,122 +484,9 @@ class InvoiceFormScreen(Screen[int | None]):
     # --- leaving ---------------------------------------------------------------------------
 
     def action_leave(self) -> None:
-        from tuibill.dialogs.confirm import ConfirmDialog
-
         if not self.dirty:
             self.dismiss(None)
             return
-
-        def answered(leave: bool | None) -> None:
-            if leave:
-                self.dismiss(None)
-
-        self.app.push_screen(
-            ConfirmDialog(
-                "Abandonner cette facture ?", "Les modifications ne seront pas enregistrées."
-            ),
-            answered,
+        discard_or_stay(
+            self, "Abandonner cette facture ?", "Les modifications ne seront pas enregistrées."
         )
-
-
-class IsolatedActDialog(ModalScreen[int | None]):
-    """Record an act done without a prescription, to bill later (« Actes isolés »)."""
-
-    CSS_PATH = FACTURER_CSS
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Enregistrer", id="acte_isole_enregistrer"),
-        Binding("escape", "cancel", "Annuler", id="acte_isole_annuler"),
-    ]
-
-    def __init__(self, patient_id: int, practitioner_id: int | None) -> None:
-        super().__init__()
-        self.patient_id = patient_id
-        self.practitioner_id = practitioner_id
-
-    def compose(self) -> ComposeResult:
-        from tuibill.services.patients import get_patient
-        from tuibill.services.practice import list_practitioners
-
-        practitioners = [(p.display_name, p.id) for p in list_practitioners()]
-        default = self.practitioner_id
-        if default not in {pid for _, pid in practitioners}:
-            default = practitioners[0][1] if practitioners else Select.NULL
-        with Vertical(classes="dialog", id="isolated-act"):
-            yield Static("Enregistrer un acte isolé", classes="title")
-            yield Static(f"Patient : {get_patient(self.patient_id).display_name}", markup=False)
-            with Horizontal(classes="form-row"):
-                yield Label("Praticien :", classes="form-label")
-                yield Select(
-                    practitioners,
-                    value=default,
-                    allow_blank=not practitioners,
-                    compact=True,
-                    id="isolated-practitioner",
-                )
-            yield Static(
-                "", id="isolated-practitioner-error", classes="error field-error", markup=False
-            )
-            with Horizontal(classes="form-row"):
-                yield Label("Acte :", classes="form-label")
-                yield Input(
-                    f"{date.today():%d/%m/%Y} ",
-                    compact=True,
-                    id="isolated-act-text",
-                    placeholder=ACT_NOTATION,
-                    select_on_focus=False,
-                )
-            yield Static("", id="isolated-act-error", classes="error field-error", markup=False)
-            yield Static(
-                f"{ACT_NOTATION}\nEntrée ou Ctrl+S : enregistrer — Échap : annuler",
-                classes="hint",
-                markup=False,
-            )
-
-    def on_mount(self) -> None:
-        for widget in self.query(".field-error"):
-            widget.display = False
-        act_input = self.query_one("#isolated-act-text", Input)
-        act_input.focus()
-        act_input.cursor_position = len(act_input.value)
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        # The error was about the previous text: it goes as soon as the act is retyped.
-        event.stop()
-        event.input.remove_class("-invalid")
-        _show_error(self.query_one("#isolated-act-error", Static), "")
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_save()
-
-    def action_save(self) -> None:
-        from tuibill.services.acts import record_isolated_act_spec
-
-        act_input = self.query_one("#isolated-act-text", Input)
-        act_error = self.query_one("#isolated-act-error", Static)
-        practitioner_error = self.query_one("#isolated-practitioner-error", Static)
-        _show_error(act_error, "")
-        _show_error(practitioner_error, "")
-        practitioner = self.query_one("#isolated-practitioner", Select).value
-        try:
-            if practitioner is Select.NULL:
-                raise ValidationError("Choisissez le praticien.", field="practitioner")
-            spec = parse_act(act_input.value)
-            act = record_isolated_act_spec(self.patient_id, int(practitioner), spec)
-        except ValidationError as error:
-            if error.field == "practitioner":
-                _show_error(practitioner_error, str(error))
-            else:
-                _show_error(act_error, str(error))
-                act_input.add_class("-invalid")
-            self.app.bell()
-            return
-        except TuibillError as error:
-            _show_error(act_error, str(error))
-            self.app.bell()
-            return
-        self.dismiss(act.id)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

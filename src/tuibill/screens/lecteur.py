@@ -15,20 +15,16 @@ Every error is shown in French with what to do next. F1–F9 belong to the appli
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
-from textual.worker import get_current_worker
 
 from tuibill.dialogs.confirm import ConfirmDialog
 from tuibill.dialogs.vitale_patient import (
@@ -39,65 +35,29 @@ from tuibill.dialogs.vitale_patient import (
     format_nir,
 )
 from tuibill.domain.errors import TuibillError
-from tuibill.domain.formatting import format_cents
+from tuibill.domain.formatting import format_day
+from tuibill.domain.invoices import InvoiceState
+from tuibill.services.database import close_thread_connection
+from tuibill.widgets.card_readers import CardReaders
+from tuibill.widgets.cells import money
+from tuibill.widgets.keys import key_hint
 
 if TYPE_CHECKING:
-    from tuibill.hardware.cards import ReaderStatus, VitaleData
-    from tuibill.hardware.tla import DeviceIdentity, InvoiceSummary, PortableReader
+    from tuibill.services.devices import (
+        DeviceIdentity,
+        InvoiceSummary,
+        PortableReader,
+        VitaleData,
+    )
 
-LECTEUR_CSS = Path(__file__).resolve().parent.parent / "styles" / "lecteur.tcss"
-READER_WIDTH = 28  # characters of a reader's name shown before its card
 SHORT_STATUS = {"absent": "Absent", "identique": "Dans le fichier", "differences": "Différent"}
 
 # What a TLA job hands back to the main thread: a function showing its outcome, or None.
 Finish = Callable[[], None] | None
 
 
-class ReadersChanged(Message):
-    """Posted by the polling thread: what the card readers hold now."""
-
-    def __init__(self, lines: list[str], error: bool = False) -> None:
-        super().__init__()
-        self.lines = lines
-        self.error = error
-
-
-def describe_readers(statuses: list[ReaderStatus], devices: Any) -> list[str]:
-    """One line per reader: its name and its card (a CPS: holder and PIN tries, read on that
-    reader only, without spending a try)."""
-    from tuibill.hardware.cards import CardType, open_card_reader
-
-    if not statuses:
-        return ["Aucun lecteur de cartes détecté : branchez le lecteur (câble USB)."]
-    lines = []
-    for status in statuses:
-        card = status.card
-        if card is None:
-            text = "aucune carte"
-        elif card.card_type.is_professional:
-            view = open_card_reader(devices, status.name)
-            try:
-                holder = view.read_cps_holder()
-                tries = view.pin_tries_left()
-                text = (
-                    f"{holder.card_type.label} {holder.name} (n° {holder.ps_number}), "
-                    f"{tries} essai(s)"
-                )
-            except TuibillError as error:
-                text = f"{card.label} illisible : {error}"
-        elif card.card_type is CardType.VITALE_2:
-            text = "Carte Vitale 2 — v : lire les bénéficiaires"
-        elif card.card_type is CardType.VITALE_1:
-            text = "Carte Vitale 1 : illisible ici, facturez en mode dégradé"
-        else:
-            text = f"{card.label} (ATR {card.atr_hex})"
-        lines.append(f"{status.name[-READER_WIDTH:]:<{READER_WIDTH}} {text}")
-    return lines
-
-
 class LecteurScreen(Screen):
-    CSS_PATH = LECTEUR_CSS
-    POLL_SECONDS: ClassVar[float] = 0.5
+    CSS_PATH = "../styles/lecteur.tcss"
 
     # The footer shows the main keys (80 columns); the line above it the others.
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -122,16 +82,12 @@ class LecteurScreen(Screen):
         self.clock_drift: int | None = None  # seconds, device minus desk
         self.busy = ""  # the TLA operation running, if any
         self.status_text = ""
-        self._stop = threading.Event()
-        self._visible = threading.Event()
-        self._visible.set()
-        self._force_poll = threading.Event()
 
     # --- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield Header()
-        cards = Static("Recherche des lecteurs de cartes…", id="lecteur-cards", markup=False)
+        cards = CardReaders(id="lecteur-cards")
         cards.border_title = "Lecteurs de cartes"
         yield cards
         vitale = DataTable(id="lecteur-vitale", cursor_type="row", zebra_stripes=True)
@@ -155,57 +111,31 @@ class LecteurScreen(Screen):
         self._show_hint()
         self._show_status()
         tla.focus()
-        self.run_worker(
-            self._poll_readers, thread=True, group="lecteur-cartes", exit_on_error=False
-        )
         self.action_tla_identify()
 
+    @property
+    def card_readers(self) -> CardReaders:
+        return self.query_one(CardReaders)
+
     def on_screen_suspend(self) -> None:
-        self._visible.clear()  # no polling behind another menu
+        self.card_readers.pause()  # no polling behind another menu
 
     def on_screen_resume(self) -> None:
-        self._visible.set()
-        self._force_poll.set()
+        self.card_readers.resume()
         self._show_status()
-
-    def on_unmount(self) -> None:
-        self._stop.set()
-        self._visible.set()  # wake the polling thread so that it ends
 
     def _show_hint(self) -> None:
         """The keys the footer has no room for (read from the bindings: a keymap shows)."""
-        hint = Text()
-        hint.append("Entrée", style="bold")
-        hint.append(" fiche patient  ")
-        seen = set()
-        for active in self.active_bindings.values():
-            binding = active.binding
-            if (binding.id or "").startswith("lecteur_") and not binding.show:
-                if binding.id in seen:
-                    continue
-                seen.add(binding.id)
-                hint.append(self.app.get_key_display(binding), style="bold")
-                hint.append(f" {binding.description}  ")
+        hint = key_hint(self, "lecteur_", shown=False, lead=[("Entrée", "fiche patient")])
         self.query_one("#lecteur-hint", Static).update(hint)
 
     # --- status line and counts -----------------------------------------------------------------
 
     def _counts_text(self) -> str:
-        from peewee import fn
-
-        from tuibill.domain.invoices import InvoiceState
-        from tuibill.models import Invoice
+        from tuibill.services.dashboard import counts_in
 
         wanted = (InvoiceState.A_CHARGER, InvoiceState.CHARGEE_TLA, InvoiceState.A_SECURISER)
-        counts = {state: 0 for state in wanted}
-        query = (
-            Invoice.select(Invoice.state, fn.COUNT(Invoice.id).alias("count"))
-            .where(Invoice.state.in_([s.value for s in wanted]))
-            .group_by(Invoice.state)
-        )
-        for row in query:
-            counts[InvoiceState(row.state)] = row.count
-        return " · ".join(f"{state.label} : {count}" for state, count in counts.items())
+        return " · ".join(f"{state.label} : {count}" for state, count in counts_in(wanted).items())
 
     def _show_status(self, text: str | None = None, *, error: bool = False) -> None:
         if text is not None:
@@ -214,38 +144,6 @@ class LecteurScreen(Screen):
         status.set_class(error, "error")
         status.update(self.status_text or self._counts_text())
 
-    # --- the card readers (polling thread) --------------------------------------------------------
-
-    def _poll_readers(self) -> None:
-        from tuibill.hardware.cards import open_card_reader
-
-        worker = get_current_worker()
-        devices = self.app.settings.devices
-        reader = None
-        last: tuple | None = None
-        while not self._stop.is_set() and not worker.is_cancelled:
-            if not self._visible.wait(self.POLL_SECONDS):
-                continue
-            try:
-                reader = reader or open_card_reader(devices)
-                statuses = reader.reader_status()
-                seen = tuple((s.name, s.card.atr if s.card else None) for s in statuses)
-                if seen != last or self._force_poll.is_set():
-                    self._force_poll.clear()
-                    self.post_message(ReadersChanged(describe_readers(statuses, devices)))
-                    last = seen
-            except TuibillError as error:
-                if last != ("erreur", str(error)):  # say it once, not at every poll
-                    self.post_message(ReadersChanged([str(error)], error=True))
-                last = ("erreur", str(error))
-                reader = None  # pcscd restarted, reader plugged in: start afresh
-            self._stop.wait(self.POLL_SECONDS)
-
-    def on_readers_changed(self, message: ReadersChanged) -> None:
-        cards = self.query_one("#lecteur-cards", Static)
-        cards.set_class(message.error, "error")
-        cards.update("\n".join(message.lines))
-
     # --- the carte Vitale ----------------------------------------------------------------------
 
     def action_read_vitale(self) -> None:
@@ -253,7 +151,7 @@ class LecteurScreen(Screen):
         self.run_worker(self._read_vitale, thread=True, group="lecteur-vitale", exclusive=True)
 
     def _read_vitale(self) -> None:
-        from tuibill.hardware.cards import open_card_reader
+        from tuibill.services.devices import open_card_reader
 
         try:
             vitale = open_card_reader(self.app.settings.devices).read_vitale()
@@ -288,7 +186,7 @@ class LecteurScreen(Screen):
             table.add_row(
                 str(match.position + 1),
                 Text(f"{person.last_name} {person.first_name}"),
-                f"{person.birth_date:%d/%m/%Y}",
+                format_day(person.birth_date),
                 format_nir(person.nir),
                 SHORT_STATUS[match.status],
                 key=str(match.position),
@@ -307,8 +205,8 @@ class LecteurScreen(Screen):
         )
 
     def _apply_choice(self, reading: Any, choice: VitaleChoice | None) -> None:
-
         from tuibill.services import vitale_patients
+
         if choice is None:
             return
         match = reading.matches[choice.position]
@@ -359,8 +257,7 @@ class LecteurScreen(Screen):
 
     def _tla_worker(self, label: str, job: Callable[[PortableReader], Finish]) -> None:
         """Open the line, run *job*, then re-read the device's identity, clock and contents."""
-        from tuibill.hardware.tla import open_portable_reader
-        from tuibill.models import db
+        from tuibill.services.devices import open_portable_reader
 
         try:
             with open_portable_reader(self.app.settings.devices) as reader:
@@ -376,8 +273,7 @@ class LecteurScreen(Screen):
         except Exception as error:  # a device bug must not take the desk down
             self._from_thread(self._tla_failed, f"Erreur inattendue du lecteur portable : {error}")
         finally:
-            if db.obj is not None and not db.is_closed():
-                db.close()  # this thread's connection
+            close_thread_connection()
 
     def _progress(self, done: int, total: int, message: str) -> None:
         """The services' progress callback, called in the worker thread."""
@@ -424,7 +320,7 @@ class LecteurScreen(Screen):
             table.add_row(
                 summary.number,
                 Text(summary.patient),
-                Text(format_cents(summary.amount_cents), justify="right"),
+                money(summary.amount_cents),
                 summary.state.label,
                 f"{summary.loaded_at:%d/%m %H:%M}",
                 key=summary.key,
@@ -445,30 +341,27 @@ class LecteurScreen(Screen):
         self._start_tla("interrogation du lecteur", lambda reader: None)
 
     def action_refresh(self) -> None:
-        self._force_poll.set()
+        self.card_readers.poll_now()
         self.action_tla_identify()
 
     def action_tla_load(self) -> None:
         from tuibill.services import tla_transfer
 
-        invoices = tla_transfer.prepared_invoices()
-        if not invoices:
+        names = tla_transfer.prepared_per_practitioner()
+        if not names:
             self._show_status(
                 "Aucune facture « À charger » : choisissez-les dans Facturer (F2, touche c)."
             )
             return
-        names: dict[str, int] = {}
-        for invoice in invoices:
-            name = invoice.practitioner.display_name
-            names[name] = names.get(name, 0) + 1
-        detail = ", ".join(f"{name} : {count}" for name, count in names.items())
+        count = sum(count for _, count in names)
+        detail = ", ".join(f"{name} : {count}" for name, count in names)
 
         def confirmed(answer: bool | None) -> None:
             if answer:
                 self._start_tla("chargement", self._load_job)
 
         self.app.push_screen(
-            ConfirmDialog(f"Charger {len(invoices)} facture(s) dans le lecteur portable ?", detail),
+            ConfirmDialog(f"Charger {count} facture(s) dans le lecteur portable ?", detail),
             confirmed,
         )
 
@@ -612,7 +505,7 @@ class LecteurScreen(Screen):
         from tuibill.screens.sesam_actions import secure_batch
 
         def done(_outcome: object) -> None:
-            self._force_poll.set()  # the PIN counter may have changed
+            self.card_readers.poll_now()  # the PIN counter may have changed
             self._show_status()
 
         self.run_worker(secure_batch(self, None, on_done=done), group="sesam", exclusive=True)

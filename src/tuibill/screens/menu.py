@@ -12,11 +12,23 @@ from textual.widgets.option_list import Option
 
 from tuibill.widgets.footer import AppFooter, AppHeader
 
+# (binding id, key, mode, footer label, menu label) — the menus of the seeds, in F-key order.
+# The application binds the F-keys from these entries; this screen lists them. Footer labels
+# are short so that the F-keys fit the footer of a small terminal.
+MENU: list[tuple[str, str, str, str, str]] = [
+    ("facturer", "f2", "facturer", "Facturer", "Facturer"),
+    ("transmettre", "f3", "transmettre", "Transmettre", "Transmettre"),
+    ("lecteur", "f4", "lecteur", "Lecteur", "Lecteur"),
+    ("journal_factures", "f5", "journal", "Factures", "Journal des factures"),
+    ("journal_lots", "f6", "lots", "Lots", "Journal des lots"),
+    ("retours", "f7", "retours", "Retours", "Retours et rejets"),
+    ("tiers_payeurs", "f8", "tiers", "Tiers", "Tiers-payeurs"),
+    ("patients", "f9", "patients", "Patients", "Patients"),
+]
+
 
 class MenuScreen(Screen):
     def compose(self) -> ComposeResult:
-        from tuibill.app import MENU
-
         yield AppHeader()
         with Vertical(id="menu-body"):
             yield Static("Menu principal", classes="title")

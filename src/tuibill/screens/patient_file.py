@@ -1,151 +1,50 @@
 """The patient file: identity, coverage, contact details, prescriptions and invoices, in tabs.
 
 Creating (``patient_id=None``) and editing share one form. Every check is the services' own:
-the screen only turns text into values and shows each French error at the field it names.
+the screen only turns text into values and shows each French error at the field it names
+(``widgets.forms``). The assuré of an ayant droit is picked in the patients list, through
+``app.pick_patient``; Entrée on an invoice opens it (``app.open_invoice``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
 from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.containers import VerticalScroll
+from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import (
     Checkbox,
     DataTable,
     Input,
-    Label,
     Select,
     Static,
     TabbedContent,
     TabPane,
 )
 
+from tuibill.dialogs.confirm import discard_or_stay
+from tuibill.dialogs.prescription import PrescriptionDialog
 from tuibill.domain.errors import TuibillError, ValidationError
-from tuibill.models import Patient, Prescriber
+from tuibill.domain.formatting import format_day, format_short_day
 from tuibill.services.patients import PatientInput
+from tuibill.widgets.cells import money, right
 from tuibill.widgets.footer import AppFooter, AppHeader
-
-# --- shared form pieces (also used by the Prescripteurs screen) ---
-
-DATE_FORMAT = "%d/%m/%Y"
-DATE_CHARS = r"[0-9/]*"
-
-
-def format_date(day: date | None, fmt: str = DATE_FORMAT) -> str:
-    return day.strftime(fmt) if day else ""
-
-
-def right(text: str) -> Text:
-    """A right-aligned table cell (amounts, counts)."""
-    return Text(text, justify="right")
-
-
-def field(label: str, widget: Widget) -> Horizontal:
-    """One labelled line. Compact one-line widgets keep a whole tab readable at 80×24; a line
-    for the field's error is added under it only when there is one (fewer widgets to build)."""
-    return Horizontal(Label(label, classes="field-label"), widget, classes="field-line")
-
-
-class PickField(Static, can_focus=True):
-    """A value chosen from another screen (an assuré, a prescripteur): Entrée to choose,
-    Suppr to clear. The chosen record's id is ``value``."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "request", "Choisir", id="choix_choisir", key_display="Entrée"),
-        Binding("delete", "clear", "Effacer", id="choix_effacer", key_display="Suppr"),
-    ]
-
-    @dataclass
-    class Requested(Message):
-        pick_field: PickField
-
-        @property
-        def control(self) -> PickField:
-            return self.pick_field
-
-    def __init__(self, empty_text: str, *, id: str) -> None:
-        # A form value like any input: counted when looking for unsaved changes.
-        super().__init__(empty_text, id=id, markup=False, classes="form-value -empty")
-        self.empty_text = empty_text
-        self.value: int | None = None
-
-    def set_value(self, value: int | None, text: str = "") -> None:
-        self.value = value
-        self.update(text if value is not None else self.empty_text)
-        self.set_class(value is None, "-empty")
-
-    def action_request(self) -> None:
-        self.post_message(self.Requested(self))
-
-    def action_clear(self) -> None:
-        self.set_value(None)
-
-
-def clear_errors(root: Widget) -> None:
-    for message in root.query(".field-error"):
-        message.remove_class("-shown")
-    for widget in root.query(".-invalid"):
-        widget.remove_class("-invalid")
-
-
-def clear_error(root: Widget, widget: Widget) -> None:
-    """Forget a field's error once its value changes."""
-    if not widget.has_class("-invalid"):
-        return  # the usual case, and it costs no query
-    widget.remove_class("-invalid")
-    for message in root.query(f"#err-{widget.id}"):
-        message.remove_class("-shown")
-
-
-def show_error(
-    root: Widget, error: TuibillError, aliases: dict[str, str] | None = None
-) -> Widget | None:
-    """Put a service's French message under the field it names and focus that field.
-
-    *aliases* maps a service's field name to the widget id when they differ. An error with no
-    field on this form becomes a notification. Returns the field's widget, if any.
-    """
-    name = getattr(error, "field", None)
-    widget_id = (aliases or {}).get(name, name) if name else None
-    found = root.query(f"#{widget_id}") if widget_id else None
-    line = found.first().parent if found else None
-    if line is None or not line.has_class("field-line") or line.parent is None:
-        root.notify(str(error), severity="error", title="Refusé", markup=False)
-        return None
-    widget = found.first()
-    existing = root.query(f"#err-{widget_id}")
-    if existing:
-        message = existing.first(Static)
-        message.update(str(error))
-        message.add_class("-shown")
-    else:
-        message = Static(
-            str(error), id=f"err-{widget_id}", classes="field-error -shown", markup=False
-        )
-        line.parent.mount(message, after=line)
-    widget.add_class("-invalid")
-    widget.focus()
-    return widget
-
-
-def form_state(root: Widget) -> tuple[Any, ...]:
-    """The values of every ``.form-value`` widget under *root*: compared to detect changes."""
-    return tuple(getattr(widget, "value", None) for widget in root.query(".form-value"))
-
-
-def select_value(select: Select) -> Any:
-    return None if select.value is Select.NULL else select.value
-
+from tuibill.widgets.forms import (
+    DATE_CHARS,
+    PickField,
+    clear_error,
+    clear_errors,
+    field,
+    form_state,
+    select_value,
+    show_error,
+)
 
 # --- the patient file ---
 
@@ -370,20 +269,18 @@ class PatientFileScreen(Screen[None]):
 
     def _fill(self, data: PatientInput) -> None:
         """Put the editable form of a patient into the widgets."""
-        from tuibill.services.patients import get_patient
-
         self.query_one("#last_name", Input).value = data.last_name
         self.query_one("#first_name", Input).value = data.first_name
-        self.query_one("#birth_date", Input).value = format_date(data.birth_date)
+        self.query_one("#birth_date", Input).value = format_day(data.birth_date)
         self.query_one("#nir", Input).value = data.nir
         self.query_one("#rank", Input).value = str(data.rank)
         self.query_one("#quality", Select).value = data.quality
         insured = self.query_one("#insured", PickField)
         if data.insured_id is not None:
-            insured.set_value(data.insured_id, self._patient_text(get_patient(data.insured_id)))
+            insured.set_value(data.insured_id, self._patient_text(data.insured_id))
         else:
             insured.set_value(None)
-        self.query_one("#death_date", Input).value = format_date(data.death_date)
+        self.query_one("#death_date", Input).value = format_day(data.death_date)
         self.query_one("#organism", Select).value = data.organism_id or Select.NULL
         self.query_one("#mutuelle", Select).value = data.mutuelle_id or Select.NULL
         self.query_one("#amc_member_number", Input).value = data.amc_member_number
@@ -395,7 +292,10 @@ class PatientFileScreen(Screen[None]):
         self.query_one("#sector", Input).value = data.sector
 
     @staticmethod
-    def _patient_text(patient: Patient) -> str:
+    def _patient_text(patient_id: int) -> str:
+        from tuibill.services.patients import get_patient
+
+        patient = get_patient(patient_id)
         return f"{patient.display_name} — NIR {patient.nir}"
 
     def _collect(self) -> PatientInput:
@@ -444,7 +344,7 @@ class PatientFileScreen(Screen[None]):
     # --- prescriptions and invoices ---
 
     def _load_records(self) -> None:
-        from tuibill.domain.formatting import format_cents, format_coefficient
+        from tuibill.domain.formatting import format_coefficient
         from tuibill.services.patients import patient_invoices
         from tuibill.services.prescriptions import patient_prescriptions
 
@@ -458,7 +358,7 @@ class PatientFileScreen(Screen[None]):
         for prescription in prescriptions:
             for index, item in enumerate(prescription.items):
                 table.add_row(
-                    format_date(prescription.prescribed_on, "%d/%m/%y") if index == 0 else "",
+                    format_short_day(prescription.prescribed_on) if index == 0 else "",
                     Text(prescription.prescriber if index == 0 else ""),
                     Text(prescription.practitioner if index == 0 else ""),
                     f"{item.code} {format_coefficient(item.coefficient_x100)}",
@@ -478,13 +378,13 @@ class PatientFileScreen(Screen[None]):
                 row.number_text,
                 row.tiers_payant,
                 row.state_label,
-                format_date(row.billing_date, "%d/%m/%y"),
-                right(format_cents(row.total_cents)),
-                format_date(row.first_act, "%d/%m/%y"),
-                format_date(row.last_act, "%d/%m/%y"),
-                right(format_cents(row.amo_cents)),
-                right(format_cents(row.amc_cents)),
-                right(format_cents(row.patient_cents)),
+                format_short_day(row.billing_date),
+                money(row.total_cents),
+                format_short_day(row.first_act),
+                format_short_day(row.last_act),
+                money(row.amo_cents),
+                money(row.amc_cents),
+                money(row.patient_cents),
                 Text(row.practitioner),
                 key=str(row.id),
             )
@@ -502,10 +402,7 @@ class PatientFileScreen(Screen[None]):
             self.open_invoice(int(event.row_key.value))
 
     def open_invoice(self, invoice_id: int) -> None:
-        # Imported here: the invoice screen is its own module, loaded only when needed.
-        from tuibill.screens.invoice_detail import InvoiceDetailScreen
-
-        self.app.push_screen(InvoiceDetailScreen(invoice_id))
+        self.app.open_invoice(invoice_id)
 
     # --- live feedback ---
 
@@ -552,21 +449,19 @@ class PatientFileScreen(Screen[None]):
 
     @on(PickField.Requested, "#insured")
     def _pick_insured(self, event: PickField.Requested) -> None:
-        from tuibill.screens.patients import PatientsScreen
-
-        def chosen(patient: Patient | None) -> None:
-            if patient is None:
+        def chosen(patient_id: int | None) -> None:
+            if patient_id is None:
                 return
-            if patient.id == self.patient_id:
+            if patient_id == self.patient_id:
                 self.notify("Un patient ne peut être son propre assuré.", severity="error")
                 return
-            event.pick_field.set_value(patient.id, self._patient_text(patient))
+            event.pick_field.set_value(patient_id, self._patient_text(patient_id))
             clear_error(self, event.pick_field)
             if self.query_one("#quality", Select).value == "00":
                 # An ayant droit is not « Assuré »: point at the field to change.
                 self.query_one("#quality", Select).focus()
 
-        self.app.push_screen(PatientsScreen(pick=True), chosen)
+        self.app.pick_patient(chosen)
 
     # --- actions ---
 
@@ -650,184 +545,8 @@ class PatientFileScreen(Screen[None]):
         if not self.dirty:
             self.dismiss(None)
             return
-
-        def answer(leave: bool | None) -> None:
-            if leave:
-                self.dismiss(None)
-
-        from tuibill.dialogs.confirm import ConfirmDialog
-
-        self.app.push_screen(
-            ConfirmDialog(
-                "Abandonner les modifications ?",
-                "Les changements de la fiche ne sont pas enregistrés (ctrl+s pour enregistrer).",
-            ),
-            answer,
+        discard_or_stay(
+            self,
+            "Abandonner les modifications ?",
+            "Les changements de la fiche ne sont pas enregistrés (ctrl+s pour enregistrer).",
         )
-
-
-class PrescriptionDialog(ModalScreen[int | None]):
-    """A new prescription: prescripteur, exécutant, date and the acts « CODE:NOMBRE[:COEF] »."""
-
-    CSS_PATH = "../styles/patients.tcss"
-    AUTO_FOCUS = "#prescriber"
-
-    # create_prescription names these fields; the form has one « Actes » line for them.
-    FIELD_ALIASES: ClassVar[dict[str, str]] = {"count": "acts", "coefficient": "acts"}
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Enregistrer", id="ordonnance_enregistrer"),
-        Binding("ctrl+p", "pick_prescriber", "Prescripteurs", id="ordonnance_prescripteurs"),
-        Binding("escape", "cancel", "Annuler", id="ordonnance_annuler"),
-    ]
-
-    def __init__(self, patient_id: int) -> None:
-        super().__init__()
-        self.patient_id = patient_id
-        self._baseline: tuple[Any, ...] | None = None
-
-    def compose(self) -> ComposeResult:
-        from tuibill.services.practice import list_practitioners
-
-        self.practitioners = list_practitioners()
-        with Vertical(classes="dialog line-form"):
-            yield Static("Nouvelle ordonnance", classes="title")
-            yield field(
-                "Prescripteur",
-                PickField("(à choisir) — Entrée : liste des prescripteurs", id="prescriber"),
-            )
-            yield field(
-                "Exécutant",
-                Select(
-                    [(p.display_name, p.id) for p in self.practitioners],
-                    value=self.practitioners[0].id if self.practitioners else Select.NULL,
-                    prompt="(à choisir)",
-                    compact=True,
-                    id="practitioner",
-                    classes="form-value",
-                ),
-            )
-            yield field(
-                "Date de prescription",
-                Input(
-                    value=format_date(date.today()),
-                    placeholder="JJ/MM/AAAA",
-                    restrict=DATE_CHARS,
-                    max_length=10,
-                    compact=True,
-                    id="date",
-                    classes="form-value",
-                ),
-            )
-            yield field(
-                "Actes",
-                Input(
-                    placeholder="CODE:NOMBRE[:COEF]  ex. AMI:10 AIS:15:3",
-                    compact=True,
-                    id="acts",
-                    classes="form-value",
-                ),
-            )
-            yield Static("", id="acts-hint", classes="field-hint -shown")
-            yield field(
-                "Notes", Input(compact=True, id="notes", classes="form-value", max_length=200)
-            )
-            yield Static(
-                "Entrée : champ suivant — ctrl+s : enregistrer — Échap : annuler", classes="hint"
-            )
-
-    def on_mount(self) -> None:
-        self._codes_hint()
-        self.call_after_refresh(self._mark_clean)
-
-    def _mark_clean(self) -> None:
-        self._baseline = form_state(self)
-
-    def _codes_hint(self) -> None:
-        from tuibill.services.tariffs import TariffBook
-
-        practitioner_id = select_value(self.query_one("#practitioner", Select))
-        chosen = [p for p in self.practitioners if p.id == practitioner_id]
-        hint = ""
-        if chosen:
-            codes = TariffBook(chosen[0].specialty).act_codes()
-            hint = f"Actes {chosen[0].specialty_label.lower()} : {', '.join(codes)}"
-        self.query_one("#acts-hint", Static).update(hint)
-
-    @on(Select.Changed, "#practitioner")
-    def _practitioner_changed(self, event: Select.Changed) -> None:
-        clear_error(self, event.select)
-        self._codes_hint()
-
-    @on(Input.Changed)
-    def _input_changed(self, event: Input.Changed) -> None:
-        clear_error(self, event.input)
-
-    @on(Input.Submitted)
-    def _next_field(self, event: Input.Submitted) -> None:
-        event.stop()
-        if event.input.id == "notes":
-            self.action_save()
-        else:
-            self.focus_next()
-
-    @on(PickField.Requested, "#prescriber")
-    def _requested(self, event: PickField.Requested) -> None:
-        self.action_pick_prescriber()
-
-    def action_pick_prescriber(self) -> None:
-        from tuibill.screens.prescribers import PrescribersScreen
-
-        def chosen(prescriber: Prescriber | None) -> None:
-            if prescriber is None:
-                return
-            self.query_one("#prescriber", PickField).set_value(
-                prescriber.id, f"{prescriber.display_name} — {prescriber.number}"
-            )
-            clear_error(self, self.query_one("#prescriber", PickField))
-            self.query_one("#practitioner", Select).focus()
-
-        self.app.push_screen(PrescribersScreen(pick=True), chosen)
-
-    def action_save(self) -> None:
-        from tuibill.domain.act_notation import parse_date
-        from tuibill.services.prescriptions import create_prescription, parse_prescribed_acts
-
-        clear_errors(self)
-        try:
-            prescriber_id = self.query_one("#prescriber", PickField).value
-            if prescriber_id is None:
-                raise ValidationError(
-                    "Choisissez le prescripteur (Entrée sur le champ, ou ctrl+p).",
-                    field="prescriber",
-                )
-            practitioner_id = select_value(self.query_one("#practitioner", Select))
-            if practitioner_id is None:
-                raise ValidationError("Choisissez l'exécutant des soins.", field="practitioner")
-            prescribed_on = parse_date(self.query_one("#date", Input).value, "date")
-            acts = parse_prescribed_acts(self.query_one("#acts", Input).value)
-            prescription = create_prescription(
-                self.patient_id,
-                prescriber_id,
-                practitioner_id,
-                prescribed_on,
-                acts,
-                notes=self.query_one("#notes", Input).value.strip(),
-            )
-        except TuibillError as error:
-            show_error(self, error, self.FIELD_ALIASES)
-            return
-        self.dismiss(prescription.id)
-
-    def action_cancel(self) -> None:
-        if self._baseline is None or form_state(self) == self._baseline:
-            self.dismiss(None)
-            return
-
-        def answer(leave: bool | None) -> None:
-            if leave:
-                self.dismiss(None)
-
-        from tuibill.dialogs.confirm import ConfirmDialog
-
-        self.app.push_screen(ConfirmDialog("Abandonner cette ordonnance ?"), answer)

@@ -1,33 +1,23 @@
 """« Données › Prescripteurs »: list and search the prescribing doctors, create and correct them.
 
 Seed 000: an invoice rejected for « Prescripteur inconnu » is fixed by creating or correcting
-the prescripteur here. In pick mode (``pick=True``, from the prescription form) Entrée chooses
-the prescripteur under the cursor.
+the prescripteur here. In pick mode (``pick=True``, from the prescription form, through
+``app.open_prescribers``) Entrée chooses the prescripteur under the cursor.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
-from textual import events, on
-from textual.app import ComposeResult
+from textual import on
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input
 from textual.widgets.data_table import RowDoesNotExist
 
-from tuibill.domain.errors import TuibillError
-from tuibill.models import Prescriber
-from tuibill.screens.patient_file import (
-    clear_error,
-    clear_errors,
-    field,
-    form_state,
-    show_error,
-)
-from tuibill.widgets.footer import AppFooter, AppHeader
+from tuibill.dialogs.prescriber import PrescriberDialog
+from tuibill.screens.search_list import SearchListScreen
+from tuibill.services.patients import PrescriberRow, prescriber_rows
 
 
 class PrescriberTable(DataTable):
@@ -46,9 +36,11 @@ class PrescriberPickTable(PrescriberTable):
     ]
 
 
-class PrescribersScreen(Screen[Prescriber | None]):
-    CSS_PATH = "../styles/patients.tcss"
-    AUTO_FOCUS = "#search"
+class PrescribersScreen(SearchListScreen[PrescriberRow | None]):
+    LIST_ID = "prescribers"
+    PLACEHOLDER = "Nom (début) ou numéro (début)"
+    # Prescripteurs are a few hundred at most: one bounded query per search.
+    LIMIT: ClassVar[int] = 200
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "new", "Nouveau prescripteur", id="prescripteurs_nouveau"),
@@ -57,33 +49,22 @@ class PrescribersScreen(Screen[Prescriber | None]):
         Binding("down", "focus_list", "Liste", id="prescripteurs_liste", show=False),
     ]
 
-    # Prescripteurs are a few hundred at most: one bounded query per search.
-    LIMIT: ClassVar[int] = 200
-
     def __init__(self, *, pick: bool = False) -> None:
-        super().__init__()
-        self.pick = pick
-        self._rows: dict[int, Prescriber] = {}  # the prescripteurs listed, by id
+        super().__init__(pick=pick)
+        self._rows: dict[int, PrescriberRow] = {}  # the prescripteurs listed, by id
 
-    def compose(self) -> ComposeResult:
-        yield AppHeader()
-        yield Static(
-            "Choisir le prescripteur : Entrée — ctrl+n : le créer s'il manque"
-            if self.pick
-            else "Données › Prescripteurs — Entrée : modifier",
-            classes="title",
-        )
-        search = Input(placeholder="Nom (début) ou numéro (début)", id="search", max_length=40)
-        search.border_title = "Rechercher"
-        yield search
+    def heading(self) -> str:
+        if self.pick:
+            return "Choisir le prescripteur : Entrée — ctrl+n : le créer s'il manque"
+        return "Données › Prescripteurs — Entrée : modifier"
+
+    def make_table(self) -> DataTable:
         table_class = PrescriberPickTable if self.pick else PrescriberTable
-        yield table_class(id="prescribers", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="prescribers-hint", classes="hint", markup=False)
-        yield AppFooter()
+        return table_class(id="prescribers", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.title = "Choisir le prescripteur" if self.pick else "Prescripteurs"
-        table = self.query_one("#prescribers", DataTable)
+        table = self.table
         table.add_column("Numéro", width=11)
         table.add_column("Nom", width=20)
         table.add_column("Prénom", width=14)
@@ -91,12 +72,10 @@ class PrescribersScreen(Screen[Prescriber | None]):
         self.reload()
 
     def reload(self, select_id: int | None = None) -> None:
-        from tuibill.services.patients import list_prescribers
-
-        text = self.query_one("#search", Input).value.strip()
-        table = self.query_one("#prescribers", DataTable)
+        text = self.search_text.strip()
+        table = self.table
         table.clear()
-        rows = list_prescribers(text, limit=self.LIMIT)
+        rows = prescriber_rows(text, limit=self.LIMIT)
         self._rows = {prescriber.id: prescriber for prescriber in rows}
         for prescriber in rows:
             table.add_row(
@@ -113,27 +92,16 @@ class PrescribersScreen(Screen[Prescriber | None]):
         else:
             more = " (affinez la recherche)" if len(rows) == self.LIMIT else ""
             hint = f"{len(rows)} prescripteur(s){more}"
-        self.query_one("#prescribers-hint", Static).update(hint)
+        self.show_hint(hint)
         if select_id is not None:
             try:
                 table.move_cursor(row=table.get_row_index(str(select_id)))
             except RowDoesNotExist:  # filtered out by the search text
                 pass
 
-    def _current(self) -> Prescriber | None:
-        table = self.query_one("#prescribers", DataTable)
-        if table.row_count == 0:
-            return None
-        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        return self._rows.get(int(row_key.value or 0))
-
-    @on(Input.Changed, "#search")
-    def _search_changed(self) -> None:
-        self.reload()
-
-    @on(Input.Submitted, "#search")
-    def _search_submitted(self) -> None:
-        self.action_focus_list()
+    def _current(self) -> PrescriberRow | None:
+        prescriber_id = self.cursor_id()
+        return None if prescriber_id is None else self._rows.get(prescriber_id)
 
     @on(DataTable.RowSelected, "#prescribers")
     def _row_selected(self) -> None:
@@ -145,12 +113,12 @@ class PrescribersScreen(Screen[Prescriber | None]):
         else:
             self.action_edit()
 
-    def _after_dialog(self, prescriber: Prescriber | None) -> None:
+    def _after_dialog(self, prescriber: PrescriberRow | None) -> None:
         if prescriber is None:
             return
         self.query_one("#search", Input).value = ""  # show it whatever was searched
         self.reload(select_id=prescriber.id)
-        self.query_one("#prescribers", DataTable).focus()
+        self.table.focus()
         self.notify(
             f"{prescriber.display_name} — {prescriber.number}"
             + (" — Entrée pour le choisir" if self.pick else ""),
@@ -167,125 +135,3 @@ class PrescribersScreen(Screen[Prescriber | None]):
             self.notify("Aucun prescripteur sélectionné.", severity="warning")
             return
         self.app.push_screen(PrescriberDialog(prescriber), self._after_dialog)
-
-    def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
-
-    def on_key(self, event: events.Key) -> None:
-        # Typing on the list starts a new search: the desk never has to aim first. The key is
-        # handed on after the focus (which selects the old text, so the key replaces it).
-        search = self.query_one("#search", Input)
-        if event.is_printable and event.character and self.focused is not search:
-            event.stop()
-            self.set_focus(search)  # now, not later as Widget.focus() would
-            search.post_message(events.Key(event.key, event.character))
-
-    def action_focus_list(self) -> None:
-        table = self.query_one("#prescribers", DataTable)
-        if table.row_count:
-            table.focus()
-
-
-class PrescriberDialog(ModalScreen[Prescriber | None]):
-    """Create (``None``) or correct a prescripteur; errors show at their field."""
-
-    CSS_PATH = "../styles/patients.tcss"
-    AUTO_FOCUS = "#number"
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Enregistrer", id="prescripteur_enregistrer"),
-        Binding("escape", "cancel", "Annuler", id="prescripteur_annuler"),
-    ]
-
-    def __init__(self, prescriber: Prescriber | None) -> None:
-        super().__init__()
-        self.prescriber = prescriber
-        self._baseline: tuple[Any, ...] | None = None
-
-    def compose(self) -> ComposeResult:
-        current = self.prescriber
-        with Vertical(classes="dialog line-form"):
-            yield Static(
-                "Nouveau prescripteur" if current is None else "Modifier le prescripteur",
-                classes="title",
-            )
-            yield field(
-                "Numéro (AM/RPPS)",
-                self._input(
-                    "number",
-                    current.number if current else "",
-                    placeholder="9 chiffres (AM) ou 11 (RPPS)",
-                    restrict=r"[0-9]*",
-                    max_length=11,
-                ),
-            )
-            yield field("Nom", self._input("last_name", current.last_name if current else ""))
-            yield field("Prénom", self._input("first_name", current.first_name if current else ""))
-            yield field(
-                "Spécialité",
-                self._input("specialty", current.specialty if current else "Médecine générale"),
-            )
-            yield Static(
-                "Entrée : champ suivant — ctrl+s : enregistrer — Échap : annuler", classes="hint"
-            )
-
-    @staticmethod
-    def _input(widget_id: str, value: str, **options: Any) -> Input:
-        options.setdefault("max_length", 60)
-        return Input(value=value, id=widget_id, compact=True, classes="form-value", **options)
-
-    def on_mount(self) -> None:
-        self.call_after_refresh(self._mark_clean)
-
-    def _mark_clean(self) -> None:
-        self._baseline = form_state(self)
-
-    @on(Input.Changed)
-    def _changed(self, event: Input.Changed) -> None:
-        clear_error(self, event.input)
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if event.input.id == "specialty":
-            self.action_save()
-        else:
-            self.focus_next()
-
-    def action_save(self) -> None:
-        from tuibill.services.patients import create_prescriber, update_prescriber
-
-        def value(widget_id: str) -> str:
-            return self.query_one(f"#{widget_id}", Input).value
-
-        clear_errors(self)
-        try:
-            if self.prescriber is None:
-                saved = create_prescriber(
-                    value("number"), value("last_name"), value("first_name"), value("specialty")
-                )
-            else:
-                saved = update_prescriber(
-                    self.prescriber.id,
-                    value("number"),
-                    value("last_name"),
-                    value("first_name"),
-                    value("specialty"),
-                )
-        except TuibillError as error:
-            show_error(self, error)
-            return
-        self.dismiss(saved)
-
-    def action_cancel(self) -> None:
-        if self._baseline is None or form_state(self) == self._baseline:
-            self.dismiss(None)
-            return
-
-        def answer(leave: bool | None) -> None:
-            if leave:
-                self.dismiss(None)
-
-        from tuibill.dialogs.confirm import ConfirmDialog
-
-        self.app.push_screen(ConfirmDialog("Abandonner la saisie du prescripteur ?"), answer)

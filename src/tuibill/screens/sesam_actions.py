@@ -34,9 +34,10 @@ from tuibill.dialogs.confirm import ConfirmDialog
 from tuibill.dialogs.pin_entry import PinDialog
 from tuibill.dialogs.vitale_patient import UPDATE, VitalePatientDialog
 from tuibill.domain.errors import TuibillError
+from tuibill.services.database import close_thread_connection
 
 if TYPE_CHECKING:
-    from tuibill.hardware.cards import CardReader, CpsHolder
+    from tuibill.services.devices import CardReader, CpsHolder
     from tuibill.services.securing import SecuringOutcome
 
 T = TypeVar("T")
@@ -57,19 +58,16 @@ async def in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     connection afterwards (peewee keeps one per thread)."""
 
     def run() -> T:
-        from tuibill.models import db
-
         try:
             return function(*args, **kwargs)
         finally:
-            if db.obj is not None and not db.is_closed():
-                db.close()
+            close_thread_connection()
 
     return await asyncio.to_thread(run)
 
 
 def card_reader(screen: Screen) -> CardReader:
-    from tuibill.hardware.cards import open_card_reader
+    from tuibill.services.devices import open_card_reader
 
     return open_card_reader(screen.app.settings.devices)
 
@@ -99,7 +97,7 @@ async def ask_pin_and_run(
     A wrong PIN is asked again with the tries left; a blocked card or any other refusal ends
     here with its French message.
     """
-    from tuibill.hardware.cards import PinFormatError, WrongPinError
+    from tuibill.services.devices import PinFormatError, WrongPinError
 
     app = screen.app
     error = ""
@@ -134,27 +132,37 @@ async def _offer_degraded(screen: Screen, ids: list[int], message: str) -> Secur
     question = f"Valider {len(ids)} facture(s) en mode dégradé ?"
     if not await app.push_screen_wait(ConfirmDialog(question, message)):
         return None
-    done, refused = await in_thread(invoice_service.apply_many, ids, InvoiceAction.VALIDATE, user=app.user)
+    done, refused = await in_thread(
+        invoice_service.apply_many, ids, InvoiceAction.VALIDATE, user=app.user
+    )
     outcome = SecuringOutcome(done=done, refused=refused)
     report(screen, outcome, "validée(s) en mode dégradé (joignez les pièces SCOR)")
     return outcome
 
 
+def _patient_names(invoice_ids: list[int]) -> dict[int, str]:
+    """The invoices' patients (id → name), in the invoices' order, each once."""
+    from tuibill.services import securing
+
+    return {
+        invoice.patient_id: invoice.patient.display_name
+        for invoice in securing.get_invoices(invoice_ids)
+    }
+
+
 async def _confirm_patients(screen: Screen, ids: list[int], vitale) -> bool:
     """Each invoice's patient on the card: shown (and the file updated) when the card and the
     file differ, or when he is not on the card. False when the user gives up."""
-    from tuibill.services import securing, vitale_patients
+    from tuibill.services import vitale_patients
 
     app = screen.app
-    invoices = await in_thread(securing.get_invoices, ids)
-    patient_ids = list(dict.fromkeys(invoice.patient_id for invoice in invoices))
+    names = await in_thread(_patient_names, ids)  # read in the thread, not in the UI's
     matches = await in_thread(vitale_patients.match_beneficiaries, vitale)
     reading = vitale_patients.CardReading(vitale, matches)
-    for patient_id in patient_ids:
+    for patient_id, name in names.items():
         match = next((m for m in matches if m.patient and m.patient.id == patient_id), None)
         if match is not None and not match.differences:
             continue
-        name = next(i.patient.display_name for i in invoices if i.patient_id == patient_id)
         choice = await app.push_screen_wait(
             VitalePatientDialog(
                 reading,
@@ -185,8 +193,8 @@ async def validate_with_cards(
             exit_on_error=False,
         )
         return None
-    from tuibill.hardware.cards import CardType, Vitale1Error
     from tuibill.services import securing
+    from tuibill.services.devices import CardType, Vitale1Error
 
     app = screen.app
     ids = list(dict.fromkeys(invoice_ids))

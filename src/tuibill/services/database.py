@@ -49,5 +49,5 @@ def close_thread_connection() -> None:
     Textual runs thread workers in the event loop's default executor, whose threads outlive the
     worker: without this, each would keep a connection open.
     """
-    if not db.is_closed():
+    if db.obj is not None and not db.is_closed():
         db.close()

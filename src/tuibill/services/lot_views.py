@@ -18,7 +18,7 @@ from tuibill.domain.lots import (
     LotState,
     history_label,
 )
-from tuibill.formats import DEFAULT_CODEC, get_lot_codec
+from tuibill.formats import get_lot_codec
 from tuibill.formats.errors import FormatError
 from tuibill.formats.scor_lot import (
     ScorLotCodec,
@@ -441,9 +441,10 @@ class LotDetail:
         }
 
 
-def _lot_invoices(lot: Lot, lot_codec: str) -> tuple[tuple[LotInvoice, ...], str]:
+def _lot_invoices(lot: Lot) -> tuple[tuple[LotInvoice, ...], str]:
     try:
-        content = get_lot_codec(lot_codec).read(bytes(lot.file_bytes or b""))
+        # Read with the codec that wrote it, whatever the setting says today.
+        content = get_lot_codec(lot.codec).read(bytes(lot.file_bytes or b""))
     except FormatError as error:
         return (), f"Fichier du lot illisible : {error}"
     numbers = [fse.invoice_number for fse in content.fses]
@@ -499,14 +500,14 @@ def _lot_pieces(lot: Lot) -> tuple[tuple[LotPiece, ...], str]:
     )
 
 
-def lot_detail(lot_id: int, *, lot_codec: str = DEFAULT_CODEC) -> LotDetail:
+def lot_detail(lot_id: int) -> LotDetail:
     lot = get_lot(lot_id)
     if lot.kind == SCOR:
         invoices: tuple[LotInvoice, ...] = ()
         pieces, error = _lot_pieces(lot)
     else:
         pieces = ()
-        invoices, error = _lot_invoices(lot, lot_codec)
+        invoices, error = _lot_invoices(lot)
     history = tuple(
         LotHistoryEntry(
             at=row.at,

@@ -462,6 +462,7 @@ def _build_one(
             destination=destination.destination,
             file_name=lot_attachment_name(practitioner.am_number, number),
             file_sha256=file_checksum(data),
+            codec=settings.lot_codec,
             file_bytes=data,
             invoice_count=len(invoices),
             total_cents=sum(invoice.total_cents for invoice in invoices),

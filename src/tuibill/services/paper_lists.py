@@ -16,7 +16,6 @@ from tuibill.domain.lots import (
     FSE,
     LotState,
 )
-from tuibill.formats import DEFAULT_CODEC
 from tuibill.services.lot_views import LotDetail, LotSummary, lot_detail
 
 
@@ -27,10 +26,10 @@ def default_paper_path(lot: LotSummary, directory: Path | None = None) -> Path:
 
 
 def save_paper_list(
-    lot_id: int, path: str | Path, *, lot_codec: str = DEFAULT_CODEC
+    lot_id: int, path: str | Path
 ) -> tuple[Path, Path]:
     """Write the paper list as text at *path* and as CSV beside it (same name, ``.csv``)."""
-    paper = paper_list(lot_id, lot_codec=lot_codec)
+    paper = paper_list(lot_id)
     text_path = Path(path).expanduser()
     if text_path.suffix.lower() == ".csv":
         text_path = text_path.with_suffix(".txt")
@@ -55,7 +54,7 @@ def print_command() -> list[str] | None:
     return None
 
 
-def print_paper_list(lot_id: int, *, lot_codec: str = DEFAULT_CODEC) -> str:
+def print_paper_list(lot_id: int) -> str:
     """Send the paper list to the default printer; the French outcome, or PrintError."""
     command = print_command()
     if command is None:
@@ -63,7 +62,7 @@ def print_paper_list(lot_id: int, *, lot_codec: str = DEFAULT_CODEC) -> str:
             "Aucune commande d'impression (lp ou lpr) sur ce poste : enregistrez la liste dans "
             "un fichier et imprimez-le depuis un autre poste."
         )
-    text = paper_list(lot_id, lot_codec=lot_codec).text()
+    text = paper_list(lot_id).text()
     try:
         done = subprocess.run(
             command,
@@ -172,6 +171,6 @@ class PaperList:
         return out.getvalue()
 
 
-def paper_list(lot_id: int, *, lot_codec: str = DEFAULT_CODEC) -> PaperList:
+def paper_list(lot_id: int) -> PaperList:
     """The printable list of a lot (any state; meant for « Traitement manuel »)."""
-    return PaperList(lot_detail(lot_id, lot_codec=lot_codec))
+    return PaperList(lot_detail(lot_id))

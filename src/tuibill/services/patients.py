@@ -232,6 +232,31 @@ def list_prescribers(text: str = "", limit: int = 200) -> list[Prescriber]:
     return list(query.order_by(Prescriber.last_name, Prescriber.id).limit(limit))
 
 
+@dataclass(frozen=True)
+class PrescriberRow:
+    """A prescripteur as the screens list, pick and correct it."""
+
+    id: int
+    number: str
+    last_name: str
+    first_name: str
+    specialty: str
+
+    @property
+    def display_name(self) -> str:
+        return f"Dr {self.last_name} {self.first_name}".strip()
+
+
+def prescriber_row(prescriber: Prescriber) -> PrescriberRow:
+    p = prescriber
+    return PrescriberRow(p.id, p.number, p.last_name, p.first_name, p.specialty)
+
+
+def prescriber_rows(text: str = "", limit: int = 200) -> list[PrescriberRow]:
+    """:func:`list_prescribers` as plain rows."""
+    return [prescriber_row(p) for p in list_prescribers(text, limit)]
+
+
 def list_organisms() -> list[Organism]:
     return list(Organism.select().order_by(Organism.regime, Organism.caisse, Organism.centre))
 

@@ -167,6 +167,15 @@ def prepared_invoices(
     return list(query.order_by(Invoice.billing_date, Invoice.id))
 
 
+def prepared_per_practitioner() -> list[tuple[str, int]]:
+    """(practitioner, how many « À charger » invoices), in the order of the load."""
+    counts: dict[str, int] = {}
+    for invoice in prepared_invoices():
+        name = invoice.practitioner.display_name
+        counts[name] = counts.get(name, 0) + 1
+    return list(counts.items())
+
+
 def load_prepared(
     reader: PortableReader,
     user: str,

@@ -46,6 +46,12 @@ LIST_ORDER = [
 # « Factures non validées » also holds the invoices prepared for the portable reader, as in
 # seed 003, so that « Annuler préparation » has something to act on.
 UNVALIDATED_STATES = (InvoiceState.SAISIE, InvoiceState.A_CHARGER)
+# The states of the invoices each list of invoices holds.
+LIST_STATES: dict[str, tuple[InvoiceState, ...]] = {
+    UNVALIDATED: UNVALIDATED_STATES,
+    DRE_UNVALIDATED: UNVALIDATED_STATES,
+    VALIDATED: (InvoiceState.VALIDEE,),
+}
 
 
 @dataclass(frozen=True)
@@ -203,13 +209,13 @@ def rows_for(list_name: str, criteria: Criteria) -> list[FacturerRow]:
     if list_name == PRESCRIPTIONS_ALL:
         return prescriptions(criteria, all_practitioners=True)
     if list_name == UNVALIDATED:
-        return invoices(criteria)
+        return invoices(criteria, states=LIST_STATES[UNVALIDATED])
     if list_name == DRE_UNVALIDATED:
-        return invoices(criteria, dre_only=True)
+        return invoices(criteria, states=LIST_STATES[DRE_UNVALIDATED], dre_only=True)
     if list_name == ISOLATED:
         return isolated_acts(criteria)
     if list_name == VALIDATED:
-        return invoices(criteria, states=(InvoiceState.VALIDEE,))
+        return invoices(criteria, states=LIST_STATES[VALIDATED])
     raise ValueError(list_name)
 
 

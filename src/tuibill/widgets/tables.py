@@ -1,0 +1,55 @@
+"""Small tables of the lot screens, and keeping a ``DataTable``'s cursor across a refill."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable
+
+
+class LotTable(DataTable):
+    """A table of Transmettre and the lot detail; Entrée opens the row (shown in the footer);
+    Début / Fin go to the first / last row, as the help (F1) says."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Ouvrir", key_display="Entrée", id="lot_ouvrir"),
+        Binding(
+            "home",
+            "scroll_top",
+            "Première ligne",
+            key_display="Début",
+            show=False,
+            id="lot_premiere_ligne",
+        ),
+        Binding(
+            "end",
+            "scroll_bottom",
+            "Dernière ligne",
+            key_display="Fin",
+            show=False,
+            id="lot_derniere_ligne",
+        ),
+    ]
+
+
+def cursor_key(table: DataTable) -> str | None:
+    """The key of the row under the cursor (None: an empty table)."""
+    if not table.row_count:
+        return None
+    return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+
+def keep_cursor(table: DataTable, keys: Sequence[str], previous: str | None, index: int) -> None:
+    """After a refill: back on row *previous* if it is still there, else near row *index*."""
+    if not keys:
+        return
+    row = keys.index(previous) if previous in keys else min(max(0, index), len(keys) - 1)
+    table.move_cursor(row=row, animate=False)
+
+
+def next_row(table: DataTable) -> None:
+    """One row down, if there is one (Espace Espace Espace marks consecutive rows)."""
+    if table.cursor_row < table.row_count - 1:
+        table.move_cursor(row=table.cursor_row + 1, animate=False)
