@@ -20,7 +20,7 @@ from tuibill.cli.output import error, print_json
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from tuibill.hardware.tla.emulator import Misbehaviour
+    from tuibill.hardware.tla.emulator_server import Misbehaviour
 
 
 def _non_negative(kind: type) -> Callable[[str], int | float]:
@@ -165,13 +165,8 @@ def _state_file(path: str | None, ctx: CliContext) -> Path:
 def cmd_serve(args: argparse.Namespace, ctx: CliContext) -> int | None:
     import signal
 
-    from tuibill.hardware.tla.emulator import (
-        Misbehaviour,
-        PtyLine,
-        TcpLine,
-        TlaDevice,
-        TlaEmulator,
-    )
+    from tuibill.hardware.tla.emulator import TlaDevice
+    from tuibill.hardware.tla.emulator_server import Misbehaviour, PtyLine, TcpLine, TlaEmulator
     from tuibill.hardware.tla.protocol import PROTOCOL_VERSIONS, CardType
 
     if args.link and args.tcp is not None:

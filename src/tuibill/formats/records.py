@@ -9,6 +9,10 @@ another physical layout (NOEMIE's entity stream) use the same kinds, fields and
 
 Errors name the record (number and type) and the field, in French; the specification tables in
 ``docs/formats/`` are rendered from the specs (:func:`describe_layout`) and a test keeps them equal.
+
+A little over 600 lines on purpose: one kit — each field kind writes and reads with the same rule
+and its own French refusal, next to the record spec and the framing that use them; every format
+module builds on it, and they must change together.
 """
 
 from __future__ import annotations

@@ -199,6 +199,7 @@ class _Group:
     practitioner: Practitioner
     destination: str
     invoices: list[Invoice] = field(default_factory=list)
+    codes: dict[int, CaisseCode] = field(default_factory=dict)  # invoice id → its caisse
 
 
 def _prefixed(invoice: Invoice, error: TuibillError) -> str:
@@ -285,7 +286,6 @@ def _groups(
     codec = get_lot_codec(lot_codec)
     practitioners = {p.id: p for p in Practitioner.select()}
     organisms = {o.id: o for o in Organism.select()}
-    name_cache: dict[int, str] = {}
     groups: dict[tuple[int, str], _Group] = {}
     without_pieces: list[Invoice] = []
     records = fse_records(invoices)
@@ -300,14 +300,6 @@ def _groups(
             signed_content_problem(invoice, record, codec)
             if organism is None:
                 raise ValidationError("pas de caisse AMO.")
-            code = CaisseCode(organism.regime, organism.caisse, organism.centre)
-            if practitioner.id not in name_cache:
-                name_cache[practitioner.id] = sender_name(practitioner)
-            # A one-FSE lot with this header: the codec's own rules decide, with its messages.
-            header = lot_header(
-                practitioner, code, 1, datetime(2000, 1, 1), name_cache[practitioner.id]
-            )
-            codec.write(LotFile(header=header, fses=(record,)))
         except (ValidationError, FormatError) as error:
             skipped.append(SkippedInvoice(invoice.id, invoice.number, _prefixed(invoice, error)))
             continue
@@ -324,9 +316,43 @@ def _groups(
                 continue
             if not pieces.get(invoice.id):
                 without_pieces.append(invoice)
+        code = CaisseCode(organism.regime, organism.caisse, organism.centre)
         key = (practitioner.id, code.destination)
-        groups.setdefault(key, _Group(practitioner, code.destination)).invoices.append(invoice)
-    return list(groups.values()), without_pieces
+        group = groups.setdefault(key, _Group(practitioner, code.destination))
+        group.invoices.append(invoice)
+        group.codes.setdefault(invoice.id, code)
+    for group in groups.values():
+        _writable(group, records, codec, skipped)
+    return [group for group in groups.values() if group.invoices], without_pieces
+
+
+def _writable(
+    group: _Group, records: dict, codec: LotFileCodec, skipped: list[SkippedInvoice]
+) -> None:
+    """The codec's own rules decide what a lot file can carry, with its messages: the whole
+    group is written once as a trial lot; only when that fails is each invoice tried alone to
+    name the ones refused (a codec refuses rarely: one trial instead of one per invoice)."""
+    name = sender_name(group.practitioner)
+    code = next(iter(group.codes.values()))
+
+    def trial(invoices: list[Invoice]) -> None:
+        header = lot_header(group.practitioner, code, 1, datetime(2000, 1, 1), name)
+        codec.write(LotFile(header=header, fses=tuple(records[i.id] for i in invoices)))
+
+    try:
+        trial(group.invoices)
+        return
+    except FormatError:
+        pass
+    kept = []
+    for invoice in group.invoices:
+        try:
+            trial([invoice])
+        except FormatError as error:
+            skipped.append(SkippedInvoice(invoice.id, invoice.number, _prefixed(invoice, error)))
+        else:
+            kept.append(invoice)
+    group.invoices = kept
 
 
 def _chunks(items: list[Invoice], size: int) -> list[list[Invoice]]:
@@ -468,10 +494,9 @@ def _build_one(
             total_cents=sum(invoice.total_cents for invoice in invoices),
         )
         lifecycle.record_lot_built(lot, user, f"{len(invoices)} facture(s)", at=at)
-        for invoice in invoices:
-            lifecycle.move_invoice(
-                invoice, InvoiceAction.PUT_IN_LOT, user=user, reason=f"Lot {number:03d}", at=at, lot=lot
-            )
+        lifecycle.move_invoices(
+            invoices, InvoiceAction.PUT_IN_LOT, user=user, reason=f"Lot {number:03d}", at=at, lot=lot
+        )
         made = [lot]
         made.extend(_build_scor(settings, practitioner, lot, invoices, destination, name, user, at))
         return [summarize(item, practitioner, organism) for item in made]

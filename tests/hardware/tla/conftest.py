@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tuibill.hardware.tla.client import TlaClient
-from tuibill.hardware.tla.emulator import Misbehaviour, PtyLine, TcpLine, TlaDevice, TlaEmulator
+from tuibill.hardware.tla.emulator import TlaDevice
+from tuibill.hardware.tla.emulator_server import Misbehaviour, PtyLine, TcpLine, TlaEmulator
 
 
 @dataclass

@@ -11,7 +11,7 @@ import pytest
 from tla_support import FakeDesk, make_invoices
 
 from tuibill.hardware.tla.client import TlaClient
-from tuibill.hardware.tla.emulator import Misbehaviour
+from tuibill.hardware.tla.emulator_server import Misbehaviour
 from tuibill.hardware.tla.errors import (
     TlaChecksumError,
     TlaDeviceFull,

@@ -14,7 +14,8 @@ from tla_support import FakeDesk, make_invoices
 from tuibill.config import DeviceSettings
 from tuibill.domain.errors import ConfigError, RefusedOperation, ValidationError
 from tuibill.hardware.tla import emulated_state_file, open_portable_reader
-from tuibill.hardware.tla.emulator import TlaDevice, TlaEmulator
+from tuibill.hardware.tla.emulator import TlaDevice
+from tuibill.hardware.tla.emulator_server import TlaEmulator
 from tuibill.hardware.tla.errors import (
     TlaConflict,
     TlaDeviceError,

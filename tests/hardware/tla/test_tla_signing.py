@@ -16,7 +16,8 @@ from tuibill.hardware.cards import Signature, verify_signature
 from tuibill.hardware.cards.cps import certificate_summary
 from tuibill.hardware.cards.emulator_cards import demo_cpe, demo_cps
 from tuibill.hardware.tla.client import TlaClient
-from tuibill.hardware.tla.emulator import TlaDevice, TlaEmulator
+from tuibill.hardware.tla.emulator import TlaDevice
+from tuibill.hardware.tla.emulator_server import TlaEmulator
 from tuibill.hardware.tla.errors import TlaDeviceError, TlaError
 from tuibill.hardware.tla.frames import Frame, decode, encode
 from tuibill.hardware.tla.interface import EmulatedPortableReader

@@ -11,7 +11,8 @@ import pytest
 
 from tests.support.sesam import Practice, add_patient, card_person, draft, make_practice
 from tuibill.hardware.tla.client import TlaClient
-from tuibill.hardware.tla.emulator import Misbehaviour, PtyLine, TlaDevice, TlaEmulator
+from tuibill.hardware.tla.emulator import TlaDevice
+from tuibill.hardware.tla.emulator_server import Misbehaviour, PtyLine, TlaEmulator
 from tuibill.models import Invoice
 from tuibill.services import invoices as invoice_service
 

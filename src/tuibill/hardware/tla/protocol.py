@@ -3,6 +3,10 @@
 The same request builders and answer parsers serve the serial client and the in-process emulated
 reader, so both give the desk the same dataclasses and the same errors.
 Specification: docs/formats/tla-protocol.md.
+
+Over 600 lines on purpose: this is the protocol's one vocabulary — every message's fields, limits
+and checks — written in the order of docs/formats/tla-protocol.md, which a reviewer reads beside
+it; the desk's client and the emulator both build and check messages only through it.
 """
 
 from __future__ import annotations
