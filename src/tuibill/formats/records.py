@@ -414,6 +414,105 @@ class Choice(Kind):
         raise Reject(f"« {show(text)} » n'est pas un code prévu ({codes})")
 
 
+class Alpha(Kind):
+    """Free text as NOEMIE writes it: printable Latin-1, space-padded on the right.
+
+    Trailing spaces are padding (stripped on reading); leading spaces are content (kept), so a
+    value read is written back identically. Blank means absent: ``None`` where *optional*.
+    """
+
+    type_code = "A"
+
+    def __init__(self, *, optional: bool = False) -> None:
+        self.optional = optional
+
+    def allowed(self, width: int) -> str:
+        text = "texte Latin-1 imprimable, complété d'espaces à droite"
+        return text + (" ; espaces si absent" if self.optional else "")
+
+    def encode(self, value: object, width: int) -> str:
+        if value is None:
+            if self.optional:
+                return " " * width
+            raise Reject("valeur obligatoire absente")
+        if not isinstance(value, str):
+            raise Reject(f"{show(repr(value))} : un texte est attendu")
+        if not value or value.endswith(" "):
+            raise Reject(
+                f"« {show(value)} » : texte vide ou finissant par une espace"
+                + (" (une valeur absente s'écrit None)" if self.optional else "")
+            )
+        if not PRINTABLE.fullmatch(value):
+            raise Reject(f"« {show(value)} » contient un caractère non imprimable ou hors Latin-1")
+        if len(value) > width:
+            raise Reject(f"{len(value)} caractères, {width} au plus")
+        return value.ljust(width)
+
+    def decode(self, text: str) -> object:
+        if not PRINTABLE.fullmatch(text):
+            raise Reject(f"« {show(text)} » contient un caractère non imprimable")
+        value = text.rstrip(" ")
+        if not value:
+            if self.optional:
+                return None
+            raise Reject("valeur obligatoire absente")
+        return value
+
+
+SHORT_DATE_PIVOT = 80  # AAMMJJ: AA below the pivot is 20AA, from it 19AA
+
+
+class ShortDate(Kind):
+    """A date written AAMMJJ: ``00``-``79`` are 2000-2079, ``80``-``99`` are 1980-1999."""
+
+    type_code = "D"
+
+    def allowed(self, width: int) -> str:
+        return (
+            f"AAMMJJ, date réelle ; AA 00 à {SHORT_DATE_PIVOT - 1} : 20AA, "
+            f"{SHORT_DATE_PIVOT} à 99 : 19AA"
+        )
+
+    def encode(self, value: object, width: int) -> str:
+        if not isinstance(value, date) or isinstance(value, datetime):
+            raise Reject(f"{show(repr(value))} : une date est attendue")
+        low, high = 1900 + SHORT_DATE_PIVOT, 1999 + SHORT_DATE_PIVOT
+        if not low <= value.year <= high:
+            raise Reject(f"année {value.year} hors de {low} à {high} (écrite sur deux chiffres)")
+        return f"{value.year % 100:02d}{value.month:02d}{value.day:02d}"
+
+    def decode(self, text: str) -> object:
+        if not _DIGITS.fullmatch(text) or len(text) != 6:
+            raise Reject(f"« {show(text)} » n'est pas une date AAMMJJ")
+        year = int(text[:2])
+        year += 2000 if year < SHORT_DATE_PIVOT else 1900
+        try:
+            return date(year, int(text[2:4]), int(text[4:6]))
+        except ValueError:
+            raise Reject(f"« {text} » n'est pas une date du calendrier") from None
+
+
+class BlankOr(Kind):
+    """An optional field: blank is ``None``, anything else is read by *kind*."""
+
+    def __init__(self, kind: Kind) -> None:
+        self.kind = kind
+        self.type_code = kind.type_code
+
+    def allowed(self, width: int) -> str:
+        return self.kind.allowed(width) + " ; espaces si absent"
+
+    def encode(self, value: object, width: int) -> str:
+        if value is None:
+            return " " * width
+        return self.kind.encode(value, width)
+
+    def decode(self, text: str) -> object:
+        if not text.strip(" "):
+            return None
+        return self.kind.decode(text)
+
+
 @dataclass(frozen=True)
 class Field:
     name: str  # key of the values dict (the dataclass attribute where there is one)
