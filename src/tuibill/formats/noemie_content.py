@@ -509,13 +509,6 @@ class NoemieReturn:
         """The number of 080 the file has (the 999's count)."""
         return lot_openings(self.items)
 
-    @cached_property
-    def block_count(self) -> int:
-        """The number of 128-byte blocks of the file (the 999's count)."""
-        from tuibill.formats.noemie_writer import write_return
-
-        return len(write_return(self)) // 128
-
     def invoices_of(self, virement: int) -> tuple[ReturnInvoice, ...]:
         """The invoices that virement *virement* (index) pays or reports."""
         return tuple(invoice for invoice in self.invoices if invoice.virement == virement)
