@@ -264,11 +264,23 @@ def move_invoices(
                 for invoice in group
             ],
         )  # fmt: skip
-        for chunk in _chunks(history, 400):
-            InvoiceTransition.insert_many(chunk).execute()
+        _insert_history(InvoiceTransition, history)
         for invoice in group:
             for key, value in changes.items():
                 setattr(invoice, key, value)
+
+
+def _insert_history(model: type[InvoiceTransition] | type[LotTransition], rows: list[dict]) -> None:
+    """Many history rows in one prepared statement (peewee builds each row's SQL otherwise)."""
+    fields = [model._meta.fields[name] for name in rows[0]]
+    columns = ", ".join(f'"{field.column_name}"' for field in fields)
+    marks = ", ".join([model._meta.database.param] * len(fields))
+    table = model._meta.table_name
+    cursor = model._meta.database.cursor()
+    cursor.executemany(
+        f'INSERT INTO "{table}" ({columns}) VALUES ({marks})',
+        [tuple(field.db_value(row[field.name]) for field in fields) for row in rows],
+    )
 
 
 def _chunks(items: list, size: int = 500) -> list[list]:

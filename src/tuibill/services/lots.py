@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import cast
 
 import peewee
 
@@ -41,6 +40,7 @@ from tuibill.formats.codec import (
     FseRecord,
     LotFile,
     LotFileCodec,
+    LotHeader,
     file_checksum,
 )
 from tuibill.formats.errors import FormatError
@@ -232,11 +232,23 @@ def _pieces_problem(pieces: list[tuple[str, bytes, int]]) -> str | None:
     return None
 
 
+# What grouping needs of an invoice; the build reads the rest under each lot's lock.
+_GROUPING_COLUMNS = (
+    Invoice.id,
+    Invoice.state,
+    Invoice.number,
+    Invoice.practitioner,
+    Invoice.organism,
+    Invoice.mode,
+    Invoice.total_cents,
+)
+
+
 def _candidates(
-    invoice_ids: Sequence[int] | None, practitioner_id: int | None
+    invoice_ids: Sequence[int] | None, practitioner_id: int | None, *, whole: bool = True
 ) -> tuple[list[Invoice], list[SkippedInvoice]]:
     skipped: list[SkippedInvoice] = []
-    query = Invoice.select()
+    query = Invoice.select() if whole else Invoice.select(*_GROUPING_COLUMNS)
     if invoice_ids is not None:
         wanted = list(dict.fromkeys(invoice_ids))
         found = {inv.id: inv for inv in Invoice.select().where(Invoice.id.in_(wanted))}
@@ -280,24 +292,27 @@ def signed_content_problem(invoice: Invoice, record: FseRecord, codec: LotFileCo
 
 
 def _groups(
-    invoices: list[Invoice], skipped: list[SkippedInvoice], lot_codec: str
+    invoices: list[Invoice], skipped: list[SkippedInvoice], lot_codec: str, *, check: bool
 ) -> tuple[list[_Group], list[Invoice]]:
-    """Group writable invoices per practitioner and régime + caisse; refuse the others."""
+    """Group invoices per practitioner and régime + caisse; refuse those without a caisse or
+    whose SCOR pieces are wrong. With *check* (the preview), each FSE is also made and tried by
+    the codec now; the build does that once, under the write lock of each lot."""
     codec = get_lot_codec(lot_codec)
     practitioners = {p.id: p for p in Practitioner.select()}
     organisms = {o.id: o for o in Organism.select()}
     groups: dict[tuple[int, str], _Group] = {}
     without_pieces: list[Invoice] = []
-    records = fse_records(invoices)
+    records = fse_records(invoices) if check else {}
     pieces = _pieces_of([inv.id for inv in invoices if inv.mode == "degrade"])
     for invoice in invoices:
         practitioner = practitioners[invoice.practitioner_id]
         organism = organisms.get(invoice.organism_id)
         try:
-            record = records[invoice.id]  # refuses, among others, an invoice without its caisse
-            if isinstance(record, ValidationError):
-                raise record
-            signed_content_problem(invoice, record, codec)
+            if check:
+                record = records[invoice.id]  # refuses, among others, an invoice without caisse
+                if isinstance(record, ValidationError):
+                    raise record
+                signed_content_problem(invoice, record, codec)
             if organism is None:
                 raise ValidationError("pas de caisse AMO.")
         except (ValidationError, FormatError) as error:
@@ -321,8 +336,9 @@ def _groups(
         group = groups.setdefault(key, _Group(practitioner, code.destination))
         group.invoices.append(invoice)
         group.codes.setdefault(invoice.id, code)
-    for group in groups.values():
-        _writable(group, records, codec, skipped)
+    if check:
+        for group in groups.values():
+            _writable(group, records, codec, skipped)
     return [group for group in groups.values() if group.invoices], without_pieces
 
 
@@ -367,7 +383,7 @@ def preview_build(
 ) -> tuple[list[LotPreview], list[SkippedInvoice]]:
     """What :func:`build_lots` would make now, without writing anything."""
     invoices, skipped = _candidates(invoice_ids, practitioner_id)
-    groups, _ = _groups(invoices, skipped, settings.lot_codec)
+    groups, _ = _groups(invoices, skipped, settings.lot_codec, check=True)
     organisms = {
         f"{o.regime}{o.caisse}": o.name for o in Organism.select().order_by(Organism.centre)
     }
@@ -403,8 +419,8 @@ def build_lots(
     another desk is left out of its lot.
     """
     at = current_time(now)
-    invoices, skipped = _candidates(invoice_ids, practitioner_id)
-    groups, without_pieces = _groups(invoices, skipped, settings.lot_codec)
+    invoices, skipped = _candidates(invoice_ids, practitioner_id, whole=False)
+    groups, without_pieces = _groups(invoices, skipped, settings.lot_codec, check=False)
     built: list[LotSummary] = []
     for group in groups:
         name = sender_name(group.practitioner)
@@ -413,11 +429,8 @@ def build_lots(
                 built.extend(
                     _build_one(settings, group.practitioner, chunk, name, user, at, skipped)
                 )
-            except FormatError as error:  # the whole lot refused by the codec: none goes
-                for invoice in chunk:
-                    skipped.append(
-                        SkippedInvoice(invoice.id, invoice.number, _prefixed(invoice, error))
-                    )
+            except _NothingWritable:
+                continue  # each refusal is in skipped; the transaction gave the number back
     warnings: list[str] = []
     lotted = {
         inv.id for lot in built for inv in Invoice.select(Invoice.id).where(Invoice.lot == lot.id)
@@ -468,15 +481,15 @@ def _build_one(
                 invoices.remove(invoice)
         if not invoices:
             return []
-        records = tuple(cast(FseRecord, found[invoice.id]) for invoice in invoices)
         organism = Organism.get_by_id(invoices[0].organism_id)
         destination = CaisseCode(organism.regime, organism.caisse, organism.centre)
         number = allocate_lot_number(
             practitioner, first=settings.lot_number_first, last=settings.lot_number_last
         )
-        data = get_lot_codec(settings.lot_codec).write(
-            LotFile(header=lot_header(practitioner, destination, number, at, name), fses=records)
-        )
+        header = lot_header(practitioner, destination, number, at, name)
+        data, invoices = _encode(codec, header, invoices, found, skipped)
+        if not invoices:
+            raise _NothingWritable()
         lot = Lot.create(
             practitioner=practitioner.id,
             organism=organism.id,
@@ -500,6 +513,36 @@ def _build_one(
         made = [lot]
         made.extend(_build_scor(settings, practitioner, lot, invoices, destination, name, user, at))
         return [summarize(item, practitioner, organism) for item in made]
+
+
+class _NothingWritable(Exception):
+    """Every invoice of a chunk refused by the codec: the lot number goes back (rollback)."""
+
+
+def _encode(
+    codec: LotFileCodec,
+    header: LotHeader,
+    invoices: list[Invoice],
+    records: dict,
+    skipped: list[SkippedInvoice],
+) -> tuple[bytes, list[Invoice]]:
+    """The lot file of *invoices*; the codec's own rules decide, with its messages. When it
+    refuses the lot, each invoice is tried alone to name those it refuses; the others go."""
+    try:
+        return codec.write(LotFile(header, tuple(records[i.id] for i in invoices))), invoices
+    except FormatError:
+        pass
+    kept = []
+    for invoice in invoices:
+        try:
+            codec.write(LotFile(header, (records[invoice.id],)))
+        except FormatError as error:
+            skipped.append(SkippedInvoice(invoice.id, invoice.number, _prefixed(invoice, error)))
+        else:
+            kept.append(invoice)
+    if not kept:
+        return b"", []
+    return codec.write(LotFile(header, tuple(records[i.id] for i in kept))), kept
 
 
 def _build_scor(
