@@ -1,4 +1,5 @@
-"""``tuibill simulate caisse``: a simulated caisse that receives lots by SMTP and answers ARLs."""
+"""``tuibill simulate caisse``: a simulated caisse that receives lots by SMTP and answers ARLs
+(and NOEMIE returns)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def register(subparsers, common) -> None:
     caisse = verbs.add_parser(
         "caisse",
         parents=[common],
-        help="caisse simulée : reçoit les lots par SMTP et répond des ARL",
+        help="caisse simulée : reçoit les lots par SMTP et répond des ARL (et des retours NOEMIE)",
         description="Caisse simulée : un serveur SMTP sur 127.0.0.1 reçoit les lots, les lit "
         "strictement et dépose les ARL en réponse dans une boîte maildir (celle du cabinet).",
     )
@@ -35,6 +36,12 @@ def register(subparsers, common) -> None:
     )
     caisse.add_argument("--reason", metavar="CODE", help="motif des ARL négatifs (défaut : 001)")
     caisse.add_argument("--script", metavar="FICHIER", help="scénario TOML par lot et par envoi")
+    caisse.add_argument(
+        "--retour",
+        metavar="GENRE",
+        help="après l'ARL positif, un retour NOEMIE : paiement[:JOURS], rejet[:CODE], "
+        "refus-ligne[:CODE], differe ou mixte",
+    )
     caisse.add_argument(
         "--delay",
         type=float,
@@ -53,12 +60,19 @@ def _scenario(args: argparse.Namespace):
     if mode == "script":
         if not args.script:
             raise ConfigError("--mode script demande --script FICHIER.")
+        if args.retour:
+            raise ConfigError("--retour : en mode script, écrivez les retours dans le scénario.")
         return mode, load_script(args.script)
     if args.script:
         raise ConfigError(f"--script ne va qu'avec --mode script (pas --mode {mode}).")
     if args.reason and mode != "negative":
         raise ConfigError("--reason ne sert qu'avec --mode negative ou script.")
-    return mode, FixedScenario((Answer(mode, args.reason or ""),))
+    answers = [Answer(mode, args.reason or "")]
+    if args.retour:
+        if mode != "positive":
+            raise ConfigError("--retour ne va qu'avec --mode positive (un lot refusé n'est pas payé).")
+        answers.append(Answer.parse(args.retour, where="--retour"))
+    return mode, FixedScenario(tuple(answers))
 
 
 def cmd_caisse(args: argparse.Namespace, ctx: CliContext) -> int | None:

@@ -28,7 +28,7 @@ from tuibill.services.lot_views import LotSummary, ReceivedSummary
 @dataclass(frozen=True)
 class CheckReport:
     received: receiving.ReceiveReport | None
-    processed: tuple[receiving.ArlOutcome, ...]  # pending files acted on when receiving failed
+    processed: tuple[receiving.ReceivedOutcome, ...]  # pending files acted on when receiving failed
     timed_out: tuple[LotSummary, ...]
     resent: sending.SendReport | None
     uncertain: tuple[LotSummary, ...]
@@ -69,7 +69,7 @@ def check(
     at = lifecycle.current_time(now)
     errors: list[str] = []
     received = None
-    processed: tuple[receiving.ArlOutcome, ...] = ()
+    processed: tuple[receiving.ReceivedOutcome, ...] = ()
     timeouts_safe = True
     if receive:
         try:

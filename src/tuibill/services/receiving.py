@@ -25,7 +25,6 @@ from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from pathlib import Path
 from typing import cast
 
 from tuibill.config import TransmissionSettings
@@ -34,47 +33,31 @@ from tuibill.formats import get_arl_codec
 from tuibill.formats.arl import REASON_DUPLICATE
 from tuibill.formats.codec import Arl
 from tuibill.formats.errors import FormatError
-from tuibill.models import Lot, Practitioner, ReceivedFile, db
+from tuibill.formats.noemie import is_noemie_return
+from tuibill.models import Lot, Practitioner, ReceivedFile
 from tuibill.models.database import immediate
-from tuibill.services import lifecycle
+from tuibill.services import lifecycle, returns
+from tuibill.services.archives import archive_directory
 from tuibill.services.lot_views import LotSummary, ReceivedSummary, received_summary, summarize
 from tuibill.transport import archive
 from tuibill.transport.archive import ArchiveError
 from tuibill.transport.envelopes import (
     ARL_STATUS_HEADER,
     LOT_REFERENCE_HEADER,
+    RETURN_FILE_EXTENSION,
+    RETURN_HEADER,
     attachments,
     find_arl_attachment,
+    find_return_attachment,
 )
 from tuibill.transport.mailbox import FetchedMail, open_mailbox
 from tuibill.transport.smtp import mail_password
 
 ARL = "arl"
+RETURN = returns.RETURN
 UNKNOWN = "inconnu"
 RECEIVED, APPLIED, REFUSED, IGNORED = "recu", "applique", "refuse", "ignore"
 _ARL_SUFFIX = ".arl"
-
-
-def archive_directory(settings: TransmissionSettings) -> Path:
-    """``transmission.archive_dir``, else ``archive/`` beside the SQLite file, else in the
-    user's data dir."""
-    if settings.archive_dir:
-        return Path(settings.archive_dir).expanduser()
-    database = db.obj
-    name = getattr(database, "database", "")
-    if (
-        database is not None
-        and type(database).__name__.startswith("Sqlite")
-        and name
-        not in (
-            "",
-            ":memory:",
-        )
-    ):
-        return Path(name).expanduser().resolve().parent / "archive"
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("tuibill")) / "archive"
 
 
 # --- reading a mail ---------------------------------------------------------------------------
@@ -107,12 +90,16 @@ def is_caisse_mail(message: EmailMessage | None) -> bool:
     """Whether a mail is an answer from a caisse (ours to take): else it stays on the server."""
     if message is None:
         return False
-    if _header(message, ARL_STATUS_HEADER) or _header(message, LOT_REFERENCE_HEADER):
-        return True
+    for name in (ARL_STATUS_HEADER, LOT_REFERENCE_HEADER, RETURN_HEADER):
+        if _header(message, name):
+            return True
     if _header(message, "Subject").upper().startswith("TUIBILL "):
         return True
     try:
-        return any(name.lower().endswith(_ARL_SUFFIX) for name, _ in attachments(message))
+        return any(
+            name.lower().endswith((_ARL_SUFFIX, RETURN_FILE_EXTENSION))
+            for name, _ in attachments(message)
+        )
     except Exception:
         return False
 
@@ -122,6 +109,8 @@ def _files_of(mail: FetchedMail, message: EmailMessage | None) -> list[_File]:
         name = mail.bare_name or "fichier"
         if name.lower().endswith(_ARL_SUFFIX):
             return [_File(ARL, name, mail.raw)]
+        if name.lower().endswith(RETURN_FILE_EXTENSION) or is_noemie_return(mail.raw):
+            return [_File(RETURN, name, mail.raw)]
         return [_File(UNKNOWN, name, mail.raw, IGNORED, "Fichier non reconnu (ni ARL, ni retour).")]
     unreadable = [
         _File(ARL, "message.eml", mail.raw, REFUSED, "Message de la caisse illisible (MIME).")
@@ -129,7 +118,10 @@ def _files_of(mail: FetchedMail, message: EmailMessage | None) -> list[_File]:
     if message is None:
         return unreadable
     try:
-        found = find_arl_attachment(message)
+        found = find_return_attachment(message)
+        kind = RETURN
+        if found is None:
+            found, kind = find_arl_attachment(message), ARL
         others = [item for item in attachments(message) if found is None or item[0] != found[0]]
     except Exception:  # a broken MIME structure: the raw mail is kept instead
         return unreadable
@@ -140,10 +132,10 @@ def _files_of(mail: FetchedMail, message: EmailMessage | None) -> list[_File]:
                 "message.eml",
                 mail.raw,
                 REFUSED,
-                "Message de la caisse sans fichier ARL joint : le message est archivé tel quel.",
+                "Message de la caisse sans fichier ARL ni retour joint : le message est archivé tel quel.",
             )
         ]
-    files = [_File(ARL, found[0] or "arl.arl", found[1])]
+    files = [_File(kind, found[0] or ("retour.noe" if kind == RETURN else "arl.arl"), found[1])]
     for name, data in others:
         files.append(
             _File(UNKNOWN, name or "piece-jointe", data, IGNORED, "Pièce jointe non reconnue.")
@@ -162,7 +154,7 @@ def _message_id(mail: FetchedMail, message: EmailMessage | None) -> str:
 
 
 @dataclass(frozen=True)
-class ArlOutcome:
+class ReceivedOutcome:
     file: ReceivedSummary  # after processing: status applique / refuse / ignore (or still recu)
     lot: LotSummary | None
     message: str  # French
@@ -182,10 +174,10 @@ class ReceiveReport:
     already_known: int  # files of mails fetched again, recorded before
     deleted: int  # mails deleted from the server (their files recorded)
     left: int  # mails that are not from a caisse, left on the server
-    processed: tuple[ArlOutcome, ...]
+    processed: tuple[ReceivedOutcome, ...]
 
     @property
-    def flagged(self) -> tuple[ArlOutcome, ...]:
+    def flagged(self) -> tuple[ReceivedOutcome, ...]:
         return tuple(outcome for outcome in self.processed if outcome.file.flagged)
 
     def as_dict(self) -> dict:
@@ -302,7 +294,7 @@ def _record(
 
 def process_pending(
     settings: TransmissionSettings, *, user: str, now: datetime | None = None
-) -> list[ArlOutcome]:
+) -> list[ReceivedOutcome]:
     """Act on every recorded file still « reçu », oldest first, one transaction each."""
     at = lifecycle.current_time(now)
     outcomes = []
@@ -316,10 +308,12 @@ def process_pending(
     for row_id in pending:
         try:
             outcome = _process(row_id, user, at, settings.arl_codec)
+            if outcome is None:
+                outcome = _process_return(row_id, user, at)
         except ArchiveError as error:
             # Our own archive is damaged: say so, keep the file « reçu » to retry once restored.
             row = ReceivedFile.get_by_id(row_id)
-            outcome = ArlOutcome(received_summary(row), None, str(error))
+            outcome = ReceivedOutcome(received_summary(row), None, str(error))
         if outcome is not None:
             outcomes.append(outcome)
     return outcomes
@@ -333,25 +327,36 @@ def _finish(row: ReceivedFile, status: str, message: str, at: datetime, lot: Lot
     row.save()
 
 
-def _process(row_id: int, user: str, at: datetime, arl_codec: str) -> ArlOutcome | None:
+def _process(row_id: int, user: str, at: datetime, arl_codec: str) -> ReceivedOutcome | None:
     with immediate():
         row = ReceivedFile.get_by_id(row_id)
         if row.status != RECEIVED:
             return None  # done meanwhile by another desk
+        if row.kind == RETURN:
+            return None  # posted in a transaction of its own (_process_return)
         data = archive.load(row.archive_path, row.sha256)
         if row.kind != ARL:
             message = "Fichier non reconnu (ni ARL, ni retour) : conservé dans l'archive."
             _finish(row, IGNORED, message, at, None)
-            return ArlOutcome(received_summary(row), None, message)
+            return ReceivedOutcome(received_summary(row), None, message)
         try:
             arl = get_arl_codec(arl_codec).read(data)
         except FormatError as error:
             message = f"ARL illisible, mis de côté (rien n'a changé) : {error}"
             _finish(row, REFUSED, message, at, None)
-            return ArlOutcome(received_summary(row), None, message)
+            return ReceivedOutcome(received_summary(row), None, message)
         status, message, lot = apply_arl(row, arl, user=user, at=at)
         _finish(row, status, message, at, lot)
-        return ArlOutcome(received_summary(row), summarize(lot) if lot else None, message)
+        return ReceivedOutcome(received_summary(row), summarize(lot) if lot else None, message)
+
+
+def _process_return(row_id: int, user: str, at: datetime) -> ReceivedOutcome | None:
+    report = returns.post_received(row_id, user=user, now=at)
+    if report is None:
+        return None
+    row = ReceivedFile.get_by_id(row_id)
+    message = row.error or returns.summary(report)
+    return ReceivedOutcome(received_summary(row), None, f"{row.file_name} : {message}")
 
 
 def _reason_text(arl: Arl) -> str:

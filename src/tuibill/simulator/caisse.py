@@ -5,7 +5,8 @@ Three layers, each usable alone:
 * :class:`CaisseSimulator` — pure decisions: ``receive(raw mail)`` reads and identifies the
   lot, asks the scenario for answers and the responders for the mails; ``deliver`` puts
   mails into the maildir (stdlib ``mailbox.Maildir``, which dovecot can serve).
-* the ARL responders (``positive``, ``negative``, ``silent``), registered in
+* the ARL responders (``positive``, ``negative``, ``silent``) and the NOEMIE return ones
+  (:mod:`tuibill.simulator.returns`), registered in
   :data:`tuibill.simulator.scenarios.RESPONDERS` beside the kinds later work adds.
 * :class:`SmtpCaisse` — a real SMTP server (aiosmtpd, optional extra ``simulator``) on
   127.0.0.1 that feeds ``receive`` and ``deliver``.
@@ -183,7 +184,8 @@ def _reasons() -> str:
 register_responder(POSITIVE, ArlResponder(ArlStatus.POSITIVE))
 register_responder(NEGATIVE, ArlResponder(ArlStatus.NEGATIVE))
 register_responder(SILENT, SilentResponder())
-
+# The NOEMIE return kinds (paiement, rejet…) register themselves on import.
+import tuibill.simulator.returns  # noqa: E402,F401
 
 # --- the simulator --------------------------------------------------------------------------
 

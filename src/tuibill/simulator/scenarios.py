@@ -81,6 +81,7 @@ class CaisseState:
 
     receptions: Counter[tuple[str, int]] = field(default_factory=Counter)
     accepted: set[str] = field(default_factory=set)  # checksums of positively acknowledged lots
+    return_files: int = 0  # NOEMIE returns sent (their file ids)
 
 
 @dataclass

@@ -1,7 +1,8 @@
-"""How lots and ARLs travel by e-mail (« Envoi par messagerie »): names, subjects, messages.
+"""How lots, ARLs and returns travel by e-mail (« Envoi par messagerie »): names, subjects,
+messages.
 
-Specified in ``docs/formats/lot-file.md`` (lot mails), ``scor-lot.md`` (SCOR lot mails) and
-``arl.md`` (ARL mails). The files themselves are opaque here: a lot mail is addressed from what
+Specified in ``docs/formats/lot-file.md`` (lot mails), ``scor-lot.md`` (SCOR lot mails),
+``arl.md`` (ARL mails) and ``noemie-ps.md`` (return mails). The files themselves are opaque here: a lot mail is addressed from what
 the lot *is* — its PS, number, destination, kind and file name (:class:`LotEnvelope`, all on the
 lot's row) — never by reading its file back, so any lot codec's bytes travel the same way.
 """
@@ -22,11 +23,14 @@ SCOR_KIND = "SCOR"
 LOT_SUBJECT_PREFIX = "TUIBILL LOT"
 SCOR_SUBJECT_PREFIX = "TUIBILL SCOR"
 ARL_SUBJECT_PREFIX = "TUIBILL ARL"
+RETURN_SUBJECT_PREFIX = "TUIBILL RETOUR"
 LOT_REFERENCE_HEADER = "X-Tuibill-Lot"
 ARL_STATUS_HEADER = "X-Tuibill-Arl"
+RETURN_HEADER = "X-Tuibill-Retour"  # the return file's identification (000)
 KIND_HEADER = "X-Tuibill-Kind"
 LOT_FILE_EXTENSION = ".b2t"
 ARL_FILE_EXTENSION = ".arl"
+RETURN_FILE_EXTENSION = ".noe"
 
 _SUBJECT_PREFIXES = {FSE_KIND: LOT_SUBJECT_PREFIX, SCOR_KIND: SCOR_SUBJECT_PREFIX}
 _LOT_ATTACHMENT = re.compile(r"LOT_([0-9]{9})_([0-9]{3})\.b2t")
@@ -231,6 +235,42 @@ def build_arl_message(
     )
 
 
+# --- return mails (NOEMIE PS) ---------------------------------------------------------------
+
+
+def return_attachment_name(payee: str, file_id: str) -> str:
+    return f"RET_{payee}_{file_id}{RETURN_FILE_EXTENSION}"
+
+
+def build_return_message(
+    data: bytes,
+    *,
+    payee: str,
+    lot_number: int,
+    destination: str,
+    file_id: str,
+    sender: str,
+    recipient: str,
+    sent_at: datetime,
+) -> EmailMessage:
+    """The RFC 5322 message that carries a NOEMIE PS return to the practice."""
+    headers = {
+        RETURN_HEADER: file_id,
+        LOT_REFERENCE_HEADER: lot_reference(payee, lot_number, destination),
+    }
+    return _mail(
+        sender=sender,
+        recipient=recipient,
+        subject=f"{RETURN_SUBJECT_PREFIX} {payee} {file_id}",
+        sent_at=sent_at,
+        message_id=None,
+        headers=headers,
+        text=f"Retour NOEMIE {file_id} pour le PS {payee} (paiements et rejets).\n",
+        data=data,
+        file_name=return_attachment_name(payee, file_id),
+    )
+
+
 # --- finding the files in a received message ------------------------------------------------
 
 
@@ -260,3 +300,11 @@ def find_lot_attachment(message: EmailMessage) -> tuple[str, bytes] | None:
 def find_arl_attachment(message: EmailMessage) -> tuple[str, bytes] | None:
     """The ARL file of a message: the attachment named ``*.arl``, else its only attachment."""
     return _find(message, ARL_FILE_EXTENSION)
+
+
+def find_return_attachment(message: EmailMessage) -> tuple[str, bytes] | None:
+    """The NOEMIE return of a message: the attachment named ``*.noe``."""
+    for name, payload in attachments(message):
+        if name.lower().endswith(RETURN_FILE_EXTENSION):
+            return name, payload
+    return None

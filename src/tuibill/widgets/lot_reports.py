@@ -17,7 +17,7 @@ from tuibill.services.lots import BuildReport, LotPreview, SkippedInvoice
 
 if TYPE_CHECKING:
     from tuibill.services.lot_check import CheckReport
-    from tuibill.services.receiving import ArlOutcome, ReceiveReport
+    from tuibill.services.receiving import ReceivedOutcome, ReceiveReport
     from tuibill.services.sending import SendReport
 
 MAX_LISTED = 30  # lines per section of a summary before « et n autre(s) »
@@ -165,7 +165,7 @@ def receive_summary(report: ReceiveReport) -> tuple[str, bool]:
     return "\n".join(lines), bool(report.flagged)
 
 
-def _outcome_lines(outcomes: Sequence[ArlOutcome]) -> list[str]:
+def _outcome_lines(outcomes: Sequence[ReceivedOutcome]) -> list[str]:
     return more(
         [
             ("  ! " if outcome.file.flagged else "  ") + f"{outcome.file.file_name} : "

@@ -43,14 +43,20 @@ class Office:
         organism: Organism | None = None,
         mode: str = "degrade",
         validate: bool = True,
+        home_visit: bool = False,
     ) -> list[int]:
-        """*count* invoices of one AMI each, Validée by default."""
+        """*count* invoices of one AMI each (+ IFD: two lines), Validée by default."""
         practitioner = practitioner or self.nurse
         patient = self.patients[(organism or self.cpam).id]
         ids = []
         for _ in range(count):
             code = "AMK" if practitioner.specialty == "26" else "AMI"
-            act = Act(act_date=TODAY - timedelta(days=2), code=code, act_time=time(9))
+            act = Act(
+                act_date=TODAY - timedelta(days=2),
+                code=code,
+                act_time=time(9),
+                home_visit=home_visit,
+            )
             invoice = invoice_service.create_invoice(practitioner.id, patient.id, [act], user="anne")
             if validate and mode == "degrade":
                 invoice_service.validate(invoice.id, user="anne")

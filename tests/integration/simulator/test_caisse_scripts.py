@@ -78,7 +78,9 @@ def test_load_script_errors(tmp_path):
 @pytest.mark.parametrize(
     ("answer", "words"),
     [
-        (Answer("paiement"), ["réponse « paiement » inconnue", "positive"]),
+        (Answer("virement"), ["réponse « virement » inconnue", "positive", "paiement"]),
+        (Answer("paiement", "x"), ["nombre de jours"]),
+        (Answer("rejet", "12"), ["code de rejet à 4 chiffres"]),
         (Answer("negative", "999"), ["motif d'ARL « 999 » inconnu", "004 Lot en double"]),
         (Answer("positive", "001"), ["ne prend pas de motif"]),
         (Answer("silent", "x"), ["silence"]),
