@@ -109,6 +109,15 @@ class TransmissionSettings:
 
 
 @dataclass
+class ReturnSettings:
+    # The 7 working days of the AMO payment (décret 2016-1069) run from: the lot's positive ARL
+    # ("arl": the caisse has the FSE) or the day the lot was sent ("envoi"). The texts do not say
+    # (docs/rules/delays.md): the practice chooses.
+    payment_start: str = "arl"
+    late_payment_window_days: int = 120  # unpaid invoices older than this leave the late list
+
+
+@dataclass
 class UiSettings:
     theme: str = "textual-dark"
     ascii_borders: bool = False
@@ -122,6 +131,7 @@ class Settings:
     user: UserSettings = field(default_factory=UserSettings)
     devices: DeviceSettings = field(default_factory=DeviceSettings)
     transmission: TransmissionSettings = field(default_factory=TransmissionSettings)
+    returns: ReturnSettings = field(default_factory=ReturnSettings)
     ui: UiSettings = field(default_factory=UiSettings)
     source: str | None = None  # the file read, if any
 
@@ -144,6 +154,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "transmission.smtp.security": ("none", "starttls", "ssl"),
     "transmission.mailbox.protocol": ("pop3", "imap", "inbox"),
     "transmission.mailbox.security": ("none", "starttls", "ssl"),
+    "returns.payment_start": ("arl", "envoi"),
 }
 
 # Every number a setting takes, within what the program can use (a port, hours before a time-out…):
@@ -160,6 +171,7 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "transmission.lot_number_first": (1, 999),
     "transmission.lot_number_last": (1, 999),
     "transmission.arl_timeout_hours": (1, 24 * 366),
+    "returns.late_payment_window_days": (8, 3_660),
 }
 _DEFAULT_BOUNDS = (0, 1_000_000_000)
 
@@ -222,6 +234,7 @@ def _convert(spec: Any, value: Any, dotted: str, file: str) -> Any:
         "SmtpSettings": SmtpSettings,
         "MailboxSettings": MailboxSettings,
         "TransmissionSettings": TransmissionSettings,
+        "ReturnSettings": ReturnSettings,
         "UiSettings": UiSettings,
     }
     return _build(nested[annotation], value, dotted, file)

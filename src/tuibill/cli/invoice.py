@@ -141,16 +141,31 @@ def _print_invoice(invoice, as_json: bool, warnings: list[str] | None = None) ->
                   f"AMC {format_cents(record['amc_cents'])}, assuré {format_cents(record['patient_cents'])})"),
     ])
     print()
+    answered = bool(record["retours"])
     print_table(
-        ["Date", "Heure", "Code", "Coef", "Qté", "Total", "AMO", "AMC", "Assuré"],
+        ["Date", "Heure", "Code", "Coef", "Qté", "Total", "AMO", "AMC", "Assuré"]
+        + (["Remboursé", "Refusée"] if answered else []),
         [
             (f"{li['date']:%d/%m/%Y}", li["heure"] or "", li["code"], li["coefficient"], li["quantite"],
              format_cents(li["total_cents"]), format_cents(li["amo_cents"]), format_cents(li["amc_cents"]),
              format_cents(li["patient_cents"]))
+            + ((format_cents(li["rembourse_cents"] or 0), "oui" if li["refusee"] else "")
+               if answered else ())
             for li in record["lignes"]
         ],
     )
     print()
+    if answered:
+        print(f"Payé par la caisse : AMO {format_cents(record['amo_paye_cents'])} €, "
+              f"AMC {format_cents(record['amc_paye_cents'])} €")
+        for answer in record["retours"]:
+            print(f"  retour {answer['fichier']} du {answer['recu_le']:%d/%m/%Y} : "
+                  f"{answer['resultat']}" + (f" — {answer['note']}" if answer["note"] else ""))
+        for rejection in record["rejets"]:
+            line = f", ligne {rejection['ligne']}" if rejection["ligne"] else ""
+            print(f"  {rejection['type']} {rejection['code']} {rejection['libelle']} "
+                  f"({rejection['niveau']}{line}, {rejection['part']})")
+        print()
     print_table(
         ["Quand", "Qui", "De", "Vers", "Action", "Motif"],
         [

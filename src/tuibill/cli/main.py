@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "prescriber": ("patient", "prescripteurs (Données › Prescripteurs)"),
     "prescription": ("practice", "prescriptions"),
     "rejection": ("rejection", "rejets des caisses, « Annuler facture transmise »"),
+    "returns": ("returns", "retours NOEMIE des caisses : paiements, rejets, virements"),
     "seed": ("setup", "ajouter des données réalistes en masse (volumétrie)"),
     "sesam": ("sesam", "mode SESAM-Vitale : cartes Vitale et CPS, pièces SCOR"),
     "simulate": ("simulate", "simulateurs pour la démonstration et les tests"),

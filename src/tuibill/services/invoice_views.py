@@ -5,6 +5,7 @@ from __future__ import annotations
 from tuibill.domain.formatting import format_coefficient, format_invoice_number
 from tuibill.domain.invoices import InvoiceState
 from tuibill.models import Invoice, InvoiceLine, InvoiceTransition
+from tuibill.services.return_views import invoice_returns
 
 
 def _label(state: str | None) -> str | None:
@@ -37,6 +38,14 @@ def invoice_record(invoice: Invoice, *, lines: bool = True, history: bool = True
         "patient_cents": invoice.patient_cents,
         "lot": invoice.lot_number,
     }
+    answers = invoice_returns(invoice.id)
+    record.update(
+        amo_paye_cents=answers["amo_paye_cents"],
+        amc_paye_cents=answers["amc_paye_cents"],
+        rejets=answers["rejets"],
+        retours=answers["retours"],
+    )
+    per_line = answers["lignes"]
     if lines:
         record["lignes"] = [
             {
@@ -53,6 +62,8 @@ def invoice_record(invoice: Invoice, *, lines: bool = True, history: bool = True
                 "amo_cents": line.amo_cents,
                 "amc_cents": line.amc_cents,
                 "patient_cents": line.patient_cents,
+                "rembourse_cents": per_line.get(line.id, {}).get("rembourse_cents"),
+                "refusee": per_line.get(line.id, {}).get("refusee", False),
             }
             for line in InvoiceLine.select()
             .where(InvoiceLine.invoice == invoice.id)
@@ -73,8 +84,6 @@ def invoice_record(invoice: Invoice, *, lines: bool = True, history: bool = True
             .order_by(InvoiceTransition.at, InvoiceTransition.id)
         ]
     return record
-
-
 
 
 def invoice_detail(invoice_id: int) -> dict | None:
