@@ -34,7 +34,18 @@ def db_url(tmp_path) -> str:
 
 @pytest.fixture
 def demo_url(tmp_path) -> str:
-    """An initialised database with the demo practice, fixed on 2026-11-23."""
+    """An initialised database with the demo practice before any transmission, fixed on
+    2026-11-23."""
+    from tuibill.services.demo import build_demo
+
+    url = make_db(tmp_path / "demo.sqlite")
+    build_demo(today=date(2026, 11, 23), story=False)
+    return url
+
+
+@pytest.fixture
+def story_url(tmp_path) -> str:
+    """The whole demo (lots, ARLs, returns, the portable reader), fixed on 2026-11-23."""
     from tuibill.services.demo import build_demo
 
     url = make_db(tmp_path / "demo.sqlite")

@@ -26,6 +26,10 @@ def test_each_database_has_its_own_emulated_portable_reader(tmp_path: Path) -> N
     first, second = str(tmp_path / "a.sqlite"), str(tmp_path / "b.sqlite")
     for path in (first, second):
         assert tuibill("init", "--db", path, "--demo").returncode == 0
+    # The demo leaves one invoice « Chargée dans le TLA » in each database's own reader.
+    before_first = json.loads(tuibill("--db", first, "tla", "contents", "--json").stdout)
+    before_second = json.loads(tuibill("--db", second, "tla", "contents", "--json").stdout)
+    assert len(before_first) == len(before_second) == 1
     drafts = json.loads(
         tuibill("--db", first, "invoice", "list", "--all", "--state", "SAISIE", "--json").stdout
     )
@@ -36,8 +40,8 @@ def test_each_database_has_its_own_emulated_portable_reader(tmp_path: Path) -> N
 
     on_first = json.loads(tuibill("--db", first, "tla", "contents", "--json").stdout)
     on_second = json.loads(tuibill("--db", second, "tla", "contents", "--json").stdout)
-    assert len(on_first) == 1
-    assert on_second == []
+    assert len(on_first) == 2
+    assert on_second == before_second
     assert emulated_tla_state(first) == tmp_path / "a.tla-emule.json"
     assert (tmp_path / "a.tla-emule.json").exists()
 

@@ -16,7 +16,7 @@ def demo_path(tmp_path_factory):
 
     path = tmp_path_factory.mktemp("app") / "demo.sqlite"
     make_db(path)
-    build_demo(today=date.today())
+    build_demo(today=date.today(), story=False)
     return path
 
 

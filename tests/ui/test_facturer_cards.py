@@ -20,7 +20,7 @@ async def test_validate_with_vitale_and_cps_from_facturer(tmp_path) -> None:
     from tuibill.services.practice import find_practitioner
 
     make_db(tmp_path / "demo.sqlite")
-    build_demo(today=date.today())
+    build_demo(today=date.today(), story=False)
     settings = Settings()  # emulated card reader: a Vitale (MARTIN family) and a CPS 281234567
     reader = open_card_reader(settings.devices)
     reading = vitale_patients.read_card_patients(reader)

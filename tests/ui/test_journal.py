@@ -29,7 +29,7 @@ def journal_db(tmp_path_factory) -> str:
     database.bind(path)
     schema.upgrade()
     tariffs.seed_default_tariffs()
-    demo.build_demo()
+    demo.build_demo(story=False)
     seed.seed(20_000)
     return path
 

@@ -30,7 +30,7 @@ def demo_template(tmp_path_factory) -> Path:
     db = database.bind(str(path))
     schema.upgrade()
     tariffs.seed_default_tariffs()
-    demo.build_demo(today=TODAY)
+    demo.build_demo(today=TODAY, story=False)
     db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
     return path

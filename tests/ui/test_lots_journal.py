@@ -100,7 +100,7 @@ def lots_template(tmp_path_factory) -> Path:
     db = database.bind(str(path))
     schema.upgrade()
     tariffs.seed_default_tariffs()
-    demo.build_demo(today=TODAY)
+    demo.build_demo(today=TODAY, story=False)
     _life_cycles(folder)
     db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()

@@ -31,7 +31,7 @@ def demo_db(tmp_path_factory) -> str:
     database.bind(path)
     schema.upgrade()
     tariffs.seed_default_tariffs()
-    demo.build_demo()
+    demo.build_demo(story=False)
     return path
 
 

@@ -14,7 +14,7 @@ async def test_attach_a_pdf_from_the_invoice_detail(tmp_path) -> None:
     from tuibill.services.demo import build_demo
 
     make_db(tmp_path / "demo.sqlite")
-    build_demo(today=date.today())
+    build_demo(today=date.today(), story=False)
     invoice = Invoice.select().where(Invoice.state == "VALIDEE").first()
     pdf = tmp_path / "ordonnance.pdf"
     pdf.write_bytes(b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n")

@@ -46,7 +46,7 @@ def demo_template(tmp_path_factory) -> Path:
     db = database.bind(str(path))
     schema.upgrade()
     tariffs.seed_default_tariffs()
-    demo.build_demo(today=TODAY)
+    demo.build_demo(today=TODAY, story=False)
     # Fold the WAL into the file so that a plain copy holds everything.
     db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()

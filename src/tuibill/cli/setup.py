@@ -88,8 +88,13 @@ def cmd_demo(args: argparse.Namespace, ctx: CliContext) -> int:
 
     path = Path(ctx.db_override)
     if args.reset and not is_postgres(ctx.db_override):
+        from tuibill.services.demo_transmissions import FOLDER_NAME, demo_reset
+
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
+        for name in (f"{path.stem}.tla-emule.json", f"{path.stem}.tla-emule.json.lock"):
+            path.with_name(name).unlink(missing_ok=True)
+        demo_reset(path.parent / FOLDER_NAME)
     fresh = is_postgres(ctx.db_override) or not path.exists()
     # The demo never touches real devices: emulated card reader and portable reader.
     ctx.settings.devices.card_reader = "emulated"
@@ -98,8 +103,16 @@ def cmd_demo(args: argparse.Namespace, ctx: CliContext) -> int:
         print("Création de la démonstration…", file=sys.stderr)
         initialise(ctx, demo=True)
     from tuibill.cli.tui import run_tui
+    from tuibill.services.demo_transmissions import demo_settings, start_demo_caisse
 
-    return run_tui(ctx, demo=True)
+    # The simulated caisse answers the demo's lots (ARL, then a NOEMIE return) while it runs.
+    ctx.open_db()
+    caisse = start_demo_caisse()
+    ctx.settings.transmission = demo_settings(caisse.port, base=ctx.settings.transmission)
+    try:
+        return run_tui(ctx, demo=True)
+    finally:
+        caisse.stop()
 
 
 def cmd_upgrade(args: argparse.Namespace, ctx: CliContext) -> int:

@@ -1,5 +1,7 @@
-"""The demo practice: a realistic nursing practice with patients, prescriptions and invoices
-in every pre-transmission state, built through the real services (so its history is real)."""
+"""The demo practice: a realistic nursing practice with patients, prescriptions and invoices,
+built through the real services (so its history is real): every pre-transmission state, then
+(``story``) the lots, ARLs and NOEMIE returns of the last weeks (``services.demo_transmissions``)
+and the portable reader's invoices (``services.demo_reader``)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from tuibill.domain.patients import nir_key
 from tuibill.services import acts as act_service
 from tuibill.services import invoices as invoice_service
 from tuibill.services import patients, practice, prescriptions
+from tuibill.services.demo_reader import load_demo_reader
+from tuibill.services.demo_transmissions import build_demo_transmissions
 from tuibill.services.prescriptions import PrescribedAct
 
 DEMO_USER = "demo"
@@ -64,8 +68,14 @@ def make_nir(rng: random.Random, sex: int, birth: date, dept: str = "28") -> str
     return first13 + nir_key(first13)
 
 
-def build_demo(*, today: date | None = None, seed: int = 2026) -> dict[str, int]:
-    """Fill an empty, initialised database with the demo practice. Returns counts."""
+def build_demo(
+    *, today: date | None = None, seed: int = 2026, story: bool = True
+) -> dict[str, int]:
+    """Fill an empty, initialised database with the demo practice. Returns counts.
+
+    *story*: also the lots, ARLs and returns of the last weeks, the portable reader's invoices
+    and a deleted draft (the whole life cycle); without it, the desk before any transmission.
+    """
     rng = random.Random(seed)
     today = today or date.today()
     practice.save_practice(
@@ -232,4 +242,17 @@ def build_demo(*, today: date | None = None, seed: int = 2026) -> dict[str, int]
             reason="Transfert de dette au patient",
         )
     counts["patients"] = len(all_patients)
+    if not story:
+        return counts
+    counts.update(build_demo_transmissions(today))
+    counts.update(load_demo_reader(nurses[1].id))
+    # A draft deleted: kept, « Supprimée », with its history.
+    draft = (
+        invoice_service.Invoice.select()
+        .where(invoice_service.Invoice.state == "SAISIE")
+        .order_by(invoice_service.Invoice.id.desc())
+        .first()
+    )
+    if draft is not None:
+        invoice_service.delete_draft(draft.id, user=DEMO_USER)
     return counts

@@ -242,6 +242,7 @@ class CaisseSimulator:
         check_answers(scenario.all_answers())
         try:
             folder = Path(outbox).expanduser()
+            folder.parent.mkdir(parents=True, exist_ok=True)
             self.maildir = mailbox.Maildir(folder, create=True)
             # An existing folder that is not a maildir yet gets its parts now: Maildir(create=
             # True) only makes them for a folder it creates, and add() would fail later.
@@ -423,7 +424,7 @@ class SmtpCaisse:
             from aiosmtpd.controller import Controller
         except ImportError:
             raise ConfigError(
-                "le simulateur a besoin du paquet aiosmtpd : pip install 'tuibill[simulator]'."
+                "le simulateur a besoin du paquet aiosmtpd (dépendance de tuibill) : réinstallez tuibill."
             ) from None
 
         class _Controller(Controller):
