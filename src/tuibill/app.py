@@ -61,6 +61,15 @@ def _lots():
     return LotsJournalScreen()
 
 
+def _returns(view: str):
+    def build():
+        from tuibill.screens.returns import view_screen
+
+        return view_screen(view)
+
+    return build
+
+
 def _pending(key: str):
     def build():
         from tuibill.screens.pending import PendingScreen
@@ -88,7 +97,12 @@ class TuibillApp(App[int]):
         "lecteur": _lecteur,
         "journal": _journal,
         "lots": _lots,
-        "retours": _pending("retours"),
+        # F7's five lists are modes of their own: each keeps its place while the others are seen.
+        "retours": _returns("fichiers"),
+        "retours-virements": _returns("virements"),
+        "retours-rejets": _returns("rejets"),
+        "retours-partiels": _returns("partiels"),
+        "retours-non-rapprochees": _returns("non-rapprochees"),
         "tiers": _pending("tiers"),
         "patients": _patients,
     }

@@ -53,6 +53,28 @@ def totals_text(record: dict) -> str:
     )
 
 
+def returns_text(record: dict) -> str:
+    """What the caisse's returns said: paid per part, each return, each rejection."""
+    if not record.get("retours"):
+        return ""
+    lines = [
+        f"Payé par la caisse : AMO {format_cents(record['amo_paye_cents'])}   "
+        f"AMC {format_cents(record['amc_paye_cents'])}"
+    ]
+    for answer in record["retours"]:
+        lines.append(
+            f"  {format_day(answer['recu_le'])} {answer['fichier']} : {answer['resultat']}"
+            + (f" — {answer['note']}" if answer["note"] else "")
+        )
+    for rejection in record["rejets"]:
+        where = f" ligne {rejection['ligne']}" if rejection["ligne"] else ""
+        lines.append(
+            f"  {rejection['type'].capitalize()} {rejection['code']} {rejection['libelle']} "
+            f"({rejection['niveau']}{where}, {rejection['part']})"
+        )
+    return "\n".join(lines)
+
+
 class InvoiceDetailScreen(Screen):
     """The detail of invoice *invoice_id*."""
 
@@ -88,6 +110,9 @@ class InvoiceDetailScreen(Screen):
                 yield Static("Actes", classes="title")
                 yield DataTable(id="detail-lines", cursor_type="row", zebra_stripes=True)
                 yield Static(totals_text(self.record), id="detail-totals")
+                if self.record.get("retours"):
+                    yield Static("Retours de la caisse", classes="title")
+                    yield Static(returns_text(self.record), id="detail-returns", markup=False)
                 yield Static("Pièces SCOR", classes="title")
                 yield DataTable(id="detail-pieces", cursor_type="row", zebra_stripes=True)
                 yield Static("Historique", classes="title")
@@ -100,9 +125,18 @@ class InvoiceDetailScreen(Screen):
             return
         lines = self.query_one("#detail-lines", DataTable)
         # The amounts come before the label: at 80 columns they must be visible without scrolling.
-        for title in ("Date", "Code", "Coef.", "Qté", "Montant", "AMO", "AMC", "Assuré", "Libellé"):
+        answered = bool(record.get("retours"))
+        titles = ["Date", "Code", "Coef.", "Qté", "Montant", "AMO", "AMC", "Assuré"]
+        # After a return: what the caisse refunded per line, and the lines it refused.
+        titles += ["Remb.", "Refus"] if answered else []
+        for title in (*titles, "Libellé"):
             lines.add_column(title, key=title)
         for line in record["lignes"]:
+            paid = (
+                (money(line["rembourse_cents"] or 0), "REFUS" if line["refusee"] else "")
+                if answered
+                else ()
+            )
             lines.add_row(
                 format_day(line["date"]) + (f" {line['heure']}" if line["heure"] else ""),
                 line["code"],
@@ -112,6 +146,7 @@ class InvoiceDetailScreen(Screen):
                     money(line[key])
                     for key in ("total_cents", "amo_cents", "amc_cents", "patient_cents")
                 ),
+                *paid,
                 line["libelle"],
             )
         pieces = self.query_one("#detail-pieces", DataTable)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -32,12 +32,18 @@ class MenuScreen(Screen):
         yield AppHeader()
         with Vertical(id="menu-body"):
             yield Static("Menu principal", classes="title")
-            yield OptionList(
-                *[Option(f"{key.upper():>3}  {label}", id=mode) for _, key, mode, _, label in MENU],
-                Option(" F1  Aide (toutes les touches de l'écran)", id="aide"),
-                id="menu",
-            )
-            yield Static(id="counts")
+            # The menu and the month's counts side by side; what is to do below, full width.
+            with Horizontal(id="menu-row"):
+                yield OptionList(
+                    *[
+                        Option(f"{key.upper():>3}  {label}", id=mode)
+                        for _, key, mode, _, label in MENU
+                    ],
+                    Option(" F1  Aide (toutes les touches de l'écran)", id="aide"),
+                    id="menu",
+                )
+                yield Static(id="counts")
+            yield Static(id="alerts")
         yield AppFooter()
 
     def on_screen_resume(self) -> None:
@@ -48,13 +54,17 @@ class MenuScreen(Screen):
         self.refresh_counts()
 
     def refresh_counts(self) -> None:
-        from tuibill.services.dashboard import state_counts
+        from tuibill.services.dashboard import return_alerts, state_counts
 
         since = date.today() - timedelta(days=61)
         counts = state_counts(since)
-        lines = ["Factures des 2 derniers mois :"]
-        lines += [f"  {label:<22} {count:>6}" for label, count in counts]
+        lines = ["Factures (2 mois) :"]
+        lines += [f" {label[:19]:<19}{count:>6}" for label, count in counts if count]
         self.query_one("#counts", Static).update("\n".join(lines))
+        alerts = return_alerts(self.app.settings.returns, date.today())
+        self.query_one("#alerts", Static).update(
+            "\n".join(["À faire :"] + [f"  {alert}" for alert in alerts]) if alerts else ""
+        )
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id == "aide":

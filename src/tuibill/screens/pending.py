@@ -11,11 +11,6 @@ from textual.widgets import Static
 from tuibill.widgets.footer import AppFooter, AppHeader
 
 TEXTS: dict[str, tuple[str, str]] = {
-    "retours": (
-        "Retours et rejets",
-        "Aucun retour : les paiements et rejets des caisses (NOEMIE) seront lus ici une fois la "
-        "télétransmission disponible.",
-    ),
     "tiers": (
         "Tiers-payeurs",
         "Les plans d'aide, bordereaux et règlements des tiers-payeurs ne sont pas encore "

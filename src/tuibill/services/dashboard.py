@@ -7,6 +7,7 @@ from datetime import date
 
 import peewee
 
+from tuibill.config import ReturnSettings
 from tuibill.domain.invoices import InvoiceState
 from tuibill.models import Invoice
 
@@ -33,3 +34,30 @@ def counts_in(states: Sequence[InvoiceState]) -> dict[InvoiceState, int]:
     )
     found = dict(query)
     return {state: found.get(state.value, 0) for state in states}
+
+
+def return_alerts(settings: ReturnSettings, today: date) -> list[str]:
+    """What the returns and the legal delays ask of the desk today (French lines, for the menu);
+    empty when nothing does."""
+    from tuibill.services.legal_delays import late_report
+    from tuibill.services.return_views import unmatched_count
+
+    lines = []
+    waiting = counts_in([InvoiceState.REJETEE, InvoiceState.PAYEE_PARTIELLEMENT])
+    if waiting[InvoiceState.REJETEE]:
+        lines.append(f"{waiting[InvoiceState.REJETEE]} facture(s) rejetée(s) à traiter (F7)")
+    if waiting[InvoiceState.PAYEE_PARTIELLEMENT]:
+        lines.append(
+            f"{waiting[InvoiceState.PAYEE_PARTIELLEMENT]} facture(s) payée(s) partiellement (F7)"
+        )
+    unmatched = unmatched_count()
+    if unmatched:
+        lines.append(f"{unmatched} facture(s) de retour non rapprochée(s) (F7, 5)")
+    report = late_report(settings, today)
+    if report.to_send:
+        lines.append(f"{len(report.to_send)} FSE en retard d'envoi (R161-47)")
+    if report.unpaid:
+        lines.append(
+            f"{len(report.unpaid)} paiement(s) de caisse en retard (décret 2016-1069, F7 r)"
+        )
+    return lines

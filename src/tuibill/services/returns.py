@@ -335,9 +335,14 @@ def _patient_name(item: ReturnInvoice) -> str:
     for entity in (item.patient, item.insured, item.insured_patient):
         if entity is None:
             continue
-        last = getattr(entity, "name", None) or getattr(entity, "beneficiary_name", None)
-        first = getattr(entity, "first_name", None) or getattr(
-            entity, "beneficiary_first_name", None
+        last = (
+            getattr(entity, "beneficiary_name", None)
+            or getattr(entity, "usage_name", None)
+            or getattr(entity, "birth_name", None)
+            or getattr(entity, "name", None)
+        )
+        first = getattr(entity, "beneficiary_first_name", None) or getattr(
+            entity, "first_name", None
         )
         if last:
             return f"{last} {first or ''}".strip()
@@ -416,7 +421,8 @@ def _post_invoice(
         invoice_type=item.invoice_type or "",
         return_type=item.return_type or "",
         billing_date=item.billing_date,
-        patient_name=_patient_name(item)[:255],
+        # The desk's own spelling when it matched; else the caisse's.
+        patient_name=(invoice.patient_name if invoice else _patient_name(item))[:255],
         nir=_nir(item),
         amo_asked_cents=amo.asked_cents if amo else 0,
         amo_state=(amo.state or " ") if amo else " ",

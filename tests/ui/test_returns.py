@@ -1,0 +1,176 @@
+"""F7 Retours et rejets, driven by keys at 80×24 on the whole demo (lots, ARLs, returns): the five
+lists, a return file, an invoice's answers, a match by hand, an import with its dry run, the
+legal delays."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from textual.widgets import Input, Static
+
+from tuibill.app import TuibillApp
+from tuibill.models import (
+    Invoice,
+    ReceivedFile,
+    ReturnEntry,
+    ReturnRejection,
+    Virement,
+    database,
+    schema,
+)
+from tuibill.screens.invoice_detail import InvoiceDetailScreen
+from tuibill.screens.return_file import ReturnFileScreen
+from tuibill.screens.returns import (
+    NotMatchedScreen,
+    RejectedScreen,
+    ReturnFilesScreen,
+    VirementsScreen,
+)
+from tuibill.services.demo_transmissions import TO_IMPORT, demo_folder
+
+SIZE = (80, 24)
+
+
+@pytest.fixture
+def story(tmp_path) -> str:
+    from tuibill.services import demo, tariffs
+
+    path = str(tmp_path / "story.sqlite")
+    database.bind(path)
+    schema.upgrade()
+    tariffs.seed_default_tariffs()
+    demo.build_demo(today=date.today())
+    return path
+
+
+async def settle(pilot) -> None:
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def lines(screen) -> list[str]:
+    table = screen.table
+    return [table.render_line(y).text for y in range(table.scrollable_content_region.height)]
+
+
+async def test_the_five_lists_by_keys(story) -> None:
+    app = TuibillApp(user="anne")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f7")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReturnFilesScreen)
+        assert "[1 Retours]" in str(screen.query_one("#rt-tabs", Static).render())
+        files = ReceivedFile.select().where(ReceivedFile.kind == "retour").count()
+        assert screen.pager.total == files > 0
+        assert "Reçu le" in lines(screen)[0]
+
+        await pilot.press("2")
+        await settle(pilot)
+        assert isinstance(app.screen, VirementsScreen)
+        assert app.screen.pager.total == Virement.select().count()
+
+        await pilot.press("3")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, RejectedScreen)
+        still = (
+            ReturnRejection.select()
+            .join(Invoice, on=(ReturnRejection.invoice == Invoice.id))
+            .where(
+                (ReturnRejection.kind == "rejet")
+                & (ReturnRejection.level != "A")
+                & Invoice.state.in_(["REJETEE", "PAYEE_PARTIELLEMENT"])
+            )
+            .count()
+        )
+        assert screen.pager.total == still > 0
+        assert "rejet" in str(screen.query_one("#retours-status", Static).render())
+
+        # Entrée: the invoice, with what the caisse answered.
+        row = screen.pager.row(0)
+        await pilot.press("enter")
+        await settle(pilot)
+        detail = app.screen
+        assert isinstance(detail, InvoiceDetailScreen) and detail.invoice_id == row.invoice_id
+        text = str(detail.query_one("#detail-returns", Static).render())
+        assert "Payé par la caisse" in text and row.code in text
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, RejectedScreen)
+
+        await pilot.press("1")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ReturnFileScreen)
+        assert app.screen.view is not None and app.screen.view.entries
+
+
+async def test_match_a_non_rapprochee_by_hand(story) -> None:
+    target = Invoice.select().where(Invoice.state == "TRANSMISE").order_by(Invoice.id).first()
+    app = TuibillApp(user="anne")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f7", "5")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, NotMatchedScreen) and screen.pager.total == 1
+        assert "000000042" in lines(screen)[1]
+        await pilot.press("m")
+        await pilot.pause()
+        dialog = app.screen
+        dialog.query_one(Input).value = f"{target.number:09d}"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, NotMatchedScreen)
+        assert app.screen.pager.total == 0
+    assert Invoice.get_by_id(target.id).state == "PAYEE"
+    entry = ReturnEntry.get(ReturnEntry.invoice == target.id)
+    assert entry.matched_by == "anne"
+
+
+async def test_import_shows_the_dry_run_then_imports(story) -> None:
+    path = sorted((demo_folder() / TO_IMPORT).glob("*.noe"))[0]
+    before = ReceivedFile.select().where(ReceivedFile.kind == "retour").count()
+    app = TuibillApp(user="anne")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f7")
+        await settle(pilot)
+        await pilot.press("i")
+        await pilot.pause()
+        app.screen.query_one(Input).value = str(path)
+        await pilot.press("enter")
+        await settle(pilot)
+        report = str(app.screen.query_one("#td-text", Static).render())
+        assert "Simulation" in str(app.screen.query_one("#td-title", Static).render())
+        assert "payée(s)" in report
+        # Nothing written by the dry run.
+        assert ReceivedFile.select().where(ReceivedFile.kind == "retour").count() == before
+        await pilot.press("o")
+        await settle(pilot)
+        assert "importé" in str(app.screen.query_one("#td-title", Static).render())
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ReturnFilesScreen)
+        assert app.screen.pager.total == before + 1
+    assert ReceivedFile.select().where(ReceivedFile.kind == "retour").count() == before + 1
+
+
+async def test_the_legal_delays(story) -> None:
+    app = TuibillApp(user="anne")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f7")
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        text = str(app.screen.query_one("#td-text", Static).render())
+        assert "Paiements des caisses en retard" in text
+        from tuibill.config import ReturnSettings
+        from tuibill.services.legal_delays import late_report
+
+        report = late_report(ReturnSettings())
+        assert report.paid_late and report.penalty_cents > 0
+        assert f"Payées en retard : {len(report.paid_late)} " in text
