@@ -51,6 +51,26 @@ def register(subparsers, common) -> None:
     )
     caisse.set_defaults(handler=cmd_caisse)
 
+    ret = verbs.add_parser(
+        "return",
+        parents=[common],
+        help="écrire le retour NOEMIE qu'enverrait la caisse pour un lot (formation, essais)",
+        description="Écrit dans un fichier le retour NOEMIE que la caisse simulée enverrait pour "
+        "un lot de la base (à importer ensuite : tuibill returns import FICHIER).",
+    )
+    ret.add_argument("lot", type=arguments.identifier, metavar="LOT", help="identifiant du lot")
+    ret.add_argument(
+        "--genre",
+        default="paiement",
+        metavar="GENRE",
+        help="paiement[:JOURS], rejet[:CODE], refus-ligne[:CODE], differe ou mixte",
+    )
+    ret.add_argument("--output", required=True, metavar="FICHIER", help="où écrire le retour")
+    ret.add_argument(
+        "--date", type=arguments.day, metavar="JJ/MM/AAAA", help="date du virement (défaut : jour)"
+    )
+    ret.set_defaults(handler=cmd_return)
+
 
 def _scenario(args: argparse.Namespace):
     from tuibill.domain.errors import ConfigError
@@ -121,3 +141,31 @@ def cmd_caisse(args: argparse.Namespace, ctx: CliContext) -> int | None:
         server.stop()
     print("Caisse simulée arrêtée.", flush=True)
     return None
+
+
+def cmd_return(args: argparse.Namespace, ctx: CliContext) -> int:
+    from datetime import date
+    from pathlib import Path
+
+    from tuibill.domain.errors import RefusedOperation
+    from tuibill.services.simulated_returns import simulated_return
+    from tuibill.simulator.returns import RETURN_KINDS, ReturnResponder
+    from tuibill.simulator.scenarios import Answer
+
+    answer = Answer.parse(args.genre, where="--genre")
+    if answer.kind not in RETURN_KINDS:
+        raise RefusedOperation(
+            f"--genre « {answer.kind} » inconnu (possibles : {', '.join(RETURN_KINDS)})."
+        )
+    ReturnResponder(answer.kind).check(answer)
+    ctx.open_db()
+    name, data = simulated_return(
+        args.lot, answer.kind, argument=answer.argument, received=args.date or date.today()
+    )
+    target = Path(args.output).expanduser()
+    try:
+        target.write_bytes(data)
+    except OSError as error:
+        raise RefusedOperation(f"impossible d'écrire {target} ({error.strerror or error}).") from None
+    print(f"Retour « {answer} » du lot {args.lot} écrit dans {target} ({len(data)} octets).")
+    return 0

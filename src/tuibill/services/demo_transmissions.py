@@ -23,14 +23,13 @@ from pathlib import Path
 
 from tuibill.config import MailboxSettings, SmtpSettings, TransmissionSettings
 from tuibill.domain.invoices import InvoiceState
-from tuibill.formats import get_lot_codec
 from tuibill.formats.codec import CaisseCode
 from tuibill.formats.noemie import write_return
 from tuibill.models import Invoice, Lot, Organism
 from tuibill.services import lot_check, lots, receiving, rejections, returns, sending
 from tuibill.services.archives import archive_directory
+from tuibill.services.simulated_returns import return_content
 from tuibill.simulator.caisse import CaisseSimulator, SmtpCaisse, caisse_address
-from tuibill.simulator.returns import build_return
 from tuibill.simulator.scenarios import Answer, Reception
 from tuibill.transport.envelopes import build_return_message, return_attachment_name
 
@@ -125,12 +124,13 @@ def _validated(before: date) -> list[int]:
 def _deliver_return(
     box: mailbox.Maildir, lot: Lot, kind: str, argument: str, day: date, file_id: str
 ) -> bytes:
-    content = get_lot_codec(lot.codec).read(bytes(lot.file_bytes))
-    data = write_return(build_return(content, kind, argument=argument, received=day, file_id=file_id))
+    data = write_return(
+        return_content(lot, kind, argument=argument, received=day, file_id=file_id)
+    )
     box.add(
         build_return_message(
             data,
-            payee=content.header.practitioner_am,
+            payee=lot.practitioner.am_number,
             lot_number=lot.number,
             destination=lot.destination,
             file_id=file_id,
@@ -222,8 +222,7 @@ def _play(
     if paid:
         lot = Lot.get_by_id(paid[0][0].id)
         day = today - timedelta(days=30)
-        content = get_lot_codec(lot.codec).read(bytes(lot.file_bytes))
-        noemie = build_return(content, "paiement", received=day, file_id="R09999")
+        noemie = return_content(lot, "paiement", received=day, file_id="R09999")
         stranger = replace(noemie.invoices[0], number="000000042")
         data = write_return(replace(noemie, items=(stranger,)))
         returns.import_data(
@@ -264,14 +263,12 @@ def _play(
         lot = Lot.get_by_id(lot.id)
         if lot.state != "ARL_POSITIF":
             continue
-        content = get_lot_codec(lot.codec).read(bytes(lot.file_bytes))
         file_id = f"R{next(file_ids):05d}"
         data = write_return(
-            build_return(content, "mixte", received=today - timedelta(days=1), file_id=file_id)
+            return_content(lot, "mixte", received=today - timedelta(days=1), file_id=file_id)
         )
-        (to_import / return_attachment_name(content.header.practitioner_am, file_id)).write_bytes(
-            data
-        )
+        name = return_attachment_name(lot.practitioner.am_number, file_id)
+        (to_import / name).write_bytes(data)
 
     # --- ten days ago: one practitioner's lots built, not sent yet (the others' invoices stay
     # Validée) ----------------------------------------------------------------------------

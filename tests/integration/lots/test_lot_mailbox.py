@@ -173,3 +173,30 @@ def test_tls_pop3_starttls_and_imaps(office, start_caisse, tmp_path, monkeypatch
         monkeypatch.delenv("SSL_CERT_FILE")
         with pytest.raises(MailboxError, match="certificat refusé"):
             receiving.receive(settings, user="anne")
+
+
+@pytest.mark.parametrize("protocol", ["pop3", "imap"])
+def test_arl_and_noemie_return_over_the_mailbox(office, start_caisse, dovecot, protocol):
+    """End to end: lots sent by SMTP to the simulated caisse, which answers an ARL and a NOEMIE
+    return into the dovecot box; fetched over POP3/IMAP, the invoices are Payée, Rejetée, Payée
+    partiellement or still Transmise (deferred)."""
+    from lots_support import invoice_states
+
+    from tuibill.simulator.scenarios import Answer, FixedScenario
+
+    ids = office.invoices(4, home_visit=True)
+    caisse = start_caisse(
+        FixedScenario((Answer("positive"), Answer("mixte"))), outbox=dovecot.maildir
+    )
+    settings = caisse.settings
+    settings.mailbox = mailbox_settings(dovecot, protocol)
+    lots.build_lots(settings, user="anne", now=T0)
+    assert sending.send_lots(settings, user="anne", now=T0).all_sent
+
+    report = receiving.receive(settings, user="anne", now=T0)
+
+    assert sorted(f.kind for f in report.recorded) == ["arl", "retour"]
+    assert report.deleted == 2
+    assert invoice_states(ids) == ["PAYEE", "REJETEE", "PAYEE_PARTIELLEMENT", "TRANSMISE"]
+    assert Lot.get().state == "ARL_POSITIF"
+    assert {row.status for row in ReceivedFile.select()} == {"applique"}

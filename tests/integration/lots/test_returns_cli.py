@@ -128,3 +128,20 @@ def test_late_payments_and_penalties(office, start_caisse, db_url, tmp_path):
     assert unpaid["jours_ouvres_de_retard"] > 0
     text = cli(db_url, config, "returns", "late", "--date", as_of).stdout
     assert "Paiements des caisses en retard" in text and "pénalités dues" in text
+
+
+def test_simulate_a_return_on_demand_then_import_it(office, start_caisse, db_url, tmp_path):
+    caisse = start_caisse(POSITIVE)
+    lot, ids = sent_lot(office, caisse, 2)
+    config = write_config(tmp_path / "config.toml", caisse)
+    target = tmp_path / "a-importer.noe"
+
+    out = cli(db_url, config, "simulate", "return", str(lot.id), "--genre", "paiement",
+              "--output", str(target))  # fmt: skip
+
+    assert "écrit dans" in out.stdout and target.stat().st_size % 128 == 0
+    cli(db_url, config, "returns", "import", str(target))
+    assert [Invoice.get_by_id(i).state for i in ids] == ["PAYEE", "PAYEE"]
+    bad = cli(db_url, config, "simulate", "return", str(lot.id), "--genre", "rejet:12",
+              "--output", str(target), check=2)  # fmt: skip
+    assert "code de rejet à 4 chiffres" in bad.stderr
