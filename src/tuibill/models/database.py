@@ -125,3 +125,57 @@ def immediate(database: peewee.Database | None = None):
     if isinstance(target, peewee.SqliteDatabase):
         return target.atomic("IMMEDIATE")
     return target.atomic()
+
+
+_PLAIN = (
+    peewee.IntegerField,
+    peewee.CharField,
+    peewee.TextField,
+    peewee.BooleanField,
+    peewee.ForeignKeyField,
+)
+
+
+def insert_rows(model: type[peewee.Model], rows: list[dict]) -> None:
+    """Many rows in one prepared statement (peewee builds each row's SQL otherwise: most of the
+    time of a big batch). Every row has the same keys, the fields' names."""
+    if not rows:
+        return
+    fields = [model._meta.fields[name] for name in rows[0]]
+    columns = ", ".join(f'"{field.column_name}"' for field in fields)
+    marks = ", ".join([model._meta.database.param] * len(fields))
+    names = [field.name for field in fields]
+    # Plain values (numbers, text, flags, ids) go to the driver as they are, as peewee's own
+    # conversions would leave them; dates and the rest through the field.
+    convert = [
+        (i, field.db_value) for i, field in enumerate(fields) if not isinstance(field, _PLAIN)
+    ]
+    values = []
+    for row in rows:
+        value = [row[name] for name in names]
+        for i, to_db in convert:
+            value[i] = to_db(value[i])
+        values.append(tuple(value))
+    cursor = model._meta.database.cursor()
+    cursor.executemany(
+        f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})', values
+    )
+
+
+def update_rows(model: type[peewee.Model], names: tuple[str, ...], rows: list[tuple]) -> None:
+    """``UPDATE … SET names… WHERE id = ?`` for many rows in one prepared statement; each row is
+    the new values in *names* order, then the id."""
+    if not rows:
+        return
+    fields = [model._meta.fields[name] for name in names]
+    param = model._meta.database.param
+    sets = ", ".join(f'"{field.column_name}" = {param}' for field in fields)
+    cursor = model._meta.database.cursor()
+    cursor.executemany(
+        f'UPDATE "{model._meta.table_name}" SET {sets} WHERE "id" = {param}',
+        [
+            tuple(field.db_value(value) for field, value in zip(fields, row[:-1], strict=True))
+            + (row[-1],)
+            for row in rows
+        ],
+    )

@@ -28,7 +28,7 @@ import peewee
 from tuibill.config import TransmissionSettings
 from tuibill.domain.errors import NotFound, RefusedOperation, ValidationError
 from tuibill.domain.formatting import format_cents, format_invoice_number
-from tuibill.domain.invoices import InvoiceState
+from tuibill.domain.invoices import InvoiceState, find_move
 from tuibill.domain.returns import (
     AWAITING_RETURN,
     Outcome,
@@ -51,7 +51,7 @@ from tuibill.models import (
     Virement,
     db,
 )
-from tuibill.models.database import immediate
+from tuibill.models.database import immediate, insert_rows, update_rows
 from tuibill.services import lifecycle
 from tuibill.services.archives import archive_directory
 from tuibill.transport import archive
@@ -224,7 +224,7 @@ def import_data(
             pass
         return report
     row = _record_file(known, data, name, settings, at, source)
-    return post_received(row.id, user=user, now=at) or FileReport(name, ALREADY)
+    return post_received(row.id, user=user, now=at, content=content) or FileReport(name, ALREADY)
 
 
 def _record_file(
@@ -253,16 +253,25 @@ def _record_file(
         )
 
 
-def post_received(row_id: int, *, user: str, now: datetime | None = None) -> FileReport | None:
-    """Post a recorded return file in one transaction; None if another desk did it first."""
+def post_received(
+    row_id: int,
+    *,
+    user: str,
+    now: datetime | None = None,
+    content: NoemieReturn | None = None,
+) -> FileReport | None:
+    """Post a recorded return file in one transaction; None if another desk did it first.
+
+    *content*: the file as just read by the caller (else it is read back from the archive).
+    """
     at = lifecycle.current_time(now)
     with immediate():
         row = ReceivedFile.get_by_id(row_id)
         if row.status != RECEIVED:
             return None
-        data = archive.load(row.archive_path, row.sha256)
         try:
-            content = read_return(data)
+            if content is None:
+                content = read_return(archive.load(row.archive_path, row.sha256))
         except FormatError as error:
             _finish(row, REFUSED, f"Retour illisible, mis de côté : {error}", at)
             return FileReport(row.file_name, REFUSED_STATUS, str(error), received_file_id=row.id)
@@ -294,6 +303,42 @@ def summary(report: FileReport) -> str:
 
 
 # --- posting ----------------------------------------------------------------------------------
+#
+# A file is posted in a few statements whatever its size (a return of ten thousand invoices):
+# the desk's invoices, their lines and their earlier payments are read in bulk, each invoice of
+# the file is decided in memory (``_decide``, the domain's rules), then the entries, lines,
+# rejections and paid amounts are written in batches and the moves applied per group.
+
+
+@dataclass
+class _Desk:
+    """The desk's invoice, as the posting reads and updates it."""
+
+    id: int
+    practitioner_id: int
+    number: int
+    lot_number: int | None
+    state: str
+    amo_paid: int
+    amc_paid: int
+    patient_name: str
+
+
+@dataclass
+class _Decision:
+    """What one invoice of the file does."""
+
+    position: int
+    item: ReturnInvoice
+    payee: str
+    practitioner_id: int | None
+    virement_id: int | None
+    desk: _Desk | None
+    outcome: str
+    posted: bool
+    note: str
+    action: object = None  # the InvoiceAction to apply, if any
+    reason: str = ""
 
 
 def _post(
@@ -305,7 +350,7 @@ def _post(
     at: datetime,
 ) -> None:
     practitioners = {p.am_number: p for p in Practitioner.select()}
-    virements: dict[int, Virement] = {}
+    virements: dict[int, int] = {}
     for virement in content.virements:
         practitioner = practitioners.get(virement.payee)
         label = " ".join(part for part in (virement.label1, virement.label2) if part)
@@ -318,17 +363,104 @@ def _post(
             paying_body=virement.paying_body or "",
             total_cents=content.paid_cents_of(virement.index),
             invoice_count=len(content.invoices_of(virement.index)),
-        )
+        ).id
         report.virements += 1
-    for position, item in enumerate(content.invoices, 1):
-        payee = content.payee_of(item)
-        entry = _post_invoice(
-            item, payee, practitioners.get(payee), virements.get(item.virement), position, row,
-            user=user, at=at,
-        )  # fmt: skip
+    items = content.invoices
+    payees = [content.payee_of(item) for item in items]
+    desks = _desks(
+        [
+            (practitioners[payee].id, int(item.matching_number))
+            for item, payee in zip(items, payees, strict=True)
+            if payee in practitioners and item.matching_number is not None
+        ]
+    )
+    previous = _earlier_payments([desk.id for desk in desks.values()], row.id)
+    decisions = []
+    for position, (item, payee) in enumerate(zip(items, payees, strict=True), 1):
+        practitioner = practitioners.get(payee)
+        desk, why = _match(practitioner, payee, item, desks)
+        decision = _Decision(
+            position=position,
+            item=item,
+            payee=payee,
+            practitioner_id=practitioner.id if practitioner else None,
+            virement_id=virements.get(item.virement),
+            desk=desk,
+            outcome=NOT_MATCHED,
+            posted=True,
+            note=why,
+        )
+        if desk is not None:
+            _decide(decision, previous.setdefault(desk.id, set()), row)
+        decisions.append(decision)
+    _write(decisions, row, user=user, at=at)
+    for decision in decisions:
+        entry = _entry_report(decision)
         report.count(entry)
         if entry.outcome not in (NOT_MATCHED, DOUBLE):
             report.paid_cents += entry.paid_cents
+
+
+def _chunks(items: list, size: int = 500) -> list[list]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _among(field: peewee.Field, values: list[int]) -> list[peewee.Expression]:
+    """Conditions that select *values* of *field*: one BETWEEN when they are dense (the usual
+    case: a return answers a lot's consecutive numbers), else IN lists of bounded size — peewee
+    spends longer building a long IN than SQLite reading a range. The caller filters exactly."""
+    if not values:
+        return []
+    low, high = min(values), max(values)
+    if high - low < 4 * len(values) + 64:
+        return [field.between(low, high)]
+    return [field.in_(chunk) for chunk in _chunks(sorted(set(values)))]
+
+
+def _raw(query: peewee.Query) -> list[tuple]:
+    """The rows of a query of numbers and texts as the driver gives them: peewee's per-value
+    conversions cost more than the query over ten thousand rows."""
+    return query.model._meta.database.execute(query).fetchall()
+
+
+def _desks(keys: list[tuple[int, int]]) -> dict[tuple[int, int], _Desk]:
+    """The desk's invoices by (practitioner, number), read in bulk."""
+    by_practitioner: dict[int, list[int]] = {}
+    for practitioner_id, number in keys:
+        by_practitioner.setdefault(practitioner_id, []).append(number)
+    found: dict[tuple[int, int], _Desk] = {}
+    for practitioner_id, numbers in by_practitioner.items():
+        wanted = set(numbers)
+        for condition in _among(Invoice.number, numbers):
+            for values in _raw(
+                Invoice.select(
+                    Invoice.id, Invoice.practitioner, Invoice.number, Invoice.lot_number,
+                    Invoice.state, Invoice.amo_paid_cents, Invoice.amc_paid_cents,
+                    Invoice.patient_name,
+                ).where((Invoice.practitioner == practitioner_id) & condition)
+            ):  # fmt: skip
+                desk = _Desk(*values)
+                if desk.number in wanted:
+                    found[(desk.practitioner_id, desk.number)] = desk
+    return found
+
+
+def _earlier_payments(invoice_ids: list[int], file_id: int) -> dict[int, set[tuple]]:
+    """Per invoice, the payments other files already brought: (type of return, AMO, AMC)."""
+    found: dict[int, set[tuple]] = {}
+    wanted = set(invoice_ids)
+    for condition in _among(ReturnEntry.invoice, invoice_ids):
+        for invoice_id, return_type, amo, amc in (
+            ReturnEntry.select(
+                ReturnEntry.invoice, ReturnEntry.return_type, ReturnEntry.amo_paid_cents,
+                ReturnEntry.amc_paid_cents,
+            )  # fmt: skip
+            .where(condition & ReturnEntry.posted & (ReturnEntry.received_file != file_id))
+            .tuples()
+        ):
+            if invoice_id in wanted:
+                found.setdefault(invoice_id, set()).add((return_type, amo, amc))
+    return found
 
 
 def _patient_name(item: ReturnInvoice) -> str:
@@ -370,149 +502,70 @@ def _content_json(item: ReturnInvoice) -> str:
 
 
 def _match(
-    practitioner: Practitioner | None, payee: str, item: ReturnInvoice
-) -> tuple[Invoice | None, str]:
+    practitioner: Practitioner | None,
+    payee: str,
+    item: ReturnInvoice,
+    desks: dict[tuple[int, int], _Desk],
+) -> tuple[_Desk | None, str]:
     """The desk's invoice for *item*, or None and why."""
     number = item.matching_number
     if practitioner is None:
         return None, f"PS {payee} inconnu de ce cabinet."
     if number is None:
         return None, f"numéro de facture « {item.number.strip()} » illisible."
-    invoice = Invoice.get_or_none(
-        (Invoice.practitioner == practitioner.id) & (Invoice.number == int(number))
-    )
-    if invoice is None:
+    desk = desks.get((practitioner.id, int(number)))
+    if desk is None:
         return None, f"aucune facture n° {number} de {practitioner.display_name}."
     lot_number = item.lot_number
     if lot_number is None and item.invoice_lot and item.invoice_lot.strip().isdigit():
         lot_number = int(item.invoice_lot)
-    if lot_number is not None and invoice.lot_number not in (None, lot_number):
+    if lot_number is not None and desk.lot_number not in (None, lot_number):
         return None, (
-            f"la facture n° {number} est dans le lot {invoice.lot_number:03d} au cabinet, le "
+            f"la facture n° {number} est dans le lot {desk.lot_number:03d} au cabinet, le "
             f"retour la dit du lot {lot_number:03d} : à vérifier, puis rapprocher à la main."
         )
-    return invoice, ""
+    return desk, ""
 
 
-def _post_invoice(
-    item: ReturnInvoice,
-    payee: str,
-    practitioner: Practitioner | None,
-    virement: Virement | None,
-    position: int,
-    row: ReceivedFile,
-    *,
-    user: str,
-    at: datetime,
-) -> EntryReport:
-    invoice, why = _match(practitioner, payee, item)
-    amo, amc = item.amo, item.amc
-    number = item.matching_number or item.number.strip()
-    entry = ReturnEntry.create(
-        received_file=row.id,
-        virement=virement.id if virement is not None else None,
-        invoice=invoice.id if invoice else None,
-        practitioner=practitioner.id if practitioner else None,
-        position=position,
-        payee_number=payee,
-        invoice_number=int(number) if number.isdigit() else 0,
-        lot_number=item.lot_number,
-        lot_date=item.lot_date,
-        invoice_type=item.invoice_type or "",
-        return_type=item.return_type or "",
-        billing_date=item.billing_date,
-        # The desk's own spelling when it matched; else the caisse's.
-        patient_name=(invoice.patient_name if invoice else _patient_name(item))[:255],
-        nir=_nir(item),
-        amo_asked_cents=amo.asked_cents if amo else 0,
-        amo_state=(amo.state or " ") if amo else " ",
-        amo_paid_cents=(amo.paid_cents or 0) if amo else 0,
-        amc_asked_cents=amc.asked_cents if amc else 0,
-        amc_state=(amc.state or " ") if amc else " ",
-        amc_paid_cents=(amc.paid_cents or 0) if amc else 0,
-        outcome=NOT_MATCHED,
-        content=_content_json(item) if invoice is None else "",
-        note=why,
-    )
-    paid = item.paid_cents
-    if invoice is None:
-        return EntryReport(number, _patient_name(item), NOT_MATCHED, paid, None, None, why)
-    return _apply(invoice, item, entry, row, user=user, at=at)
-
-
-def _is_double(invoice: Invoice, entry: ReturnEntry) -> bool:
-    """Another file already brought this very payment (same kind of return, same amounts)."""
-    if entry.return_type == BACK_PAYMENT or not (entry.amo_paid_cents or entry.amc_paid_cents):
-        return False
-    query = ReturnEntry.select(ReturnEntry.id).where(
-        (ReturnEntry.invoice == invoice.id)
-        & ReturnEntry.posted
-        & (ReturnEntry.return_type == entry.return_type)
-        & (ReturnEntry.amo_paid_cents == entry.amo_paid_cents)
-        & (ReturnEntry.amc_paid_cents == entry.amc_paid_cents)
-    )
-    query = query.where(
-        (ReturnEntry.id != entry.id) & (ReturnEntry.received_file != entry.received_file_id)
-    )
-    return query.exists()
-
-
-def _apply(
-    invoice: Invoice,
-    item: ReturnInvoice,
-    entry: ReturnEntry,
-    row: ReceivedFile | None,
-    *,
-    user: str,
-    at: datetime,
-) -> EntryReport:
-    number = format_invoice_number(invoice.number)
-    patient = invoice.patient_name
-    if _is_double(invoice, entry):
-        note = (
+def _decide(decision: _Decision, previous: set[tuple], row: ReceivedFile) -> None:
+    """The domain's answer for a matched invoice; updates the desk's invoice in memory (the same
+    invoice may come twice in one file: a payment, then a back payment)."""
+    item, desk = decision.item, decision.desk
+    assert desk is not None
+    amo_paid = (item.amo.paid_cents or 0) if item.amo else 0
+    amc_paid = (item.amc.paid_cents or 0) if item.amc else 0
+    payment = (item.return_type or "", amo_paid, amc_paid)
+    if item.return_type != BACK_PAYMENT and (amo_paid or amc_paid) and payment in previous:
+        decision.outcome, decision.posted = DOUBLE, False
+        decision.note = (
             "paiement déjà reçu par un autre fichier (mêmes montants, même type de retour) : "
             "noté, pas compté deux fois — à vérifier avec la caisse."
         )
-        _save_entry(entry, outcome=DOUBLE, posted=False, note=note)
-        return EntryReport(number, patient, DOUBLE, entry.amo_paid_cents + entry.amc_paid_cents,
-                           invoice.id, invoice.state, note)  # fmt: skip
-    lines = _post_lines(invoice, item, entry)
-    _post_rejections(invoice, item, entry, lines)
-    amo_paid = invoice.amo_paid_cents + entry.amo_paid_cents
-    amc_paid = invoice.amc_paid_cents + entry.amc_paid_cents
-    Invoice.update(amo_paid_cents=amo_paid, amc_paid_cents=amc_paid).where(
-        Invoice.id == invoice.id
-    ).execute()
-    invoice.amo_paid_cents, invoice.amc_paid_cents = amo_paid, amc_paid
+        return
+    desk.amo_paid += amo_paid
+    desk.amc_paid += amc_paid
     parts = []
     if item.amo is not None:
-        parts.append(PartAnswer(Part.AMO, item.amo.asked_cents, amo_paid,
+        parts.append(PartAnswer(Part.AMO, item.amo.asked_cents, desk.amo_paid,
                                 PartState(item.amo.state or " ")))  # fmt: skip
     if item.amc is not None:
-        parts.append(PartAnswer(Part.AMC, item.amc.asked_cents, amc_paid,
+        parts.append(PartAnswer(Part.AMC, item.amc.asked_cents, desk.amc_paid,
                                 PartState(item.amc.state or " ")))  # fmt: skip
     outcome = invoice_outcome(parts)
-    state = InvoiceState(invoice.state)
-    note = ""
+    decision.outcome = outcome.value
+    state = InvoiceState(desk.state)
     action = move_for(state, outcome)
     if action is not None:
-        lifecycle.move_invoice(invoice, action, user=user, reason=_reason(item, row), at=at)
+        decision.action = action
+        decision.reason = _reason(item, row)
+        desk.state = find_move(state, action).target.value
     elif state not in AWAITING_RETURN:
-        note = (
+        decision.note = (
             f"facture à l'état « {state.label} » au cabinet : le retour est noté, son état ne "
             "change pas."
         )
     elif outcome is Outcome.DEFERRED:
-        note = "part différée : la caisse répondra plus tard ; la facture reste transmise."
-    _save_entry(entry, outcome=outcome.value, posted=True, note=note)
-    return EntryReport(number, patient, outcome.value, item.paid_cents, invoice.id,
-                       invoice.state, note)  # fmt: skip
-
-
-def _save_entry(entry: ReturnEntry, **values: object) -> None:
-    for key, value in values.items():
-        setattr(entry, key, value)
-    entry.save()
+        decision.note = "part différée : la caisse répondra plus tard ; la facture reste transmise."
 
 
 def _reason(item: ReturnInvoice, row: ReceivedFile | None) -> str:
@@ -523,66 +576,183 @@ def _reason(item: ReturnInvoice, row: ReceivedFile | None) -> str:
     return f"{source}" + (f" : {' ; '.join(labels)}" if labels else "")
 
 
-def _post_lines(invoice: Invoice, item: ReturnInvoice, entry: ReturnEntry) -> dict[int, ReturnLine]:
-    """Each 210 on the invoice line of the same rank (the lot file's order)."""
-    ours = list(
-        InvoiceLine.select(InvoiceLine.id)
-        .where(InvoiceLine.invoice == invoice.id)
-        .order_by(InvoiceLine.position, InvoiceLine.id)
-        .tuples()
-    )
-    refused = set(item.rejected_lines)
-    posted: dict[int, ReturnLine] = {}
-    for line in item.lines:
-        target = ours[line.line - 1][0] if 1 <= line.line <= len(ours) else None
-        values = dict(
-            entry=entry.id,
-            invoice_line=target,
-            line_number=line.line,
-            code=line.nature.strip(),
-            act_date=line.care_date,
-            quantity=line.quantity,
-            coefficient_x100=line.coefficient_x100,
-            expense_cents=line.expense_cents,
-            base_cents=line.base_cents,
-            rate=line.rate,
-            refunded_cents=line.refunded_cents,
-            amc_cents=line.amc_cents,
-            refused=line.line in refused,
-        )
-        posted[line.line] = ReturnLine.create(**values)
-    return posted
+def _entry_values(decision: _Decision, file_id: int) -> dict:
+    item, desk = decision.item, decision.desk
+    amo, amc = item.amo, item.amc
+    number = item.matching_number or item.number.strip()
+    return {
+        "received_file": file_id,
+        "virement": decision.virement_id,
+        "invoice": desk.id if desk else None,
+        "practitioner": decision.practitioner_id,
+        "position": decision.position,
+        "payee_number": decision.payee,
+        "invoice_number": int(number) if number.isdigit() else 0,
+        "lot_number": item.lot_number,
+        "lot_date": item.lot_date,
+        "invoice_type": item.invoice_type or "",
+        "return_type": item.return_type or "",
+        "billing_date": item.billing_date,
+        # The desk's own spelling when it matched; else the caisse's.
+        "patient_name": (desk.patient_name if desk else _patient_name(item))[:255],
+        "nir": _nir(item),
+        "amo_asked_cents": amo.asked_cents if amo else 0,
+        "amo_state": (amo.state or " ") if amo else " ",
+        "amo_paid_cents": (amo.paid_cents or 0) if amo else 0,
+        "amc_asked_cents": amc.asked_cents if amc else 0,
+        "amc_state": (amc.state or " ") if amc else " ",
+        "amc_paid_cents": (amc.paid_cents or 0) if amc else 0,
+        "outcome": decision.outcome,
+        "posted": decision.posted,
+        "note": decision.note,
+        "content": _content_json(item) if desk is None else "",
+        "matched_at": None,
+        "matched_by": "",
+    }
 
 
-def _post_rejections(
-    invoice: Invoice, item: ReturnInvoice, entry: ReturnEntry, lines: dict[int, ReturnLine]
+def _write(
+    decisions: list[_Decision],
+    row: ReceivedFile,
+    *,
+    user: str,
+    at: datetime,
+    entry_ids: dict[int, int] | None = None,
 ) -> None:
-    for rejection in item.rejections:
-        line = lines.get(rejection.line) if rejection.line is not None else None
-        ReturnRejection.create(
-            entry=entry.id,
-            invoice=invoice.id,
-            invoice_line=line.invoice_line_id if line is not None else None,
-            kind="rejet",
-            code=rejection.code.strip(),
-            label=rejection.label.strip(),
-            level=rejection.level,
-            part=rejection.part,
-            line_number=rejection.line,
-            care_date=rejection.care_date,
-            info=(rejection.info or "").strip(),
+    """Write what *decisions* say: entries (unless *entry_ids* gives them, by position), act
+    lines, rejections, paid amounts, then the moves."""
+    if entry_ids is None:
+        insert_rows(ReturnEntry, [_entry_values(d, row.id) for d in decisions])
+        entry_ids = dict(
+            ReturnEntry.select(ReturnEntry.position, ReturnEntry.id)
+            .where(ReturnEntry.received_file == row.id)
+            .tuples()
         )
-    for signalement in item.signalements:
-        ReturnRejection.create(
-            entry=entry.id,
-            invoice=invoice.id,
-            kind="signalement",
-            code=signalement.code.strip(),
-            label=signalement.label.strip(),
-            level="F",
-            part="O",
-            line_number=signalement.line or None,
+    applied = [d for d in decisions if d.desk is not None and d.posted]
+    lines = _invoice_lines([d.desk.id for d in applied if d.desk is not None])
+    line_rows: list[dict] = []
+    rejection_rows: list[dict] = []
+    for decision in applied:
+        assert decision.desk is not None
+        item, entry_id, ours = decision.item, entry_ids[decision.position], lines.get(
+            decision.desk.id, []
         )
+        refused = set(item.rejected_lines)
+        for line in item.lines:
+            line_rows.append({
+                "entry": entry_id,
+                "invoice_line": ours[line.line - 1] if 1 <= line.line <= len(ours) else None,
+                "line_number": line.line,
+                "code": line.nature.strip(),
+                "act_date": line.care_date,
+                "quantity": line.quantity,
+                "coefficient_x100": line.coefficient_x100,
+                "expense_cents": line.expense_cents,
+                "base_cents": line.base_cents,
+                "rate": line.rate,
+                "refunded_cents": line.refunded_cents,
+                "amc_cents": line.amc_cents,
+                "refused": line.line in refused,
+            })  # fmt: skip
+        for rejection in item.rejections:
+            number = rejection.line
+            rejection_rows.append({
+                "entry": entry_id,
+                "invoice": decision.desk.id,
+                "invoice_line": (
+                    ours[number - 1] if number is not None and 1 <= number <= len(ours) else None
+                ),
+                "kind": "rejet",
+                "code": rejection.code.strip(),
+                "label": rejection.label.strip(),
+                "level": rejection.level,
+                "part": rejection.part,
+                "line_number": number,
+                "care_date": rejection.care_date,
+                "info": (rejection.info or "").strip(),
+            })  # fmt: skip
+        for signalement in item.signalements:
+            rejection_rows.append({
+                "entry": entry_id, "invoice": decision.desk.id, "invoice_line": None,
+                "kind": "signalement", "code": signalement.code.strip(),
+                "label": signalement.label.strip(), "level": "F", "part": "O",
+                "line_number": signalement.line or None, "care_date": None, "info": "",
+            })  # fmt: skip
+    insert_rows(ReturnLine, line_rows)
+    insert_rows(ReturnRejection, rejection_rows)
+    paid = {d.desk.id: (d.desk.amo_paid, d.desk.amc_paid) for d in applied if d.desk}
+    update_rows(
+        Invoice,
+        ("amo_paid_cents", "amc_paid_cents"),
+        [(amo, amc, invoice_id) for invoice_id, (amo, amc) in paid.items()],
+    )
+    _apply_moves([d for d in applied if d.action is not None], user=user, at=at)
+
+
+def _invoice_lines(invoice_ids: list[int]) -> dict[int, list[int]]:
+    """Each invoice's line ids in the lot file's order (a 210's rank is its place there)."""
+    found: dict[int, list[int]] = {}
+    wanted = set(invoice_ids)
+    for condition in _among(InvoiceLine.invoice, invoice_ids):
+        for invoice_id, line_id in _raw(
+            InvoiceLine.select(InvoiceLine.invoice, InvoiceLine.id)
+            .where(condition)
+            .order_by(InvoiceLine.invoice, InvoiceLine.position, InvoiceLine.id)
+        ):
+            if invoice_id in wanted:
+                found.setdefault(invoice_id, []).append(line_id)
+    return found
+
+
+def _apply_moves(decisions: list[_Decision], *, user: str, at: datetime) -> None:
+    """The moves, in waves (an invoice's second move of the file after its first), each wave
+    grouped by (state, action, reason): one UPDATE and one batch of history rows per group."""
+    waves: list[list[_Decision]] = []
+    seen: dict[int, int] = {}
+    for decision in decisions:
+        assert decision.desk is not None
+        wave = seen.get(decision.desk.id, -1) + 1
+        seen[decision.desk.id] = wave
+        if wave == len(waves):
+            waves.append([])
+        waves[wave].append(decision)
+    states = {
+        invoice_id: state
+        for condition in _among(Invoice.id, list(seen))
+        for invoice_id, state in Invoice.select(Invoice.id, Invoice.state).where(condition).tuples()
+        if invoice_id in seen
+    }
+    for wave in waves:
+        groups: dict[tuple, list[Invoice]] = {}
+        for decision in wave:
+            assert decision.desk is not None
+            invoice_id = decision.desk.id
+            state = states[invoice_id]
+            groups.setdefault((state, decision.action, decision.reason), []).append(
+                Invoice(id=invoice_id, state=state)
+            )
+            states[invoice_id] = find_move(InvoiceState(state), decision.action).target.value
+        for (_state, action, reason), invoices in groups.items():
+            lifecycle.move_invoices(invoices, action, user=user, reason=reason, at=at)
+
+
+def _entry_report(decision: _Decision) -> EntryReport:
+    item, desk = decision.item, decision.desk
+    number = (
+        format_invoice_number(desk.number)
+        if desk
+        else (item.matching_number or item.number.strip())
+    )
+    patient = desk.patient_name if desk else _patient_name(item)
+    return EntryReport(
+        number=number,
+        patient=patient,
+        outcome=decision.outcome,
+        paid_cents=item.paid_cents,
+        invoice_id=desk.id if desk else None,
+        state=desk.state if desk else None,
+        note=decision.note,
+    )
 
 
 # --- matching by hand -------------------------------------------------------------------------
@@ -608,12 +778,34 @@ def match_entry(
         if not entry.content:
             raise ValidationError("Contenu du retour absent : rapprochement impossible.")
         item = _item_from_json(entry.content)
-        row = ReceivedFile.get_or_none(ReceivedFile.id == entry.received_file_id)
-        entry.invoice = invoice.id
-        entry.matched_at, entry.matched_by = at, user
-        entry.save()
-        report = _apply(invoice, item, entry, row, user=user, at=at)
-        return report
+        row = ReceivedFile.get_by_id(entry.received_file_id)
+        desk = _Desk(
+            invoice.id, invoice.practitioner_id, invoice.number or 0, invoice.lot_number,
+            invoice.state, invoice.amo_paid_cents, invoice.amc_paid_cents, invoice.patient_name,
+        )  # fmt: skip
+        decision = _Decision(
+            position=entry.position,
+            item=item,
+            payee=entry.payee_number,
+            practitioner_id=entry.practitioner_id,
+            virement_id=entry.virement_id,
+            desk=desk,
+            outcome=NOT_MATCHED,
+            posted=True,
+            note="",
+        )
+        _decide(decision, _earlier_payments([invoice.id], row.id).get(invoice.id, set()), row)
+        ReturnEntry.update(
+            invoice=invoice.id,
+            patient_name=invoice.patient_name[:255],
+            outcome=decision.outcome,
+            posted=decision.posted,
+            note=decision.note,
+            matched_at=at,
+            matched_by=user,
+        ).where(ReturnEntry.id == entry.id).execute()
+        _write([decision], row, user=user, at=at, entry_ids={entry.position: entry.id})
+        return _entry_report(decision)
 
 
 def _item_from_json(text: str) -> ReturnInvoice:

@@ -278,24 +278,22 @@ def test_a_crash_while_posting_leaves_the_file_received_then_finishes(
     lot, ids = sent_lot(office, caisse, 2)
     path = tmp_path / "retour.noe"
     path.write_bytes(return_file(lot, "paiement"))
-    calls = {"n": 0}
-    real_apply = returns._apply
+    real_moves = returns._apply_moves
 
-    def crash_on_second(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise RuntimeError("coupure de courant")
-        return real_apply(*args, **kwargs)
+    def crash_after_the_writes(*args, **kwargs):
+        # Entries, lines and paid amounts are written by now: the power goes.
+        raise RuntimeError("coupure de courant")
 
-    monkeypatch.setattr(returns, "_apply", crash_on_second)
+    monkeypatch.setattr(returns, "_apply_moves", crash_after_the_writes)
     with pytest.raises(RuntimeError):
         returns.import_files([path], caisse.settings, user="anne")
 
     row = ReceivedFile.get(ReceivedFile.kind == "retour")
     assert row.status == "recu"  # archived and recorded, nothing posted
     assert invoice_states(ids) == ["TRANSMISE"] * 2
-    assert ReturnEntry.select().count() == 0
-    monkeypatch.setattr(returns, "_apply", real_apply)
+    assert ReturnEntry.select().count() == ReturnLine.select().count() == 0
+    assert {Invoice.get_by_id(i).amo_paid_cents for i in ids} == {0}
+    monkeypatch.setattr(returns, "_apply_moves", real_moves)
 
     outcomes = receiving.process_pending(caisse.settings, user="anne", now=T0)
 
@@ -337,3 +335,37 @@ def test_a_return_for_a_practitioner_we_do_not_know(office, start_caisse, tmp_pa
     assert "PS 999999999 inconnu" in ReturnEntry.get().note
     assert Virement.get().practitioner_id is None
     assert date.today()  # the file is still kept: nothing dropped
+
+
+def test_a_killed_import_leaves_nothing_posted_and_the_next_run_finishes(
+    office, start_caisse, tmp_path, db_url
+):
+    """The process dies (os._exit: no rollback code runs) in the middle of the posting
+    transaction; SQLite's journal undoes it; `returns import` again finishes the job."""
+    import subprocess
+    import sys
+
+    caisse = start_caisse(POSITIVE)
+    lot, ids = sent_lot(office, caisse, 2)
+    path = tmp_path / "retour.noe"
+    path.write_bytes(return_file(lot, "paiement"))
+    script = f"""
+import os
+from tuibill.models import database
+from tuibill.services import returns
+from tuibill.config import TransmissionSettings
+database.bind({db_url!r})
+returns._apply_moves = lambda *a, **k: os._exit(137)
+returns.import_files([{str(path)!r}], TransmissionSettings(archive_dir={caisse.settings.archive_dir!r}), user="anne")
+"""
+    killed = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    assert killed.returncode == 137, killed.stderr
+
+    assert invoice_states(ids) == ["TRANSMISE"] * 2
+    assert ReturnEntry.select().count() == 0
+    assert ReceivedFile.get(ReceivedFile.kind == "retour").status == "recu"
+
+    (report,) = returns.import_files([path], caisse.settings, user="anne")
+
+    assert report.status == "importé" and report.paid == 2
+    assert invoice_states(ids) == ["PAYEE"] * 2
