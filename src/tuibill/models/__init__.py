@@ -1,6 +1,14 @@
 """Peewee models over one database proxy (SQLite by default, PostgreSQL for larger sites)."""
 
 from tuibill.models.audit import AuditCheck, AuditHead
+from tuibill.models.bank import (
+    AccountStatement,
+    BankAccount,
+    BankMatch,
+    BankMatchEvent,
+    BankOperation,
+    MatchRule,
+)
 from tuibill.models.base import BaseModel, db
 from tuibill.models.invoices import Invoice, InvoiceLine, InvoiceTransition, IsolatedAct
 from tuibill.models.lots import Lot, LotTransition
@@ -35,9 +43,25 @@ V2_MODELS: list[type[BaseModel]] = [Lot, LotTransition, InvoicePiece, ReceivedFi
 V4_MODELS: list[type[BaseModel]] = [Virement, ReturnEntry, ReturnLine, ReturnRejection]
 # Added by schema version 5 (the history's hash chain).
 V5_MODELS: list[type[BaseModel]] = [AuditHead, AuditCheck]
-ALL_MODELS: list[type[BaseModel]] = V1_MODELS + V2_MODELS + V4_MODELS + V5_MODELS
+# Added by schema version 10 (the bank: statements, lines, matches and their rules).
+V10_MODELS: list[type[BaseModel]] = [
+    BankAccount,
+    AccountStatement,
+    BankOperation,
+    MatchRule,
+    BankMatch,
+    BankMatchEvent,
+]
+ALL_MODELS: list[type[BaseModel]] = V1_MODELS + V2_MODELS + V4_MODELS + V5_MODELS + V10_MODELS
 
 __all__ = [
+    "AccountStatement",
+    "BankAccount",
+    "BankMatch",
+    "BankMatchEvent",
+    "BankOperation",
+    "MatchRule",
+    "V10_MODELS",
     "AuditCheck",
     "AuditHead",
     "V5_MODELS",
