@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -286,7 +287,12 @@ def propose(
         key=lambda c: (c.booking_date, c.id),
     )
     texts = {credit.id: (words(credit.text), normalise(credit.text)) for credit in pending}
-    open_receipts = [receipt for receipt in receipts if receipt.amount_cents]
+    # By amount, so each credit looks only at the receipts within the rule's tolerance.
+    by_amount = sorted(
+        (receipt for receipt in receipts if receipt.amount_cents),
+        key=lambda r: r.amount_cents,
+    )
+    amounts = [receipt.amount_cents for receipt in by_amount]
     taken: set[str] = set()
     proposals: list[Proposal] = []
     for index, rule in enumerate(rules):
@@ -297,9 +303,11 @@ def propose(
             text_words, normalised = texts[credit.id]
             best = None
             if rule.line_ok(text_words, normalised):
+                low = bisect_left(amounts, credit.amount_cents - rule.tolerance_cents)
+                high = bisect_right(amounts, credit.amount_cents + rule.tolerance_cents)
                 candidates = [
                     receipt
-                    for receipt in open_receipts
+                    for receipt in by_amount[low:high]
                     if receipt_key(receipt) not in taken
                     and rule.pair_ok(credit, text_words, receipt)
                 ]
