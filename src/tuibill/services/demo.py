@@ -10,8 +10,8 @@ from tuibill.domain.acts import Act
 from tuibill.domain.invoices import InvoiceAction
 from tuibill.domain.patients import nir_key
 from tuibill.services import acts as act_service
+from tuibill.services import bank_demo, patients, practice, prescriptions
 from tuibill.services import invoices as invoice_service
-from tuibill.services import patients, practice, prescriptions
 from tuibill.services.prescriptions import PrescribedAct
 
 DEMO_USER = "demo"
@@ -232,4 +232,5 @@ def build_demo(*, today: date | None = None, seed: int = 2026) -> dict[str, int]
             reason="Transfert de dette au patient",
         )
     counts["patients"] = len(all_patients)
+    counts.update(bank_demo.build_bank_demo(today=today))  # the bank statement, matched
     return counts
