@@ -439,7 +439,8 @@ def operation_text(operation: BankOperation) -> str:
     """Every text the bank gave for a line, joined (what the rules look in)."""
     parts = [operation.label, operation.reference, operation.counterparty]
     parts += [text for _, text in details_of(operation)]
-    return " ".join(part for part in parts if part)
+    # A CFONB payer (NPY) is also the line's counterparty: each text once.
+    return " ".join(dict.fromkeys(part for part in parts if part))
 
 
 @dataclass(frozen=True)
