@@ -219,28 +219,28 @@ class Rule:
 # accepted when nothing exact fits.
 DEFAULT_RULES: tuple[Rule, ...] = (
     Rule(
-        "Virement de caisse : libellé annoncé et montant exacts",
+        "Libellé annoncé, montant exact",
         kind=VIREMENT,
         receipt_label=True,
         days_before=2,
         days_after=10,
     ),
     Rule(
-        "Virement de caisse : organisme nommé, montant exact",
+        "Organisme nommé, montant exact",
         kind=VIREMENT,
         partner=True,
         days_before=2,
         days_after=10,
     ),
     Rule(
-        "Règlement de tiers-payeur : payeur nommé, montant exact",
+        "Payeur nommé, montant exact",
         kind=REGLEMENT,
         partner=True,
         days_before=5,
         days_after=30,
     ),
     Rule(
-        "Virement de caisse : libellé annoncé, écart de montant signalé",
+        "Libellé annoncé, écart signalé",
         kind=VIREMENT,
         receipt_label=True,
         tolerance_cents=50_00,

@@ -195,12 +195,10 @@ def _v10_bank(database: peewee.Database) -> None:
         return
     rules = [
         # position, name, kind, receipt_label, partner, tolerance_cents, days_before, days_after
-        (1, "Virement de caisse : libellé annoncé et montant exacts", "virement", 1, 0, 0, 2, 10),
-        (2, "Virement de caisse : organisme nommé, montant exact", "virement", 0, 1, 0, 2, 10),
-        (3, "Règlement de tiers-payeur : payeur nommé, montant exact", "reglement", 0, 1, 0, 5,
-         30),
-        (4, "Virement de caisse : libellé annoncé, écart de montant signalé", "virement", 1, 0,
-         5000, 2, 10),
+        (1, "Libellé annoncé, montant exact", "virement", 1, 0, 0, 2, 10),
+        (2, "Organisme nommé, montant exact", "virement", 0, 1, 0, 2, 10),
+        (3, "Payeur nommé, montant exact", "reglement", 0, 1, 0, 5, 30),
+        (4, "Libellé annoncé, écart signalé", "virement", 1, 0, 5000, 2, 10),
     ]  # fmt: skip
     placeholder = "?" if isinstance(database, peewee.SqliteDatabase) else "%s"
     columns = (

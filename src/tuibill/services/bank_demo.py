@@ -105,7 +105,6 @@ def _statement(virements: list[Virement], today: date) -> BankStatement:
                 value_date=booked,
                 amount_cents=amount,
                 label=f"VIR SEPA {virement.paying_body}"[:31],
-                counterparty=virement.paying_body or None,
                 details=(("LIB", virement.label[:70]),),
                 operation_code="05",
             )
