@@ -1,14 +1,6 @@
 """Peewee models over one database proxy (SQLite by default, PostgreSQL for larger sites)."""
 
 from tuibill.models.audit import AuditCheck, AuditHead
-from tuibill.models.bank import (
-    AccountStatement,
-    BankAccount,
-    BankMatch,
-    BankMatchEvent,
-    BankOperation,
-    MatchRule,
-)
 from tuibill.models.base import BaseModel, db
 from tuibill.models.invoices import Invoice, InvoiceLine, InvoiceTransition, IsolatedAct
 from tuibill.models.lots import Lot, LotTransition
@@ -20,6 +12,18 @@ from tuibill.models.practice import Counter, Practice, Practitioner
 from tuibill.models.prescriptions import Prescription, PrescriptionItem
 from tuibill.models.returns import ReturnEntry, ReturnLine, ReturnRejection, Virement
 from tuibill.models.tariffs import Tariff
+
+# isort: split
+# Last: models.bank reaches models.lots through models.mail, and Invoice's deferred key to Lot
+# is only resolved when Lot is defined after Invoice.
+from tuibill.models.bank import (
+    AccountStatement,
+    BankAccount,
+    BankMatch,
+    BankMatchEvent,
+    BankOperation,
+    MatchRule,
+)
 
 V1_MODELS: list[type[BaseModel]] = [
     Practice,

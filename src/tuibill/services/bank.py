@@ -29,7 +29,6 @@ from tuibill.domain.formatting import format_cents, format_day
 from tuibill.formats import bank as bank_format
 from tuibill.formats.bank import BankStatement
 from tuibill.formats.camt import read_camt
-from tuibill.formats.cfonb import WIDTH as CFONB_WIDTH
 from tuibill.formats.cfonb import read_cfonb
 from tuibill.formats.errors import FormatError
 from tuibill.formats.ofx import read_ofx
@@ -158,8 +157,8 @@ def detect_format(data: bytes) -> str | None:
         return bank_format.FORMAT_CAMT
     if b"OFXHEADER" in upper or b"<OFX>" in upper:
         return bank_format.FORMAT_OFX
-    first = head.split(b"\n", 1)[0].rstrip(b"\r")
-    if head.startswith(b"01") and (len(first) == CFONB_WIDTH or len(first) % CFONB_WIDTH == 0):
+    if head.startswith(b"01"):
+        # A CFONB file opens with its 01 record: the reader then says what is wrong, and where.
         return bank_format.FORMAT_CFONB
     return None
 
