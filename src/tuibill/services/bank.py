@@ -254,6 +254,14 @@ def import_data(
             "rien n'a changé.",
             received_file_id=known.id,
         )
+    if known is not None and known.status == REFUSED:
+        return ImportReport(
+            name,
+            REFUSED_STATUS,
+            f"déjà refusé le {known.processed_at:%d/%m/%Y à %H:%M} (fichier {known.file_name}), "
+            f"gardé de côté : {known.error}",
+            received_file_id=known.id,
+        )
     if dry_run:
         try:
             found, statements = read_statements(data, format_name)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from bank_support import ACCOUNT, BANK, BRANCH, IBAN, for_camt, line, statement
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tuibill.formats.camt import write_camt
 from tuibill.formats.cfonb import write_cfonb
@@ -139,6 +141,9 @@ def test_a_malformed_file_is_refused_whole_and_kept_aside(tmp_path, transmission
     (refused,) = bank.refused_files()
     assert refused.file_name == "abime.cfonb" and "mis de côté" in refused.reason
     assert Path(refused.archive_path).read_bytes() == data  # archived before it was read
+    (again,) = bank.import_files([path], transmission, user="anne", now=NOW)
+    assert again.status == "refusé" and again.reason.startswith("déjà refusé le 01/04/2026")
+    assert len(bank.refused_files()) == 1
 
 
 def test_a_camt_file_the_schema_refuses_is_refused(tmp_path, transmission) -> None:
@@ -230,3 +235,17 @@ NEWFILEUID:NONE
 </STMTRS></STMTTRNRS></BANKMSGSRSV1>
 </OFX>
 """
+
+
+@settings(max_examples=120, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(
+    head=st.sampled_from([b"01", b"<?xml version='1.0'?><Document xmlns='urn:iso:std:iso:20022:"
+                          b"tech:xsd:camt.053.001.02'>", b"OFXHEADER:100\n", b""]),
+    body=st.binary(max_size=400),
+)  # fmt: skip
+def test_any_bytes_are_imported_or_refused_in_french(transmission, head, body) -> None:
+    report = bank.import_data(head + body, "x", transmission, user="anne", dry_run=True)
+    assert report.status in ("importé", "refusé")
+    if report.status == "refusé":
+        assert report.reason and "Traceback" not in report.reason
