@@ -78,6 +78,12 @@ async def test_the_menu_opens_the_bank_and_escape_comes_back(app) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, MenuScreen)
+        # Left for an F-key menu, Échap comes back to the menu, as from any menu.
+        await pilot.press("b", "f5")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MenuScreen)
         # The menu's list has the entry too: after the F-key menus and before Aide.
         await pilot.press("end", "up", "enter")
         await pilot.pause()

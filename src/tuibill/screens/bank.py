@@ -84,6 +84,8 @@ class BankScreen(Screen):
         self.credits: list[OperationView] = []
         self.receipts: list[ReceiptView] = []
         self.matches: list[MatchView] = []
+        self._mode = ""  # the app's mode this screen was opened in (the menu's)
+        self._left_mode = False
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -120,8 +122,18 @@ class BankScreen(Screen):
             )
         self.reload()
         self.table(TAB_FOCUS[self.tab]).focus()
+        self._mode = self.app.current_mode
+
+    def on_screen_suspend(self) -> None:
+        self._left_mode = self.app.current_mode != self._mode
 
     def on_screen_resume(self) -> None:
+        if self._left_mode:
+            # Left for an F-key menu, then Échap back to the menu: the menu, as from any other
+            # menu, not this screen still stacked over it.
+            self._left_mode = False
+            self.dismiss()
+            return
         self.reload()
 
     def table(self, selector: str) -> DataTable:
