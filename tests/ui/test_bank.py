@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Input, Static
 from tests.conftest import make_db
 from tuibill.formats.bank import BankLine, BankStatement
 from tuibill.formats.cfonb import write_cfonb
-from tuibill.models import BankMatch, database
+from tuibill.models import BankMatch, BankOperation, database
 
 SIZE = (80, 24)
 TODAY = date(2026, 11, 23)
@@ -73,7 +73,7 @@ async def test_the_menu_opens_the_bank_and_escape_comes_back(app) -> None:
         tabs = text_of(screen, "#bk-tabs")
         assert "1 Relevés (1)" in tabs and "4 Écarts (1)" in tabs and len(tabs.rstrip()) <= 80
         (row,) = cells(screen.query_one("#bk-statements", DataTable))
-        assert row[2] == "CFONB 120" and row[4] == "8"
+        assert row[2] == "CFONB 120" and row[4] == str(BankOperation.select().count())
         assert "i Importer un relevé" in text_of(screen, "#bk-hint")
         await pilot.press("escape")
         await pilot.pause()
@@ -107,13 +107,14 @@ async def test_the_tabs_show_both_sides_left_over_and_the_difference(app) -> Non
         assert "total -1,50 €" in text_of(screen, "#bk-status")
         await pilot.press("3")
         await pilot.pause()
-        assert len(cells(screen.query_one("#bk-matches", DataTable))) == 5
+        assert len(cells(screen.query_one("#bk-matches", DataTable))) == BankMatch.select().count()
 
 
 async def test_undo_a_match_then_the_rules_make_it_again(app) -> None:
     from tuibill.dialogs.reason import ReasonDialog
     from tuibill.dialogs.text_view import TextDialog
 
+    matched = BankMatch.select().count()
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_bank(pilot)
         await pilot.press("4", "a")
@@ -139,7 +140,7 @@ async def test_undo_a_match_then_the_rules_make_it_again(app) -> None:
         await pilot.pause()
         assert "1 ligne(s) bancaire(s) rapprochée(s)" in text_of(screen, "#bk-status")
         assert "4 Écarts (1)" in text_of(screen, "#bk-tabs")
-        assert BankMatch.select().where(BankMatch.state == "actif").count() == 5
+        assert BankMatch.select().where(BankMatch.state == "actif").count() == matched
 
 
 async def test_link_the_stranger_to_the_receipt_by_hand(app) -> None:

@@ -64,9 +64,9 @@ def test_the_cash_basis_fec_of_the_demo_year(demo_url, tmp_path) -> None:
         assert {r["ModeRglt"] for r in lines} <= {"Virement", ""}
     # One entry per bank credit of the year; the unmatched debits (fees) are not the desk's.
     credits = BankOperation.select().where(BankOperation.amount_cents > 0).count()
-    assert report.entries == credits == 6
+    assert report.entries == credits > 1
     natures = [lines[0]["NatOp"] for lines in grouped.values()]
-    assert natures.count("Honoraires tiers payant AMO") == 5
+    assert natures.count("Honoraires tiers payant AMO") == BankMatch.select().count() == credits - 1
     assert natures.count("Recette à identifier") == 1
     suspense = [r for r in table if r["CompteNum"] == "471000"]
     assert [cents(r["Credit"]) for r in suspense] == [45_00]  # the stranger
@@ -124,7 +124,8 @@ def test_without_a_siren_or_with_a_wrong_one_nothing_is_written(demo_url, tmp_pa
         accounting.export_fec(AccountingSettings(), year=YEAR, siren="732829321",
                               directory=tmp_path)  # fmt: skip
     settings = AccountingSettings(siren=SIREN)
-    assert accounting.export_fec(settings, year=YEAR, directory=tmp_path).entries == 6
+    credits = BankOperation.select().where(BankOperation.amount_cents > 0).count()
+    assert accounting.export_fec(settings, year=YEAR, directory=tmp_path).entries == credits
     assert [p.name for p in tmp_path.iterdir()] == [f"{SIREN}FEC{YEAR}1231.txt"]
 
 
@@ -182,9 +183,10 @@ def test_the_csv_journal_of_receipts(demo_url) -> None:
 
     table = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert tuple(table[0]) == accounting.RECEIPT_COLUMNS
-    assert len(table) - 1 == len(found) == 6
+    credits = BankOperation.select().where(BankOperation.amount_cents > 0).count()
+    assert len(table) - 1 == len(found) == credits
     matched = [row for row in table[1:] if row[-1]]
-    assert len(matched) == BankMatch.select().count() == 5
+    assert len(matched) == BankMatch.select().count() == credits - 1
     (short,) = [row for row in table[1:] if row[9] not in ("", "0,00")]
     assert short[9] == "-1,50" and short[4] == "Virement NOEMIE"
     (unknown,) = [row for row in table[1:] if not row[-1]]
