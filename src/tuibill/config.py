@@ -125,6 +125,28 @@ class UiSettings:
 
 
 @dataclass
+class AccountingSettings:
+    """The FEC's journals and accounts (plan comptable général: 3 digits first)."""
+
+    siren: str = ""  # the practice's SIREN (9 digits), when « --siren » is not given
+    cash_basis: bool = True  # BNC « recettes-dépenses »: DateRglt, ModeRglt, NatOp; no sales
+    bank_journal: str = "BQ"
+    bank_journal_label: str = "Banque"
+    sales_journal: str = "VT"  # accrual books only: the invoices
+    sales_journal_label: str = "Ventes"
+    bank_account: str = "512000"
+    revenue_account: str = "706000"  # honoraires / prestations
+    caisse_account: str = "411100"  # the caisses' (AMO) share; accrual books
+    mutuelle_account: str = "411200"  # the mutuelles' (AMC) share; accrual books
+    patient_account: str = "411300"  # the patient's (client's) share; accrual books
+    payer_account: str = "411400"  # a tiers-payeur's share, unless it has its own below
+    suspense_account: str = "471000"  # bank credits nobody announced
+    # A financeur's own account, by its name as its règlements give it: its share lands there,
+    # apart from the client's (seed 004's FAQ).
+    payer_accounts: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     practice: PracticeSettings = field(default_factory=PracticeSettings)
@@ -133,6 +155,7 @@ class Settings:
     transmission: TransmissionSettings = field(default_factory=TransmissionSettings)
     returns: ReturnSettings = field(default_factory=ReturnSettings)
     ui: UiSettings = field(default_factory=UiSettings)
+    accounting: AccountingSettings = field(default_factory=AccountingSettings)
     source: str | None = None  # the file read, if any
 
     def database_url(self, override: str | None = None) -> str:
@@ -236,6 +259,7 @@ def _convert(spec: Any, value: Any, dotted: str, file: str) -> Any:
         "TransmissionSettings": TransmissionSettings,
         "ReturnSettings": ReturnSettings,
         "UiSettings": UiSettings,
+        "AccountingSettings": AccountingSettings,
     }
     return _build(nested[annotation], value, dotted, file)
 
@@ -263,12 +287,66 @@ def _check(settings: Settings, file: str) -> None:
                 file,
                 "transmission.caisses",
             )
+    _check_accounting(settings.accounting, file)
     for i, ps in enumerate(settings.practice.practitioners):
         if not (len(ps.am_number) == 9 and ps.am_number.isdigit()):
             raise ConfigError(
                 "le numéro AM doit compter 9 chiffres.",
                 file,
                 f"practice.practitioners[{i}].am_number",
+            )
+
+
+_ACCOUNT_NUMBER = re.compile(r"[0-9]{3}[0-9A-Za-z]{0,17}")
+_JOURNAL_CODE = re.compile(r"[0-9A-Za-z]{1,8}")
+
+
+def _check_accounting(accounting: AccountingSettings, file: str) -> None:
+    if accounting.siren:
+        from stdnum.fr import siren
+
+        if not siren.is_valid(accounting.siren):
+            raise ConfigError(
+                f"SIREN « {accounting.siren} » invalide (9 chiffres, clé de Luhn).",
+                file,
+                "accounting.siren",
+            )
+    for name in ("bank_journal", "sales_journal"):
+        if not _JOURNAL_CODE.fullmatch(getattr(accounting, name)):
+            raise ConfigError(
+                "code journal de 1 à 8 lettres ou chiffres attendu.", file, f"accounting.{name}"
+            )
+    for name in ("bank_journal_label", "sales_journal_label"):
+        value = getattr(accounting, name)
+        if not value.strip() or re.search(r"[\t\r\n]", value):
+            raise ConfigError(
+                "libellé de journal non vide, sans tabulation, attendu.",
+                file,
+                f"accounting.{name}",
+            )
+    accounts = [
+        (f"accounting.{name}", getattr(accounting, name))
+        for name in (
+            "bank_account", "revenue_account", "caisse_account", "mutuelle_account",
+            "patient_account", "payer_account", "suspense_account",
+        )
+    ]  # fmt: skip
+    accounts += [
+        (f"accounting.payer_accounts.{payer}", number)
+        for payer, number in accounting.payer_accounts.items()
+    ]
+    for key, number in accounts:
+        if not _ACCOUNT_NUMBER.fullmatch(number):
+            raise ConfigError(
+                f"« {number} » : numéro de compte du plan comptable attendu (3 chiffres, puis "
+                "20 caractères au plus, lettres ou chiffres).",
+                file,
+                key,
+            )
+    for payer in accounting.payer_accounts:
+        if not payer.strip() or re.search(r"[\t\r\n]", payer):
+            raise ConfigError(
+                "nom de payeur vide ou avec une tabulation.", file, "accounting.payer_accounts"
             )
 
 

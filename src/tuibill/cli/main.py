@@ -19,7 +19,9 @@ EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 # command asked for is imported and its parsers built (tests/integration/test_cli_arguments.py
 # keeps this table equal to what the modules register).
 COMMANDS: dict[str, tuple[str, str]] = {
+    "accounting": ("accounting", "comptabilité : FEC et journal des recettes"),
     "audit": ("audit", "historique inviolable"),
+    "bank": ("bank", "banque : relevés et rapprochement des recettes"),
     "card": ("card", "lecteurs de cartes (Vitale, CPS)"),
     "db": ("setup", "schéma de la base"),
     "demo": ("setup", "ouvrir l'application sur la démonstration (créée au besoin)"),

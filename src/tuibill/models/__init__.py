@@ -13,6 +13,18 @@ from tuibill.models.prescriptions import Prescription, PrescriptionItem
 from tuibill.models.returns import ReturnEntry, ReturnLine, ReturnRejection, Virement
 from tuibill.models.tariffs import Tariff
 
+# isort: split
+# Last: models.bank reaches models.lots through models.mail, and Invoice's deferred key to Lot
+# is only resolved when Lot is defined after Invoice.
+from tuibill.models.bank import (
+    AccountStatement,
+    BankAccount,
+    BankMatch,
+    BankMatchEvent,
+    BankOperation,
+    MatchRule,
+)
+
 V1_MODELS: list[type[BaseModel]] = [
     Practice,
     Practitioner,
@@ -35,9 +47,25 @@ V2_MODELS: list[type[BaseModel]] = [Lot, LotTransition, InvoicePiece, ReceivedFi
 V4_MODELS: list[type[BaseModel]] = [Virement, ReturnEntry, ReturnLine, ReturnRejection]
 # Added by schema version 5 (the history's hash chain).
 V5_MODELS: list[type[BaseModel]] = [AuditHead, AuditCheck]
-ALL_MODELS: list[type[BaseModel]] = V1_MODELS + V2_MODELS + V4_MODELS + V5_MODELS
+# Added by schema version 10 (the bank: statements, lines, matches and their rules).
+V10_MODELS: list[type[BaseModel]] = [
+    BankAccount,
+    AccountStatement,
+    BankOperation,
+    MatchRule,
+    BankMatch,
+    BankMatchEvent,
+]
+ALL_MODELS: list[type[BaseModel]] = V1_MODELS + V2_MODELS + V4_MODELS + V5_MODELS + V10_MODELS
 
 __all__ = [
+    "AccountStatement",
+    "BankAccount",
+    "BankMatch",
+    "BankMatchEvent",
+    "BankOperation",
+    "MatchRule",
+    "V10_MODELS",
     "AuditCheck",
     "AuditHead",
     "V5_MODELS",

@@ -17,6 +17,7 @@ from tuibill.models import (
     V2_MODELS,
     V4_MODELS,
     V5_MODELS,
+    V10_MODELS,
     Invoice,
     InvoiceTransition,
     Lot,
@@ -183,12 +184,42 @@ def _v5_audit_chain(database: peewee.Database) -> None:
     )
 
 
+def _v6_bank(database: peewee.Database) -> None:
+    """The bank: accounts, statements, lines, matches and their history, and the first rules.
+
+    The rules are written as they were when this version was released (a migration never
+    changes afterwards; ``domain.bank_matching.DEFAULT_RULES`` may).
+    """
+    database.create_tables(V10_MODELS, safe=True)
+    if database.execute_sql('SELECT COUNT(*) FROM "match_rule"').fetchone()[0]:
+        return
+    rules = [
+        # position, name, kind, receipt_label, partner, tolerance_cents, days_before, days_after
+        (1, "Libellé annoncé, montant exact", "virement", 1, 0, 0, 2, 10),
+        (2, "Organisme nommé, montant exact", "virement", 0, 1, 0, 2, 10),
+        (3, "Payeur nommé, montant exact", "reglement", 0, 1, 0, 5, 30),
+        (4, "Libellé annoncé, écart signalé", "virement", 1, 0, 5000, 2, 10),
+    ]  # fmt: skip
+    placeholder = "?" if isinstance(database, peewee.SqliteDatabase) else "%s"
+    columns = (
+        "position, name, kind, receipt_label, partner, tolerance_cents, days_before, days_after"
+    )
+    for row in rules:
+        values = (*row[:3], bool(row[3]), bool(row[4]), *row[5:])
+        database.execute_sql(
+            f'INSERT INTO "match_rule" ({columns}, label_contains, label_regex, active) '
+            f"VALUES ({', '.join([placeholder] * 8)}, '', '', {placeholder})",
+            (*values, True),
+        )
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "schéma initial", _v1_initial),
     (2, "sécurisation des factures, pièces SCOR, lots, fichiers reçus", _v2_securing_pieces_lots),
     (3, "rejet de la caisse : état « Rejetée »", _v3_rejected_state),
     (4, "retours NOEMIE : virements, factures payées et rejetées", _v4_returns),
     (5, "historique chaîné (empreintes SHA-256), format de chaque lot", _v5_audit_chain),
+    (6, "banque : relevés, rapprochements et leurs règles", _v6_bank),
 ]
 
 LATEST = MIGRATIONS[-1][0]

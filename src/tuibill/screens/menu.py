@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import OptionList, Static
@@ -27,7 +29,16 @@ MENU: list[tuple[str, str, str, str, str]] = [
 ]
 
 
+# Menus without a global F-key (F2–F9 are the seeds' menus, F10–F12 the screens' own keys):
+# a letter on this screen, and an entry of the list.
+MORE: list[tuple[str, str, str]] = [("banque", "b", "Banque et comptabilité")]
+
+
 class MenuScreen(Screen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("b", "open_bank", "Banque", id="menu_banque"),
+    ]
+
     def compose(self) -> ComposeResult:
         yield AppHeader()
         with Vertical(id="menu-body"):
@@ -39,6 +50,7 @@ class MenuScreen(Screen):
                         Option(f"{key.upper():>3}  {label}", id=mode)
                         for _, key, mode, _, label in MENU
                     ],
+                    *[Option(f"{key.upper():>3}  {label}", id=entry) for entry, key, label in MORE],
                     Option(" F1  Aide (toutes les touches de l'écran)", id="aide"),
                     id="menu",
                 )
@@ -69,5 +81,13 @@ class MenuScreen(Screen):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id == "aide":
             self.app.action_help()
+        elif event.option.id == "banque":
+            self.action_open_bank()
         else:
             self.app.action_open_menu(event.option.id)
+
+    def action_open_bank(self) -> None:
+        """« Banque » over the menu (Échap comes back here)."""
+        from tuibill.screens.bank import BankScreen
+
+        self.app.push_screen(BankScreen())

@@ -12,8 +12,8 @@ from tuibill.domain.acts import Act
 from tuibill.domain.invoices import InvoiceAction
 from tuibill.domain.patients import nir_key
 from tuibill.services import acts as act_service
+from tuibill.services import bank_demo, patients, practice, prescriptions
 from tuibill.services import invoices as invoice_service
-from tuibill.services import patients, practice, prescriptions
 from tuibill.services.demo_reader import load_demo_reader
 from tuibill.services.demo_transmissions import build_demo_transmissions
 from tuibill.services.prescriptions import PrescribedAct
@@ -255,4 +255,5 @@ def build_demo(
     )
     if draft is not None:
         invoice_service.delete_draft(draft.id, user=DEMO_USER)
+    counts.update(bank_demo.build_bank_demo(today=today))  # the bank statement, matched
     return counts
