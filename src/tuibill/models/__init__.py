@@ -12,6 +12,7 @@ from tuibill.models.practice import Counter, Practice, Practitioner
 from tuibill.models.prescriptions import Prescription, PrescriptionItem
 from tuibill.models.returns import ReturnEntry, ReturnLine, ReturnRejection, Virement
 from tuibill.models.tariffs import Tariff
+from tuibill.models.users import User, UserTransition
 
 V1_MODELS: list[type[BaseModel]] = [
     Practice,
@@ -35,7 +36,9 @@ V2_MODELS: list[type[BaseModel]] = [Lot, LotTransition, InvoicePiece, ReceivedFi
 V4_MODELS: list[type[BaseModel]] = [Virement, ReturnEntry, ReturnLine, ReturnRejection]
 # Added by schema version 5 (the history's hash chain).
 V5_MODELS: list[type[BaseModel]] = [AuditHead, AuditCheck]
-ALL_MODELS: list[type[BaseModel]] = V1_MODELS + V2_MODELS + V4_MODELS + V5_MODELS
+# Added by schema version 8 (staff accounts and their history).
+V8_MODELS: list[type[BaseModel]] = [User, UserTransition]
+ALL_MODELS: list[type[BaseModel]] = V1_MODELS + V2_MODELS + V4_MODELS + V5_MODELS + V8_MODELS
 
 __all__ = [
     "AuditCheck",
@@ -68,5 +71,8 @@ __all__ = [
     "Prescription",
     "PrescriptionItem",
     "Tariff",
+    "User",
+    "UserTransition",
+    "V8_MODELS",
     "db",
 ]

@@ -17,6 +17,7 @@ from tuibill.models import (
     V2_MODELS,
     V4_MODELS,
     V5_MODELS,
+    V8_MODELS,
     Invoice,
     InvoiceTransition,
     Lot,
@@ -183,12 +184,19 @@ def _v5_audit_chain(database: peewee.Database) -> None:
     )
 
 
+def _v8_users(database: peewee.Database) -> None:
+    """Staff accounts and their history (chained with the others; no rows to seal yet)."""
+    database.create_tables(V8_MODELS, safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "schéma initial", _v1_initial),
     (2, "sécurisation des factures, pièces SCOR, lots, fichiers reçus", _v2_securing_pieces_lots),
     (3, "rejet de la caisse : état « Rejetée »", _v3_rejected_state),
     (4, "retours NOEMIE : virements, factures payées et rejetées", _v4_returns),
     (5, "historique chaîné (empreintes SHA-256), format de chaque lot", _v5_audit_chain),
+    # 6 and 7 are taken by work in progress elsewhere (returns, tiers-payeurs).
+    (8, "comptes utilisateurs et rôles, leur historique chaîné", _v8_users),
 ]
 
 LATEST = MIGRATIONS[-1][0]

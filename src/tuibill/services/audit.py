@@ -18,7 +18,7 @@ from datetime import datetime
 
 import peewee
 
-from tuibill.models import AuditCheck, AuditHead, InvoiceTransition, LotTransition
+from tuibill.models import AuditCheck, AuditHead, InvoiceTransition, LotTransition, UserTransition
 
 GENESIS = "0" * 64
 SEPARATOR = "\x1f"  # the ASCII unit separator: never in a field the desk writes
@@ -36,6 +36,7 @@ class Chained:
 CHAINED: tuple[Chained, ...] = (
     Chained("facture", InvoiceTransition, "invoice"),
     Chained("lot", LotTransition, "lot"),
+    Chained("utilisateur", UserTransition, "account"),
 )
 _BY_MODEL = {chained.model: chained for chained in CHAINED}
 
