@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sesam": ("sesam", "mode SESAM-Vitale : cartes Vitale et CPS, pièces SCOR"),
     "simulate": ("simulate", "simulateurs pour la démonstration et les tests"),
     "tla": ("tla", "lecteur portable (TLA)"),
+    "user": ("user", "comptes utilisateurs et rôles"),
 }
 _GLOBAL_WITH_VALUE = ("--config", "--db", "--user")
 
@@ -63,7 +64,10 @@ def _global_options(*, suppress: bool) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="FICHIER", default=default, help="fichier de configuration TOML")
     common.add_argument("--db", metavar="CHEMIN-OU-URL", default=default, help="base SQLite ou URL PostgreSQL")
-    common.add_argument("--user", metavar="NOM", default=default, help="utilisateur inscrit dans l'historique")
+    common.add_argument(
+        "--user", metavar="IDENTIFIANT", default=default,
+        help="compte utilisateur (mot de passe : variable TUIBILL_PASSWORD, ou saisi)",
+    )  # fmt: skip
     return common
 
 

@@ -44,10 +44,12 @@ def register(subparsers, common) -> None:
 
 
 def initialise(ctx: CliContext, *, demo: bool) -> list[str]:
+    from tuibill.domain.permissions import Family
     from tuibill.services import database, practice, tariffs
     from tuibill.services.invoices import has_invoices
 
     ctx.open_db(check=False, create=True)
+    ctx.require(Family.SETTINGS)
     done = database.upgrade()
     added = tariffs.seed_default_tariffs()
     if added:
@@ -58,13 +60,15 @@ def initialise(ctx: CliContext, *, demo: bool) -> list[str]:
             raise RefusedOperation(
                 "La base contient déjà des données : la démonstration demande une base vide."
             )
-        from tuibill.services.demo import build_demo
+        from tuibill.services.demo import DEMO_PASSWORD, build_demo, build_demo_accounts
 
         counts = build_demo()
         done.append(
             f"démonstration : {counts['patients']} patients, {counts['prescriptions']} "
             f"prescriptions, {counts['invoices']} factures, {counts['isolated_acts']} actes isolés"
         )
+        accounts = build_demo_accounts()
+        done.append(f"démonstration : {accounts} comptes (mot de passe « {DEMO_PASSWORD} »)")
     return done
 
 
@@ -103,9 +107,11 @@ def cmd_demo(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_upgrade(args: argparse.Namespace, ctx: CliContext) -> int:
+    from tuibill.domain.permissions import Family
     from tuibill.services import database
 
     ctx.open_db(check=False)
+    ctx.require(Family.SETTINGS)
     before = database.schema_version()
     done = database.upgrade()
     if not done:

@@ -27,6 +27,14 @@ MENU: list[tuple[str, str, str, str, str]] = [
 ]
 
 
+# Who is at the desk, and the data only an administrateur manages (app methods by id).
+DESK_OPTIONS: list[tuple[str, str]] = [
+    ("utilisateurs", "Données › Utilisateurs"),
+    ("changer_utilisateur", "Changer d'utilisateur"),
+    ("verrouiller", "Verrouiller le poste"),
+]
+
+
 class MenuScreen(Screen):
     def compose(self) -> ComposeResult:
         yield AppHeader()
@@ -35,8 +43,10 @@ class MenuScreen(Screen):
             yield OptionList(
                 *[Option(f"{key.upper():>3}  {label}", id=mode) for _, key, mode, _, label in MENU],
                 Option(" F1  Aide (toutes les touches de l'écran)", id="aide"),
+                *[Option(f"     {label}", id=option_id) for option_id, label in DESK_OPTIONS],
                 id="menu",
             )
+            yield Static(id="audit-warning", classes="error")
             yield Static(id="counts")
         yield AppFooter()
 
@@ -47,8 +57,23 @@ class MenuScreen(Screen):
         self.query_one(OptionList).focus()
         self.refresh_counts()
 
+    def refresh_audit_warning(self) -> None:
+        """The last check of the history found it edited: say so until a check passes."""
+        from tuibill.services.audit import last_check
+
+        check = last_check()
+        warning = self.query_one("#audit-warning", Static)
+        warning.display = check is not None and not check.ok
+        if check is not None and not check.ok:
+            warning.update(
+                f"⚠ Historique retouché (vérification du {check.at:%d/%m/%Y %H:%M}) : "
+                f"{check.message} — « tuibill audit verify »."
+            )
+
     def refresh_counts(self) -> None:
         from tuibill.services.dashboard import state_counts
+
+        self.refresh_audit_warning()
 
         since = date.today() - timedelta(days=61)
         counts = state_counts(since)
@@ -59,5 +84,11 @@ class MenuScreen(Screen):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id == "aide":
             self.app.action_help()
+        elif event.option.id == "utilisateurs":
+            self.app.open_users()
+        elif event.option.id == "changer_utilisateur":
+            self.app.switch_user()
+        elif event.option.id == "verrouiller":
+            self.app.lock()
         else:
             self.app.action_open_menu(event.option.id)

@@ -120,6 +120,16 @@ def has_accounts() -> bool:
     return User.select(User.id).exists()
 
 
+def accounts_in_use() -> bool:
+    """:func:`has_accounts`, and False on a database older than the accounts (its schema is
+    refused or upgraded by the caller; ``tuibill db upgrade`` runs as the bootstrap admin)."""
+    try:
+        return has_accounts()
+    except peewee.DatabaseError:
+        User._meta.database.rollback()
+        return False
+
+
 def bootstrap_session(name: str = "") -> Session:
     """The session of a database without accounts: the default administrator."""
     return Session(name or DEFAULT_ADMIN, "", Role.ADMINISTRATEUR, bootstrap=True)
@@ -471,6 +481,7 @@ def history(login: str) -> list[UserHistoryRow]:
     ]
 
 
-def is_missing_table(error: Exception) -> bool:
-    """A database older than the accounts (before ``tuibill db upgrade``)."""
-    return isinstance(error, peewee.OperationalError | peewee.ProgrammingError)
+
+def practitioner_choices() -> list[tuple[int, str]]:
+    """(id, « NOM Prénom ») of the practitioners an account may be tied to."""
+    return sorted(_practitioner_names().items(), key=lambda item: item[1])
