@@ -60,15 +60,13 @@ def initialise(ctx: CliContext, *, demo: bool) -> list[str]:
             raise RefusedOperation(
                 "La base contient déjà des données : la démonstration demande une base vide."
             )
-        from tuibill.services.demo import DEMO_PASSWORD, build_demo, build_demo_accounts
+        from tuibill.services.demo import build_demo
 
         counts = build_demo()
         done.append(
             f"démonstration : {counts['patients']} patients, {counts['prescriptions']} "
             f"prescriptions, {counts['invoices']} factures, {counts['isolated_acts']} actes isolés"
         )
-        accounts = build_demo_accounts()
-        done.append(f"démonstration : {accounts} comptes (mot de passe « {DEMO_PASSWORD} »)")
     return done
 
 
@@ -101,6 +99,16 @@ def cmd_demo(args: argparse.Namespace, ctx: CliContext) -> int:
     if fresh:
         print("Création de la démonstration…", file=sys.stderr)
         initialise(ctx, demo=True)
+        # The interactive demo has staff accounts to try the roles and « Changer
+        # d'utilisateur » (« init --demo » makes none: scripts on it run without a login).
+        from tuibill.services.demo import DEMO_PASSWORD, DEMO_PIN, build_demo_accounts
+
+        build_demo_accounts()
+        print(
+            f"Comptes de démonstration : demo, secretariat, a.gautier, k.brunet (mot de passe "
+            f"« {DEMO_PASSWORD} », PIN {DEMO_PIN}).",
+            file=sys.stderr,
+        )
     from tuibill.cli.tui import run_tui
 
     return run_tui(ctx, demo=True)

@@ -20,8 +20,6 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-import peewee
-
 from tuibill.domain.errors import AuthenticationFailed, Forbidden, NotFound, ValidationError
 from tuibill.domain.permissions import Family, Role, check, valid_pin
 from tuibill.models import Practitioner, User, UserTransition
@@ -123,11 +121,7 @@ def has_accounts() -> bool:
 def accounts_in_use() -> bool:
     """:func:`has_accounts`, and False on a database older than the accounts (its schema is
     refused or upgraded by the caller; ``tuibill db upgrade`` runs as the bootstrap admin)."""
-    try:
-        return has_accounts()
-    except peewee.DatabaseError:
-        User._meta.database.rollback()
-        return False
+    return User.table_exists() and has_accounts()
 
 
 def bootstrap_session(name: str = "") -> Session:
@@ -204,15 +198,18 @@ def _access(login: str) -> _Access:
     clock = time.monotonic()
     if cached is not None and clock - cached[0] < _CACHE_SECONDS:
         return cached[1]
+    # A database older than the accounts (before « tuibill db upgrade ») has none.
     row = (
         User.select(User.role, User.active, User.practitioner)
         .where(User.login == login)
         .tuples()
         .first()
+        if User.table_exists()
+        else None
     )
     if row is not None:
         access = _Access(Role(row[0]), bool(row[1]), row[2], False)
-    elif not has_accounts():
+    elif not accounts_in_use():
         access = _Access(Role.ADMINISTRATEUR, True, None, True)
     else:
         access = _Access(None, False, None, False)
