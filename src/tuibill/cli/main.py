@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("setup", "créer une base (vide, ou avec le cabinet de démonstration)"),
     "invoice": ("invoice", "factures (FSE)"),
     "journal": ("journal", "Journal des factures (2 derniers mois par défaut)"),
+    "kiosk": ("kiosk", "poste en mode kiosque : jamais de shell, relancé s'il s'arrête"),
     "lots": ("lots", "lots de FSE et SCOR : préparer, transmettre, ARL"),
     "patient": ("patient", "patients (assurés et bénéficiaires)"),
     "practitioner": ("practice", "praticiens (PS) du cabinet"),
@@ -126,6 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ctx = from_args(args)
         if args.handler is None:
+            if ctx.settings.ui.kiosk:  # [ui] kiosk = true: as « tuibill kiosk »
+                from tuibill.cli.kiosk import child_command, supervise
+
+                ctx.open_db(authenticate=False)
+                return supervise(child_command(args))
             from tuibill.cli.tui import run_tui
 
             return run_tui(ctx, demo=False)
