@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "prescription": ("practice", "prescriptions"),
     "rejection": ("rejection", "rejets des caisses, « Annuler facture transmise »"),
     "seed": ("setup", "ajouter des données réalistes en masse (volumétrie)"),
+    "serve": ("serve", "ouvrir le poste dans un navigateur (textual-serve)"),
     "sesam": ("sesam", "mode SESAM-Vitale : cartes Vitale et CPS, pièces SCOR"),
     "simulate": ("simulate", "simulateurs pour la démonstration et les tests"),
     "tla": ("tla", "lecteur portable (TLA)"),
