@@ -3,6 +3,7 @@ F5's journal read in the page; bound to this machine by default."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -58,9 +59,14 @@ async def test_the_desk_in_a_browser_behind_the_same_login(served) -> None:
         await page.goto(f"http://127.0.0.1:{served}/")
         await page.wait_for("connexion")
         await page.focus_terminal()
+        # One step at a time, each seen in the page before the next (a busy machine may
+        # deliver a burst of keys as one paste).
         await page.type("accueil")
+        await page.wait_for("accueil ")
         await page.press("enter")
+        await asyncio.sleep(0.5)
         await page.type("accueil 2026")
+        await page.wait_for("•" * 12)
         await page.press("enter")
         screen = await page.wait_for("Menu principal")
         assert "accueil (administrateur)" in screen and "Journal des factures" in screen
