@@ -11,6 +11,7 @@ SYSTEM_PACKAGES=(
   postgresql                                         # PostgreSQL server (database tests)
   dovecot-pop3d dovecot-imapd                        # real POP3/IMAP servers (mail fetch)
   tmux                                               # the whole app as a person sees it
+  chromium                                           # tuibill serve, driven in a real browser
 )
 
 missing=()

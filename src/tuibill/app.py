@@ -12,9 +12,11 @@ goes round in a circle.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 
@@ -23,6 +25,12 @@ from tuibill.screens.menu import MENU
 
 if TYPE_CHECKING:
     from tuibill.services.patients import PrescriberRow
+    from tuibill.services.users import Session
+
+# What a kiosk does instead of leaving: these keys lock the screen (docs/kiosk.md).
+KIOSK_LOCK_KEYS = "ctrl+c,ctrl+z,ctrl+backslash"
+# The actions still possible on the login and lock screens.
+_WHILE_LOCKED = frozenset({"lock", "quit", "help_quit", "command_palette"})
 
 
 def _facturer():
@@ -118,13 +126,31 @@ class TuibillApp(App[int]):
     ]
 
     def __init__(
-        self, settings: Settings | None = None, user: str = "", demo: bool = False
+        self,
+        settings: Settings | None = None,
+        user: str = "",
+        demo: bool = False,
+        *,
+        session: Session | None = None,
+        kiosk: bool | None = None,
+        login_hint: str = "",
     ) -> None:
+        """*session*: already logged in (the demo, ``--user`` with TUIBILL_PASSWORD); *user*:
+        an account already authenticated by the caller (or, on a database without accounts,
+        the name to record); neither: the login screen asks."""
         self.settings = settings or Settings()
-        self.user = user or self.settings.user_name()
+        self.session = session
+        # The logged-in login: what every service call records (never the OS login).
+        self.user = session.login if session else user
+        self._given_user = user
+        self.login_hint = login_hint or self.settings.user.name
         self.demo = demo
+        self.kiosk = self.settings.ui.kiosk if kiosk is None else kiosk
+        self.last_input = time.monotonic()
         self.ascii_borders = self.settings.ui.ascii_borders or os.environ.get("TERM") == "linux"
         super().__init__()
+        if self.kiosk:
+            self._bindings.bind(KIOSK_LOCK_KEYS, "lock", "Verrouiller", show=False, priority=True)
         if self.settings.ui.keymap:
             self.set_keymap(self.settings.ui.keymap)
 
@@ -144,11 +170,148 @@ class TuibillApp(App[int]):
 
         practice = get_practice()
         self.title = practice.name if practice else "tuibill"
-        self.sub_title = f"{self.user}" + (" — DÉMONSTRATION" if self.demo else "")
         self.switch_mode("menu")
+        self.open_session()
+        self.set_interval(15, self.lock_if_idle)
 
     def get_system_commands(self, screen):  # kiosk: no palette, no screenshot-to-file
         return iter(())
+
+    # --- who is at the desk: login, lock, kiosk -----------------------------------------------
+
+    def open_session(self) -> None:
+        """Start as the session given, the bootstrap administrator of a database without
+        accounts, or whoever logs in on the login screen."""
+        from tuibill.services import users
+
+        if self.session is None:
+            if not users.accounts_in_use():
+                self.session = users.bootstrap_session(self._given_user or self.settings.user.name)
+            elif self._given_user:
+                self.session = users.session_for(self._given_user)
+        if self.session is None:
+            self.push_screen(self._login_screen(), self.logged_in)
+            return
+        self._show_session()
+        if self.demo:
+            self.notify(
+                f"Démonstration : connecté automatiquement en tant que {self.session.label}.",
+                title="Connexion",
+                timeout=8,
+            )
+
+    def _login_screen(self, notice: str = ""):
+        from tuibill.screens.login import LoginScreen
+
+        return LoginScreen(self.login_hint, notice=notice)
+
+    def _show_session(self) -> None:
+        assert self.session is not None
+        self.user = self.session.login
+        self.sub_title = self.session.label + (" — DÉMONSTRATION" if self.demo else "")
+
+    def logged_in(self, session: Session | None) -> None:
+        """After the login screen: a different user starts afresh from the menu (the previous
+        user's open screens are closed); the same user finds the desk as they left it."""
+        if session is None:
+            return
+        previous, self.session = self.session, session
+        self.last_input = time.monotonic()
+        self._show_session()
+        if previous is not None and previous.login != session.login:
+            self.call_later(self._close_every_screen)
+
+    async def _close_every_screen(self) -> None:
+        await self.switch_mode("menu")
+        for mode in list(self._screen_stacks):
+            if mode != "menu" and mode in self.MODES:
+                await self.remove_mode(mode)
+                self.add_mode(mode, self.MODES[mode])
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    @property
+    def is_locked(self) -> bool:
+        from tuibill.screens.login import LockScreen, LoginScreen
+
+        return isinstance(self.screen, LockScreen | LoginScreen)
+
+    def lock(self) -> None:
+        """Hide the desk behind the lock screen; what was open stays as it was, unsaved."""
+        if self.is_locked or self.session is None:
+            return
+        from tuibill.screens.login import LockScreen
+
+        self.push_screen(LockScreen(self.session), self._after_lock)
+
+    def _after_lock(self, outcome: str | None) -> None:
+        self.last_input = time.monotonic()
+        if outcome == "switch":
+            self.switch_user()
+
+    def switch_user(self) -> None:
+        """« Changer d'utilisateur »: the login screen over the desk."""
+        if self.session is not None and self.session.bootstrap:
+            self.notify(
+                "Aucun compte utilisateur : créez-en dans « Données › Utilisateurs ».",
+                severity="warning",
+            )
+            return
+        self.push_screen(self._login_screen("Changer d'utilisateur"), self.logged_in)
+
+    def action_lock(self) -> None:
+        self.lock()
+
+    async def action_quit(self) -> None:
+        if self.kiosk:
+            self.lock()  # a kiosk never leaves to a shell
+            return
+        await super().action_quit()
+
+    def action_help_quit(self) -> None:
+        if self.kiosk:
+            self.lock()
+        else:
+            self.notify("ctrl+q pour quitter l'application.", title="Quitter ?")
+
+    def action_command_palette(self) -> None:
+        if self.kiosk:
+            self.lock()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The F-keys and Échap do nothing while the login or lock screen is up.
+        if action not in _WHILE_LOCKED and self.is_locked:
+            return False
+        return True
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self.last_input = time.monotonic()
+        await super().on_event(event)
+
+    def lock_if_idle(self) -> None:
+        """Lock a desk left idle for ``[ui] lock_after_minutes`` (when there are accounts)."""
+        minutes = self.settings.ui.lock_after_minutes
+        if not minutes or self.session is None or self.session.bootstrap:
+            return
+        if time.monotonic() - self.last_input >= minutes * 60:
+            self.lock()
+
+    def _fatal_error(self) -> None:
+        # A crash's trace goes to the terminal (and a kiosk's journal): no local variables (a
+        # PIN, a patient's record) and NIRs masked, instead of Textual's trace with locals.
+        import sys
+        import traceback
+
+        from rich.text import Text
+
+        from tuibill.domain.masking import mask_nir
+
+        error = self._exception or sys.exc_info()[1]
+        lines = traceback.format_exception(error) if error is not None else ["erreur inconnue\n"]
+        self.bell()
+        self._exit_renderables.append(Text(mask_nir("".join(lines))))
+        self._close_messages_no_wait()
 
     def action_open_menu(self, mode: str) -> None:
         # A form with unsaved changes (« dirty ») is never left silently by an F-key.
@@ -215,6 +378,18 @@ class TuibillApp(App[int]):
         from tuibill.screens.patients import PatientsScreen
 
         self.push_screen(PatientsScreen(pick=True), chosen)
+
+    def open_users(self) -> None:
+        """« Données › Utilisateurs », for an administrateur (others are told who may)."""
+        from tuibill.domain.permissions import Family, refusal
+
+        reason = refusal(self.session.role, Family.USERS, login=self.user) if self.session else ""
+        if reason:
+            self.notify(reason, severity="error", title="Refusé", markup=False)
+            return
+        from tuibill.screens.users import UsersScreen
+
+        self.push_screen(UsersScreen())
 
     def open_prescribers(
         self, chosen: Callable[[PrescriberRow | None], None] | None = None

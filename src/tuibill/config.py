@@ -59,7 +59,9 @@ class PracticeSettings:
 
 @dataclass
 class UserSettings:
-    name: str = ""  # recorded in every transition; empty: the login name
+    # The login the command line uses without --user and the login screen proposes; on a
+    # database without accounts, the name recorded in the history (empty: « admin »).
+    name: str = ""
 
 
 @dataclass
@@ -122,6 +124,8 @@ class UiSettings:
     theme: str = "textual-dark"
     ascii_borders: bool = False
     keymap: dict[str, str] = field(default_factory=dict)  # binding id → key(s)
+    kiosk: bool = False  # never leave to a shell: quitting keys lock the screen (docs/kiosk.md)
+    lock_after_minutes: int = 10  # lock an idle desk (when the database has accounts); 0: never
 
 
 @dataclass
@@ -162,14 +166,8 @@ class Settings:
         return override or self.database.url or str(default_database_path())
 
     def user_name(self) -> str:
-        if self.user.name:
-            return self.user.name
-        import getpass
-
-        try:
-            return getpass.getuser()
-        except Exception:  # no login name in some kiosks/containers
-            return "inconnu"
+        """The login to propose (never the operating system's: the desk's accounts sign)."""
+        return self.user.name or "admin"
 
 
 _CHOICES: dict[str, tuple[str, ...]] = {
@@ -195,6 +193,7 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "transmission.lot_number_last": (1, 999),
     "transmission.arl_timeout_hours": (1, 24 * 366),
     "returns.late_payment_window_days": (8, 3_660),
+    "ui.lock_after_minutes": (0, 24 * 60),
 }
 _DEFAULT_BOUNDS = (0, 1_000_000_000)
 

@@ -68,6 +68,7 @@ def test_a_version_1_database_is_upgraded_in_place(db_url) -> None:
         "version 4 : retours NOEMIE : virements, factures payées et rejetées",
         "version 5 : historique chaîné (empreintes SHA-256), format de chaque lot",
         "version 6 : banque : relevés, rapprochements et leurs règles",
+        "version 7 : comptes utilisateurs et rôles, leur historique chaîné",
     ]
     columns = {c.name for c in db.get_columns("invoice")}
     assert set(v2_columns) <= columns
@@ -111,6 +112,7 @@ def test_a_version_2_rejection_flag_becomes_the_rejected_state(db_url) -> None:
         "version 4 : retours NOEMIE : virements, factures payées et rejetées",
         "version 5 : historique chaîné (empreintes SHA-256), format de chaque lot",
         "version 6 : banque : relevés, rapprochements et leurs règles",
+        "version 7 : comptes utilisateurs et rôles, leur historique chaîné",
     ]
     states = db.execute_sql("SELECT number, state FROM invoice ORDER BY number").fetchall()
     assert states == [(7, "REJETEE"), (8, "TRANSMISE")]
@@ -158,6 +160,7 @@ def test_a_version_4_history_is_sealed_in_the_order_it_happened(db_url) -> None:
     assert schema.upgrade() == [
         "version 5 : historique chaîné (empreintes SHA-256), format de chaque lot",
         "version 6 : banque : relevés, rapprochements et leurs règles",
+        "version 7 : comptes utilisateurs et rôles, leur historique chaîné",
     ]
     sealed = [(t.action, t.seq) for t in InvoiceTransition.select().order_by(InvoiceTransition.seq)]
     assert sealed == [("create", 1), ("validate", 2)]  # by time, not by insertion

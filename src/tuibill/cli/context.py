@@ -1,11 +1,21 @@
-"""What every command receives: settings, database, user, output mode."""
+"""What every command receives: settings, database, the logged-in user, output mode."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tuibill.config import Settings
+from tuibill.domain.errors import ConfigError
+
+if TYPE_CHECKING:
+    from tuibill.domain.permissions import Family
+    from tuibill.services.users import Session
+
+PASSWORD_ENV = "TUIBILL_PASSWORD"
 
 
 @dataclass
@@ -13,18 +23,62 @@ class CliContext:
     settings: Settings
     db_override: str | None
     json: bool
+    # The login asked for (--user, then [user] name); once the database is open, the login of
+    # the account that authenticated — what every history row records, never the OS login.
     user: str
+    session: Session | None = None
 
     @property
     def database_url(self) -> str:
         return self.settings.database_url(self.db_override)
 
-    def open_db(self, *, check: bool = True, create: bool = False):
-        """Bind the models to the configured database; refuse an outdated schema. A missing
-        SQLite file is created only with *create* (init, demo), never by another command."""
+    def open_db(self, *, check: bool = True, create: bool = False, authenticate: bool = True):
+        """Bind the models to the configured database; refuse an outdated schema; log in. A
+        missing SQLite file is created only with *create* (init, demo), never by another
+        command."""
         from tuibill.services.database import open_database
 
-        return open_database(self.database_url, check=check, create=create)
+        bound = open_database(self.database_url, check=check, create=create)
+        if authenticate:
+            self.login()
+        return bound
+
+    def login(self) -> Session:
+        """The account this command runs as: ``--user`` and its password (the environment
+        variable TUIBILL_PASSWORD, or asked on the terminal). A database without accounts runs
+        as the default administrator (``services.users``' bootstrap)."""
+        from tuibill.services import users
+
+        if not users.accounts_in_use():
+            self.session = users.bootstrap_session(self.user)
+        else:
+            if not self.user:
+                raise ConfigError(
+                    "cette base a des comptes utilisateurs : indiquez votre identifiant avec "
+                    f"--user (le mot de passe dans la variable {PASSWORD_ENV}, ou saisi)."
+                )
+            self.session = users.authenticate(self.user, self._password())
+        self.user = self.session.login
+        return self.session
+
+    def _password(self) -> str:
+        password = os.environ.get(PASSWORD_ENV)
+        if password is not None:
+            return password
+        if not sys.stdin.isatty():
+            raise ConfigError(
+                f"mot de passe de « {self.user} » absent : mettez-le dans la variable "
+                f"{PASSWORD_ENV} (aucun terminal pour le saisir)."
+            )
+        import getpass
+
+        return getpass.getpass(f"Mot de passe de {self.user} : ")
+
+    def require(self, family: Family) -> None:
+        """Refuse the command unless the logged-in user's role may act in *family*."""
+        from tuibill.services import users
+
+        users.require(self.user, family)
 
 
 def from_args(args: argparse.Namespace) -> CliContext:
@@ -35,5 +89,5 @@ def from_args(args: argparse.Namespace) -> CliContext:
         settings=settings,
         db_override=args.db,
         json=getattr(args, "json", False),
-        user=args.user or settings.user_name(),
+        user=(args.user or settings.user.name).strip(),
     )

@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("setup", "créer une base (vide, ou avec le cabinet de démonstration)"),
     "invoice": ("invoice", "factures (FSE)"),
     "journal": ("journal", "Journal des factures (2 derniers mois par défaut)"),
+    "kiosk": ("kiosk", "poste en mode kiosque : jamais de shell, relancé s'il s'arrête"),
     "lots": ("lots", "lots de FSE et SCOR : préparer, transmettre, ARL"),
     "patient": ("patient", "patients (assurés et bénéficiaires)"),
     "practitioner": ("practice", "praticiens (PS) du cabinet"),
@@ -38,9 +39,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rejection": ("rejection", "rejets des caisses, « Annuler facture transmise »"),
     "returns": ("returns", "retours NOEMIE des caisses : paiements, rejets, virements"),
     "seed": ("setup", "ajouter des données réalistes en masse (volumétrie)"),
+    "serve": ("serve", "ouvrir le poste dans un navigateur (textual-serve)"),
     "sesam": ("sesam", "mode SESAM-Vitale : cartes Vitale et CPS, pièces SCOR"),
     "simulate": ("simulate", "simulateurs pour la démonstration et les tests"),
     "tla": ("tla", "lecteur portable (TLA)"),
+    "user": ("user", "comptes utilisateurs et rôles"),
 }
 _GLOBAL_WITH_VALUE = ("--config", "--db", "--user")
 
@@ -66,7 +69,10 @@ def _global_options(*, suppress: bool) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="FICHIER", default=default, help="fichier de configuration TOML")
     common.add_argument("--db", metavar="CHEMIN-OU-URL", default=default, help="base SQLite ou URL PostgreSQL")
-    common.add_argument("--user", metavar="NOM", default=default, help="utilisateur inscrit dans l'historique")
+    common.add_argument(
+        "--user", metavar="IDENTIFIANT", default=default,
+        help="compte utilisateur (mot de passe : variable TUIBILL_PASSWORD, ou saisi)",
+    )  # fmt: skip
     return common
 
 
@@ -125,6 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ctx = from_args(args)
         if args.handler is None:
+            if ctx.settings.ui.kiosk:  # [ui] kiosk = true: as « tuibill kiosk »
+                from tuibill.cli.kiosk import child_command, supervise
+
+                ctx.open_db(authenticate=False)
+                return supervise(child_command(args))
             from tuibill.cli.tui import run_tui
 
             return run_tui(ctx, demo=False)

@@ -85,9 +85,11 @@ def cmd_practitioner_list(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_practitioner_create(args: argparse.Namespace, ctx: CliContext) -> int:
+    from tuibill.domain.permissions import Family
     from tuibill.services.practice import create_practitioner
 
     ctx.open_db()
+    ctx.require(Family.PRACTICE)
     p = create_practitioner(args.last_name, args.first_name, args.am_number, rpps=args.rpps,
                             specialty=args.specialty, zone=args.zone,
                             invoice_number_start=args.first_invoice_number)
@@ -96,9 +98,11 @@ def cmd_practitioner_create(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_numbering(args: argparse.Namespace, ctx: CliContext) -> int:
+    from tuibill.domain.permissions import Family
     from tuibill.services.practice import find_practitioner, set_numbering
 
     ctx.open_db()
+    ctx.require(Family.PRACTICE)
     p = find_practitioner(args.practitioner)
     set_numbering(p.id, args.next_number)
     print(f"Prochain numéro de facture de {p.display_name} : {args.next_number:09d}.")

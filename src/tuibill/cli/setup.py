@@ -30,6 +30,13 @@ def register(subparsers, common) -> None:
     verbs = dbp.add_subparsers(dest="verb", metavar="ACTION", required=True)
     up = verbs.add_parser("upgrade", parents=[common], help="mettre le schéma à jour sur place")
     up.set_defaults(handler=cmd_upgrade)
+    cp = verbs.add_parser(
+        "copy", parents=[common], help="copier toute la base vers une base vide (PostgreSQL…)"
+    )
+    cp.add_argument("--to", required=True, metavar="URL",
+                    help="base cible, vide : postgresql://utilisateur@hôte/base ou un fichier")  # fmt: skip
+    cp.add_argument("--json", action="store_true")
+    cp.set_defaults(handler=cmd_copy)
     ver = verbs.add_parser("version", parents=[common], help="version du schéma")
     ver.add_argument("--json", action="store_true")
     ver.set_defaults(handler=cmd_version)
@@ -44,10 +51,12 @@ def register(subparsers, common) -> None:
 
 
 def initialise(ctx: CliContext, *, demo: bool) -> list[str]:
+    from tuibill.domain.permissions import Family
     from tuibill.services import database, practice, tariffs
     from tuibill.services.invoices import has_invoices
 
     ctx.open_db(check=False, create=True)
+    ctx.require(Family.SETTINGS)
     done = database.upgrade()
     added = tariffs.seed_default_tariffs()
     if added:
@@ -102,11 +111,21 @@ def cmd_demo(args: argparse.Namespace, ctx: CliContext) -> int:
     if fresh:
         print("Création de la démonstration…", file=sys.stderr)
         initialise(ctx, demo=True)
+        # The interactive demo has staff accounts to try the roles and « Changer
+        # d'utilisateur » (« init --demo » makes none: scripts on it run without a login).
+        from tuibill.services.demo import DEMO_PASSWORD, DEMO_PIN, build_demo_accounts
+
+        build_demo_accounts()
+        print(
+            f"Comptes de démonstration : demo, secretariat, a.gautier, k.brunet (mot de passe "
+            f"« {DEMO_PASSWORD} », PIN {DEMO_PIN}).",
+            file=sys.stderr,
+        )
     from tuibill.cli.tui import run_tui
     from tuibill.services.demo_transmissions import demo_settings, start_demo_caisse
 
     # The simulated caisse answers the demo's lots (ARL, then a NOEMIE return) while it runs.
-    ctx.open_db()
+    ctx.open_db(authenticate=False)  # the demo logs in by itself (run_tui)
     caisse = start_demo_caisse()
     ctx.settings.transmission = demo_settings(caisse.port, base=ctx.settings.transmission)
     try:
@@ -116,9 +135,11 @@ def cmd_demo(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_upgrade(args: argparse.Namespace, ctx: CliContext) -> int:
+    from tuibill.domain.permissions import Family
     from tuibill.services import database
 
     ctx.open_db(check=False)
+    ctx.require(Family.SETTINGS)
     before = database.schema_version()
     done = database.upgrade()
     if not done:
@@ -160,4 +181,34 @@ def cmd_seed(args: argparse.Namespace, ctx: CliContext) -> int:
         f"{counts['invoices']} factures, {counts['lines']} lignes, {counts['patients']} patients "
         f"ajoutés en {elapsed:.1f} s."
     )
+    return 0
+
+
+def cmd_copy(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Exit 0: copied and every check equal; 1: refused, or a check differs (named)."""
+    from tuibill.domain.permissions import Family
+    from tuibill.services.database_copy import copy_database
+
+    ctx.open_db()
+    ctx.require(Family.SETTINGS)
+
+    def progress(table: str, rows: int) -> None:
+        if not ctx.json:
+            print(f"  {table} : {rows} ligne(s)", file=sys.stderr)
+
+    report = copy_database(args.to, progress=progress)
+    if ctx.json:
+        print_json(report.as_dict())
+    else:
+        for check in report.comparisons:
+            mark = "ok" if check.ok else "DIFFÉRENT"
+            print(f"{mark:>9}  {check.label} : {check.source} / {check.target}")
+        print(f"Chaîne de l'historique sur la cible : {report.chain}")
+    if not report.ok:
+        wrong = [c.label for c in report.comparisons if not c.ok]
+        raise RefusedOperation(
+            f"Copie vers {report.target} non conforme : {', '.join(wrong)}."
+        )
+    if not ctx.json:
+        print(f"Base copiée vers {report.target} : tout concorde.")
     return 0

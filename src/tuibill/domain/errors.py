@@ -41,3 +41,11 @@ class ConfigError(TuibillError):
         super().__init__(where + message)
         self.file = file
         self.key = key
+
+
+class Forbidden(RefusedOperation):
+    """The logged-in user's role does not allow the action (the message names who may)."""
+
+
+class AuthenticationFailed(RefusedOperation):
+    """Wrong login, password or PIN, or a disabled account."""

@@ -12,6 +12,7 @@ from tuibill.models.practice import Counter, Practice, Practitioner
 from tuibill.models.prescriptions import Prescription, PrescriptionItem
 from tuibill.models.returns import ReturnEntry, ReturnLine, ReturnRejection, Virement
 from tuibill.models.tariffs import Tariff
+from tuibill.models.users import User, UserTransition
 
 # isort: split
 # Last: models.bank reaches models.lots through models.mail, and Invoice's deferred key to Lot
@@ -47,8 +48,8 @@ V2_MODELS: list[type[BaseModel]] = [Lot, LotTransition, InvoicePiece, ReceivedFi
 V4_MODELS: list[type[BaseModel]] = [Virement, ReturnEntry, ReturnLine, ReturnRejection]
 # Added by schema version 5 (the history's hash chain).
 V5_MODELS: list[type[BaseModel]] = [AuditHead, AuditCheck]
-# Added by schema version 10 (the bank: statements, lines, matches and their rules).
-V10_MODELS: list[type[BaseModel]] = [
+# Added by schema version 6 (the bank: statements, lines, matches and their rules).
+V6_MODELS: list[type[BaseModel]] = [
     BankAccount,
     AccountStatement,
     BankOperation,
@@ -56,7 +57,9 @@ V10_MODELS: list[type[BaseModel]] = [
     BankMatch,
     BankMatchEvent,
 ]
-ALL_MODELS: list[type[BaseModel]] = V1_MODELS + V2_MODELS + V4_MODELS + V5_MODELS + V10_MODELS
+# Added by schema version 7 (staff accounts and their history).
+V7_MODELS: list[type[BaseModel]] = [User, UserTransition]
+ALL_MODELS: list[type[BaseModel]] = V1_MODELS + V2_MODELS + V4_MODELS + V5_MODELS + V6_MODELS + V7_MODELS
 
 __all__ = [
     "AccountStatement",
@@ -65,7 +68,7 @@ __all__ = [
     "BankMatchEvent",
     "BankOperation",
     "MatchRule",
-    "V10_MODELS",
+    "V6_MODELS",
     "AuditCheck",
     "AuditHead",
     "V5_MODELS",
@@ -96,5 +99,8 @@ __all__ = [
     "Prescription",
     "PrescriptionItem",
     "Tariff",
+    "User",
+    "UserTransition",
+    "V7_MODELS",
     "db",
 ]

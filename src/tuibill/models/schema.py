@@ -17,7 +17,8 @@ from tuibill.models import (
     V2_MODELS,
     V4_MODELS,
     V5_MODELS,
-    V10_MODELS,
+    V6_MODELS,
+    V7_MODELS,
     Invoice,
     InvoiceTransition,
     Lot,
@@ -190,7 +191,7 @@ def _v6_bank(database: peewee.Database) -> None:
     The rules are written as they were when this version was released (a migration never
     changes afterwards; ``domain.bank_matching.DEFAULT_RULES`` may).
     """
-    database.create_tables(V10_MODELS, safe=True)
+    database.create_tables(V6_MODELS, safe=True)
     if database.execute_sql('SELECT COUNT(*) FROM "match_rule"').fetchone()[0]:
         return
     rules = [
@@ -211,6 +212,9 @@ def _v6_bank(database: peewee.Database) -> None:
             f"VALUES ({', '.join([placeholder] * 8)}, '', '', {placeholder})",
             (*values, True),
         )
+def _v7_users(database: peewee.Database) -> None:
+    """Staff accounts and their history (chained with the others; no rows to seal yet)."""
+    database.create_tables(V7_MODELS, safe=True)
 
 
 MIGRATIONS: list[tuple[int, str, Migration]] = [
@@ -220,6 +224,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (4, "retours NOEMIE : virements, factures payées et rejetées", _v4_returns),
     (5, "historique chaîné (empreintes SHA-256), format de chaque lot", _v5_audit_chain),
     (6, "banque : relevés, rapprochements et leurs règles", _v6_bank),
+    (7, "comptes utilisateurs et rôles, leur historique chaîné", _v7_users),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -32,6 +32,12 @@ MENU: list[tuple[str, str, str, str, str]] = [
 # Menus without a global F-key (F2–F9 are the seeds' menus, F10–F12 the screens' own keys):
 # a letter on this screen, and an entry of the list.
 MORE: list[tuple[str, str, str]] = [("banque", "b", "Banque et comptabilité")]
+# Who is at the desk, and the data only an administrateur manages (app methods by id).
+DESK_OPTIONS: list[tuple[str, str]] = [
+    ("utilisateurs", "Données › Utilisateurs"),
+    ("changer_utilisateur", "Changer d'utilisateur"),
+    ("verrouiller", "Verrouiller le poste"),
+]
 
 
 class MenuScreen(Screen):
@@ -43,6 +49,7 @@ class MenuScreen(Screen):
         yield AppHeader()
         with Vertical(id="menu-body"):
             yield Static("Menu principal", classes="title")
+            yield Static(id="audit-warning", classes="error")
             # The menu and the month's counts side by side; what is to do below, full width.
             with Horizontal(id="menu-row"):
                 yield OptionList(
@@ -52,6 +59,7 @@ class MenuScreen(Screen):
                     ],
                     *[Option(f"{key.upper():>3}  {label}", id=entry) for entry, key, label in MORE],
                     Option(" F1  Aide (toutes les touches de l'écran)", id="aide"),
+                    *[Option(f"     {label}", id=option_id) for option_id, label in DESK_OPTIONS],
                     id="menu",
                 )
                 yield Static(id="counts")
@@ -65,8 +73,23 @@ class MenuScreen(Screen):
         self.query_one(OptionList).focus()
         self.refresh_counts()
 
+    def refresh_audit_warning(self) -> None:
+        """The last check of the history found it edited: say so until a check passes."""
+        from tuibill.services.audit import last_check
+
+        check = last_check()
+        warning = self.query_one("#audit-warning", Static)
+        warning.display = check is not None and not check.ok
+        if check is not None and not check.ok:
+            warning.update(
+                f"⚠ Historique retouché (vérification du {check.at:%d/%m/%Y %H:%M}) : "
+                f"{check.message} — « tuibill audit verify »."
+            )
+
     def refresh_counts(self) -> None:
         from tuibill.services.dashboard import return_alerts, state_counts
+
+        self.refresh_audit_warning()
 
         since = date.today() - timedelta(days=61)
         counts = state_counts(since)
@@ -83,6 +106,12 @@ class MenuScreen(Screen):
             self.app.action_help()
         elif event.option.id == "banque":
             self.action_open_bank()
+        elif event.option.id == "utilisateurs":
+            self.app.open_users()
+        elif event.option.id == "changer_utilisateur":
+            self.app.switch_user()
+        elif event.option.id == "verrouiller":
+            self.app.lock()
         else:
             self.app.action_open_menu(event.option.id)
 

@@ -18,7 +18,14 @@ from datetime import datetime
 
 import peewee
 
-from tuibill.models import AuditCheck, AuditHead, BankMatchEvent, InvoiceTransition, LotTransition
+from tuibill.models import (
+    AuditCheck,
+    AuditHead,
+    BankMatchEvent,
+    InvoiceTransition,
+    LotTransition,
+    UserTransition,
+)
 
 GENESIS = "0" * 64
 SEPARATOR = "\x1f"  # the ASCII unit separator: never in a field the desk writes
@@ -37,6 +44,7 @@ CHAINED: tuple[Chained, ...] = (
     Chained("facture", InvoiceTransition, "invoice"),
     Chained("lot", LotTransition, "lot"),
     Chained("rapprochement", BankMatchEvent, "match"),
+    Chained("utilisateur", UserTransition, "account"),
 )
 _BY_MODEL = {chained.model: chained for chained in CHAINED}
 

@@ -257,3 +257,33 @@ def build_demo(
         invoice_service.delete_draft(draft.id, user=DEMO_USER)
     counts.update(bank_demo.build_bank_demo(today=today))  # the bank statement, matched
     return counts
+
+
+# The demo's staff (docs/cli.md): the demo logs in by itself as DEMO_USER and says so; the others
+# are there to try « Changer d'utilisateur » and the roles. Demo secrets only: never a real one.
+DEMO_PASSWORD = "demo2026"
+DEMO_PIN = "1234"
+DEMO_ACCOUNTS: list[tuple[str, str, str, str | None]] = [
+    (DEMO_USER, "Démonstration", "administrateur", None),
+    ("secretariat", "Secrétariat", "secretariat", None),
+    ("a.gautier", "Anne Gautier", "praticien", "281234567"),
+    ("k.brunet", "Karim Brunet", "praticien", "281234568"),
+]
+
+
+def build_demo_accounts() -> int:
+    """The demo's user accounts (password DEMO_PASSWORD, PIN DEMO_PIN); how many were made."""
+    from tuibill.models import Practitioner
+    from tuibill.services import users
+
+    made = 0
+    for login, name, role, am_number in DEMO_ACCOUNTS:
+        if any(row.login == login for row in users.list_users()):
+            continue
+        practitioner = Practitioner.get_or_none(Practitioner.am_number == am_number) if am_number else None
+        users.create_user(
+            login, name, role, DEMO_PASSWORD, by=DEMO_USER, pin=DEMO_PIN,
+            practitioner_id=practitioner.id if practitioner else None,
+        )  # fmt: skip
+        made += 1
+    return made

@@ -44,6 +44,7 @@ from tuibill.domain.lots import (
     is_resending,
 )
 from tuibill.domain.lots import find_move as find_lot_move
+from tuibill.domain.permissions import OWN_ONLY, Family, invoice_family
 from tuibill.models import (
     Invoice,
     InvoiceLine,
@@ -57,7 +58,7 @@ from tuibill.models import (
     Prescription,
     PrescriptionItem,
 )
-from tuibill.services import audit, numbering
+from tuibill.services import audit, numbering, users
 
 # The securing columns of an invoice, and their values when nothing secures it (mode dégradé).
 CLEARED_SECURING: dict[str, object] = {
@@ -124,6 +125,7 @@ def move_invoice(
 ) -> InvoiceState:
     """Apply *action* to *invoice* with every effect of its row; the caller holds the write
     transaction. Returns the new state."""
+    _require_for_invoice(user, action, invoice)
     at = at or now()
     source = InvoiceState(invoice.state)
     row = find_move(source, action)
@@ -212,6 +214,11 @@ def move_invoices(
     or acts to give back, no sent lot to leave); others go one by one through
     :func:`move_invoice`. Refused whole when one invoice was moved meanwhile by another desk.
     """
+    if invoice_family(action) in OWN_ONLY:
+        for invoice in invoices:
+            _require_for_invoice(user, action, invoice)
+    else:
+        users.require(user, invoice_family(action))
     at = at or now()
     by_state: dict[str, list[Invoice]] = {}
     for invoice in invoices:
@@ -299,7 +306,8 @@ def record_invoice(
     at: datetime | None = None,
 ) -> InvoiceTransition:
     """One row of an invoice's history (a move, its creation, or an event such as an edit),
-    chained to the whole history (``services.audit``)."""
+    chained to the whole history (``services.audit``). The user's role must allow it."""
+    _require_for_invoice(user, action, invoice)
     return InvoiceTransition.create(
         **audit.seal(
             InvoiceTransition,
@@ -413,6 +421,7 @@ def move_lot(
 
     The ARL columns take *reason* as the ARL's reason and *arl_code* as its code.
     """
+    users.require(user, Family.TRANSMIT)
     at = at or now()
     source = LotState(lot.state)
     row = find_lot_move(source, action, send_count=lot.send_count)
@@ -484,6 +493,7 @@ def record_lot(
     *,
     at: datetime | None = None,
 ) -> LotTransition:
+    users.require(user, Family.TRANSMIT)
     return LotTransition.create(
         **audit.seal(
             LotTransition,
@@ -506,6 +516,14 @@ def record_lot_built(lot: Lot, user: str, reason: str, *, at: datetime) -> None:
 
 
 # --- shared -----------------------------------------------------------------------------------
+
+
+def _require_for_invoice(user: str, action: str, invoice: Invoice) -> None:
+    """The one permission check of the life cycle (``services.users.require``): the family of
+    the action, and for signing and avoirs the invoice's practitioner."""
+    family = invoice_family(action)
+    owner = invoice.practitioner_id if family in OWN_ONLY else None
+    users.require(user, family, practitioner_id=owner)
 
 
 def _update_conditionally(

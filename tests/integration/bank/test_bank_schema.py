@@ -4,17 +4,20 @@ rules, which are the domain's default rules; upgrading twice changes nothing."""
 from __future__ import annotations
 
 from tuibill.domain.bank_matching import DEFAULT_RULES
-from tuibill.models import V10_MODELS, MatchRule, db, schema
+from tuibill.models import V6_MODELS, MatchRule, db, schema
 from tuibill.services import bank_matching
 
 
 def test_a_version_5_database_gains_the_bank(db_url) -> None:
-    db.drop_tables(V10_MODELS)
+    db.drop_tables(V6_MODELS)
     schema.SchemaVersion.update(version=5).execute()
 
-    assert schema.upgrade() == ["version 6 : banque : relevés, rapprochements et leurs règles"]
+    assert schema.upgrade() == [
+        "version 6 : banque : relevés, rapprochements et leurs règles",
+        "version 7 : comptes utilisateurs et rôles, leur historique chaîné",
+    ]
 
-    assert all(db.table_exists(model._meta.table_name) for model in V10_MODELS)
+    assert all(db.table_exists(model._meta.table_name) for model in V6_MODELS)
     assert [view.rule for view in bank_matching.rules()] == list(DEFAULT_RULES)
     indexes = {index.name for index in db.get_indexes("bank_match")}
     assert {"bank_match_active_operation", "bank_match_active_receipt"} <= indexes
