@@ -17,6 +17,7 @@ from tuibill.models import (
     V2_MODELS,
     V4_MODELS,
     V5_MODELS,
+    V7_MODELS,
     Invoice,
     InvoiceTransition,
     Lot,
@@ -183,12 +184,27 @@ def _v5_audit_chain(database: peewee.Database) -> None:
     )
 
 
+def _v7_payers(database: peewee.Database) -> None:
+    """Tiers-payeurs and the home-care service (seed 004); the default levels of relance."""
+    from tuibill.domain.payers import DEFAULT_REMINDER_LEVELS
+    from tuibill.models import ReminderLevelRow
+
+    database.create_tables(V7_MODELS, safe=True)
+    if not ReminderLevelRow.select().exists():
+        for level in DEFAULT_REMINDER_LEVELS:
+            ReminderLevelRow.create(
+                number=level.number, days=level.days, title=level.title, text=level.text
+            )
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "schéma initial", _v1_initial),
     (2, "sécurisation des factures, pièces SCOR, lots, fichiers reçus", _v2_securing_pieces_lots),
     (3, "rejet de la caisse : état « Rejetée »", _v3_rejected_state),
     (4, "retours NOEMIE : virements, factures payées et rejetées", _v4_returns),
     (5, "historique chaîné (empreintes SHA-256), format de chaque lot", _v5_audit_chain),
+    # Version 6 is the lead's (merged in before this one); numbered 7 here so both can land.
+    (7, "tiers-payeurs : plans d'aide, factures d'aide à domicile, bordereaux, règlements", _v7_payers),
 ]
 
 LATEST = MIGRATIONS[-1][0]

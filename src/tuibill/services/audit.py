@@ -18,7 +18,15 @@ from datetime import datetime
 
 import peewee
 
-from tuibill.models import AuditCheck, AuditHead, InvoiceTransition, LotTransition
+from tuibill.models import (
+    AuditCheck,
+    AuditHead,
+    HomecareInvoiceTransition,
+    InvoiceTransition,
+    LotTransition,
+    PaymentTransition,
+    SlipTransition,
+)
 
 GENESIS = "0" * 64
 SEPARATOR = "\x1f"  # the ASCII unit separator: never in a field the desk writes
@@ -31,12 +39,22 @@ class Chained:
     kind: str
     model: type[peewee.Model]
     entity: str  # the column naming what the row is the history of
+    plural: str = ""  # in the French messages; empty: the kind and an s
+
+    @property
+    def kinds(self) -> str:
+        return self.plural or f"{self.kind}s"
 
 
 CHAINED: tuple[Chained, ...] = (
     Chained("facture", InvoiceTransition, "invoice"),
     Chained("lot", LotTransition, "lot"),
-)
+    # Tiers-payeurs (seed 004): home-care invoices and avoirs, bordereaux, règlements.
+    Chained("facture d'aide à domicile", HomecareInvoiceTransition, "invoice",
+            "factures d'aide à domicile"),
+    Chained("bordereau", SlipTransition, "slip", "bordereaux"),
+    Chained("règlement", PaymentTransition, "payment"),
+)  # fmt: skip
 _BY_MODEL = {chained.model: chained for chained in CHAINED}
 
 
@@ -160,7 +178,7 @@ def verify() -> VerifyReport:
     for chained, row in unsealed:
         if row is not None:
             return VerifyReport(
-                False, 0, f"Ligne {row.id} de l'historique des {chained.kind}s hors de la chaîne "
+                False, 0, f"Ligne {row.id} de l'historique des {chained.kinds} hors de la chaîne "
                 "(ajoutée à la main ?).", chained.model._meta.table_name, row.id,
             )  # fmt: skip
     expected, previous, rows = 1, GENESIS, 0
@@ -168,7 +186,7 @@ def verify() -> VerifyReport:
     for seq, chained, row in heapq.merge(*streams, key=lambda item: item[0]):
         rows += 1
         table = chained.model._meta.table_name
-        where = f"historique des {chained.kind}s, ligne {row['id']} (n° {seq})"
+        where = f"historique des {chained.kinds}, ligne {row['id']} (n° {seq})"
         if seq != expected:
             return VerifyReport(
                 False, rows, f"Rupture de la chaîne avant {where} : la ligne n° {expected} a été "
