@@ -12,6 +12,7 @@ from tuibill.domain.patients import nir_key
 from tuibill.services import acts as act_service
 from tuibill.services import invoices as invoice_service
 from tuibill.services import patients, practice, prescriptions
+from tuibill.services.homecare_demo import build_homecare_demo
 from tuibill.services.prescriptions import PrescribedAct
 
 DEMO_USER = "demo"
@@ -232,4 +233,5 @@ def build_demo(*, today: date | None = None, seed: int = 2026) -> dict[str, int]
             reason="Transfert de dette au patient",
         )
     counts["patients"] = len(all_patients)
+    counts.update(build_homecare_demo(today=today, seed=seed))
     return counts
