@@ -19,24 +19,32 @@ EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 # command asked for is imported and its parsers built (tests/integration/test_cli_arguments.py
 # keeps this table equal to what the modules register).
 COMMANDS: dict[str, tuple[str, str]] = {
+    "aid-plan": ("payers", "plans d'aide des tiers-payeurs"),
     "audit": ("audit", "historique inviolable"),
+    "billing": ("homecare", "facturation des clients (aide à domicile)"),
     "card": ("card", "lecteurs de cartes (Vitale, CPS)"),
+    "client": ("homecare", "clients de l'aide à domicile"),
     "db": ("setup", "schéma de la base"),
     "demo": ("setup", "ouvrir l'application sur la démonstration (créée au besoin)"),
     "emulate": ("emulate", "émulateurs de périphériques"),
     "facturer": ("practice", "listes de travail de Facturer"),
+    "intervention": ("homecare", "interventions (planning des clients)"),
     "init": ("setup", "créer une base (vide, ou avec le cabinet de démonstration)"),
     "invoice": ("invoice", "factures (FSE)"),
     "journal": ("journal", "Journal des factures (2 derniers mois par défaut)"),
     "lots": ("lots", "lots de FSE et SCOR : préparer, transmettre, ARL"),
     "patient": ("patient", "patients (assurés et bénéficiaires)"),
+    "payer": ("payers", "tiers-payeurs (APA, caisses, mutuelles)"),
+    "payment": ("slips", "règlements des tiers-payeurs et clients"),
     "practitioner": ("practice", "praticiens (PS) du cabinet"),
     "prescriber": ("patient", "prescripteurs (Données › Prescripteurs)"),
     "prescription": ("practice", "prescriptions"),
+    "reminder": ("slips", "relances des tiers-payeurs"),
     "rejection": ("rejection", "rejets des caisses, « Annuler facture transmise »"),
     "seed": ("setup", "ajouter des données réalistes en masse (volumétrie)"),
     "sesam": ("sesam", "mode SESAM-Vitale : cartes Vitale et CPS, pièces SCOR"),
     "simulate": ("simulate", "simulateurs pour la démonstration et les tests"),
+    "slip": ("slips", "bordereaux des tiers-payeurs"),
     "tla": ("tla", "lecteur portable (TLA)"),
 }
 _GLOBAL_WITH_VALUE = ("--config", "--db", "--user")
