@@ -385,17 +385,7 @@ def list_invoices(
     *, client_id: int | None = None, year: int | None = None, month: int | None = None,
     states: Sequence[str] | None = None,
 ) -> list[InvoiceRow]:  # fmt: skip
-    paid = (
-        Funding.select(Funding.invoice, peewee.fn.SUM(Funding.paid_cents).alias("paid"))
-        .group_by(Funding.invoice)
-        .alias("paid")
-    )
-    query = (
-        HomecareInvoice.select(HomecareInvoice, Client, paid.c.paid)
-        .join(Client)
-        .switch(HomecareInvoice)
-        .join(paid, peewee.JOIN.LEFT_OUTER, on=(paid.c.invoice_id == HomecareInvoice.id))
-    )
+    query = HomecareInvoice.select(HomecareInvoice, Client).join(Client)
     if client_id is not None:
         query = query.where(HomecareInvoice.client == client_id)
     if year is not None and month is not None:
@@ -404,13 +394,25 @@ def list_invoices(
         query = query.where(HomecareInvoice.state.in_(list(states)))
     else:
         query = query.where(HomecareInvoice.state != HomecareInvoiceState.SUPPRIMEE.value)
+    invoices = list(
+        query.order_by(HomecareInvoice.period_start.desc(), HomecareInvoice.id.desc())
+    )
+    paid: dict[int, int] = {}
+    ids = [i.id for i in invoices]
+    for chunk in range(0, len(ids), 500):
+        paid.update(
+            Funding.select(Funding.invoice, peewee.fn.SUM(Funding.paid_cents))
+            .where(Funding.invoice.in_(ids[chunk : chunk + 500]))
+            .group_by(Funding.invoice)
+            .tuples()
+        )
     return [
         InvoiceRow(
             i.id, format_number(i.number, i.kind), i.kind, i.state, i.client_id,
             i.client.display_name, i.period_start, i.issue_date, i.total_cents, i.client_cents,
-            i.payer_cents, int(getattr(i, "paid", None) or 0), i.client_paid_cents,
+            i.payer_cents, int(paid.get(i.id) or 0), i.client_paid_cents,
         )  # fmt: skip
-        for i in query.order_by(HomecareInvoice.period_start.desc(), HomecareInvoice.id.desc())
+        for i in invoices
     ]
 
 
