@@ -61,6 +61,12 @@ def _lots():
     return LotsJournalScreen()
 
 
+def _tiers():
+    from tuibill.screens.tiers_payeurs import TiersPayeursScreen
+
+    return TiersPayeursScreen()
+
+
 def _pending(key: str):
     def build():
         from tuibill.screens.pending import PendingScreen
@@ -89,7 +95,7 @@ class TuibillApp(App[int]):
         "journal": _journal,
         "lots": _lots,
         "retours": _pending("retours"),
-        "tiers": _pending("tiers"),
+        "tiers": _tiers,
         "patients": _patients,
     }
 

@@ -474,3 +474,19 @@ def slip_history(slip_id: int) -> list[tuple[datetime, str, str, str]]:
         (row.at, row.user, history_label(row.action), row.reason)
         for row in SlipTransition.select().where(SlipTransition.slip == slip_id).order_by(SlipTransition.seq)
     ]
+
+
+def write_file(path: str, data: bytes) -> str:
+    """Write a document where the user asked (the screens' « Édition », « Export »)."""
+    from pathlib import Path
+
+    target = Path(path).expanduser()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    except OSError as error:
+        raise RefusedOperation(
+            f"Impossible d'écrire « {target} » ({error.strerror or error}) : choisissez un autre "
+            "dossier."
+        ) from None
+    return str(target)
