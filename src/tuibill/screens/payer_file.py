@@ -82,7 +82,7 @@ class PayerFileScreen(Screen[None]):
             with TabPane("Définition", id="tab-definition"), VerticalScroll(classes="line-form"):
                 for name, label, length in TEXT_FIELDS:
                     yield field(label, Input(id=name, compact=True, classes="form-value", max_length=length))
-                yield field("Organisme public (Factur-X)", self._checkbox("public"))
+                yield field("Public (Chorus, Factur-X)", self._checkbox("public"))
             with TabPane("Paramétrage", id="tab-parametrage"):
                 with VerticalScroll(classes="line-form"):
                     yield field(

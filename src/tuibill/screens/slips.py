@@ -18,10 +18,10 @@ from textual.widgets import DataTable, Input, Static
 from tuibill.dialogs.file_name import PathDialog
 from tuibill.dialogs.text_view import TextDialog
 from tuibill.domain.errors import TuibillError, ValidationError
-from tuibill.domain.formatting import format_cents, format_short_day
+from tuibill.domain.formatting import format_cents
 from tuibill.widgets.cells import mark, money
 from tuibill.widgets.footer import AppFooter, AppHeader
-from tuibill.widgets.keys import key_hint, number_bindings, selection_bindings
+from tuibill.widgets.keys import number_bindings, selection_bindings
 from tuibill.widgets.tiers_text import outcomes_text, slip_preview_text
 
 ACTIONS = {
@@ -33,6 +33,10 @@ ACTIONS = {
     "export": "Export",
     "remind": "Relances",
 }
+
+# The same actions, short enough for the hint line at 80 columns.
+SHORT = {"simulate": "Simuler", "create": "Créer", "validate": "Valider", "send": "Courriel",
+         "print": "Édition", "export": "Export", "remind": "Relances"}  # fmt: skip
 
 
 def previous_month(today: date) -> str:
@@ -77,8 +81,9 @@ class SlipsScreen(Screen[None]):
         self.title = "Tiers-payeurs — Bordereaux"
         self.query_one("#period", Input).border_title = "Période"
         table = self.query_one("#slips", DataTable)
-        for label, width in (("Sél", 3), ("Numéro", 8), ("Tiers-payeur", 18), ("Bénéf.", 12),
-                             ("Date", 8), ("État", 11), ("Montant", 9), ("Réglé", 9)):  # fmt: skip
+        # 80 columns: seven columns of padded cells fit; the date is in the payer's file.
+        for label, width in (("Sél", 3), ("Numéro", 8), ("Tiers-payeur", 13), ("Bénéf.", 10),
+                             ("État", 10), ("Montant", 9), ("Réglé", 9)):  # fmt: skip
             table.add_column(label, width=width)
         self.reload()
 
@@ -110,15 +115,14 @@ class SlipsScreen(Screen[None]):
             payer = Text(("⚠ " if not row.payer_email else "") + row.payer)
             table.add_row(
                 mark(row.id in self.marked), row.number or "(créé)", payer, Text(row.beneficiary),
-                format_short_day(row.slip_date), row.state_label, money(row.total_cents), paid,
+                row.state_label, money(row.total_cents), paid,
                 key=str(row.id),
             )  # fmt: skip
         self._hint(len(rows))
 
     def _hint(self, count: int) -> None:
-        hint = Text(f"{count} bordereau(x) — ⚠ : pas d'adresse e-mail — ")
-        hint.append_text(key_hint(self, "bordereaux_", span_digits=True, groups={"run": "actions"}))
-        labels = "  ".join(f"{n} {label}" for n, label in enumerate(ACTIONS.values(), start=1))
+        hint = Text(f"{count} bordereau(x) — ⚠ : sans e-mail — rouge : réglé en partie")
+        labels = "  ".join(f"{n} {label}" for n, label in enumerate(SHORT.values(), start=1))
         hint.append("\n" + labels)
         self.query_one("#slips-hint", Static).update(hint)
 

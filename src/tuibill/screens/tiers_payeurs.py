@@ -48,9 +48,9 @@ class TiersPayeursScreen(Screen[None]):
         self.add_class("tiers")
         self.title = "Tiers-payeurs"
         table = self.query_one("#payers", DataTable)
-        table.add_column("Tiers-payeur", key="name", width=30)
+        table.add_column("Tiers-payeur", key="name", width=26)
         table.add_column("Bordereau", key="kind", width=12)
-        table.add_column("E-mail", key="email", width=12)
+        table.add_column("E-mail", key="email", width=9)
         table.add_column("Ouverts", key="open", width=7)
         table.add_column("Reste dû", key="owed", width=10)
 
