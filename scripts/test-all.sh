@@ -11,6 +11,7 @@ SYSTEM_PACKAGES=(
   postgresql                                         # PostgreSQL server (database tests)
   dovecot-pop3d dovecot-imapd                        # real POP3/IMAP servers (mail fetch)
   tmux                                               # the whole app as a person sees it
+  fonts-liberation                                   # bordereaux PDF: accents and the € sign
 )
 
 missing=()

@@ -46,6 +46,24 @@ def test_newer_database_is_refused(db_url) -> None:
     assert schema.current_version() == schema.LATEST + 5  # the database is left as it was
 
 
+V7 = "version 7 : tiers-payeurs : plans d'aide, factures d'aide à domicile, bordereaux, règlements"
+
+
+def test_a_version_5_database_gains_the_tiers_payeurs_tables(db_url) -> None:
+    """Version 7 adds the home-care tables and the default levels of relance, once."""
+    from tuibill.models import V7_MODELS, ReminderLevelRow
+
+    for model in reversed(V7_MODELS):
+        db.execute_sql(f'DROP TABLE "{model._meta.table_name}"')
+    schema.SchemaVersion.update(version=5).execute()
+    assert schema.upgrade() == [V7]
+    assert all(db.table_exists(model._meta.table_name) for model in V7_MODELS)
+    assert [(r.number, r.days) for r in ReminderLevelRow.select().order_by(ReminderLevelRow.number)] == [
+        (1, 30), (2, 45), (3, 60),
+    ]
+    schema.check_current()
+
+
 def test_a_version_1_database_is_upgraded_in_place(db_url) -> None:
     """Rebuild what version 1 made (no v2 tables or columns), with data, then upgrade it."""
     from tuibill.services import practice
@@ -67,6 +85,7 @@ def test_a_version_1_database_is_upgraded_in_place(db_url) -> None:
         "version 3 : rejet de la caisse : état « Rejetée »",
         "version 4 : retours NOEMIE : virements, factures payées et rejetées",
         "version 5 : historique chaîné (empreintes SHA-256), format de chaque lot",
+        V7,
     ]
     columns = {c.name for c in db.get_columns("invoice")}
     assert set(v2_columns) <= columns
@@ -109,6 +128,7 @@ def test_a_version_2_rejection_flag_becomes_the_rejected_state(db_url) -> None:
         "version 3 : rejet de la caisse : état « Rejetée »",
         "version 4 : retours NOEMIE : virements, factures payées et rejetées",
         "version 5 : historique chaîné (empreintes SHA-256), format de chaque lot",
+        V7,
     ]
     states = db.execute_sql("SELECT number, state FROM invoice ORDER BY number").fetchall()
     assert states == [(7, "REJETEE"), (8, "TRANSMISE")]

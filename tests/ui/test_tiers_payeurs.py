@@ -8,9 +8,9 @@ import pytest
 from textual.widgets import DataTable, Input, Static, TabbedContent
 
 from tuibill.app import TuibillApp
-from tuibill.domain.formatting import format_cents
 from tuibill.dialogs.payment_entry import PaymentDialog
 from tuibill.dialogs.text_view import TextDialog
+from tuibill.domain.formatting import format_cents
 from tuibill.models import database, schema
 from tuibill.screens.homecare_clients import ClientPlanningScreen, ClientsBillingScreen
 from tuibill.screens.payer_file import PayerFileScreen

@@ -45,8 +45,10 @@ from tuibill.models.database import immediate
 from tuibill.services import homecare_lifecycle as lifecycle
 from tuibill.services.homecare import get_service
 
-# Where a font with accents and the euro sign is usually found (Debian: fonts-dejavu-core).
+# Where a font with accents and the euro sign is usually found (Debian: fonts-liberation, the
+# quickest to load, then fonts-dejavu-core).
 FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "/usr/share/fonts/TTF/DejaVuSans.ttf",
     "/usr/share/fonts/dejavu/DejaVuSans.ttf",
@@ -321,8 +323,9 @@ def slip_pdf_bytes(slip: Slip) -> bytes:
     return slip_pdf([slip_document(slip)], font_path=font_path())
 
 
-def slip_facturx_bytes(slip: Slip) -> bytes:
-    """The bordereau as Factur-X (PDF/A-3 with its EN 16931 XML): only once validated."""
+def slip_facturx_bytes(slip: Slip, pdf: bytes | None = None) -> bytes:
+    """The bordereau as Factur-X (PDF/A-3 with its EN 16931 XML): only once validated. *pdf*:
+    the bordereau's PDF when the caller has just made it."""
     if slip.number is None:
         raise RefusedOperation("Un bordereau non validé n'a pas de Factur-X (pas de numéro).")
     document = slip_document(slip)
@@ -332,7 +335,7 @@ def slip_facturx_bytes(slip: Slip) -> bytes:
         buyer_reference=slip.payer.service_code,
     )
     return facturx.facturx_pdf(
-        slip_pdf([document], font_path=font_path()), xml,
+        pdf or slip_pdf([document], font_path=font_path()), xml,
         title=f"Bordereau {document.number}", seller=document.seller.name,
     )  # fmt: skip
 
@@ -340,9 +343,12 @@ def slip_facturx_bytes(slip: Slip) -> bytes:
 def archive_documents(slip: Slip, *, at: datetime) -> list[tuple[str, bytes]]:
     """The bordereau's files (PDF, and Factur-X for a public payer), kept under the payer's
     Documents; returned for the mail or the printer."""
-    files = [(slip_file_name(slip, ".pdf"), slip_pdf_bytes(slip), "PDF")]
+    pdf = slip_pdf_bytes(slip)
+    files = [(slip_file_name(slip, ".pdf"), pdf, "PDF")]
     if slip.payer.public:
-        files.append((slip_file_name(slip, "-facturx.pdf"), slip_facturx_bytes(slip), "FACTURX"))
+        files.append(
+            (slip_file_name(slip, "-facturx.pdf"), slip_facturx_bytes(slip, pdf), "FACTURX")
+        )
     for name, data, kind in files:
         PayerDocument.create(payer=slip.payer_id, slip=slip.id, at=at, name=name, kind=kind, data=data)
     return [(name, data) for name, data, _ in files]
