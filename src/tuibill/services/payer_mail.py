@@ -107,7 +107,7 @@ def _archive(
         PayerMail.create(
             payer=payer.id, at=at, user=user, kind=kind, recipient=str(message["To"]),
             subject=str(message["Subject"]), message_id=str(message["Message-ID"]),
-            status=status, detail=detail, raw=message.as_bytes(),
+            status=status.upper(), detail=detail, raw=message.as_bytes(),
         )  # fmt: skip
 
 
