@@ -134,24 +134,25 @@ def build_homecare_demo(*, today: date | None = None, seed: int = 2026) -> dict[
                     homecare.add_intervention(client.id, day, 14 * 60, 16 * 60, "MEN", "Paul D.")
                     interventions += 1
             day += timedelta(days=1)
-    # Month 1: invoices validated, one corrected by an avoir and billed again.
-    at1 = _moment(date(y2, m2, 2))
-    homecare_billing.create_invoices(y1, m1, user=USER, today=date(y2, m2, 2), at=at1)
+    # Month 1, billed on its last day: invoices validated, one corrected by an avoir and billed
+    # again; its bordereaux validated and printed (sent by post) that evening, so that they are
+    # a month old whatever day the demo is built (the relance below needs J+30).
+    s1, e1 = homecare_billing.month_bounds(y1, m1)
+    at1 = _moment(e1, 9)
+    homecare_billing.create_invoices(y1, m1, user=USER, today=e1, at=at1)
     homecare_billing.validate_invoices(y1, m1, user=USER, at=at1)
     first_invoice = homecare_billing.list_invoices(client_id=clients[1].id, year=y1, month=m1)[0]
     homecare_billing.credit_invoice(
         first_invoice.id, user=USER, reason="Intervention du 1er saisie deux fois",
-        today=date(y2, m2, 3), at=_moment(date(y2, m2, 3)),
+        today=e1, at=_moment(e1, 11),
     )  # fmt: skip
-    homecare_billing.create_invoices(y1, m1, [clients[1].id], user=USER, today=date(y2, m2, 3))
-    homecare_billing.validate_invoices(y1, m1, [clients[1].id], user=USER)
-    # Bordereaux of month 1: validated, then printed (sent by post) on the 5th.
-    s1, e1 = homecare_billing.month_bounds(y1, m1)
-    created, _ = slip_service.create_slips(s1, e1, user=USER, slip_date=date(y2, m2, 4))
-    slip_service.validate_slips(s1, e1, user=USER, today=date(y2, m2, 4))
-    slip_service.print_slips(created, user=USER, at=_moment(date(y2, m2, 5)))
+    homecare_billing.create_invoices(y1, m1, [clients[1].id], user=USER, today=e1, at=_moment(e1, 12))
+    homecare_billing.validate_invoices(y1, m1, [clients[1].id], user=USER, at=_moment(e1, 12))
+    created, _ = slip_service.create_slips(s1, e1, user=USER, slip_date=e1, at=_moment(e1, 16))
+    slip_service.validate_slips(s1, e1, user=USER, today=e1)
+    slip_service.print_slips(created, user=USER, at=_moment(e1, 18))
     # Month 2: invoices; bordereaux created, some validated, one deleted.
-    homecare_billing.create_invoices(y2, m2, user=USER, today=min(today, date(y2, m2, 28)) )
+    homecare_billing.create_invoices(y2, m2, user=USER, today=min(today, date(y2, m2, 28)))
     homecare_billing.validate_invoices(y2, m2, user=USER)
     s2, e2 = homecare_billing.month_bounds(y2, m2)
     created2, _ = slip_service.create_slips(s2, e2, user=USER, slip_date=min(today, e2))
