@@ -203,3 +203,39 @@ async def test_clients_billing_shows_invoices_and_the_planning(bound):
         await pilot.press("p")
         await pilot.pause()
         assert "Semaine du" in str(planning.query_one("#week", Static).render())
+
+
+async def test_new_aid_plan_from_the_payer_file_then_validated(bound):
+    from tuibill.dialogs.aid_plan_entry import AidPlanDialog
+    from tuibill.services import aid_plans
+
+    carsat = next(p for p in payers.list_payers() if p.name.startswith("CARSAT"))
+    before = {row.id for row in aid_plans.list_plans(payer_id=carsat.id)}
+    async with TuibillApp(user="test").run_test(size=SIZE) as pilot:
+        screen = await open_f8(pilot)
+        table = screen.query_one("#payers", DataTable)
+        table.move_cursor(row=column(table, 0).index(carsat.name))
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        dialog = pilot.app.screen
+        assert isinstance(dialog, AidPlanDialog)
+        assert dialog.prestations == ["MEN"]  # only the prestations with default values
+        await pilot.press("enter", "down", "down", "down", "down", "enter")  # LEGRAND Marcelle
+        await pilot.press("tab", "enter", "down", "enter")  # MEN
+        await pilot.pause()
+        assert dialog.query_one("#pec_bp", Input).value == "60"  # from the defaults
+        await pilot.press("tab", *"01/01/2027")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        file = pilot.app.screen
+        assert isinstance(file, PayerFileScreen)
+        assert file.query_one(TabbedContent).active == "tab-plans"
+        (new,) = [r for r in aid_plans.list_plans(payer_id=carsat.id) if r.id not in before]
+        assert (new.client, new.prestation, new.state) == ("LEGRAND Marcelle", "MEN", "SAISI")
+        plans_table = file.query_one("#plans", DataTable)
+        plans_table.move_cursor(row=plans_table.get_row_index(str(new.id)))
+        await pilot.press("f10")
+        await pilot.pause()
+    assert aid_plans.get_plan(new.id).state == "VALIDE"

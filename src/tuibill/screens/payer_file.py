@@ -65,6 +65,7 @@ class PayerFileScreen(Screen[None]):
         Binding("ctrl+s", "save", "Enregistrer", id="payeur_enregistrer"),
         Binding("ctrl+t,f12", "next_tab", "Onglet suivant", id="payeur_onglet_suivant"),
         Binding("f11", "previous_tab", "Onglet précédent", id="payeur_onglet_precedent", show=False),
+        Binding("ctrl+n", "new_plan", "Nouveau plan", id="payeur_nouveau_plan"),
         Binding("f10", "validate_plan", "Valider le plan", id="payeur_valider_plan"),
         Binding("ctrl+r", "record_payment", "Règlement", id="payeur_reglement"),
         Binding("ctrl+a", "auto_allocate", "Automatiser association", id="payeur_associer"),
@@ -236,7 +237,8 @@ class PayerFileScreen(Screen[None]):
                 format_short_day(row.valid_until), row.summary, row.state_label, key=str(row.id),
             )  # fmt: skip
         self.query_one("#plans-hint", Static).update(
-            f"{len(plans)} plan(s) — F10 : valider le plan (seul un plan validé finance)"
+            f"{len(plans)} plan(s) — ctrl+n : nouveau plan ; F10 : valider le plan (seul un plan "
+            "validé finance)"
         )
         rows = slips.list_slips(payer_id=self.payer_id)
         for row in rows:
@@ -290,9 +292,36 @@ class PayerFileScreen(Screen[None]):
         return int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("validate_plan", "record_payment", "auto_allocate") and self.payer_id is None:
+        if (
+            action in ("new_plan", "validate_plan", "record_payment", "auto_allocate")
+            and self.payer_id is None
+        ):
             return None
         return True
+
+    def action_new_plan(self) -> None:
+        from tuibill.dialogs.aid_plan_entry import AidPlanDialog
+        from tuibill.services.aid_plans import prestations_offered
+        from tuibill.services.homecare import search_clients
+
+        if self.payer_id is None:
+            return
+        offered = prestations_offered(self.payer_id)
+        if not offered:
+            self.notify(
+                "Renseignez d'abord les valeurs par défaut d'une prestation (Paramétrage).",
+                severity="warning",
+            )
+            return
+        clients = [(c.display_name, c.id) for c in search_clients(limit=1000)]
+
+        def done(plan_id: int | None) -> None:
+            if plan_id is not None:
+                self._load_records()
+                self.query_one(TabbedContent).active = "tab-plans"
+                self.notify("Plan d'aide enregistré (Saisi) : F10 pour le valider.")
+
+        self.app.push_screen(AidPlanDialog(self.payer_id, clients, offered), done)
 
     def action_validate_plan(self) -> None:
         from tuibill.services.aid_plans import validate_plan
