@@ -239,3 +239,25 @@ async def test_new_aid_plan_from_the_payer_file_then_validated(bound):
         await pilot.press("f10")
         await pilot.pause()
     assert aid_plans.get_plan(new.id).state == "VALIDE"
+
+
+async def test_new_client_with_a_contract_line(bound):
+    from tuibill.dialogs.client_entry import ClientDialog
+    from tuibill.services import homecare
+
+    async with TuibillApp(user="test").run_test(size=SIZE) as pilot:
+        await open_f8(pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, ClientDialog)
+        await pilot.press(*"ZOLA", "tab", *"Emile")
+        await pilot.press("ctrl+s")  # no prestation chosen: a client without contract
+        await pilot.pause()
+        screen = pilot.app.screen
+        assert isinstance(screen, ClientsBillingScreen)
+        clients = screen.query_one("#clients", DataTable)
+        assert "ZOLA Emile" in column(clients, 1)
+    (client,) = homecare.search_clients("zola")
+    assert homecare.contract_of(client.id) == []

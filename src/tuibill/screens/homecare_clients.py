@@ -51,6 +51,7 @@ class ClientsBillingScreen(Screen[None]):
         *number_bindings("run", ACTIONS, "clients"),
         *selection_bindings("clients"),
         Binding("ctrl+p", "focus_period", "Période", id="clients_periode"),
+        Binding("ctrl+n", "new_client", "Nouveau client", id="clients_nouveau"),
     ]
 
     def __init__(self) -> None:
@@ -81,7 +82,7 @@ class ClientsBillingScreen(Screen[None]):
             invoices.add_column(label, width=width)
         labels = "  ".join(f"{n} {label}" for n, label in enumerate(ACTIONS.values(), start=1))
         self.query_one("#clients-hint", Static).update(
-            f"Espace : choisir — Entrée : planning — {labels}"
+            f"Espace : choisir — Entrée : planning — ctrl+n : nouveau client — {labels}"
         )
 
     def on_screen_resume(self) -> None:
@@ -150,6 +151,20 @@ class ClientsBillingScreen(Screen[None]):
 
     def action_focus_period(self) -> None:
         self.query_one("#period", Input).focus()
+
+    def action_new_client(self) -> None:
+        from tuibill.dialogs.client_entry import ClientDialog
+        from tuibill.services.homecare import list_prestations
+
+        def done(client_id: int | None) -> None:
+            if client_id is not None:
+                self.reload()
+                table = self.query_one("#clients", DataTable)
+                table.move_cursor(row=table.get_row_index(str(client_id)))
+                self.notify("Client créé.")
+
+        prestations = [(p.label, p.code) for p in list_prestations()]
+        self.app.push_screen(ClientDialog(prestations), done)
 
     def action_toggle_mark(self) -> None:
         client_id = self._cursor_client()

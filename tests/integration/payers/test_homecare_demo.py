@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tuibill.domain.slips import SlipState
-from tuibill.models import Payment, PayerDocument, Slip, SlipTransition
+from tuibill.models import PayerDocument, Payment, Slip, SlipTransition
 from tuibill.services import audit, homecare_billing, payers, slips
 
 
