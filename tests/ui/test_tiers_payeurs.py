@@ -261,3 +261,29 @@ async def test_new_client_with_a_contract_line(bound):
         assert "ZOLA Emile" in column(clients, 1)
     (client,) = homecare.search_clients("zola")
     assert homecare.contract_of(client.id) == []
+
+
+async def test_bordereaux_made_from_one_payer_s_file(bound):
+    carsat = next(p for p in payers.list_payers() if p.name.startswith("CARSAT"))
+    before = {row.id for row in slips.list_slips()}
+    async with TuibillApp(user="test").run_test(size=SIZE) as pilot:
+        screen = await open_f8(pilot)
+        table = screen.query_one("#payers", DataTable)
+        table.move_cursor(row=column(table, 0).index(carsat.name))
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        slips_screen = pilot.app.screen
+        assert isinstance(slips_screen, SlipsScreen)
+        assert slips_screen.title == f"Bordereaux — {carsat.name}"
+        start, end = slips_screen._bounds()
+        shown = slips_screen.query_one("#slips", DataTable).row_count
+        assert shown == len(slips.list_slips(payer_id=carsat.id, start=start, end=end))
+        await pilot.press("2")  # Créer: the simulation first, then « Oui »
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, TextDialog)
+        await pilot.press("o")
+        await pilot.pause()
+    new = [row for row in slips.list_slips() if row.id not in before]
+    assert new and {row.payer_id for row in new} == {carsat.id}

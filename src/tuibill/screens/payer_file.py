@@ -67,6 +67,7 @@ class PayerFileScreen(Screen[None]):
         Binding("f11", "previous_tab", "Onglet précédent", id="payeur_onglet_precedent", show=False),
         Binding("ctrl+n", "new_plan", "Nouveau plan", id="payeur_nouveau_plan"),
         Binding("f10", "validate_plan", "Valider le plan", id="payeur_valider_plan"),
+        Binding("ctrl+b", "slips", "Bordereaux", id="payeur_bordereaux"),
         Binding("ctrl+r", "record_payment", "Règlement", id="payeur_reglement"),
         Binding("ctrl+a", "auto_allocate", "Automatiser association", id="payeur_associer"),
         Binding("escape", "leave", "Retour", id="payeur_retour"),
@@ -249,7 +250,8 @@ class PayerFileScreen(Screen[None]):
                 row.state_label, money(row.total_cents), paid, key=str(row.id),
             )  # fmt: skip
         self.query_one("#slips-hint", Static).update(
-            f"{len(rows)} bordereau(x) — en rouge : réglé en partie"
+            f"{len(rows)} bordereau(x) — en rouge : réglé en partie — ctrl+b : créer, valider, "
+            "envoyer les bordereaux de ce tiers-payeur"
         )
         for row in payments.list_payments(payer_id=self.payer_id):
             tables["payments"].add_row(
@@ -293,7 +295,7 @@ class PayerFileScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if (
-            action in ("new_plan", "validate_plan", "record_payment", "auto_allocate")
+            action in ("new_plan", "validate_plan", "record_payment", "auto_allocate", "slips")
             and self.payer_id is None
         ):
             return None
@@ -337,6 +339,13 @@ class PayerFileScreen(Screen[None]):
             return
         self._load_records()
         self.notify("Plan d'aide validé.")
+
+    def action_slips(self) -> None:
+        from tuibill.screens.slips import SlipsScreen
+
+        if self.payer_id is not None:
+            name = self.query_one("#name", Input).value
+            self.app.push_screen(SlipsScreen(self.payer_id, name))
 
     def action_record_payment(self) -> None:
         from tuibill.dialogs.payment_entry import PaymentDialog

@@ -63,9 +63,12 @@ class SlipsScreen(Screen[None]):
         Binding("ctrl+p", "focus_period", "Période", id="bordereaux_periode"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, payer_id: int | None = None, payer_name: str = "") -> None:
+        """*payer_id*: the bordereaux of one payer (opened from its file), else all."""
         super().__init__()
         self.marked: set[int] = set()
+        self.payer_id = payer_id
+        self.payer_name = payer_name
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
@@ -78,7 +81,9 @@ class SlipsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.add_class("tiers")
-        self.title = "Tiers-payeurs — Bordereaux"
+        self.title = (
+            f"Bordereaux — {self.payer_name}" if self.payer_id else "Tiers-payeurs — Bordereaux"
+        )
         self.query_one("#period", Input).border_title = "Période"
         table = self.query_one("#slips", DataTable)
         # 80 columns: seven columns of padded cells fit; the date is in the payer's file.
@@ -90,6 +95,10 @@ class SlipsScreen(Screen[None]):
     @property
     def period(self) -> tuple[int, int]:
         return parse_period(self.query_one("#period", Input).value)
+
+    @property
+    def payers(self) -> list[int] | None:
+        return [self.payer_id] if self.payer_id else None
 
     def _bounds(self) -> tuple[date, date]:
         from tuibill.services.homecare_billing import month_bounds
@@ -106,7 +115,7 @@ class SlipsScreen(Screen[None]):
         except TuibillError as error:
             self.query_one("#slips-hint", Static).update(Text(str(error), style="bold red"))
             return
-        rows = list_slips(start=start, end=end)
+        rows = list_slips(payer_id=self.payer_id, start=start, end=end)
         self.rows = {row.id: row for row in rows}
         self.marked &= set(self.rows)
         for row in rows:
@@ -176,20 +185,20 @@ class SlipsScreen(Screen[None]):
     def _do_simulate(self) -> None:
         from tuibill.services.slips import simulate_slips
 
-        plans = simulate_slips(*self._bounds())
+        plans = simulate_slips(*self._bounds(), self.payers)
         self.app.push_screen(TextDialog(f"Simulation des bordereaux — {self.query_one('#period', Input).value}",
                                         slip_preview_text(plans)))  # fmt: skip
 
     def _do_create(self) -> None:
         from tuibill.services.slips import create_slips, simulate_slips
 
-        plans = simulate_slips(*self._bounds())
+        plans = simulate_slips(*self._bounds(), self.payers)
 
         def answered(yes: bool | None) -> None:
             if not yes:
                 return
             try:
-                created, _ = create_slips(*self._bounds(), user=self.app.user)
+                created, _ = create_slips(*self._bounds(), self.payers, user=self.app.user)
             except TuibillError as error:
                 self.app.push_screen(TextDialog("Refusé", str(error), error=True))
                 return
@@ -203,7 +212,7 @@ class SlipsScreen(Screen[None]):
     def _do_validate(self) -> None:
         from tuibill.services.slips import validate_slips
 
-        result = validate_slips(*self._bounds(), user=self.app.user)
+        result = validate_slips(*self._bounds(), self.payers, user=self.app.user)
         self.reload()
         lines = [f"{len(result.done)} bordereau(x) validé(s)."]
         lines += [f"⚠ bordereau {slip} écarté : {why}" for slip, why in result.skipped]
