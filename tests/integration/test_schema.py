@@ -173,7 +173,9 @@ def test_a_version_4_history_is_sealed_in_the_order_it_happened(db_url) -> None:
     AuditHead.delete().execute()
     schema.SchemaVersion.update(version=4).execute()
 
-    assert schema.upgrade() == ["version 5 : historique chaîné (empreintes SHA-256), format de chaque lot"]
+    assert schema.upgrade() == [
+        "version 5 : historique chaîné (empreintes SHA-256), format de chaque lot", V7,
+    ]  # fmt: skip
     sealed = [(t.action, t.seq) for t in InvoiceTransition.select().order_by(InvoiceTransition.seq)]
     assert sealed == [("create", 1), ("validate", 2)]  # by time, not by insertion
     assert audit.verify().ok
