@@ -12,6 +12,7 @@ SYSTEM_PACKAGES=(
   dovecot-pop3d dovecot-imapd                        # real POP3/IMAP servers (mail fetch)
   tmux                                               # the whole app as a person sees it
   chromium                                           # tuibill serve, driven in a real browser
+  fonts-liberation                                   # bordereaux PDF: accents and the € sign
 )
 
 missing=()

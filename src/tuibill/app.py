@@ -78,6 +78,12 @@ def _returns(view: str):
     return build
 
 
+def _tiers():
+    from tuibill.screens.tiers_payeurs import TiersPayeursScreen
+
+    return TiersPayeursScreen()
+
+
 def _pending(key: str):
     def build():
         from tuibill.screens.pending import PendingScreen
@@ -111,7 +117,7 @@ class TuibillApp(App[int]):
         "retours-rejets": _returns("rejets"),
         "retours-partiels": _returns("partiels"),
         "retours-non-rapprochees": _returns("non-rapprochees"),
-        "tiers": _pending("tiers"),
+        "tiers": _tiers,
         "patients": _patients,
     }
 

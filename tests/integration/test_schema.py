@@ -46,6 +46,24 @@ def test_newer_database_is_refused(db_url) -> None:
     assert schema.current_version() == schema.LATEST + 5  # the database is left as it was
 
 
+V8 = "version 8 : tiers-payeurs : plans d'aide, factures d'aide à domicile, bordereaux, règlements"
+
+
+def test_a_version_5_database_gains_the_tiers_payeurs_tables(db_url) -> None:
+    """Version 8 adds the home-care tables and the default levels of relance, once."""
+    from tuibill.models import V8_MODELS, ReminderLevelRow
+
+    for model in reversed(V8_MODELS):
+        db.execute_sql(f'DROP TABLE "{model._meta.table_name}"')
+    schema.SchemaVersion.update(version=7).execute()
+    assert schema.upgrade() == [V8]
+    assert all(db.table_exists(model._meta.table_name) for model in V8_MODELS)
+    assert [(r.number, r.days) for r in ReminderLevelRow.select().order_by(ReminderLevelRow.number)] == [
+        (1, 30), (2, 45), (3, 60),
+    ]
+    schema.check_current()
+
+
 def test_a_version_1_database_is_upgraded_in_place(db_url) -> None:
     """Rebuild what version 1 made (no v2 tables or columns), with data, then upgrade it."""
     from tuibill.services import practice
@@ -69,6 +87,7 @@ def test_a_version_1_database_is_upgraded_in_place(db_url) -> None:
         "version 5 : historique chaîné (empreintes SHA-256), format de chaque lot",
         "version 6 : banque : relevés, rapprochements et leurs règles",
         "version 7 : comptes utilisateurs et rôles, leur historique chaîné",
+        V8,
     ]
     columns = {c.name for c in db.get_columns("invoice")}
     assert set(v2_columns) <= columns
@@ -113,6 +132,7 @@ def test_a_version_2_rejection_flag_becomes_the_rejected_state(db_url) -> None:
         "version 5 : historique chaîné (empreintes SHA-256), format de chaque lot",
         "version 6 : banque : relevés, rapprochements et leurs règles",
         "version 7 : comptes utilisateurs et rôles, leur historique chaîné",
+        V8,
     ]
     states = db.execute_sql("SELECT number, state FROM invoice ORDER BY number").fetchall()
     assert states == [(7, "REJETEE"), (8, "TRANSMISE")]
@@ -161,6 +181,7 @@ def test_a_version_4_history_is_sealed_in_the_order_it_happened(db_url) -> None:
         "version 5 : historique chaîné (empreintes SHA-256), format de chaque lot",
         "version 6 : banque : relevés, rapprochements et leurs règles",
         "version 7 : comptes utilisateurs et rôles, leur historique chaîné",
+        V8,
     ]
     sealed = [(t.action, t.seq) for t in InvoiceTransition.select().order_by(InvoiceTransition.seq)]
     assert sealed == [("create", 1), ("validate", 2)]  # by time, not by insertion

@@ -290,6 +290,43 @@ CASES = [
         id="payer-share-capped-at-the-amount",
     ),  # fmt: skip
     pytest.param(
+        [apa(sunday_cap_minutes=0)],
+        [iv(11, "09:00", "10:00"), iv(1, "10:00", "11:00"), iv(2, "09:00", "10:00")],
+        # cap 0 excludes the Toussaint on a Sunday and the Armistice on a Wednesday alike
+        # (contract Sunday/holiday rate 30,00, all client); Monday 22,00 → 17,60 / 4,40
+        [
+            (D(2026, 11, 1), "10:00", "11:00", SUN0, 3000, 3000, 0, 3000),
+            (D(2026, 11, 2), "09:00", "10:00", F, 2200, 2200, 1760, 440),
+            (D(2026, 11, 11), "09:00", "10:00", SUN0, 3000, 3000, 0, 3000),
+        ],
+        id="cap-0-holiday-on-sunday-and-weekday-holiday-both-excluded",
+    ),
+    pytest.param(
+        [carsat()],
+        [iv(17, "14:00", "16:00", "MEN"), iv(24, "14:00", "16:00", "MEN"),
+         iv(26, "14:00", "15:00", "MEN")],
+        # the plan starts on the 16th with 4 h: the 17th and the 24th use them (46,00 → 21,00 /
+        # 25,00 each), the 26th is beyond: contract 23,00 all client
+        [
+            (D(2026, 11, 17), "14:00", "16:00", F, 2300, 4600, 2100, 2500),
+            (D(2026, 11, 24), "14:00", "16:00", F, 2300, 4600, 2100, 2500),
+            (D(2026, 11, 26), "14:00", "15:00", OUT, 2300, 2300, 0, 2300),
+        ],
+        id="plan-from-the-16th-hours-exhausted-on-the-26th",
+    ),  # fmt: skip
+    pytest.param(
+        [apa(monthly_minutes=60), carsat()],
+        [iv(2, "09:00", "11:00"), iv(17, "14:00", "16:00", "MEN")],
+        # two payers, each its own hours: the APA's hour runs out at 10:00 (then contract 24,00),
+        # the CARSAT still finances the 17th
+        [
+            (D(2026, 11, 2), "09:00", "10:00", F, 2200, 2200, 1760, 440),
+            (D(2026, 11, 2), "10:00", "11:00", OUT, 2400, 2400, 0, 2400),
+            (D(2026, 11, 17), "14:00", "16:00", F, 2300, 4600, 2100, 2500),
+        ],
+        id="two-payers-on-one-client-hours-counted-apart",
+    ),
+    pytest.param(
         [apa()],
         [iv(28, "22:00", "02:00+1")],
         # crosses midnight: Sat 28 22:00–24:00 at the Saturday rate 2 × 24 = 48,00 → 38,40;

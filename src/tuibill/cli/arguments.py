@@ -87,3 +87,60 @@ def invoice_state(text: str) -> str:
         known = ", ".join(s.value for s in InvoiceState)
         raise argparse.ArgumentTypeError(f"état « {text} » inconnu (possibles : {known})")
     return state
+
+
+# --- tiers-payeurs (seed 004) ------------------------------------------------------------------
+
+
+def euros(text: str) -> int:
+    """An amount in euros (« 12,50 », « 12.5 », « 12 ») → cents; never negative."""
+    value = text.strip().replace(" ", "").replace("€", "")
+    match = re.fullmatch(r"([0-9]{1,9})(?:[,.]([0-9]{1,2}))?", value)
+    if not match:
+        raise argparse.ArgumentTypeError(f"« {text} » : montant attendu en euros (12,50)")
+    return int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
+
+
+def percent(text: str) -> int:
+    """A rate in percent (« 80 », « 33,33 ») → basis points, 0 to 100 %."""
+    value = text.strip().replace("%", "").strip()
+    match = re.fullmatch(r"([0-9]{1,3})(?:[,.]([0-9]{1,2}))?", value)
+    if not match:
+        raise argparse.ArgumentTypeError(f"« {text} » : taux attendu en % (80 ou 33,33)")
+    bp = int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
+    if bp > 10_000:
+        raise argparse.ArgumentTypeError(f"« {text} » : un taux va de 0 à 100 %")
+    return bp
+
+
+def hours(text: str) -> int:
+    """A duration in hours (« 10 », « 10:30 », « 10h30 ») → minutes."""
+    value = text.strip().lower().replace("h", ":")
+    match = re.fullmatch(r"([0-9]{1,4})(?::([0-5][0-9]))?:?", value)
+    if not match:
+        raise argparse.ArgumentTypeError(f"« {text} » : durée attendue en heures (10 ou 10:30)")
+    return int(match.group(1)) * 60 + int(match.group(2) or 0)
+
+
+def clock(text: str) -> int:
+    """A time of day (« 09:00 », « 9h », « 24:00 ») → minutes from midnight."""
+    value = text.strip().lower().replace("h", ":")
+    match = re.fullmatch(r"([0-9]{1,2})(?::([0-5][0-9])?)?", value)
+    if not match or not (int(match.group(1)) < 24 or value in ("24:00", "24:", "24")):
+        raise argparse.ArgumentTypeError(f"« {text} » : heure attendue (HH:MM)")
+    return int(match.group(1)) * 60 + int(match.group(2) or 0)
+
+
+def period(text: str) -> tuple[int, int]:
+    """A month (« 2026-11 » or « 11/2026 ») → (year, month)."""
+    value = text.strip()
+    match = re.fullmatch(r"([0-9]{4})-([0-9]{1,2})", value) or re.fullmatch(
+        r"([0-9]{1,2})/([0-9]{4})", value
+    )
+    if not match:
+        raise argparse.ArgumentTypeError(f"« {text} » : période attendue AAAA-MM")
+    first, second = match.groups()
+    year, month = (int(first), int(second)) if len(first) == 4 else (int(second), int(first))
+    if not (1 <= month <= 12 and 2000 <= year <= 2100):
+        raise argparse.ArgumentTypeError(f"« {text} » : période invalide (AAAA-MM)")
+    return year, month

@@ -2,11 +2,33 @@
 
 from tuibill.models.audit import AuditCheck, AuditHead
 from tuibill.models.base import BaseModel, db
+from tuibill.models.homecare import (
+    AidPlan,
+    Client,
+    ContractLine,
+    HomecareService,
+    Intervention,
+    Prestation,
+)
+from tuibill.models.homecare_billing import (
+    Allocation,
+    Funding,
+    HomecareCounter,
+    HomecareInvoice,
+    HomecareInvoiceLine,
+    HomecareInvoiceTransition,
+    PayerDocument,
+    Payment,
+    PaymentTransition,
+    Slip,
+    SlipTransition,
+)
 from tuibill.models.invoices import Invoice, InvoiceLine, InvoiceTransition, IsolatedAct
 from tuibill.models.lots import Lot, LotTransition
 from tuibill.models.mail import ReceivedFile
 from tuibill.models.parties import Mutuelle, Organism, Prescriber
 from tuibill.models.patients import Patient
+from tuibill.models.payers import Payer, PayerDefault, PayerMail, PayerNote, ReminderLevelRow
 from tuibill.models.pieces import InvoicePiece
 from tuibill.models.practice import Counter, Practice, Practitioner
 from tuibill.models.prescriptions import Prescription, PrescriptionItem
@@ -59,9 +81,59 @@ V6_MODELS: list[type[BaseModel]] = [
 ]
 # Added by schema version 7 (staff accounts and their history).
 V7_MODELS: list[type[BaseModel]] = [User, UserTransition]
-ALL_MODELS: list[type[BaseModel]] = V1_MODELS + V2_MODELS + V4_MODELS + V5_MODELS + V6_MODELS + V7_MODELS
+# Added by schema version 8 (tiers-payeurs and the home-care service, seed 004).
+V8_MODELS: list[type[BaseModel]] = [
+    Payer,
+    PayerDefault,
+    PayerNote,
+    PayerMail,
+    ReminderLevelRow,
+    HomecareService,
+    Prestation,
+    Client,
+    ContractLine,
+    Intervention,
+    AidPlan,
+    HomecareCounter,
+    HomecareInvoice,
+    HomecareInvoiceLine,
+    HomecareInvoiceTransition,
+    Slip,
+    SlipTransition,
+    Funding,
+    Payment,
+    Allocation,
+    PaymentTransition,
+    PayerDocument,
+]
+ALL_MODELS: list[type[BaseModel]] = (
+    V1_MODELS + V2_MODELS + V4_MODELS + V5_MODELS + V6_MODELS + V7_MODELS + V8_MODELS
+)
 
 __all__ = [
+    "AidPlan",
+    "Allocation",
+    "Client",
+    "ContractLine",
+    "Funding",
+    "HomecareCounter",
+    "HomecareInvoice",
+    "HomecareInvoiceLine",
+    "HomecareInvoiceTransition",
+    "HomecareService",
+    "Intervention",
+    "Payer",
+    "PayerDefault",
+    "PayerDocument",
+    "PayerMail",
+    "PayerNote",
+    "Payment",
+    "PaymentTransition",
+    "Prestation",
+    "ReminderLevelRow",
+    "Slip",
+    "SlipTransition",
+    "V8_MODELS",
     "AccountStatement",
     "BankAccount",
     "BankMatch",

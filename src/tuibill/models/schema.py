@@ -19,6 +19,7 @@ from tuibill.models import (
     V5_MODELS,
     V6_MODELS,
     V7_MODELS,
+    V8_MODELS,
     Invoice,
     InvoiceTransition,
     Lot,
@@ -217,6 +218,19 @@ def _v7_users(database: peewee.Database) -> None:
     database.create_tables(V7_MODELS, safe=True)
 
 
+def _v8_payers(database: peewee.Database) -> None:
+    """Tiers-payeurs and the home-care service (seed 004); the default levels of relance."""
+    from tuibill.domain.payers import DEFAULT_REMINDER_LEVELS
+    from tuibill.models import ReminderLevelRow
+
+    database.create_tables(V8_MODELS, safe=True)
+    if not ReminderLevelRow.select().exists():
+        for level in DEFAULT_REMINDER_LEVELS:
+            ReminderLevelRow.create(
+                number=level.number, days=level.days, title=level.title, text=level.text
+            )
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "schéma initial", _v1_initial),
     (2, "sécurisation des factures, pièces SCOR, lots, fichiers reçus", _v2_securing_pieces_lots),
@@ -225,6 +239,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (5, "historique chaîné (empreintes SHA-256), format de chaque lot", _v5_audit_chain),
     (6, "banque : relevés, rapprochements et leurs règles", _v6_bank),
     (7, "comptes utilisateurs et rôles, leur historique chaîné", _v7_users),
+    (8, "tiers-payeurs : plans d'aide, factures d'aide à domicile, bordereaux, règlements", _v8_payers),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -22,8 +22,11 @@ from tuibill.models import (
     AuditCheck,
     AuditHead,
     BankMatchEvent,
+    HomecareInvoiceTransition,
     InvoiceTransition,
     LotTransition,
+    PaymentTransition,
+    SlipTransition,
     UserTransition,
 )
 
@@ -38,6 +41,11 @@ class Chained:
     kind: str
     model: type[peewee.Model]
     entity: str  # the column naming what the row is the history of
+    plural: str = ""  # in the French messages; empty: the kind and an s
+
+    @property
+    def kinds(self) -> str:
+        return self.plural or f"{self.kind}s"
 
 
 CHAINED: tuple[Chained, ...] = (
@@ -45,7 +53,12 @@ CHAINED: tuple[Chained, ...] = (
     Chained("lot", LotTransition, "lot"),
     Chained("rapprochement", BankMatchEvent, "match"),
     Chained("utilisateur", UserTransition, "account"),
-)
+    # Tiers-payeurs (seed 004): home-care invoices and avoirs, bordereaux, règlements.
+    Chained("facture d'aide à domicile", HomecareInvoiceTransition, "invoice",
+            "factures d'aide à domicile"),
+    Chained("bordereau", SlipTransition, "slip", "bordereaux"),
+    Chained("règlement", PaymentTransition, "payment"),
+)  # fmt: skip
 _BY_MODEL = {chained.model: chained for chained in CHAINED}
 
 
@@ -169,7 +182,7 @@ def verify() -> VerifyReport:
     for chained, row in unsealed:
         if row is not None:
             return VerifyReport(
-                False, 0, f"Ligne {row.id} de l'historique des {chained.kind}s hors de la chaîne "
+                False, 0, f"Ligne {row.id} de l'historique des {chained.kinds} hors de la chaîne "
                 "(ajoutée à la main ?).", chained.model._meta.table_name, row.id,
             )  # fmt: skip
     expected, previous, rows = 1, GENESIS, 0
@@ -177,7 +190,7 @@ def verify() -> VerifyReport:
     for seq, chained, row in heapq.merge(*streams, key=lambda item: item[0]):
         rows += 1
         table = chained.model._meta.table_name
-        where = f"historique des {chained.kind}s, ligne {row['id']} (n° {seq})"
+        where = f"historique des {chained.kinds}, ligne {row['id']} (n° {seq})"
         if seq != expected:
             return VerifyReport(
                 False, rows, f"Rupture de la chaîne avant {where} : la ligne n° {expected} a été "

@@ -16,6 +16,7 @@ from tuibill.services import bank_demo, patients, practice, prescriptions
 from tuibill.services import invoices as invoice_service
 from tuibill.services.demo_reader import load_demo_reader
 from tuibill.services.demo_transmissions import build_demo_transmissions
+from tuibill.services.homecare_demo import build_homecare_demo
 from tuibill.services.prescriptions import PrescribedAct
 
 DEMO_USER = "demo"
@@ -256,6 +257,7 @@ def build_demo(
     if draft is not None:
         invoice_service.delete_draft(draft.id, user=DEMO_USER)
     counts.update(bank_demo.build_bank_demo(today=today))  # the bank statement, matched
+    counts.update(build_homecare_demo(today=today, seed=seed))
     return counts
 
 

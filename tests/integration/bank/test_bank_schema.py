@@ -12,10 +12,9 @@ def test_a_version_5_database_gains_the_bank(db_url) -> None:
     db.drop_tables(V6_MODELS)
     schema.SchemaVersion.update(version=5).execute()
 
-    assert schema.upgrade() == [
-        "version 6 : banque : relevés, rapprochements et leurs règles",
-        "version 7 : comptes utilisateurs et rôles, leur historique chaîné",
-    ]
+    done = schema.upgrade()
+    assert done[0] == "version 6 : banque : relevés, rapprochements et leurs règles"
+    assert len(done) == schema.LATEST - 5  # the later versions run again, changing nothing
 
     assert all(db.table_exists(model._meta.table_name) for model in V6_MODELS)
     assert [view.rule for view in bank_matching.rules()] == list(DEFAULT_RULES)

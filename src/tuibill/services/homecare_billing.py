@@ -1,0 +1,500 @@
+"""Clients › Facturation (seed 004): invoices from a month of interventions, with a simulation
+first if wanted, validation, avoirs, and the solde client.
+
+:func:`simulate` and :func:`create_invoices` run the same computation (``_previews``: the plans
+of ``domain.aid_plans.bill_month`` over the unbilled interventions), so what the simulation
+shows is what is created. An invoice keeps one line per billed part and one ``Funding`` row per
+payer — its financed share, which a bordereau later carries.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import peewee
+
+from tuibill.domain import aid_plans
+from tuibill.domain.errors import NotFound, RefusedOperation, ValidationError
+from tuibill.domain.homecare_invoices import (
+    COUNTED_STATES,
+    CREATE,
+    HomecareInvoiceAction,
+    HomecareInvoiceState,
+    InvoiceKind,
+    format_number,
+)
+from tuibill.domain.payments import Emitter, client_balance
+from tuibill.models import (
+    Client,
+    Funding,
+    HomecareInvoice,
+    HomecareInvoiceLine,
+    HomecareInvoiceTransition,
+    Intervention,
+    Payer,
+    Payment,
+)
+from tuibill.models.database import immediate
+from tuibill.services import homecare_lifecycle as lifecycle
+from tuibill.services.aid_plans import plans_of_client
+from tuibill.services.homecare import contract_of
+
+
+def month_bounds(year: int, month: int) -> tuple[date, date]:
+    if not 1 <= month <= 12 or not 2000 <= year <= 2100:
+        raise ValidationError(f"Période {year}-{month:02d} invalide (AAAA-MM).", field="period")
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def parse_period(text: str) -> tuple[int, int]:
+    """« 2026-11 » or « 11/2026 » → (2026, 11)."""
+    value = text.strip()
+    try:
+        if "/" in value:
+            month, year = value.split("/")
+        else:
+            year, month = value.split("-")
+        result = int(year), int(month)
+    except ValueError:
+        raise ValidationError(f"Période « {text} » invalide : AAAA-MM attendu.", field="period") from None
+    month_bounds(*result)
+    return result
+
+
+@dataclass(frozen=True)
+class Preview:
+    """One client's invoice as it would be (or was) made: the financing detail."""
+
+    client_id: int
+    client: str
+    year: int
+    month: int
+    billing: aid_plans.MonthBilling | None
+    refusal: str = ""  # why no invoice can be made (French)
+    intervention_ids: tuple[int, ...] = ()
+
+    @property
+    def payer_totals(self) -> dict[int, int]:
+        return self.billing.payer_totals() if self.billing else {}
+
+    def as_dict(self) -> dict:
+        billing = self.billing
+        return {
+            "client": self.client_id,
+            "client_nom": self.client,
+            "periode": f"{self.year}-{self.month:02d}",
+            "refus": self.refusal,
+            "montant_total": billing.amount_cents if billing else 0,
+            "montant_du_client": billing.client_cents if billing else 0,
+            "montant_du_organismes": billing.payer_cents if billing else 0,
+            "par_organisme": [
+                {"tiers_payeur": usage.plan.payer_id, "nom": usage.plan.payer_name,
+                 "prestation": usage.plan.prestation,
+                 "minutes_financees": usage.financed_minutes,
+                 "minutes_restantes": usage.minutes_left,
+                 "montant": sum(line.payer_cents for line in billing.lines
+                                if line.plan is usage.plan)}
+                for usage in (billing.usage if billing else ())
+            ],
+            "lignes": [
+                {"date": line.day, "debut": aid_plans.format_clock(line.start_minute),
+                 "fin": aid_plans.format_clock(line.end_minute),
+                 "prestation": line.intervention.prestation, "type_jour": line.day_kind.value,
+                 "financement": line.funding.value, "tarif": line.rate_cents,
+                 "montant": line.amount_cents, "part_organisme": line.payer_cents,
+                 "part_client": line.client_cents, "taux_pec": line.pec_bp,
+                 "organisme": line.plan.payer_name if line.plan and line.funding.financed else "",
+                 "detail": line.explanation}
+                for line in (billing.lines if billing else ())
+            ],
+        }  # fmt: skip
+
+
+def _clients(client_ids: Sequence[int] | None, start: date, end: date) -> list[Client]:
+    if client_ids:
+        found = list(Client.select().where(Client.id.in_(list(client_ids))).order_by(Client.search_name))
+        missing = set(client_ids) - {client.id for client in found}
+        if missing:
+            raise NotFound(f"Client(s) introuvable(s) : {', '.join(map(str, sorted(missing)))}.")
+        return found
+    with_work = (
+        Intervention.select(Intervention.client)
+        .where((Intervention.day >= start) & (Intervention.day <= end) & Intervention.invoice_id.is_null())
+        .distinct()
+    )
+    return list(Client.select().where(Client.id.in_(with_work)).order_by(Client.search_name))
+
+
+def _previews(year: int, month: int, client_ids: Sequence[int] | None) -> list[Preview]:
+    start, end = month_bounds(year, month)
+    previews = []
+    for client in _clients(client_ids, start, end):
+        items = list(
+            Intervention.select()
+            .where(
+                (Intervention.client == client.id) & (Intervention.day >= start)
+                & (Intervention.day <= end) & Intervention.invoice_id.is_null()
+            )
+            .order_by(Intervention.day, Intervention.start_minute, Intervention.id)
+        )  # fmt: skip
+        name = client.display_name
+        if not items:
+            previews.append(Preview(client.id, name, year, month, None, "Aucune intervention à facturer."))
+            continue
+        existing = (
+            HomecareInvoice.select()
+            .where(
+                (HomecareInvoice.client == client.id) & (HomecareInvoice.period_start == start)
+                & (HomecareInvoice.kind == InvoiceKind.FACTURE.value)
+                & HomecareInvoice.state.in_([HomecareInvoiceState.CREEE.value,
+                                             HomecareInvoiceState.VALIDEE.value])
+            )
+            .first()
+        )  # fmt: skip
+        if existing is not None:
+            # The hours granted are counted over the month: a second invoice would count them
+            # twice. The month is billed again whole, after an avoir (or deleting the draft).
+            what = (
+                f"la facture {format_number(existing.number)} validée : faites-en l'avoir"
+                if existing.number
+                else "une facture créée : supprimez-la"
+            )
+            previews.append(
+                Preview(
+                    client.id, name, year, month, None,
+                    f"Le mois a déjà {what}, puis refacturez le mois entier.",
+                )  # fmt: skip
+            )
+            continue
+        interventions = [
+            aid_plans.Intervention(i.day, i.start_minute, i.end_minute, i.prestation, i.intervenant, i.id)
+            for i in items
+        ]
+        try:
+            billing = aid_plans.bill_month(
+                year=year, month=month, client_id=client.id, interventions=interventions,
+                plans=plans_of_client(client.id), contract=contract_of(client.id),
+            )  # fmt: skip
+        except ValidationError as error:
+            previews.append(Preview(client.id, name, year, month, None, str(error)))
+            continue
+        previews.append(Preview(client.id, name, year, month, billing, "", tuple(i.id for i in items)))
+    return previews
+
+
+def simulate(year: int, month: int, client_ids: Sequence[int] | None = None) -> list[Preview]:
+    """« Simuler la facturation »: nothing is written."""
+    return _previews(year, month, client_ids)
+
+
+def create_invoices(
+    year: int,
+    month: int,
+    client_ids: Sequence[int] | None = None,
+    *,
+    user: str,
+    today: date | None = None,
+    at: datetime | None = None,
+) -> tuple[list[int], list[Preview]]:
+    """« Créer les factures »: one invoice « Créée » per client that can be billed. Returns the
+    new invoice ids and the previews (refusals included), in one transaction."""
+    today = today or date.today()
+    start, end = month_bounds(year, month)
+    created: list[int] = []
+    with immediate():
+        previews = _previews(year, month, client_ids)
+        for preview in previews:
+            if preview.billing is None:
+                continue
+            created.append(_create(preview, start, end, user=user, today=today, at=at))
+    return created, previews
+
+
+def _create(preview: Preview, start: date, end: date, *, user: str, today: date, at) -> int:
+    billing = preview.billing
+    assert billing is not None
+    invoice = HomecareInvoice.create(
+        client=preview.client_id, kind=InvoiceKind.FACTURE.value,
+        state=HomecareInvoiceState.CREEE.value, period_start=start, period_end=end,
+        issue_date=today, total_cents=billing.amount_cents, client_cents=billing.client_cents,
+        payer_cents=billing.payer_cents, created_at=at or lifecycle.now(), created_by=user,
+    )  # fmt: skip
+    rows = []
+    for position, line in enumerate(billing.lines, start=1):
+        plan = line.plan if line.funding.financed else None
+        rows.append(
+            dict(
+                invoice=invoice.id, position=position, intervention=line.intervention.ref,
+                day=line.day, start_minute=line.start_minute, end_minute=line.end_minute,
+                prestation=line.intervention.prestation, day_kind=line.day_kind.value,
+                funding=line.funding.value, rate_cents=line.rate_cents,
+                amount_cents=line.amount_cents, payer_cents=line.payer_cents,
+                client_cents=line.client_cents, pec_bp=line.pec_bp,
+                payer=plan.payer_id if plan else None, plan=plan.plan_id if plan else None,
+                explanation=line.explanation,
+            )
+        )  # fmt: skip
+    for chunk in range(0, len(rows), 100):
+        HomecareInvoiceLine.insert_many(rows[chunk : chunk + 100]).execute()
+    for payer_id, cents in billing.payer_totals().items():
+        Funding.create(invoice=invoice.id, payer=payer_id, cents=cents)
+    Intervention.update(invoice_id=invoice.id).where(
+        Intervention.id.in_(list(preview.intervention_ids))
+    ).execute()
+    lifecycle.record_invoice(
+        invoice, None, invoice.state, CREATE, user,
+        f"{len(billing.lines)} ligne(s) du {start:%m/%Y}", at=at,
+    )  # fmt: skip
+    return invoice.id
+
+
+def get_invoice(invoice_id: int) -> HomecareInvoice:
+    invoice = HomecareInvoice.get_or_none(HomecareInvoice.id == invoice_id)
+    if invoice is None:
+        raise NotFound(f"Facture {invoice_id} introuvable.")
+    return invoice
+
+
+def validate_invoice(invoice_id: int, *, user: str, at: datetime | None = None) -> HomecareInvoice:
+    with immediate():
+        invoice = get_invoice(invoice_id)
+        lifecycle.move_invoice(invoice, HomecareInvoiceAction.VALIDATE, user=user, at=at)
+        return invoice
+
+
+def validate_invoices(
+    year: int, month: int, client_ids: Sequence[int] | None = None, *, user: str,
+    at: datetime | None = None,
+) -> list[int]:  # fmt: skip
+    """« Valider » every invoice « Créée » of the month (of *client_ids*), oldest first: they
+    are numbered in that order, in one transaction."""
+    start, _ = month_bounds(year, month)
+    with immediate():
+        query = HomecareInvoice.select().where(
+            (HomecareInvoice.period_start == start)
+            & (HomecareInvoice.state == HomecareInvoiceState.CREEE.value)
+        )
+        if client_ids:
+            query = query.where(HomecareInvoice.client.in_(list(client_ids)))
+        done = []
+        for invoice in query.order_by(HomecareInvoice.id):
+            lifecycle.move_invoice(invoice, HomecareInvoiceAction.VALIDATE, user=user, at=at)
+            done.append(invoice.id)
+        return done
+
+
+def delete_invoice(invoice_id: int, *, user: str) -> HomecareInvoice:
+    with immediate():
+        invoice = get_invoice(invoice_id)
+        lifecycle.move_invoice(invoice, HomecareInvoiceAction.DELETE, user=user)
+        return invoice
+
+
+def credit_invoice(
+    invoice_id: int, *, user: str, reason: str, today: date | None = None,
+    at: datetime | None = None,
+) -> HomecareInvoice:  # fmt: skip
+    """« Avoir »: the invoice is « Annulée par avoir », an avoir with the opposite amounts is
+    numbered, its interventions may be billed again, and each payer's financed part becomes a
+    deduction waiting for that payer's next bordereau. Returns the avoir."""
+    today = today or date.today()
+    with immediate():
+        invoice = get_invoice(invoice_id)
+        if invoice.kind != InvoiceKind.FACTURE.value:
+            raise RefusedOperation("Un avoir ne s'annule pas par un autre avoir.")
+        lifecycle.move_invoice(
+            invoice, HomecareInvoiceAction.CREDIT, user=user, reason=reason, at=at
+        )
+        credit = HomecareInvoice.create(
+            client=invoice.client_id, kind=InvoiceKind.AVOIR.value,
+            number=lifecycle.allocate_number(lifecycle.INVOICE_COUNTER),
+            state=HomecareInvoiceState.VALIDEE.value, period_start=invoice.period_start,
+            period_end=invoice.period_end, issue_date=today, total_cents=-invoice.total_cents,
+            client_cents=-invoice.client_cents, payer_cents=-invoice.payer_cents,
+            credited=invoice.id, created_at=at or lifecycle.now(), created_by=user,
+        )  # fmt: skip
+        rows = [
+            dict(
+                invoice=credit.id, position=line.position, intervention=None, day=line.day,
+                start_minute=line.start_minute, end_minute=line.end_minute,
+                prestation=line.prestation, day_kind=line.day_kind, funding=line.funding,
+                rate_cents=line.rate_cents, amount_cents=-line.amount_cents,
+                payer_cents=-line.payer_cents, client_cents=-line.client_cents,
+                pec_bp=line.pec_bp, payer=line.payer_id, plan=line.plan_id,
+                explanation=f"Avoir : {line.explanation}",
+            )
+            for line in invoice.lines.order_by(HomecareInvoiceLine.position)
+        ]  # fmt: skip
+        for chunk in range(0, len(rows), 100):
+            HomecareInvoiceLine.insert_many(rows[chunk : chunk + 100]).execute()
+        for funding in Funding.select().where(Funding.invoice == invoice.id):
+            Funding.create(invoice=credit.id, payer=funding.payer_id, cents=-funding.cents)
+        lifecycle.record_invoice(
+            credit, None, credit.state, "credit_note", user,
+            f"avoir de la facture {format_number(invoice.number)} : {reason}", at=at,
+        )  # fmt: skip
+        return credit
+
+
+# --- what the screens and the command line show -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvoiceRow:
+    id: int
+    number: str
+    kind: str
+    state: str
+    client_id: int
+    client: str
+    period_start: date
+    issue_date: date
+    total_cents: int
+    client_cents: int  # montant dû client (net à payer)
+    payer_cents: int  # montant dû organisme
+    payer_paid_cents: int  # montant réglé organisme
+    client_paid_cents: int
+
+    @property
+    def state_label(self) -> str:
+        return HomecareInvoiceState(self.state).label
+
+    @property
+    def payer_partly_paid(self) -> bool:
+        """Shown in red by the screens: something paid, not all (seed 004)."""
+        return 0 < self.payer_paid_cents < self.payer_cents
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.id, "numero": self.number, "type": InvoiceKind(self.kind).label,
+            "etat": self.state, "etat_libelle": self.state_label, "client": self.client_id,
+            "client_nom": self.client, "periode": f"{self.period_start:%Y-%m}",
+            "date": self.issue_date, "montant_total": self.total_cents,
+            "montant_du_client": self.client_cents, "montant_du_organisme": self.payer_cents,
+            "montant_regle_organisme": self.payer_paid_cents,
+            "reste_a_regler_organisme": self.payer_cents - self.payer_paid_cents,
+            "montant_regle_client": self.client_paid_cents,
+            "regle_partiellement": self.payer_partly_paid,
+        }  # fmt: skip
+
+
+def list_invoices(
+    *, client_id: int | None = None, year: int | None = None, month: int | None = None,
+    states: Sequence[str] | None = None,
+) -> list[InvoiceRow]:  # fmt: skip
+    query = HomecareInvoice.select(HomecareInvoice, Client).join(Client)
+    if client_id is not None:
+        query = query.where(HomecareInvoice.client == client_id)
+    if year is not None and month is not None:
+        query = query.where(HomecareInvoice.period_start == month_bounds(year, month)[0])
+    if states:
+        query = query.where(HomecareInvoice.state.in_(list(states)))
+    else:
+        query = query.where(HomecareInvoice.state != HomecareInvoiceState.SUPPRIMEE.value)
+    invoices = list(
+        query.order_by(HomecareInvoice.period_start.desc(), HomecareInvoice.id.desc())
+    )
+    paid: dict[int, int] = {}
+    ids = [i.id for i in invoices]
+    for chunk in range(0, len(ids), 500):
+        paid.update(
+            Funding.select(Funding.invoice, peewee.fn.SUM(Funding.paid_cents))
+            .where(Funding.invoice.in_(ids[chunk : chunk + 500]))
+            .group_by(Funding.invoice)
+            .tuples()
+        )
+    return [
+        InvoiceRow(
+            i.id, format_number(i.number, i.kind), i.kind, i.state, i.client_id,
+            i.client.display_name, i.period_start, i.issue_date, i.total_cents, i.client_cents,
+            i.payer_cents, int(paid.get(i.id) or 0), i.client_paid_cents,
+        )  # fmt: skip
+        for i in invoices
+    ]
+
+
+@dataclass(frozen=True)
+class LineRow:
+    day: date
+    hours: str
+    prestation: str
+    funding: str
+    payer: str
+    rate_cents: int
+    amount_cents: int
+    payer_cents: int
+    client_cents: int
+    explanation: str
+
+
+def invoice_lines(invoice_id: int) -> list[LineRow]:
+    query = (
+        HomecareInvoiceLine.select(HomecareInvoiceLine, Payer)
+        .join(Payer, peewee.JOIN.LEFT_OUTER)
+        .where(HomecareInvoiceLine.invoice == invoice_id)
+        .order_by(HomecareInvoiceLine.position)
+    )
+    return [
+        LineRow(
+            line.day,
+            f"{aid_plans.format_clock(line.start_minute)}–{aid_plans.format_clock(line.end_minute)}",
+            line.prestation, line.funding, line.payer.name if line.payer_id else "",
+            line.rate_cents, line.amount_cents, line.payer_cents, line.client_cents,
+            line.explanation,
+        )  # fmt: skip
+        for line in query
+    ]
+
+
+def invoice_history(invoice_id: int) -> list[tuple[datetime, str, str, str]]:
+    from tuibill.domain.homecare_invoices import history_label
+
+    return [
+        (row.at, row.user, history_label(row.action), row.reason)
+        for row in HomecareInvoiceTransition.select()
+        .where(HomecareInvoiceTransition.invoice == invoice_id)
+        .order_by(HomecareInvoiceTransition.seq)
+    ]
+
+
+@dataclass(frozen=True)
+class ClientBalance:
+    client_id: int
+    invoiced_cents: int  # total facturé (TTC), avoirs deducted
+    net_to_pay_cents: int  # the client's part
+    client_payments_cents: int  # payments whose émetteur is « Client »
+    balance_cents: int  # solde client
+
+    def as_dict(self) -> dict:
+        return {
+            "client": self.client_id, "total_facture": self.invoiced_cents,
+            "net_a_payer": self.net_to_pay_cents, "reglements_client": self.client_payments_cents,
+            "solde": self.balance_cents,
+        }  # fmt: skip
+
+
+def balance_of(client_id: int) -> ClientBalance:
+    """Solde client = total of the net à payer − total of the payments whose émetteur is
+    « Client » (``domain.payments.client_balance``)."""
+    counted = [s.value for s in COUNTED_STATES]
+    nets = [
+        (total, net)
+        for total, net in HomecareInvoice.select(
+            HomecareInvoice.total_cents, HomecareInvoice.client_cents
+        )
+        .where((HomecareInvoice.client == client_id) & HomecareInvoice.state.in_(counted))
+        .tuples()
+    ]
+    payments = [
+        amount
+        for (amount,) in Payment.select(Payment.amount_cents)
+        .where((Payment.client == client_id) & (Payment.emitter == Emitter.CLIENT.value))
+        .tuples()
+    ]
+    balance = client_balance([net for _, net in nets], payments)
+    return ClientBalance(
+        client_id, sum(t for t, _ in nets), sum(n for _, n in nets), sum(payments), balance
+    )
