@@ -89,8 +89,36 @@ def _demo_virements(today: date) -> list[Virement]:
     return created
 
 
+def _payer_lines(today: date) -> list[BankLine]:
+    """The tiers-payeurs' règlements recorded in F8 (when the home-care demo made some)."""
+    from tuibill.models import Payer, Payment
+
+    names = dict(Payer.select(Payer.id, Payer.name).tuples())
+    lines = []
+    for payment in (
+        Payment.select()
+        .where(Payment.payer.is_null(False) & (Payment.amount_cents > 0))
+        .order_by(Payment.day, Payment.id)
+    ):
+        name = names.get(payment.payer_id, "")
+        if payment.day > today:
+            continue
+        booked = min(today, payment.day + timedelta(days=1))
+        lines.append(
+            BankLine(
+                booking_date=booked,
+                value_date=booked,
+                amount_cents=payment.amount_cents,
+                label=f"VIR {name}"[:31],
+                details=(("LIB", f"{name} {payment.reference}"[:70]),),
+                operation_code="05",
+            )
+        )
+    return lines
+
+
 def _statement(virements: list[Virement], today: date) -> BankStatement:
-    lines: list[BankLine] = []
+    lines: list[BankLine] = _payer_lines(today)
     # The last virement announced is not on the statement yet; one came short of the caisse's
     # retention; a patient paid by transfer (nobody announced it); the bank took its fees.
     shown = virements[:-1] if len(virements) > 1 else virements

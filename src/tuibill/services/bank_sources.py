@@ -5,9 +5,10 @@ A source is a small object (:class:`ReceiptSource`) that lists its receipts
 its id, and says which invoices a receipt pays. The reconciliation (``services.bank_matching``)
 and the FEC (``services.accounting``) see only this; they never read a source's tables.
 
-Built in: the caisses' NOEMIE virements (:class:`VirementSource`). The tiers-payeurs'
-règlements plug in the same way — a class with ``kind = "reglement"`` and the four methods,
-registered with :func:`register_source` (see ``docs/bank.md``).
+Built in: the caisses' NOEMIE virements (:class:`VirementSource`) and the tiers-payeurs'
+règlements, from payers and from clients (:class:`ReglementSource`); another kind plugs in the
+same way — a class with its ``kind`` and the four methods, registered with
+:func:`register_source` (see ``docs/bank.md``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import date
 from typing import Protocol
 
 from tuibill.domain.bank_matching import (
+    REGLEMENT,
     VIREMENT,
     ExpectedReceipt,
     Receipt,
@@ -25,7 +27,18 @@ from tuibill.domain.bank_matching import (
 )
 from tuibill.domain.errors import NotFound
 from tuibill.domain.formatting import format_invoice_number
-from tuibill.models import Invoice, ReceivedFile, ReturnEntry, Virement
+from tuibill.domain.homecare_invoices import format_number as format_homecare_number
+from tuibill.models import (
+    Allocation,
+    Client,
+    HomecareInvoice,
+    Invoice,
+    Payer,
+    Payment,
+    ReceivedFile,
+    ReturnEntry,
+    Virement,
+)
 
 
 @dataclass(frozen=True)
@@ -132,6 +145,83 @@ class VirementSource:
         ]
 
 
+# --- the tiers-payeurs' règlements (F8) --------------------------------------------------------
+
+
+def _payment_receipt(row: Payment, payers: dict[int, str], clients: dict[int, str]) -> Receipt:
+    partner = payers.get(row.payer_id, "") if row.payer_id else clients.get(row.client_id, "")
+    who = "tiers-payeur" if row.payer_id else "client"
+    return Receipt(
+        kind=REGLEMENT,
+        id=row.id,
+        date=row.day,
+        amount_cents=row.amount_cents,
+        label=" ".join(part for part in (row.reference, row.mode) if part),
+        # The payer's name: the key of ``[accounting] payer_accounts``.
+        partner=partner,
+        detail=f"règlement {row.mode} d'un {who}",
+    )
+
+
+def _names() -> tuple[dict[int, str], dict[int, str]]:
+    payers = dict(Payer.select(Payer.id, Payer.name).tuples())
+    clients = {
+        cid: f"{last} {first}".strip()
+        for cid, last, first in Client.select(Client.id, Client.last_name, Client.first_name)
+        .tuples()
+    }
+    return payers, clients
+
+
+class ReglementSource:
+    """The payments recorded in F8 (a payer's règlement, or a client's), as the bank shows
+    them; what each pays is its allocations to the home-care invoices."""
+
+    kind = REGLEMENT
+    label = "Règlements tiers-payeurs"
+
+    def receipts(self, start: date | None = None, end: date | None = None) -> list[ExpectedReceipt]:
+        query = Payment.select().where(Payment.amount_cents != 0)
+        if start is not None:
+            query = query.where(Payment.day >= start)
+        if end is not None:
+            query = query.where(Payment.day <= end)
+        payers, clients = _names()
+        return [
+            _payment_receipt(row, payers, clients)
+            for row in query.order_by(Payment.day, Payment.id)
+        ]
+
+    def receipt(self, receipt_id: int) -> ExpectedReceipt | None:
+        row = Payment.get_or_none(Payment.id == receipt_id)
+        return _payment_receipt(row, *_names()) if row is not None else None
+
+    def invoices_of(self, receipt_id: int) -> list[InvoiceShare]:
+        query = (
+            Allocation.select(Allocation, HomecareInvoice, Client)
+            .join(HomecareInvoice)
+            .join(Client)
+            .where((Allocation.payment == receipt_id) & Allocation.undone_at.is_null())
+            .order_by(Allocation.id)
+        )
+        return [
+            InvoiceShare(
+                invoice_id=allocation.invoice.id,
+                number=format_homecare_number(allocation.invoice.number, allocation.invoice.kind),
+                patient=f"{allocation.invoice.client.last_name} "
+                f"{allocation.invoice.client.first_name}".strip(),
+                paid_cents=allocation.cents,
+                note="facture d'aide à domicile",
+            )
+            for allocation in query
+        ]
+
+    def payments_of_invoice(self, invoice_id: int) -> list[tuple[ExpectedReceipt, int]]:
+        # *invoice_id* names an FSE (the chain of a caisse's invoice): règlements pay home-care
+        # invoices, never an FSE.
+        return []
+
+
 # --- the registry -----------------------------------------------------------------------------
 
 _SOURCES: dict[str, ReceiptSource] = {}
@@ -175,3 +265,4 @@ def all_receipts(
 
 
 register_source(VirementSource())
+register_source(ReglementSource())

@@ -256,8 +256,9 @@ def build_demo(
     )
     if draft is not None:
         invoice_service.delete_draft(draft.id, user=DEMO_USER)
-    counts.update(bank_demo.build_bank_demo(today=today))  # the bank statement, matched
     counts.update(build_homecare_demo(today=today, seed=seed))
+    # The bank statement of the caisses' virements and the payers' règlements, matched.
+    counts.update(bank_demo.build_bank_demo(today=today))
     return counts
 
 

@@ -55,7 +55,9 @@ def test_the_bank_commands_on_the_demo(story_url, tmp_path) -> None:
     assert difference["ecart_cents"] == -150 and difference["etat"] == "Rapproché"
     left = json_of("bank", "unmatched", *db)
     assert [c["montant_cents"] for c in left["credits_bancaires"]] == [4500]
-    assert len(left["recettes_annoncees"]) == 1
+    # The last virement is not on the statement yet; the clients' cheques (F8) are not either.
+    virements = [r for r in left["recettes_annoncees"] if r["origine"] == "virement"]
+    assert len(virements) == 1
 
     undone = json_of("bank", "undo", str(difference["id"]), "--reason", "à revoir", *db)
     assert undone["etat"] == "Annulé" and undone["motif_annulation"] == "à revoir"
@@ -69,7 +71,7 @@ def test_the_bank_commands_on_the_demo(story_url, tmp_path) -> None:
     assert len(json_of("bank", "matches", "--all", *db)) == credits
 
     stranger = left["credits_bancaires"][0]["id"]
-    receipt = left["recettes_annoncees"][0]
+    receipt = virements[0]
     linked = json_of("bank", "link", str(stranger), f"virement:{receipt['id']}", *db)
     assert linked["regle"] == "à la main"
     assert linked["ecart_cents"] == 4500 - receipt["montant_cents"]
