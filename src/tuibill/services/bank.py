@@ -15,7 +15,6 @@ daily ones, a file downloaded again) add each bank line once.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -38,16 +37,15 @@ from tuibill.models import (
     BankMatch,
     BankOperation,
     ReceivedFile,
-    db,
 )
 from tuibill.models.bank import ACTIVE
 from tuibill.models.database import immediate
+from tuibill.services import file_intake as intake
 from tuibill.services import lifecycle
-from tuibill.services.archives import archive_directory
 from tuibill.transport import archive
 
 STATEMENT_FILE = "releve"  # ReceivedFile.kind
-RECEIVED, APPLIED, REFUSED = "recu", "applique", "refuse"
+RECEIVED, APPLIED, REFUSED = intake.RECEIVED, intake.APPLIED, intake.REFUSED
 IMPORTED, ALREADY, REFUSED_STATUS = "importé", "déjà importé", "refusé"
 CURRENCY = "EUR"
 
@@ -142,10 +140,6 @@ class ImportReport:
         }
 
 
-class _DryRun(Exception):
-    """Raised at the end of a dry run's transaction so that nothing it wrote stays."""
-
-
 # --- reading a file ----------------------------------------------------------------------------
 
 
@@ -208,22 +202,14 @@ def import_files(
     format_name: str | None = None,
 ) -> list[ImportReport]:
     """``tuibill bank import``: each file archived, recorded and stored (or simulated)."""
-    reports = []
-    for path in paths:
-        name = Path(path).name
-        try:
-            data = Path(path).expanduser().read_bytes()
-        except OSError as error:
-            reports.append(
-                ImportReport(name, REFUSED_STATUS, f"fichier illisible ({error.strerror or error})")
-            )
-            continue
-        reports.append(
-            import_data(
-                data, name, settings, user=user, dry_run=dry_run, now=now, format_name=format_name
-            )
+    return [
+        ImportReport(name, REFUSED_STATUS, why)
+        if data is None
+        else import_data(
+            data, name, settings, user=user, dry_run=dry_run, now=now, format_name=format_name
         )
-    return reports
+        for name, data, why in intake.read_paths(paths)
+    ]
 
 
 def import_data(
@@ -239,70 +225,28 @@ def import_data(
 ) -> ImportReport:
     """One statement file: archived first, recorded, then stored in one transaction."""
     at = lifecycle.current_time(now)
-    sha = hashlib.sha256(data).hexdigest()
-    known = (
-        ReceivedFile.select()
-        .where((ReceivedFile.sha256 == sha) & (ReceivedFile.kind == STATEMENT_FILE))
-        .order_by(ReceivedFile.id)
-        .first()
-    )
-    if known is not None and known.status == APPLIED:
-        return ImportReport(
-            name,
-            ALREADY,
-            f"déjà importé le {known.processed_at:%d/%m/%Y à %H:%M} (fichier {known.file_name}) : "
-            "rien n'a changé.",
-            received_file_id=known.id,
-        )
-    if known is not None and known.status == REFUSED:
-        return ImportReport(
-            name,
-            REFUSED_STATUS,
-            f"déjà refusé le {known.processed_at:%d/%m/%Y à %H:%M} (fichier {known.file_name}), "
-            f"gardé de côté : {known.error}",
-            received_file_id=known.id,
-        )
+    known = intake.known_file(STATEMENT_FILE, intake.sha256(data))
+    earlier = intake.earlier_outcome(known)
+    if earlier is not None:
+        status = ALREADY if earlier[0] == APPLIED else REFUSED_STATUS
+        return ImportReport(name, status, earlier[1], received_file_id=known.id if known else None)
     if dry_run:
         try:
             found, statements = read_statements(data, format_name)
         except (FormatError, ValidationError) as error:
             return ImportReport(name, REFUSED_STATUS, str(error), dry_run=True)
         report = ImportReport(name, IMPORTED, format=found, dry_run=True)
-        try:
-            with db.atomic():
-                row = ReceivedFile.create(
-                    kind=STATEMENT_FILE, source="simulation", message_id=f"simulation:{sha}",
-                    file_name=name[:255], sha256=sha, archive_path="", received_at=at,
-                    status=RECEIVED,
-                )  # fmt: skip
-                report.statements = _store(statements, found, row, user=user, at=at)
-                raise _DryRun()
-        except _DryRun:
-            pass
+        report.statements = intake.rehearse(
+            STATEMENT_FILE, data, name, at,
+            lambda row: _store(statements, found, row, user=user, at=at),
+        )  # fmt: skip
         return report
     # Archived and recorded before it is even read: a file the bank sent is never lost, and a
     # malformed one stays aside, « refusé », with why.
-    row = known or _record_file(data, name, settings, at, source)
+    row = known or intake.record_file(STATEMENT_FILE, data, name, settings, at, source)
     return post_received(row.id, user=user, now=at, format_name=format_name) or ImportReport(
         name, ALREADY, received_file_id=row.id
     )
-
-
-def _record_file(
-    data: bytes, name: str, settings: TransmissionSettings, at: datetime, source: str
-) -> ReceivedFile:
-    stored = archive.store(archive_directory(settings), data)
-    with immediate():
-        return ReceivedFile.create(
-            kind=STATEMENT_FILE,
-            source=source[:12],
-            message_id=f"fichier:{name}"[:255],
-            file_name=name[:255],
-            sha256=stored.sha256,
-            archive_path=str(stored.path),
-            received_at=at,
-            status=RECEIVED,
-        )
 
 
 def post_received(
@@ -322,19 +266,12 @@ def post_received(
         try:
             found, statements = read_statements(data, format_name)
         except (FormatError, ValidationError) as error:
-            _finish(row, REFUSED, f"Relevé refusé, mis de côté : {error}", at)
+            intake.finish(row, REFUSED, f"Relevé refusé, mis de côté : {error}", at)
             return ImportReport(row.file_name, REFUSED_STATUS, str(error), received_file_id=row.id)
         report = ImportReport(row.file_name, IMPORTED, format=found, received_file_id=row.id)
         report.statements = _store(statements, found, row, user=user, at=at)
-        _finish(row, APPLIED, "", at)
+        intake.finish(row, APPLIED, "", at)
         return report
-
-
-def _finish(row: ReceivedFile, status: str, message: str, at: datetime) -> None:
-    row.status = status
-    row.error = message
-    row.processed_at = at
-    row.save()
 
 
 def _account(statement: BankStatement, at: datetime) -> BankAccount:

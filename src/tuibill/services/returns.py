@@ -17,7 +17,6 @@ the file « traité ». A crash leaves the file « reçu »: importing it again 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -49,15 +48,14 @@ from tuibill.models import (
     ReturnLine,
     ReturnRejection,
     Virement,
-    db,
 )
 from tuibill.models.database import immediate, insert_rows, update_rows
+from tuibill.services import file_intake as intake
 from tuibill.services import lifecycle
-from tuibill.services.archives import archive_directory
 from tuibill.transport import archive
 
 RETURN = "retour"  # ReceivedFile.kind
-RECEIVED, APPLIED, REFUSED = "recu", "applique", "refuse"
+RECEIVED, APPLIED, REFUSED = intake.RECEIVED, intake.APPLIED, intake.REFUSED
 IMPORTED, ALREADY, REFUSED_STATUS = "importé", "déjà importé", "refusé"
 NOT_MATCHED = "non_rapprochee"
 DOUBLE = "doublon"
@@ -141,10 +139,6 @@ class FileReport:
         }
 
 
-class _DryRun(Exception):
-    """Raised at the end of a dry run's transaction so that nothing it wrote stays."""
-
-
 # --- importing files --------------------------------------------------------------------------
 
 
@@ -157,18 +151,12 @@ def import_files(
     now: datetime | None = None,
 ) -> list[FileReport]:
     """``tuibill returns import``: each file archived, recorded and posted (or simulated)."""
-    reports = []
-    for path in paths:
-        name = Path(path).name
-        try:
-            data = Path(path).expanduser().read_bytes()
-        except OSError as error:
-            reports.append(
-                FileReport(name, REFUSED_STATUS, f"fichier illisible ({error.strerror or error})")
-            )
-            continue
-        reports.append(import_data(data, name, settings, user=user, dry_run=dry_run, now=now))
-    return reports
+    return [
+        FileReport(name, REFUSED_STATUS, why)
+        if data is None
+        else import_data(data, name, settings, user=user, dry_run=dry_run, now=now)
+        for name, data, why in intake.read_paths(paths)
+    ]
 
 
 def import_data(
@@ -183,74 +171,28 @@ def import_data(
 ) -> FileReport:
     """One return file: archived first, recorded, then posted in one transaction."""
     at = lifecycle.current_time(now)
-    sha = hashlib.sha256(data).hexdigest()
-    known = (
-        ReceivedFile.select()
-        .where((ReceivedFile.sha256 == sha) & (ReceivedFile.kind == RETURN))
-        .order_by(ReceivedFile.id)
-        .first()
-    )
-    if known is not None and known.status == APPLIED:
-        return FileReport(
-            name,
-            ALREADY,
-            f"déjà importé le {known.processed_at:%d/%m/%Y à %H:%M} (fichier {known.file_name}) : "
-            "rien n'a changé.",
-            received_file_id=known.id,
-        )
+    known = intake.known_file(RETURN, intake.sha256(data))
+    earlier = intake.earlier_outcome(known)
+    if earlier is not None:
+        status = ALREADY if earlier[0] == APPLIED else REFUSED_STATUS
+        return FileReport(name, status, earlier[1], received_file_id=known.id if known else None)
     try:
         content = read_return(data)
     except FormatError as error:
         report = FileReport(name, REFUSED_STATUS, str(error), dry_run=dry_run)
         if not dry_run:  # kept aside, never deleted: the archive holds it, the list shows it
-            row = _record_file(known, data, name, settings, at, source)
+            row = known or intake.record_file(RETURN, data, name, settings, at, source)
             with immediate():
-                _finish(row, REFUSED, f"Retour illisible, mis de côté : {error}", at)
+                intake.finish(row, REFUSED, f"Retour illisible, mis de côté : {error}", at)
             report.received_file_id = row.id
         return report
     if dry_run:
-        # The very posting, on a row of its own, in a transaction rolled back at the end.
         report = FileReport(name, IMPORTED, dry_run=True)
-        try:
-            with db.atomic():
-                row = ReceivedFile.create(
-                    kind=RETURN, source="simulation", message_id=f"simulation:{sha}",
-                    file_name=name[:255], sha256=sha, archive_path="", received_at=at,
-                    status=RECEIVED,
-                )  # fmt: skip
-                _post(content, report, row, user=user, at=at)
-                raise _DryRun()
-        except _DryRun:
-            pass
+        intake.rehearse(RETURN, data, name, at, lambda row: _post(content, report, row, user=user, at=at))
         return report
-    row = _record_file(known, data, name, settings, at, source)
+    # A file recorded by a run that crashed before posting is taken up again as it is.
+    row = known or intake.record_file(RETURN, data, name, settings, at, source)
     return post_received(row.id, user=user, now=at, content=content) or FileReport(name, ALREADY)
-
-
-def _record_file(
-    known: ReceivedFile | None,
-    data: bytes,
-    name: str,
-    settings: TransmissionSettings,
-    at: datetime,
-    source: str,
-) -> ReceivedFile:
-    """Archive (durably) then record the file « reçu »; a file recorded by a run that crashed
-    before posting is taken up again as it is."""
-    if known is not None:
-        return known
-    stored = archive.store(archive_directory(settings), data)
-    with immediate():
-        return ReceivedFile.create(
-            kind=RETURN,
-            source=source,
-            message_id=f"fichier:{name}"[:255],
-            file_name=name[:255],
-            sha256=stored.sha256,
-            archive_path=str(stored.path),
-            received_at=at,
-            status=RECEIVED,
-        )
 
 
 def post_received(
@@ -273,19 +215,12 @@ def post_received(
             if content is None:
                 content = read_return(archive.load(row.archive_path, row.sha256))
         except FormatError as error:
-            _finish(row, REFUSED, f"Retour illisible, mis de côté : {error}", at)
+            intake.finish(row, REFUSED, f"Retour illisible, mis de côté : {error}", at)
             return FileReport(row.file_name, REFUSED_STATUS, str(error), received_file_id=row.id)
         report = FileReport(row.file_name, IMPORTED, received_file_id=row.id)
         _post(content, report, row, user=user, at=at)
-        _finish(row, APPLIED, "", at)
+        intake.finish(row, APPLIED, "", at)
         return report
-
-
-def _finish(row: ReceivedFile, status: str, message: str, at: datetime) -> None:
-    row.status = status
-    row.error = message
-    row.processed_at = at
-    row.save()
 
 
 def summary(report: FileReport) -> str:

@@ -16,6 +16,7 @@ from tuibill.formats.camt import write_camt
 from tuibill.formats.cfonb import write_cfonb
 from tuibill.models import AccountStatement, BankAccount, BankOperation, ReceivedFile
 from tuibill.services import bank
+from tuibill.services import file_intake as intake
 
 NOW = datetime(2026, 4, 1, 9, 30)
 
@@ -192,7 +193,7 @@ def test_a_dry_run_writes_and_archives_nothing(tmp_path, transmission) -> None:
 
 def test_a_file_recorded_by_a_run_that_crashed_is_taken_up_again(tmp_path, transmission) -> None:
     data = write_cfonb([statement(MARCH)])
-    row = bank._record_file(data, "releve.cfonb", transmission, NOW, "manuel")
+    row = intake.record_file(bank.STATEMENT_FILE, data, "releve.cfonb", transmission, NOW, "manuel")
     assert row.status == "recu" and BankOperation.select().count() == 0
 
     (report,) = bank.import_files(
