@@ -67,6 +67,7 @@ def test_a_version_1_database_is_upgraded_in_place(db_url) -> None:
         "version 3 : rejet de la caisse : état « Rejetée »",
         "version 4 : retours NOEMIE : virements, factures payées et rejetées",
         "version 5 : historique chaîné (empreintes SHA-256), format de chaque lot",
+        "version 9 : journal des factures : index couvrants du filtre patient",
     ]
     columns = {c.name for c in db.get_columns("invoice")}
     assert set(v2_columns) <= columns
@@ -109,6 +110,7 @@ def test_a_version_2_rejection_flag_becomes_the_rejected_state(db_url) -> None:
         "version 3 : rejet de la caisse : état « Rejetée »",
         "version 4 : retours NOEMIE : virements, factures payées et rejetées",
         "version 5 : historique chaîné (empreintes SHA-256), format de chaque lot",
+        "version 9 : journal des factures : index couvrants du filtre patient",
     ]
     states = db.execute_sql("SELECT number, state FROM invoice ORDER BY number").fetchall()
     assert states == [(7, "REJETEE"), (8, "TRANSMISE")]
@@ -153,7 +155,10 @@ def test_a_version_4_history_is_sealed_in_the_order_it_happened(db_url) -> None:
     AuditHead.delete().execute()
     schema.SchemaVersion.update(version=4).execute()
 
-    assert schema.upgrade() == ["version 5 : historique chaîné (empreintes SHA-256), format de chaque lot"]
+    assert schema.upgrade() == [
+        "version 5 : historique chaîné (empreintes SHA-256), format de chaque lot",
+        "version 9 : journal des factures : index couvrants du filtre patient",
+    ]
     sealed = [(t.action, t.seq) for t in InvoiceTransition.select().order_by(InvoiceTransition.seq)]
     assert sealed == [("create", 1), ("validate", 2)]  # by time, not by insertion
     assert audit.verify().ok
@@ -167,3 +172,23 @@ def test_a_version_4_history_is_sealed_in_the_order_it_happened(db_url) -> None:
         )
     assert InvoiceTransition.select().order_by(InvoiceTransition.seq.desc()).first().seq == 3
     assert audit.verify().ok
+
+
+def test_version_9_gives_the_journal_its_covering_indexes(db_url) -> None:
+    """A version 5 database had (billing_date, id) and (patient_name): the upgrade replaces them
+    with the covering indexes the journal's patient filter reads (issue 12)."""
+    for name in schema.JOURNAL_INDEXES:
+        db.execute_sql(f'DROP INDEX "{name}"')
+    db.execute_sql('CREATE INDEX "invoice_billing_date_id" ON "invoice" ("billing_date", "id")')
+    db.execute_sql('CREATE INDEX "invoice_patient_name" ON "invoice" ("patient_name")')
+    schema.SchemaVersion.update(version=5).execute()
+
+    assert schema.upgrade() == [
+        "version 9 : journal des factures : index couvrants du filtre patient"
+    ]
+    indexes = {index.name: index.columns for index in db.get_indexes("invoice")}
+    for name, columns in schema.JOURNAL_INDEXES.items():
+        assert indexes[name] == list(columns)
+    assert "invoice_billing_date_id" not in indexes
+    assert "invoice_patient_name" not in indexes
+    schema.check_current()

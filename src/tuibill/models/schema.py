@@ -183,12 +183,32 @@ def _v5_audit_chain(database: peewee.Database) -> None:
     )
 
 
+# Indexes the journal's patient filter reads without touching a row (services.journal).
+JOURNAL_INDEXES = {
+    "invoice_billing_date_id_patient_name": ("billing_date", "id", "patient_name"),
+    "invoice_patient_name_billing_date_id": ("patient_name", "billing_date", "id"),
+}
+
+
+def _v9_journal_indexes(database: peewee.Database) -> None:
+    """The journal's order and the patient prefix each get a covering index; they replace the
+    narrower (billing_date, id) and (patient_name) indexes, which are their first columns."""
+    for name, columns in JOURNAL_INDEXES.items():
+        listed = ", ".join(f'"{column}"' for column in columns)
+        database.execute_sql(f'CREATE INDEX IF NOT EXISTS "{name}" ON "invoice" ({listed})')
+    for name in ("invoice_billing_date_id", "invoice_patient_name"):
+        database.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+    database.execute_sql('ANALYZE "invoice"')  # the planner weighs the new indexes at once
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "schéma initial", _v1_initial),
     (2, "sécurisation des factures, pièces SCOR, lots, fichiers reçus", _v2_securing_pieces_lots),
     (3, "rejet de la caisse : état « Rejetée »", _v3_rejected_state),
     (4, "retours NOEMIE : virements, factures payées et rejetées", _v4_returns),
     (5, "historique chaîné (empreintes SHA-256), format de chaque lot", _v5_audit_chain),
+    # 6–8 are taken by work merged meanwhile (the lead renumbers at merge).
+    (9, "journal des factures : index couvrants du filtre patient", _v9_journal_indexes),
 ]
 
 LATEST = MIGRATIONS[-1][0]
