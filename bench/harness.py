@@ -370,7 +370,7 @@ class Pty:
         if self.process.poll() is None:
             try:
                 os.write(self.master, KEYS["ctrl+q"])
-                self.process.wait(timeout=3)
+                self._reap(timeout=10)
             except (OSError, subprocess.TimeoutExpired):
                 os.killpg(self.process.pid, signal.SIGTERM)
                 try:
@@ -384,6 +384,24 @@ class Pty:
         except OSError:
             pass
         os.close(self.master)
+
+    def _reap(self, timeout: float) -> None:
+        """Wait for the child to end and keep its CPU time (user + system, ``wait4``)."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            pid, status, usage = os.wait4(self.process.pid, os.WNOHANG)
+            if pid:
+                self.process.returncode = os.waitstatus_to_exitcode(status)
+                self.cpu_seconds = usage.ru_utime + usage.ru_stime
+                return
+            try:  # keep reading: a child blocked on a full pty never ends
+                while select.select([self.master], [], [], 0.01)[0]:
+                    os.read(self.master, 65536)
+            except OSError:
+                time.sleep(0.01)
+        raise subprocess.TimeoutExpired(self.process.args, timeout)
+
+    cpu_seconds: float | None = None
 
     def __enter__(self) -> Pty:
         return self

@@ -80,6 +80,9 @@ class TuibillApp(App[int]):
     TITLE = "tuibill"
     CSS_PATH = "styles/app.tcss"
     ENABLE_COMMAND_PALETTE = False
+    # The menu is the first screen, made when the app composes: no default screen made and
+    # left, nor the two style sheet re-reads a mode switch costs (issue 12, start-up).
+    DEFAULT_MODE = "menu"
 
     MODES: ClassVar = {
         "menu": _menu,
@@ -131,7 +134,6 @@ class TuibillApp(App[int]):
         practice = get_practice()
         self.title = practice.name if practice else "tuibill"
         self.sub_title = f"{self.user}" + (" — DÉMONSTRATION" if self.demo else "")
-        self.switch_mode("menu")
 
     def get_system_commands(self, screen):  # kiosk: no palette, no screenshot-to-file
         return iter(())

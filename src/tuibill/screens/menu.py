@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from time import monotonic
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -28,6 +29,7 @@ MENU: list[tuple[str, str, str, str, str]] = [
 
 
 class MenuScreen(Screen):
+    _counted_at = -1.0  # monotonic time of the last count
     def compose(self) -> ComposeResult:
         yield AppHeader()
         with Vertical(id="menu-body"):
@@ -41,15 +43,17 @@ class MenuScreen(Screen):
         yield AppFooter()
 
     def on_screen_resume(self) -> None:
-        self.refresh_counts()
+        # Also the first display: Textual may send it twice then, one count is enough.
+        if monotonic() - self._counted_at > 0.2:
+            self.refresh_counts()
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
-        self.refresh_counts()
 
     def refresh_counts(self) -> None:
         from tuibill.services.dashboard import state_counts
 
+        self._counted_at = monotonic()
         since = date.today() - timedelta(days=61)
         counts = state_counts(since)
         lines = ["Factures des 2 derniers mois :"]
