@@ -326,3 +326,26 @@ async def test_a_search_never_holds_the_keys(monkeypatch) -> None:
         assert screen.pager.total == expected.count()
         assert screen.table.row_count == expected.count()
         assert status(screen).startswith(f"{expected.count():,}".replace(",", " "))
+
+
+async def test_the_next_page_is_read_ahead_in_a_worker() -> None:
+    """Paging down, the page after the rows read so far is read by key in a worker before the
+    cursor gets there: the UI thread never waits for it (issue 12, page down p95)."""
+    app = TuibillApp(user="test")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_journal(pilot)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        pager = screen.pager
+        size = pager.page_size
+        assert pager.total > 2 * size and 1 not in pager._pages
+        rows = screen.table.visible_rows
+        while screen.table.cursor_row < size - 2 * rows:
+            await pilot.press("pagedown")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert 1 in pager._pages  # read ahead, by key, while the cursor is still on page 0
+        assert screen.table.cursor_row < size and pager.reads["offset"] == 0
+        expected = Invoice.select().order_by(*NEWEST_FIRST).offset(size).first()
+        assert pager.row(size).id == expected.id

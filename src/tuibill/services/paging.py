@@ -205,6 +205,37 @@ class KeysetPager(Generic[Row]):
         self.reads["offset"] += 1
         self._store(index, rows)
 
+    def next_to_read(self, i: int, margin: int) -> tuple[int, str, tuple[Any, int]] | None:
+        """When row *i* is cached and within *margin* rows of its page's end (or start), the
+        neighbour page not read yet, as (index, "after" or "before", key): a screen reads it
+        by key in a worker (:meth:`read_next`) before the keys get there."""
+        if self.total is None:
+            return None
+        size = self.page_size
+        index, offset = divmod(i, size)
+        rows = self._pages.get(index)
+        if not rows:
+            return None
+        if offset >= size - margin and (index + 1) * size < self.total:
+            if index + 1 not in self._pages:
+                return index + 1, "after", rows[-1].key
+        if offset < margin and index > 0 and index - 1 not in self._pages:
+            return index - 1, "before", rows[0].key
+        return None
+
+    def read_next(self, direction: str, key: tuple[Any, int]) -> list[Row]:
+        """The page after or before *key*, touching no cache (for a worker thread; hand the
+        rows to :meth:`put_next` on the UI thread)."""
+        if direction == "after":
+            return self.query.page_after(key, self.page_size)
+        return self.query.page_before(key, self.page_size)
+
+    def put_next(self, index: int, rows: list[Row]) -> None:
+        """Store a page read by :meth:`read_next` (a key read)."""
+        if index not in self._pages:
+            self.reads["key"] += 1
+            self._store(index, rows)
+
     def prefetch(self, i: int) -> None:
         """Make row *i* cheap: read its page (by key, tail or offset) — for a worker thread."""
         if i == 0:

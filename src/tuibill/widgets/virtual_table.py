@@ -186,6 +186,7 @@ class VirtualTable(ScrollView, can_focus=True):
         # the data, the widths or the styles change. Bounded: a million rows never all land here.
         self._strips: LRUCache[tuple[int, bool], Strip] = LRUCache(256)
         self._header: Strip | None = None
+        self._styles: dict[tuple[str, ...], Style] = {}
 
     # ----------------------------------------------------------------- data
 
@@ -286,15 +287,29 @@ class VirtualTable(ScrollView, can_focus=True):
         # Theme or pseudo-class (focus) change: the cached strips carry old colours.
         super().notify_style_update()
         self._strips.clear()
+        self._styles.clear()
         self._header = None
 
     def on_focus(self, event: events.Focus) -> None:
         self._strips.clear()
+        self._styles.clear()
         self.refresh()
 
     def on_blur(self, event: events.Blur) -> None:
         self._strips.clear()
+        self._styles.clear()
         self.refresh()
+
+    def _style(self, *parts: str) -> Style:
+        """The widget's style plus those of the component classes *parts*, computed once per
+        style change (``rich_style`` walks the ancestors: some 0.1 ms, for every line drawn)."""
+        style = self._styles.get(parts)
+        if style is None:
+            style = self.rich_style
+            for part in parts:
+                style += self.get_component_rich_style(f"virtual-table--{part}")
+            self._styles[parts] = style
+        return style
 
     # ------------------------------------------------------------ rendering
 
@@ -314,7 +329,7 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def _header_strip(self) -> Strip:
         if self._header is None:
-            style = self.rich_style + self.get_component_rich_style("virtual-table--header")
+            style = self._style("header")
             self._header = self._line_segments([c.title for c in self.columns], style)
         return self._header
 
@@ -325,17 +340,11 @@ class VirtualTable(ScrollView, can_focus=True):
         if strip is not None:
             return strip
         cells = self._row(index)
-        style = self.rich_style
         if cells is None:
             # Not loaded yet: a muted placeholder, replaced by refresh_rows() when data arrives.
-            cells = [self.pending_text]
-            style += self.get_component_rich_style("virtual-table--pending")
-            if is_cursor:
-                style += self.get_component_rich_style("virtual-table--cursor")
-            return self._line_segments(cells, style)  # not cached: it must be re-asked
-        if is_cursor:
-            style += self.get_component_rich_style("virtual-table--cursor")
-        strip = self._line_segments(cells, style)
+            style = self._style("pending", "cursor") if is_cursor else self._style("pending")
+            return self._line_segments([self.pending_text], style)  # not cached: asked again
+        strip = self._line_segments(cells, self._style("cursor") if is_cursor else self._style())
         self._strips[key] = strip
         return strip
 
@@ -343,21 +352,21 @@ class VirtualTable(ScrollView, can_focus=True):
         # size includes the scrollbars; lines hidden under the horizontal one are not read.
         width, height = self.scrollable_content_region.size
         scroll_x, scroll_y = self.scroll_offset
-        base = self.rich_style
+        base = self._style()
         if y >= height:
             return Strip.blank(self.size.width, base)
         if y == 0:
             strip = self._header_strip()
-            header_style = base + self.get_component_rich_style("virtual-table--header")
-            return self._marked(strip.crop_extend(scroll_x, scroll_x + width, header_style), header_style)
+            header_style = self._style("header")
+            return self._marked(
+                strip.crop_extend(scroll_x, scroll_x + width, header_style), header_style
+            )
         index = scroll_y + y - 1
         if index >= self._row_count:
             return Strip.blank(width, base)
         strip = self._row_strip(index)
-        fill = base
-        if index == self._cursor:
-            # The cursor bar spans the whole width, past the last column.
-            fill = base + self.get_component_rich_style("virtual-table--cursor")
+        # The cursor bar spans the whole width, past the last column.
+        fill = self._style("cursor") if index == self._cursor else base
         return strip.crop_extend(scroll_x, scroll_x + width, fill)
 
     def _marked(self, header: Strip, style: Style) -> Strip:
