@@ -272,7 +272,14 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def _update_virtual_size(self) -> None:
         # One extra line: the pinned header.
-        self.virtual_size = Size(self._content_width(), self._row_count + 1)
+        size = Size(self._content_width(), self._row_count + 1)
+        if size == self.virtual_size:
+            return
+        # Set without the reactive's layout of the whole screen (10–20 ms, at every search):
+        # nothing but this widget's scrollbars depends on how many rows it has.
+        self.set_reactive(ScrollView.virtual_size, size)
+        self._scroll_update(size)
+        self.refresh()
 
     def on_resize(self, event: events.Resize) -> None:
         self._layout_columns()
