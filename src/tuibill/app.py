@@ -103,6 +103,9 @@ class TuibillApp(App[int]):
     TITLE = "tuibill"
     CSS_PATH = "styles/app.tcss"
     ENABLE_COMMAND_PALETTE = False
+    # The menu is the first screen, made when the app composes: no default screen made and
+    # left, nor the two style sheet re-reads a mode switch costs (issue 12, start-up).
+    DEFAULT_MODE = "menu"
 
     MODES: ClassVar = {
         "menu": _menu,
@@ -176,7 +179,6 @@ class TuibillApp(App[int]):
 
         practice = get_practice()
         self.title = practice.name if practice else "tuibill"
-        self.switch_mode("menu")
         self.open_session()
         self.set_interval(15, self.lock_if_idle)
 

@@ -43,3 +43,47 @@ def test_default_window_and_filters(demo_url) -> None:
     assert rows and all(r.patient_name.startswith("DUP") for r in rows)
     rows = JournalQuery(JournalFilter(state="SAISIE", all_time=True, today=today)).page_after(None, 500)
     assert rows and {r.state for r in rows} == {"SAISIE"}
+
+
+def test_patient_prefix_plans_read_the_same_rows_through_their_indexes(demo_url) -> None:
+    """A narrow prefix is read through the name index, a wide one in the journal's order (the
+    name checked in the index): both page exactly like a plain ordered query (issue 12)."""
+    from tuibill.models import db
+    from tuibill.services.journal import BY_DATE_INDEX, BY_NAME_INDEX, _with_index
+
+    seed(20_000, years=3, today=date(2026, 11, 23))
+    today = date(2026, 11, 23)
+    plans = {}
+    for prefix in ("M", "MARTIN", "ZZZ"):
+        for all_time in (False, True):
+            flt = JournalFilter(patient=prefix, all_time=all_time, today=today)
+            query = JournalQuery(flt)
+            pager = KeysetPager(query, page_size=64, cache_pages=3)
+            low = prefix
+            plain = Invoice.select(Invoice.id).where(
+                (Invoice.patient_name >= low) & (Invoice.patient_name < low + "\uffff")
+            )
+            if not all_time:
+                plain = plain.where(Invoice.billing_date >= flt.window_start)
+            expected = [i for (i,) in plain.order_by(
+                Invoice.billing_date.desc(), Invoice.id.desc()).tuples()]  # fmt: skip
+            assert pager.total == len(expected)
+            assert [pager.row(i).id for i in range(min(300, pager.total))] == expected[:300]
+            if pager.total:  # the tail by key, and a jump by offset
+                assert pager.row(pager.total - 1).id == expected[-1]
+                assert pager.row(pager.total // 2).id == expected[pager.total // 2]
+            query.prepare()
+            plans[prefix] = query.plan
+    assert plans == {"M": "by_date", "MARTIN": "by_name", "ZZZ": "by_name"}
+    # The hints really name the indexes SQLite uses.
+    for prefix, index in (("M", BY_DATE_INDEX), ("MARTIN", BY_NAME_INDEX)):
+        query = JournalQuery(JournalFilter(patient=prefix, all_time=True, today=today))
+        query.prepare()
+        page = query._newest_first(query._select()).limit(64)
+        if query.plan == "by_name":
+            page = page.select(Invoice.id)  # the keys only, sorted in the index
+        sql, params = _with_index(page, index)
+        plan = " ".join(str(row[-1]) for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
+        assert index in plan
+        if query.plan == "by_date":
+            assert "TEMP B-TREE" not in plan  # walked in order: no sort at all

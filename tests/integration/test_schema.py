@@ -46,6 +46,7 @@ def test_newer_database_is_refused(db_url) -> None:
     assert schema.current_version() == schema.LATEST + 5  # the database is left as it was
 
 
+V9 = "version 9 : journal des factures : index couvrants du filtre patient"
 V8 = "version 8 : tiers-payeurs : plans d'aide, factures d'aide à domicile, bordereaux, règlements"
 
 
@@ -56,7 +57,7 @@ def test_a_version_5_database_gains_the_tiers_payeurs_tables(db_url) -> None:
     for model in reversed(V8_MODELS):
         db.execute_sql(f'DROP TABLE "{model._meta.table_name}"')
     schema.SchemaVersion.update(version=7).execute()
-    assert schema.upgrade() == [V8]
+    assert schema.upgrade() == [V8, V9]
     assert all(db.table_exists(model._meta.table_name) for model in V8_MODELS)
     assert [(r.number, r.days) for r in ReminderLevelRow.select().order_by(ReminderLevelRow.number)] == [
         (1, 30), (2, 45), (3, 60),
@@ -88,6 +89,7 @@ def test_a_version_1_database_is_upgraded_in_place(db_url) -> None:
         "version 6 : banque : relevés, rapprochements et leurs règles",
         "version 7 : comptes utilisateurs et rôles, leur historique chaîné",
         V8,
+        V9,
     ]
     columns = {c.name for c in db.get_columns("invoice")}
     assert set(v2_columns) <= columns
@@ -133,6 +135,7 @@ def test_a_version_2_rejection_flag_becomes_the_rejected_state(db_url) -> None:
         "version 6 : banque : relevés, rapprochements et leurs règles",
         "version 7 : comptes utilisateurs et rôles, leur historique chaîné",
         V8,
+        V9,
     ]
     states = db.execute_sql("SELECT number, state FROM invoice ORDER BY number").fetchall()
     assert states == [(7, "REJETEE"), (8, "TRANSMISE")]
@@ -182,6 +185,7 @@ def test_a_version_4_history_is_sealed_in_the_order_it_happened(db_url) -> None:
         "version 6 : banque : relevés, rapprochements et leurs règles",
         "version 7 : comptes utilisateurs et rôles, leur historique chaîné",
         V8,
+        V9,
     ]
     sealed = [(t.action, t.seq) for t in InvoiceTransition.select().order_by(InvoiceTransition.seq)]
     assert sealed == [("create", 1), ("validate", 2)]  # by time, not by insertion
@@ -196,3 +200,21 @@ def test_a_version_4_history_is_sealed_in_the_order_it_happened(db_url) -> None:
         )
     assert InvoiceTransition.select().order_by(InvoiceTransition.seq.desc()).first().seq == 3
     assert audit.verify().ok
+
+
+def test_version_9_gives_the_journal_its_covering_indexes(db_url) -> None:
+    """A version 8 database had (billing_date, id) and (patient_name): the upgrade replaces them
+    with the covering indexes the journal's patient filter reads (issue 12)."""
+    for name in schema.JOURNAL_INDEXES:
+        db.execute_sql(f'DROP INDEX "{name}"')
+    db.execute_sql('CREATE INDEX "invoice_billing_date_id" ON "invoice" ("billing_date", "id")')
+    db.execute_sql('CREATE INDEX "invoice_patient_name" ON "invoice" ("patient_name")')
+    schema.SchemaVersion.update(version=8).execute()
+
+    assert schema.upgrade() == [V9]
+    indexes = {index.name: index.columns for index in db.get_indexes("invoice")}
+    for name, columns in schema.JOURNAL_INDEXES.items():
+        assert indexes[name] == list(columns)
+    assert "invoice_billing_date_id" not in indexes
+    assert "invoice_patient_name" not in indexes
+    schema.check_current()

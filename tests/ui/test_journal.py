@@ -269,3 +269,83 @@ async def test_linux_console_gets_ascii_only_table_text(monkeypatch) -> None:
         assert any("~" in line for line in lines[1:])  # long names cut with « ~ »
         assert not any("…" in line for line in lines)
         assert "…" not in status(screen)
+
+
+async def test_a_search_never_holds_the_keys(monkeypatch) -> None:
+    """The database is read in a worker: while a search waits on it, keys still move the list;
+    the first page shows before the count, which comes after (« Compte… » meanwhile)."""
+    import threading
+
+    from tuibill.services import journal as journal_service
+
+    reading, counting = threading.Event(), threading.Event()
+    count = journal_service.JournalQuery.count
+
+    def slow_count(query):
+        if query.filter.patient:
+            assert counting.wait(10)
+        return count(query)
+
+    real = JournalScreen.PAGER
+
+    def slow_pager(flt, **kwargs):
+        if flt.patient:
+            assert reading.wait(10)
+        return real(flt, **kwargs)
+
+    monkeypatch.setattr(journal_service.JournalQuery, "count", slow_count)
+    monkeypatch.setattr(JournalScreen, "PAGER", staticmethod(slow_pager))
+    app = TuibillApp(user="test")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_journal(pilot)
+        await pilot.press("ctrl+t")  # the whole history: more than one page of « M »
+        await settle(pilot)
+        before = shown_ids(screen)
+        await pilot.press("slash")
+        await type_text(pilot, "m")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.is_searching and status(screen).startswith("Recherche")
+        await pilot.press("down", "down")  # the old rows, still there, still answer
+        await pilot.pause()
+        assert screen.table.cursor_row == 2 and shown_ids(screen) == before
+
+        reading.set()  # the first page comes, not the count
+        deadline = time.monotonic() + 10
+        while screen.pager.query.filter.patient != "m" and time.monotonic() < deadline:
+            await pilot.pause(0.02)
+        assert screen.is_searching and screen.pager.total is None
+        assert status(screen).startswith("Compte")
+        expected = Invoice.select().where(Invoice.patient_name.startswith("M"))
+        assert expected.count() > screen.pager.page_size
+        newest = [i.id for i in expected.order_by(*NEWEST_FIRST).limit(screen.table.visible_rows)]
+        assert shown_ids(screen) == newest and screen.table.cursor_row == 0
+
+        counting.set()
+        await settle(pilot)
+        assert screen.pager.total == expected.count()
+        assert screen.table.row_count == expected.count()
+        assert status(screen).startswith(f"{expected.count():,}".replace(",", " "))
+
+
+async def test_the_next_page_is_read_ahead_in_a_worker() -> None:
+    """Paging down, the page after the rows read so far is read by key in a worker before the
+    cursor gets there: the UI thread never waits for it (issue 12, page down p95)."""
+    app = TuibillApp(user="test")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_journal(pilot)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        pager = screen.pager
+        size = pager.page_size
+        assert pager.total > 2 * size and 1 not in pager._pages
+        rows = screen.table.visible_rows
+        while screen.table.cursor_row < size - 2 * rows:
+            await pilot.press("pagedown")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert 1 in pager._pages  # read ahead, by key, while the cursor is still on page 0
+        assert screen.table.cursor_row < size and pager.reads["offset"] == 0
+        expected = Invoice.select().order_by(*NEWEST_FIRST).offset(size).first()
+        assert pager.row(size).id == expected.id

@@ -122,13 +122,22 @@ async def test_horizontal_scroll_when_columns_are_wider_than_the_screen() -> Non
         natural = sum(c.width for c in COLUMNS) + len(COLUMNS) - 1
         assert table.virtual_size.width == natural > 80
         assert table.column_widths == [c.width for c in COLUMNS]  # no spare width: no flex
+        assert table.scrollbars_enabled == (True, False)  # no horizontal scrollbar to repaint
+        header = screen_lines(table)[0]
+        assert header.startswith("Numéro") and header.endswith("›")  # more columns on the right
         await pilot.press("right")
         await pilot.pause()
         assert round(table.scroll_x) == COLUMNS[0].width + 1
-        assert screen_lines(table)[0].startswith("Libellé")
-        await pilot.press("left")
+        header = screen_lines(table)[0]
+        assert header.startswith("‹ibellé") and header.endswith("›")  # hidden on both sides
+        await pilot.press("ctrl+pagedown")
+        await pilot.pause()
+        assert round(table.scroll_x) == table.max_scroll_x
+        assert screen_lines(table)[0].startswith("‹") and "›" not in screen_lines(table)[0]
+        await pilot.press("ctrl+pageup", "left", "left")
         await pilot.pause()
         assert round(table.scroll_x) == 0
+        assert screen_lines(table)[0].startswith("Numéro")
 
 
 async def test_flexible_column_takes_spare_width() -> None:
@@ -171,3 +180,47 @@ def test_fit_cuts_by_cells_and_aligns() -> None:
     assert fit("abcdef", 4, "left") == "abc…"
     assert fit("abcdef", 4, "left", "~") == "abc~"
     assert fit("漢字漢字", 5, "left") == "漢字…"  # wide characters never overflow
+
+
+async def test_leaving_the_view_scrolls_half_a_page() -> None:
+    """A step past the bottom edge scrolls half a page: the next steps are cursor moves (a slow
+    link carries two rows, not a repaint of every row)."""
+    app = TableApp(1000)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(VirtualTable)
+        rows = table.visible_rows
+        for _ in range(rows - 1):
+            await pilot.press("down")
+        await pilot.pause()
+        assert (table.cursor_row, round(table.scroll_y)) == (rows - 1, 0)
+        await pilot.press("down")
+        await pilot.pause()
+        assert table.cursor_row == rows
+        assert round(table.scroll_y) == rows - rows // 2  # the cursor in the middle
+        for _ in range(rows // 2 - 1):
+            await pilot.press("down")
+        await pilot.pause()
+        assert round(table.scroll_y) == rows - rows // 2  # no scrolling meanwhile
+        await pilot.press("home", "end")
+        await pilot.pause()
+        assert round(table.scroll_y) == 1000 - rows  # the end: the last page, full
+        await pilot.press("up")
+        await pilot.pause()
+        assert round(table.scroll_y) == 1000 - rows
+
+
+async def test_a_count_that_arrives_keeps_the_cursor() -> None:
+    app = TableApp(256)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(VirtualTable)
+        await pilot.press("pagedown", "down")
+        await pilot.pause()
+        cursor, top = table.cursor_row, round(table.scroll_y)
+        table.set_row_count(MILLION)
+        await pilot.pause()
+        assert (table.cursor_row, round(table.scroll_y), table.row_count) == (cursor, top, MILLION)
+        await pilot.press("end")
+        await pilot.pause()
+        assert table.cursor_row == MILLION - 1

@@ -210,6 +210,11 @@ SIGNATURE_PART = continuation_record(
 FSE_RECORDS = (FSE_IDENTITY, FSE_COVERAGE, ACT_LINE, SIGNATURE, SIGNATURE_PART)
 
 
+# An act line's record is a function of its position and its values alone, and lines repeat
+# (the same act, day and amounts for many patients): a lot of 10,000 FSE writes each once.
+_LINE_RECORDS: dict[tuple[int, FseLine], str] = {}
+
+
 def encode_fse(fse: object, first: int) -> list[str]:
     """One FSE's records (field rules only; see :func:`check_fse`); *first*: its record 10's number."""
     if not isinstance(fse, FseRecord):
@@ -263,8 +268,9 @@ def encode_fse(fse: object, first: int) -> list[str]:
         number = first + 1 + position
         if not isinstance(line, FseLine):
             raise ACT_LINE.error(number, "type", "une FseLine est attendue", writing=True)
-        records.append(
-            ACT_LINE.encode(
+        text = _LINE_RECORDS.get((position, line))
+        if text is None:
+            text = ACT_LINE.encode(
                 {
                     "line_number": position,
                     "act_date": line.act_date,
@@ -280,7 +286,10 @@ def encode_fse(fse: object, first: int) -> list[str]:
                 },
                 number,
             )
-        )
+            if len(_LINE_RECORDS) >= 8192:
+                _LINE_RECORDS.clear()
+            _LINE_RECORDS[(position, line)] = text
+        records.append(text)
     number = first + 2 + len(lines)
     signature = fse.signature
     if not isinstance(signature, FseSignature):

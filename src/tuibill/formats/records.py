@@ -130,7 +130,7 @@ class Number(Kind):
         return f"{self.low:0{width}d} à {self.high:0{width}d}"
 
     def encode(self, value: object, width: int) -> str:
-        if not isinstance(value, int) or isinstance(value, bool):
+        if type(value) is not int and (not isinstance(value, int) or isinstance(value, bool)):
             raise Reject(f"{show(repr(value))} : un entier est attendu")
         if not self.low <= value <= self.high:
             raise Reject(f"{value} hors de l'intervalle {self.low} à {self.high}")
@@ -554,6 +554,12 @@ class RecordSpec:
         if width is not None and start != width:
             raise ValueError(f"record {code}: {start} characters instead of {width}")
         self.width = start
+        # What encode() runs for each field, looked up once, and the texts it gave: a lot file
+        # has some 60,000 records whose values repeat (dates, codes, amounts, names…), and a
+        # kind's encoding is a function of the value alone.
+        self._encoders = tuple(
+            (item.name, item.kind.encode, item.width, {}) for item in self.fields
+        )
 
     def field(self, name: str) -> Field:
         return next(item for item in self.fields if item.name == name)
@@ -577,13 +583,31 @@ class RecordSpec:
         return cls(message, record_number=number, record_type=self.code, field=name)
 
     def encode(self, values: Mapping[str, object], number: int) -> str:
+        get = values.get
         parts = []
+        try:
+            for name, encode, width, known in self._encoders:
+                value = get(name)
+                key = (value.__class__, value)  # 1 and True, "A" and an enum: not the same
+                try:
+                    text = known[key]
+                except KeyError:
+                    text = encode(value, width)
+                    if len(known) < _KNOWN_TEXTS:
+                        known[key] = text
+                except TypeError:  # not hashable
+                    text = encode(value, width)
+                parts.append(text)
+            return "".join(parts)
+        except Reject:
+            pass
+        # Refused: again field by field, to name the field (the kinds' encoders are pure).
         for item in self.fields:
             try:
-                parts.append(item.kind.encode(values.get(item.name), item.width))
+                item.kind.encode(values.get(item.name), item.width)
             except Reject as reason:
                 raise self.error(number, item.name, str(reason), writing=True) from None
-        return "".join(parts)
+        raise AssertionError(f"record {self.code}: a field refused once, not twice")
 
     def decode(self, text: str, number: int, names: Iterable[str] | None = None) -> dict[str, Any]:
         """The values of a record's fields (of *names* only, if given); fillers are checked too."""
@@ -600,6 +624,9 @@ class RecordSpec:
             if not isinstance(item.kind, Literal | Filler):
                 values[item.name] = value
         return values
+
+
+_KNOWN_TEXTS = 4096  # per field: the encodings kept for values seen again
 
 
 def _sentence(reason: str) -> str:

@@ -54,12 +54,15 @@ class Invoice(BaseModel):
     class Meta:
         indexes = (
             (("practitioner", "number"), True),
-            (("billing_date", "id"), False),
+            # The journal's order, with the patient name: a prefix filter over the newest rows
+            # is checked in the index, rows are read only for what is shown (schema v9).
+            (("billing_date", "id", "patient_name"), False),
             (("state", "billing_date"), False),
             (("number",), False),
             (("lot_number",), False),
             (("patient",), False),
-            (("patient_name",), False),
+            # A patient prefix and its invoices in journal order, without reading a row (v9).
+            (("patient_name", "billing_date", "id"), False),
             (("organism", "billing_date"), False),
         )
 

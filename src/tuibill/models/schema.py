@@ -213,6 +213,8 @@ def _v6_bank(database: peewee.Database) -> None:
             f"VALUES ({', '.join([placeholder] * 8)}, '', '', {placeholder})",
             (*values, True),
         )
+
+
 def _v7_users(database: peewee.Database) -> None:
     """Staff accounts and their history (chained with the others; no rows to seal yet)."""
     database.create_tables(V7_MODELS, safe=True)
@@ -231,6 +233,24 @@ def _v8_payers(database: peewee.Database) -> None:
             )
 
 
+# Indexes the journal's patient filter reads without touching a row (services.journal).
+JOURNAL_INDEXES = {
+    "invoice_billing_date_id_patient_name": ("billing_date", "id", "patient_name"),
+    "invoice_patient_name_billing_date_id": ("patient_name", "billing_date", "id"),
+}
+
+
+def _v9_journal_indexes(database: peewee.Database) -> None:
+    """The journal's order and the patient prefix each get a covering index; they replace the
+    narrower (billing_date, id) and (patient_name) indexes, which are their first columns."""
+    for name, columns in JOURNAL_INDEXES.items():
+        listed = ", ".join(f'"{column}"' for column in columns)
+        database.execute_sql(f'CREATE INDEX IF NOT EXISTS "{name}" ON "invoice" ({listed})')
+    for name in ("invoice_billing_date_id", "invoice_patient_name"):
+        database.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+    database.execute_sql('ANALYZE "invoice"')  # the planner weighs the new indexes at once
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "schéma initial", _v1_initial),
     (2, "sécurisation des factures, pièces SCOR, lots, fichiers reçus", _v2_securing_pieces_lots),
@@ -240,6 +260,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (6, "banque : relevés, rapprochements et leurs règles", _v6_bank),
     (7, "comptes utilisateurs et rôles, leur historique chaîné", _v7_users),
     (8, "tiers-payeurs : plans d'aide, factures d'aide à domicile, bordereaux, règlements", _v8_payers),
+    (9, "journal des factures : index couvrants du filtre patient", _v9_journal_indexes),
 ]
 
 LATEST = MIGRATIONS[-1][0]

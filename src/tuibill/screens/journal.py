@@ -20,14 +20,7 @@ from tuibill.widgets.virtual_table import Column
 MODES = {"degrade": "Dégradé", "sesam_vitale": "SESAM-Vitale"}
 
 
-def is_bounded(flt: JournalFilter) -> bool:
-    """True when the search cannot match more than a window or a number's invoices."""
-    return flt.window_start is not None or flt.number is not None or flt.lot_number is not None
-
-
-class JournalScreen(
-    PagedJournalScreen[JournalFilter], prefix="journal", pager=open_journal, bounded=is_bounded
-):
+class JournalScreen(PagedJournalScreen[JournalFilter], prefix="journal", pager=open_journal):
     CSS_PATH = "../styles/journal.tcss"
     # The first eight columns fit an 80-column terminal (79 cells beside the scrollbar); the
     # amounts' split and the mode are reached by scrolling right, or shown on wider terminals.

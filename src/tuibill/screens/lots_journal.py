@@ -20,16 +20,13 @@ from tuibill.screens.paged_journal import PagedJournalScreen
 from tuibill.services.lot_journal import (
     LotFilter,
     LotRow,
-    is_bounded,
     journal_filter,
     open_lot_journal,
 )
 from tuibill.widgets.virtual_table import Column
 
 
-class LotsJournalScreen(
-    PagedJournalScreen[LotFilter], prefix="lots", pager=open_lot_journal, bounded=is_bounded
-):
+class LotsJournalScreen(PagedJournalScreen[LotFilter], prefix="lots", pager=open_lot_journal):
     CSS_PATH = "../styles/transmettre.tcss"
     # 79 cells beside the scrollbar at 80 columns: the type, the sendings and the reason are
     # reached by scrolling right, or shown on wider terminals.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from time import monotonic
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -44,6 +45,7 @@ class MenuScreen(Screen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("b", "open_bank", "Banque", id="menu_banque"),
     ]
+    _counted_at = -1.0  # monotonic time of the last count
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
@@ -67,11 +69,12 @@ class MenuScreen(Screen):
         yield AppFooter()
 
     def on_screen_resume(self) -> None:
-        self.refresh_counts()
+        # Also the first display: Textual may send it twice then, one count is enough.
+        if monotonic() - self._counted_at > 0.2:
+            self.refresh_counts()
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
-        self.refresh_counts()
 
     def refresh_audit_warning(self) -> None:
         """The last check of the history found it edited: say so until a check passes."""
@@ -91,6 +94,7 @@ class MenuScreen(Screen):
 
         self.refresh_audit_warning()
 
+        self._counted_at = monotonic()
         since = date.today() - timedelta(days=61)
         counts = state_counts(since)
         lines = ["Factures (2 mois) :"]

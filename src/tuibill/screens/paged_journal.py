@@ -1,20 +1,19 @@
 """The journals' common screen: a filter bar, a virtual table fed page by page by key, a status
 line. The Journal des factures (F5) and the Journal des lots (F6) are two of these.
 
-Nothing is loaded up front. A search bounded by a window or a number is counted and paged inline
-(an index range: milliseconds, and the rows are in the screen's first frame); a search over the
-whole history is counted in a worker thread (« Recherche… » meanwhile), so that typing and the
-F-keys stay instant. Then the table asks for the rows it shows, which the pager
-(``services.paging.KeysetPager``) reads by key, page by page. A page far from every page read
-so far (a scrollbar drag) needs an O(n) OFFSET read: it is read in a worker too, the rows
-showing « … » until it arrives.
+Nothing is loaded up front, and no search runs on the UI thread: keys never wait for the
+database. A search reads its first page in a worker thread and shows it at once, then counts
+the rows (« Compte… » meanwhile: a one-letter prefix over a million invoices shows its rows in
+milliseconds, its count a moment later). Then the table asks for the rows it shows, which the
+pager (``services.paging.KeysetPager``) reads by key, page by page — next to a page already
+read, a sub-millisecond index range. A page far from every page read so far (a scrollbar drag)
+needs an O(n) OFFSET read: it is read in a worker too, the rows showing « … » until it arrives.
 
 A journal names its service in its class statement — ``class JournalScreen(
-PagedJournalScreen[JournalFilter], prefix="journal", pager=open_journal, bounded=is_bounded)``:
-*pager* counts a filter's rows and reads the page around a row, *bounded* says whether a
-filter is an index range (counted inline) — sets its :attr:`~PagedJournalScreen.COLUMNS` and
-:attr:`~PagedJournalScreen.NOUNS`, and says what it shows
-(:meth:`~PagedJournalScreen.compose_filters`, :meth:`~PagedJournalScreen.read_filter`,
+PagedJournalScreen[JournalFilter], prefix="journal", pager=open_journal)``: *pager* reads a
+filter's first page (``count=False``) or counts it and reads the page around a row — sets its
+:attr:`~PagedJournalScreen.COLUMNS` and :attr:`~PagedJournalScreen.NOUNS`, and says what it
+shows (:meth:`~PagedJournalScreen.compose_filters`, :meth:`~PagedJournalScreen.read_filter`,
 :meth:`~PagedJournalScreen.window_text`, :meth:`~PagedJournalScreen.row_cells`,
 :meth:`~PagedJournalScreen.open_row`); this screen does the rest. The *prefix* names its
 widgets (``#journal-table``…) and its bindings' ids (``journal_filtrer``…, for a keymap).
@@ -71,14 +70,12 @@ class PagedJournalScreen(Screen, Generic[Filter]):
     TABLE_ID: ClassVar[str]
     STATUS_ID: ClassVar[str]
     PAGER: ClassVar[Callable[..., KeysetPager]]
-    BOUNDED: ClassVar[Callable[[Any], bool]]
 
     def __init_subclass__(
         cls,
         *,
         prefix: str = "",
         pager: Callable[..., KeysetPager] | None = None,
-        bounded: Callable[[Any], bool] | None = None,
         **kwargs: Any,
     ) -> None:
         if prefix:
@@ -89,12 +86,10 @@ class PagedJournalScreen(Screen, Generic[Filter]):
             cls.BINDINGS = journal_bindings(prefix)  # before Textual merges the bindings
         if pager is not None:
             cls.PAGER = staticmethod(pager)
-        if bounded is not None:
-            cls.BOUNDED = staticmethod(bounded)
         super().__init_subclass__(**kwargs)
 
     class Loaded(Message):
-        """A worker counted the journal for *generation* (pager None: *error*)."""
+        """A worker read the journal's first rows for *generation* (pager None: *error*)."""
 
         bubble = False
 
@@ -105,6 +100,31 @@ class PagedJournalScreen(Screen, Generic[Filter]):
             self.generation = generation
             self.pager = pager
             self.error = error
+
+    class Counted(Message):
+        """A worker counted the rows of *pager* (None: *error*)."""
+
+        bubble = False
+
+        def __init__(
+            self, generation: int, pager: KeysetPager, total: int | None, error: str = ""
+        ) -> None:
+            super().__init__()
+            self.generation = generation
+            self.pager = pager
+            self.total = total
+            self.error = error
+
+    class NextPage(Message):
+        """A worker read page *index* of *pager* by key, ahead of the keys (None: failed)."""
+
+        bubble = False
+
+        def __init__(self, pager: KeysetPager, index: int, rows: list | None) -> None:
+            super().__init__()
+            self.pager = pager
+            self.index = index
+            self.rows = rows
 
     class FarPage(Message):
         """A worker read page *index* of *pager* by offset."""
@@ -129,6 +149,7 @@ class PagedJournalScreen(Screen, Generic[Filter]):
         self._far_wanted: int | None = None
         self._far_busy = False
         self._far_timer: Timer | None = None
+        self._reading_ahead: set[int] = set()  # pages read ahead by a worker now
 
     # --- what a journal says --------------------------------------------------------------
 
@@ -186,7 +207,7 @@ class PagedJournalScreen(Screen, Generic[Filter]):
 
     @property
     def is_searching(self) -> bool:
-        """True while a worker counts the journal for the filter in force."""
+        """True while a worker reads or counts the journal for the filter in force."""
         return self._loading
 
     def on_screen_resume(self) -> None:
@@ -212,64 +233,73 @@ class PagedJournalScreen(Screen, Generic[Filter]):
         return None if value is Select.NULL else value
 
     def _reload(self, *, keep_cursor: bool = False, quiet: bool = False) -> None:
-        """Count and page the journal again; the table keeps its rows until the new ones come."""
+        """Search again; the table keeps its rows until the new ones come."""
         flt = self.read_filter()
         if quiet and self._loading and flt == self._filter:
             return  # the same search is already under way
         self._filter = flt
         self._generation += 1
         around = max(0, self.table.cursor_row) if keep_cursor else 0
-        if self.BOUNDED(flt):
-            # Inline, so that the rows are in the screen's first frame (a worker thread would
-            # wait for the GIL while the screen mounts).
-            self._loading = False
-            try:
-                pager = self.PAGER(flt, around=around)
-            except DatabaseError as error:
-                self._show_error(str(error))
-            else:
-                self._show_pager(pager)
-            return
         self._loading = True
         if not quiet:
             self._show_status()
-        self._count(self._generation, flt, around)
+        self._search(self._generation, flt, around)
 
-    @work(thread=True, exclusive=True, group="journal-count")
-    def _count(self, generation: int, flt: Filter, around: int) -> None:
-        # The whole history of a busy practice takes tens of milliseconds to count: off the UI
-        # thread.
+    @work(thread=True, exclusive=True, group="journal-search")
+    def _search(self, generation: int, flt: Filter, around: int) -> None:
         try:
-            pager = self.PAGER(flt, around=around)
+            if around:
+                # Back on a row (from its detail): the count first, to read the page around it.
+                pager = self.PAGER(flt, around=around)
+            else:
+                pager = self.PAGER(flt, count=False)
+            self.post_message(self.Loaded(generation, pager))
+            if pager.total is None and generation == self._generation:
+                try:
+                    total = pager.query.count()
+                except DatabaseError as error:
+                    self.post_message(self.Counted(generation, pager, None, str(error)))
+                else:
+                    self.post_message(self.Counted(generation, pager, total))
         except DatabaseError as error:
             self.post_message(self.Loaded(generation, None, str(error)))
-        else:
-            self.post_message(self.Loaded(generation, pager))
         finally:
             close_thread_connection()
 
     def on_paged_journal_screen_loaded(self, message: Loaded) -> None:
         if message.generation != self._generation:
             return  # a newer search is under way
-        self._loading = False
         if message.pager is None:
+            self._loading = False
             self._show_error(message.error)
         else:
+            self._loading = message.pager.total is None
             self._show_pager(message.pager)
+
+    def on_paged_journal_screen_counted(self, message: Counted) -> None:
+        if message.generation != self._generation or message.pager is not self._pager:
+            return
+        self._loading = False
+        if message.total is None:
+            self._show_error(message.error)
+            return
+        message.pager.set_total(message.total)
+        self.table.set_row_count(message.total)
+        self._show_status()
 
     def _show_error(self, error: str) -> None:
         self._loaded_once = True
-        status = self.query_one(f"#{self.STATUS_ID}", Static)
-        status.update(f"Erreur de lecture du journal : {error}")
+        self._status(f"Erreur de lecture du journal : {error}")
 
     def _show_pager(self, pager: KeysetPager) -> None:
         self._loaded_once = True
         # Same search again (back from a row's detail): stay on the same line; a new one: the top.
         same_search = self._pager is not None and self._pager.query.filter == pager.query.filter
-        cursor = min(max(0, self.table.cursor_row), max(0, pager.total - 1)) if same_search else 0
+        cursor = min(max(0, self.table.cursor_row), max(0, pager.known - 1)) if same_search else 0
         self._pager = pager
         self._far_wanted = None
-        self.table.set_source(self._row, pager.total, cursor=cursor)
+        self._reading_ahead.clear()
+        self.table.set_source(self._row, pager.known, cursor=cursor)
         self._show_status()
 
     # Rows are asked for by the table while it renders: this must never block on an OFFSET read.
@@ -281,7 +311,32 @@ class PagedJournalScreen(Screen, Generic[Filter]):
             self._want_far(index // pager.page_size)
             return None
         row = pager.row(index)
+        self._read_ahead(pager, index)
         return None if row is None else self.row_cells(row)
+
+    def _read_ahead(self, pager: KeysetPager, index: int) -> None:
+        # Two screens before the rows read so far end, the next page is read in a worker: a
+        # page down never waits for the database (a few milliseconds every dozen pages).
+        wanted = pager.next_to_read(index, 2 * self.table.visible_rows)
+        if wanted is not None and wanted[0] not in self._reading_ahead:
+            self._reading_ahead.add(wanted[0])
+            self._read_next(pager, *wanted)
+
+    @work(thread=True, group="journal-next")
+    def _read_next(self, pager: KeysetPager, index: int, direction: str, key: Any) -> None:
+        rows = None
+        try:
+            rows = pager.read_next(direction, key)
+        except DatabaseError:
+            pass  # read by key when shown, on the UI thread, as without this
+        finally:
+            close_thread_connection()
+            self.post_message(self.NextPage(pager, index, rows))
+
+    def on_paged_journal_screen_next_page(self, message: NextPage) -> None:
+        self._reading_ahead.discard(message.index)
+        if message.pager is self._pager and message.rows is not None:
+            message.pager.put_next(message.index, message.rows)
 
     def _want_far(self, page_index: int) -> None:
         self._far_wanted = page_index
@@ -321,20 +376,27 @@ class PagedJournalScreen(Screen, Generic[Filter]):
 
     # --- status ----------------------------------------------------------------------------
 
+    def _status(self, text: str) -> None:
+        # One line of a set size: no relayout of the screen (a cursor move repaints only this
+        # line and the two rows it changes).
+        self.query_one(f"#{self.STATUS_ID}", Static).update(text, layout=False)
+
     def _show_status(self) -> None:
-        status = self.query_one(f"#{self.STATUS_ID}", Static)
-        if self._loading:
-            status.update(f"Recherche{self._dots} · {self.window_text(self._filter)}")
+        pager = self._pager
+        window = self.window_text(self._filter)
+        if pager is None or (self._loading and pager.query.filter != self._filter):
+            self._status(f"Recherche{self._dots} · {window}")
             return
-        total = self._pager.total if self._pager else 0
-        text = f"{count_text(total, *self.NOUNS)} · {self.window_text(self._filter)}"
-        if total:
+        if pager.total is None:
+            text = f"Compte{self._dots} · {window}"
+        else:
+            text = f"{count_text(pager.total, *self.NOUNS)} · {window}"
+        if pager.known:
             text += f" · ligne {self.table.cursor_row + 1:,}".replace(",", " ")
-        status.update(text)
+        self._status(text)
 
     def on_virtual_table_cursor_moved(self, event: VirtualTable.CursorMoved) -> None:
-        if not self._loading:
-            self._show_status()
+        self._show_status()
 
     # --- actions ---------------------------------------------------------------------------
 

@@ -27,7 +27,6 @@ from tuibill.services.return_lists import (
     ReturnListFilter,
     ReturnView,
     VirementRow,
-    is_bounded,
     open_return_list,
 )
 from tuibill.widgets.virtual_table import Column
@@ -86,7 +85,6 @@ class ReturnsListScreen(
     PagedJournalScreen[ReturnListFilter],
     prefix="retours",
     pager=open_return_list,
-    bounded=is_bounded,
 ):
     """The lists' common part: the tab line, the practitioner filter, the F7 keys."""
 

@@ -20,6 +20,15 @@ from tuibill.services.patients import prefix_range, search_key
 
 DEFAULT_WINDOW_DAYS = 61  # « par défaut affichage sur une période de 2 mois »
 
+# How a patient prefix is read (SQLite; PostgreSQL's planner is left to itself), so that no row
+# is read that is not shown (indexes of schema v9). A narrow prefix is read through the name
+# index: a page costs its R index entries (their (date, id) keys sorted, then one page of rows
+# read). A wide one — one letter over a million invoices — walks the journal's order instead,
+# the name checked in the index, until a page is full: about PAGE × N / R entries for N
+# invoices. The two cost the same when R² = PAGE × N: below that R, the name index.
+BY_DATE_INDEX = "invoice_billing_date_id_patient_name"
+BY_NAME_INDEX = "invoice_patient_name_billing_date_id"
+
 
 @dataclass(frozen=True)
 class JournalFilter:
@@ -116,6 +125,7 @@ class JournalQuery(KeysetQuery[JournalRow]):
 
     def __init__(self, flt: JournalFilter) -> None:
         self.filter = flt
+        self.plan: str | None = None  # "by_name", "by_date" or "plain"; see prepare()
         self._practitioners = {
             pid: f"{last} {first}"
             for pid, last, first in Practitioner.select(
@@ -126,14 +136,55 @@ class JournalQuery(KeysetQuery[JournalRow]):
             oid: name for oid, name in Organism.select(Organism.id, Organism.name).tuples()
         }
 
+    def _name_range(self) -> tuple[str, str] | None:
+        if not self.filter.patient.strip():
+            return None
+        return prefix_range(search_key(self.filter.patient))
+
+    def prepare(self) -> None:
+        """Choose how a patient prefix is read: through the name index when it is narrow, in
+        the journal's order when it is wide (one index-only count; see ``NARROW_PREFIX``)."""
+        if self.plan is not None:
+            return
+        names = self._name_range()
+        if names is None or not isinstance(Invoice._meta.database.obj, peewee.SqliteDatabase):
+            self.plan = "plain"
+            return
+        low, high = names
+        matches = (
+            Invoice.select(peewee.fn.COUNT(peewee.SQL("*")))
+            .where((Invoice.patient_name >= low) & (Invoice.patient_name < high))
+            .scalar()
+        ) or 0
+        history = Invoice.select(peewee.fn.MAX(Invoice.id)).scalar() or 0  # ≈ N, at once
+        self.plan = "by_name" if matches * matches <= PAGE * history else "by_date"
+
+    def fetch(self, query: peewee.ModelSelect, newest_first: bool) -> list[tuple]:
+        self.prepare()
+        if self.plan == "by_date":
+            hinted = _with_index(query, BY_DATE_INDEX)
+            if hinted is not None:
+                return list(Invoice._meta.database.execute_sql(*hinted).fetchall())
+        elif self.plan == "by_name":
+            hinted = _with_index(query.select(Invoice.id), BY_NAME_INDEX)
+            if hinted is not None:
+                sql, params = hinted
+                rows = Invoice.select(*self.columns).where(
+                    Invoice.id.in_(peewee.SQL(f"({sql})", params))
+                )
+                ordered = self._newest_first(rows) if newest_first else self._oldest_first(rows)
+                return list(ordered.tuples())
+        return super().fetch(query, newest_first)
+
     def where(self, query: peewee.ModelSelect) -> peewee.ModelSelect:
         f = self.filter
         if f.number is not None:
             query = query.where(Invoice.number == f.number)
         if f.lot_number is not None:
             query = query.where(Invoice.lot_number == f.lot_number)
-        if f.patient.strip():
-            low, high = prefix_range(search_key(f.patient))
+        names = self._name_range()
+        if names is not None:
+            low, high = names
             query = query.where((Invoice.patient_name >= low) & (Invoice.patient_name < high))
         if f.state:
             query = query.where(Invoice.state == InvoiceState(f.state).value)
@@ -169,8 +220,19 @@ class JournalQuery(KeysetQuery[JournalRow]):
         ]
 
 
+def _with_index(query: peewee.ModelSelect, index: str) -> tuple[str, list] | None:
+    """*query*'s SQL reading the invoices through *index* (SQLite's ``INDEXED BY``); None when
+    its text is not the expected one (then the query runs as written: slower, as correct)."""
+    sql, params = query.sql()
+    source = 'FROM "invoice" AS "t1" '
+    if sql.count(source) != 1:
+        return None
+    return sql.replace(source, f'{source}INDEXED BY "{index}" ', 1), params
+
+
 def open_journal(
-    flt: JournalFilter, *, around: int = 0, page_size: int = PAGE
+    flt: JournalFilter, *, around: int = 0, page_size: int = PAGE, count: bool = True
 ) -> KeysetPager[JournalRow]:
-    """Count the filtered journal and read the page holding row *around* (for a worker)."""
-    return open_pager(JournalQuery(flt), around=around, page_size=page_size)
+    """Count the filtered journal and read the page holding row *around* (for a worker);
+    without *count*, the first page only (see ``services.paging.open_pager``)."""
+    return open_pager(JournalQuery(flt), around=around, page_size=page_size, count=count)

@@ -252,12 +252,18 @@ def move_invoices(
         if effects.tla_key is TlaKey.CLEAR:
             changes["tla_key"] = None
         ids = [invoice.id for invoice in group]
+        database = Invoice._meta.database
+        fields = [Invoice._meta.fields[name] for name in changes]
+        columns = ", ".join(f'"{field.column_name}" = {database.param}' for field in fields)
+        values = [field.db_value(changes[field.name]) for field in fields]
         for chunk in _chunks(ids):
-            updated = (
-                Invoice.update(**changes)
-                .where(Invoice.id.in_(chunk) & (Invoice.state == state))
-                .execute()
-            )
+            # Written once as SQL: peewee builds an IN list of 500 values slowly.
+            marks = ", ".join([database.param] * len(chunk))
+            updated = database.execute_sql(
+                f'UPDATE "invoice" SET {columns} WHERE "id" IN ({marks}) '
+                f'AND "state" = {database.param}',
+                (*values, *chunk, state),
+            ).rowcount
             if updated != len(chunk):
                 raise RefusedOperation(
                     "Des factures ont été modifiées par un autre poste pendant l'opération : "
@@ -277,16 +283,234 @@ def move_invoices(
                 setattr(invoice, key, value)
 
 
+def move_each(
+    invoices: list[Invoice],
+    action: InvoiceAction,
+    *,
+    user: str,
+    reason: str = "",
+    at: datetime | None = None,
+) -> list[tuple[Invoice, RefusedOperation]]:
+    """*action* on each of *invoices*, each moved or refused on its own, in a few statements:
+    what :func:`move_invoice` does for one (the same checks, numbers, effects, messages and
+    history), for a desk's whole selection — « Valider » on a hundred invoices is one read of
+    their rules, one number range per practitioner, one UPDATE and one batch of history rows.
+
+    The caller holds the write transaction and read *invoices* inside it. Returns the refused
+    invoices with the refusal. Moves that carry data of their own (a signature, a lot to join,
+    the reader's key) or that give acts back go one by one through :func:`move_invoice`.
+    """
+    at = at or now()
+    action = InvoiceAction(action)
+    own_only = invoice_family(action) in OWN_ONLY
+    if not own_only:
+        users.require(user, invoice_family(action))  # the role, once for the whole selection
+    refused: list[tuple[Invoice, RefusedOperation]] = []
+    batch: list[tuple[Invoice, Any]] = []  # (invoice, its row of the table)
+    for invoice in invoices:
+        try:
+            if own_only:
+                _require_for_invoice(user, action, invoice)
+            row = find_move(InvoiceState(invoice.state), action)
+            effects = row.effects
+            if effects.needs_reason and not reason.strip():
+                raise ValidationError(REASON_PROMPTS[action], field="reason")
+            if effects.unnumbered_only and invoice.number is not None:
+                raise RefusedOperation(
+                    "Seule une facture en saisie jamais numérotée peut être supprimée ; une "
+                    "facture numérotée se rend « Non transmissible »."
+                )
+        except RefusedOperation as error:
+            refused.append((invoice, error))
+            continue
+        if _batchable(row.effects):
+            batch.append((invoice, row))
+        else:
+            _one_by_one(invoice, action, user, reason, at, refused)
+    if not batch:
+        return refused
+    checked = _checked_rules([inv for inv, row in batch if row.effects.rechecks_rules])
+    kept = []
+    for invoice, row in batch:
+        problem = checked.get(invoice.id)
+        if problem is not None:
+            refused.append((invoice, problem))
+        else:
+            kept.append((invoice, row))
+    try:
+        with Invoice._meta.database.atomic():  # a savepoint: all of the batch or none of it
+            _move_batch(kept, action, user, reason, at)
+    except RefusedOperation:
+        # A practitioner without numbers, a row moved meanwhile…: each on its own, to say which.
+        for invoice, _ in kept:
+            _one_by_one(invoice, action, user, reason, at, refused)
+    return refused
+
+
+def _batchable(effects: Any) -> bool:
+    return not (
+        effects.securing is Securing.SIGNED
+        or effects.lot in (LotLink.JOIN, LotLink.CANCEL)
+        or effects.tla_key is TlaKey.SET
+        or effects.releases_acts
+    )
+
+
+def _one_by_one(
+    invoice: Invoice,
+    action: InvoiceAction,
+    user: str,
+    reason: str,
+    at: datetime,
+    refused: list[tuple[Invoice, RefusedOperation]],
+) -> None:
+    saved = {name: getattr(invoice, name) for name in invoice.__data__}
+    try:
+        with Invoice._meta.database.atomic():  # a savepoint: a refusal leaves nothing behind
+            move_invoice(invoice, action, user=user, reason=reason, at=at)
+    except RefusedOperation as error:
+        invoice.__data__.update(saved)
+        refused.append((invoice, error))
+
+
+def _checked_rules(invoices: list[Invoice]) -> dict[int, ValidationError]:
+    """:func:`check_invoice_rules` for many invoices in three queries: invoice id → refusal."""
+    if not invoices:
+        return {}
+    patient_ids = {inv.patient_id for inv in invoices}
+    prescription_ids = {inv.prescription_id for inv in invoices} - {None}
+    deaths: dict[int, Any] = {}
+    for chunk in _chunks(sorted(patient_ids)):
+        deaths.update(
+            Patient.select(Patient.id, Patient.death_date).where(Patient.id.in_(chunk)).tuples()
+        )
+    prescriptions: dict[int, tuple[Any, Any]] = {}
+    for chunk in _chunks(sorted(prescription_ids)):
+        prescriptions.update(
+            (pid, (day, prescriber))
+            for pid, day, prescriber in Prescription.select(
+                Prescription.id, Prescription.date, Prescription.prescriber
+            )
+            .where(Prescription.id.in_(chunk))
+            .tuples()
+        )
+    dates: dict[int, list] = {}
+    for chunk in _chunks([inv.id for inv in invoices]):
+        for invoice_id, day in (
+            InvoiceLine.select(InvoiceLine.invoice, InvoiceLine.act_date)
+            .where(InvoiceLine.invoice.in_(chunk))
+            .tuples()
+        ):
+            dates.setdefault(invoice_id, []).append(day)
+    found: dict[int, ValidationError] = {}
+    for invoice in invoices:
+        try:
+            if invoice.patient_id not in deaths:
+                raise ValidationError("Patient inconnu.", field="patient")
+            prescription_date = None
+            if invoice.prescription_id is not None:
+                prescribed = prescriptions.get(invoice.prescription_id)
+                if prescribed is None or prescribed[1] is None:
+                    raise ValidationError(
+                        "Prescripteur inconnu : complétez la prescription.", field="prescriber"
+                    )
+                prescription_date = prescribed[0]
+            days = dates.get(invoice.id, [])
+            invoice_rules.check_has_acts(len(days))
+            for day in days:
+                invoice_rules.check_act_date(
+                    day,
+                    billing_date=invoice.billing_date,
+                    prescription_date=prescription_date,
+                    death_date=deaths[invoice.patient_id],
+                )
+        except ValidationError as error:
+            found[invoice.id] = error
+    return found
+
+
+def _move_batch(
+    batch: list[tuple[Invoice, Any]], action: InvoiceAction, user: str, reason: str, at: datetime
+) -> None:
+    """The moves of *batch* (checked, batchable) in one UPDATE and one batch of history rows."""
+    if not batch:
+        return
+    needing: dict[int, list[Invoice]] = {}
+    for invoice, row in batch:
+        if row.effects.allocates_number and invoice.number is None:
+            needing.setdefault(invoice.practitioner_id, []).append(invoice)
+    numbers: dict[int, int] = {}
+    for practitioner_id, group in needing.items():
+        allocated = numbering.allocate_many(_practitioner(practitioner_id), len(group))
+        numbers.update(zip((inv.id for inv in group), allocated, strict=True))
+    # Every row of the batch sets the same columns (a column a move keeps is set to its value).
+    names = ["state", "number", *CLEARED_SECURING, "lot", "lot_number", "tla_key"]
+    fields = [Invoice._meta.fields[name] for name in names]
+    values, history = [], []
+    moved: list[tuple[Invoice, dict[str, object]]] = []
+    for invoice, row in batch:
+        effects = row.effects
+        changes: dict[str, object] = {"state": row.target.value}
+        if invoice.id in numbers:
+            changes["number"] = numbers[invoice.id]
+        if effects.securing in (Securing.CLEAR, Securing.SIGNED_OR_DEGRADED):
+            changes.update(CLEARED_SECURING)  # SIGNED_OR_DEGRADED without securing: dégradé
+        if effects.lot is LotLink.LEAVE:
+            changes.update(lot=None, lot_number=None)
+        if effects.tla_key is TlaKey.CLEAR:
+            changes["tla_key"] = None
+        moved.append((invoice, changes))
+        after = {"lot": invoice.lot_id, **{n: getattr(invoice, n) for n in names if n != "lot"}}
+        after.update(changes)
+        values.append(
+            (*(f.db_value(after[f.name]) for f in fields), invoice.id, invoice.state)
+        )
+        history.append(
+            {"invoice": invoice.id, "at": at, "user": user, "from_state": invoice.state,
+             "to_state": row.target.value, "action": action.value, "reason": reason}
+        )  # fmt: skip
+    database = Invoice._meta.database
+    columns = ", ".join(f'"{field.column_name}" = {database.param}' for field in fields)
+    cursor = database.cursor()
+    cursor.executemany(
+        f'UPDATE "invoice" SET {columns} WHERE "id" = {database.param} '
+        f'AND "state" = {database.param}',
+        values,
+    )
+    if cursor.rowcount != len(values):
+        raise RefusedOperation(
+            "Des factures ont été modifiées par un autre poste pendant l'opération."
+        )
+    _insert_history(InvoiceTransition, audit.seal_many(InvoiceTransition, history))
+    for invoice, changes in moved:
+        for key, value in changes.items():
+            setattr(invoice, key, value)
+
+
 def _insert_history(model: type[InvoiceTransition] | type[LotTransition], rows: list[dict]) -> None:
     """Many history rows in one prepared statement (peewee builds each row's SQL otherwise)."""
     fields = [model._meta.fields[name] for name in rows[0]]
     columns = ", ".join(f'"{field.column_name}"' for field in fields)
     marks = ", ".join([model._meta.database.param] * len(fields))
     table = model._meta.table_name
+    # Most columns repeat from row to row (the time, the user, the move): convert each value
+    # once (peewee's db_value is a few calls per value).
+    converted: list[dict] = [{} for _ in fields]
+
+    def convert(index: int, value: object) -> object:
+        if value is None or value.__class__ in (int, str):
+            return value
+        known = converted[index]
+        key = (value.__class__, value)
+        if key not in known:
+            known[key] = fields[index].db_value(value)
+        return known[key]
+
+    names = [field.name for field in fields]
     cursor = model._meta.database.cursor()
     cursor.executemany(
         f'INSERT INTO "{table}" ({columns}) VALUES ({marks})',
-        [tuple(field.db_value(row[field.name]) for field in fields) for row in rows],
+        [tuple(convert(i, row[name]) for i, name in enumerate(names)) for row in rows],
     )
 
 

@@ -11,14 +11,17 @@ import base64
 import binascii
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import partial
+from typing import Any, NamedTuple
 
 from tuibill import __version__
 from tuibill.domain.cards import CardType
 from tuibill.domain.errors import ValidationError
 from tuibill.domain.formatting import format_invoice_number
+from tuibill.domain.invoices import InvoiceState
 from tuibill.formats.codec import (
     SIGNATURE_ALGORITHMS,
     CaisseCode,
@@ -29,16 +32,7 @@ from tuibill.formats.codec import (
     LotHeader,
 )
 from tuibill.formats.records import PRINTABLE
-from tuibill.models import (
-    Invoice,
-    InvoiceLine,
-    Mutuelle,
-    Organism,
-    Patient,
-    Practitioner,
-    Prescriber,
-    Prescription,
-)
+from tuibill.models import Invoice, Mutuelle, Organism, Practitioner
 from tuibill.services.practice import get_practice
 
 SOFTWARE_NAME = "tuibill"
@@ -88,6 +82,9 @@ def latin1_text(value: str | None, width: int) -> str | None:
     Accents outside Latin-1 lose their accent (NFKD), known signs are transliterated, control
     characters dropped and anything else becomes « ? ». None when nothing is left.
     """
+    if value and PRINTABLE.fullmatch(value):
+        # Nearly every name: printable Latin-1 already (no sign to transliterate is).
+        return " ".join(value.split())[:width].rstrip(" ") or None
     out: list[str] = []
     for char in value or "":
         if char in TRANSLITERATION:
@@ -182,11 +179,20 @@ def _signature(invoice: Invoice) -> FseSignature:
 class _Related:
     """What the FSE of a set of invoices need, read in a few queries (not ~15 per invoice)."""
 
-    patients: dict[int, Patient]
+    patients: dict[int, _Patient]
     organisms: dict[int, Organism]
     mutuelles: dict[int, Mutuelle]
-    lines: dict[int, list]  # named tuples of _LINE_COLUMNS, per invoice id
+    lines: dict[int, list[_Line]]  # per invoice id, in the invoice's order
     prescriptions: dict[int, tuple[str, date]]  # prescription id → (prescriber number, date)
+    # The FSE's immutable parts already made, shared by the invoices that have the same (most
+    # act lines repeat: same day, code and amounts): a lot makes each once.
+    made: dict[object, object] = field(default_factory=dict)
+
+    def share(self, key: object, make: Callable[[], Any]) -> Any:
+        value = self.made.get(key)
+        if value is None:
+            value = self.made[key] = make()
+        return value
 
 
 def _chunked(ids: list[int], size: int = 500) -> Iterable[list[int]]:
@@ -195,48 +201,167 @@ def _chunked(ids: list[int], size: int = 500) -> Iterable[list[int]]:
         yield ids[start : start + size]
 
 
-_LINE_COLUMNS = (
-    InvoiceLine.invoice,
-    InvoiceLine.act_date,
-    InvoiceLine.act_time,
-    InvoiceLine.code,
-    InvoiceLine.coefficient_x100,
-    InvoiceLine.quantity,
-    InvoiceLine.unit_cents,
-    InvoiceLine.total_cents,
-    InvoiceLine.amo_cents,
-    InvoiceLine.amc_cents,
-    InvoiceLine.patient_cents,
-)
+# A lot of 500 invoices reads 500 patients and some 1,500 lines: read as plain rows, in SQL
+# written once, they cost a fraction of model objects (and of peewee building the IN lists).
+class _Patient(NamedTuple):
+    id: int
+    last_name: str
+    first_name: str
+    birth_date: date
+    nir: str
+    rank: int
+    quality: str
+
+
+class _Line(NamedTuple):
+    invoice: int
+    act_date: date
+    act_time: str | None
+    code: str
+    coefficient_x100: int
+    quantity: int
+    unit_cents: int
+    total_cents: int
+    amo_cents: int
+    amc_cents: int
+    patient_cents: int
+
+
+def rows_of(sql: str, ids: Sequence[int], *params: object) -> list[tuple]:
+    """The rows of *sql*, whose ``{ids}`` is an IN list of *ids* (read by chunks); *params*
+    follow the ids."""
+    database = Invoice._meta.database
+    found: list[tuple] = []
+    for chunk in _chunked(list(ids)):
+        marks = ", ".join([database.param] * len(chunk))
+        query = sql.format(ids=marks, param=database.param)
+        found += database.execute_sql(query, (*chunk, *params)).fetchall()
+    return found
+
+
+def as_date(value: object) -> date | None:
+    """A date column's value (SQLite gives text, PostgreSQL a date)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def as_datetime(value: object) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+@dataclass(slots=True)
+class LotInvoice:
+    """An invoice as a lot needs it — its FSE's columns, its signature, its state — read as a
+    plain row (:func:`lot_invoices`); the attributes are ``Invoice``'s. A lot's moves set the
+    state, lot and securing columns on it as on an ``Invoice``."""
+
+    id: int
+    state: str
+    number: int | None
+    practitioner_id: int
+    patient_id: int
+    prescription_id: int | None
+    organism_id: int | None
+    mutuelle_id: int | None
+    mode: str
+    billing_date: date
+    amo_tiers_payant: bool
+    amc_tiers_payant: bool
+    amo_rate: int
+    total_cents: int
+    amo_cents: int
+    amc_cents: int
+    patient_cents: int
+    signature: str
+    signature_algorithm: str
+    signer: str
+    signing_card: str
+    signer_certificate: str
+    secured_at: datetime | None
+    secured_with_vitale: bool
+    lot: int | None
+    lot_number: int | None
+    tla_key: str | None
+
+    @property
+    def lot_id(self) -> int | None:
+        return self.lot
+
+
+_LOT_INVOICE_COLUMNS = (
+    "id", "state", "number", "practitioner_id", "patient_id", "prescription_id", "organism_id",
+    "mutuelle_id", "mode", "billing_date", "amo_tiers_payant", "amc_tiers_payant", "amo_rate",
+    "total_cents", "amo_cents", "amc_cents", "patient_cents", "signature",
+    "signature_algorithm", "signer", "signing_card", "signer_certificate", "secured_at",
+    "secured_with_vitale", "lot_id", "lot_number", "tla_key",
+)  # fmt: skip
+_LOT_INVOICE_SELECT = "SELECT " + ", ".join(f'"{c}"' for c in _LOT_INVOICE_COLUMNS) + ' FROM "invoice"'
+
+
+def _lot_invoice(row: tuple) -> LotInvoice:
+    invoice = LotInvoice(*row)
+    invoice.billing_date = as_date(invoice.billing_date)
+    invoice.secured_at = as_datetime(invoice.secured_at)
+    invoice.amo_tiers_payant = bool(invoice.amo_tiers_payant)
+    invoice.amc_tiers_payant = bool(invoice.amc_tiers_payant)
+    invoice.secured_with_vitale = bool(invoice.secured_with_vitale)
+    return invoice
+
+
+def lot_invoices(ids: Sequence[int], *, state: str | None = None) -> list[LotInvoice]:
+    """The invoices of *ids* (in *state* only, if given) as a lot reads them, in no order."""
+    where = ' WHERE "id" IN ({ids})' + (' AND "state" = {param}' if state else "")
+    return [
+        _lot_invoice(row)
+        for row in rows_of(_LOT_INVOICE_SELECT + where, ids, *([state] if state else []))
+    ]
+
+
+def validated_invoices(practitioner_id: int | None = None) -> list[LotInvoice]:
+    """Every « Validée » invoice (of one practitioner, if given), in no order."""
+    database = Invoice._meta.database
+    sql = _LOT_INVOICE_SELECT + f' WHERE "state" = {database.param}'
+    params: list[object] = [InvoiceState.VALIDEE.value]
+    if practitioner_id is not None:
+        sql += f' AND "practitioner_id" = {database.param}'
+        params.append(practitioner_id)
+    return [_lot_invoice(row) for row in database.execute_sql(sql, params).fetchall()]
 
 
 def _related(invoices: Sequence[Invoice]) -> _Related:
     def ids_of(attribute: str) -> list[int]:
         return sorted({getattr(inv, attribute) for inv in invoices} - {None})
 
-    patients: dict[int, Patient] = {}
-    for chunk in _chunked(ids_of("patient_id")):
-        patients.update({p.id: p for p in Patient.select().where(Patient.id.in_(chunk))})
-    lines: dict[int, list] = {}
-    for chunk in _chunked([inv.id for inv in invoices]):
-        # Named tuples of the columns the FSE carries: a lot of 500 invoices reads some 1,500
-        # lines, and model objects would cost more than the rest of the lot.
-        for line in (
-            InvoiceLine.select(*_LINE_COLUMNS)
-            .where(InvoiceLine.invoice.in_(chunk))
-            .order_by(InvoiceLine.invoice, InvoiceLine.position, InvoiceLine.id)
-            .namedtuples()
-        ):
-            lines.setdefault(line.invoice, []).append(line)
-    prescriptions: dict[int, tuple[str, date]] = {}
-    for chunk in _chunked(ids_of("prescription_id")):
-        query = (
-            Prescription.select(Prescription.id, Prescription.date, Prescriber.number)
-            .join(Prescriber)
-            .where(Prescription.id.in_(chunk))
-            .tuples()
+    patients = {
+        row[0]: _Patient(row[0], row[1], row[2], as_date(row[3]), row[4], row[5], row[6])
+        for row in rows_of(
+            'SELECT "id", "last_name", "first_name", "birth_date", "nir", "rank", "quality" '
+            'FROM "patient" WHERE "id" IN ({ids})',
+            ids_of("patient_id"),
         )
-        prescriptions.update({pid: (number, day) for pid, day, number in query})
+    }
+    lines: dict[int, list[_Line]] = {}
+    for row in sorted(
+        rows_of(
+            'SELECT "invoice_id", "act_date", "act_time", "code", "coefficient_x100", '
+            '"quantity", "unit_cents", "total_cents", "amo_cents", "amc_cents", '
+            '"patient_cents", "position", "id" FROM "invoice_line" WHERE "invoice_id" IN ({ids})',
+            [inv.id for inv in invoices],
+        ),
+        key=lambda row: (row[0], row[11], row[12]),
+    ):
+        lines.setdefault(row[0], []).append(_Line(row[0], as_date(row[1]), *row[2:11]))
+    prescriptions = {
+        pid: (number, as_date(day))
+        for pid, day, number in rows_of(
+            'SELECT p."id", p."date", s."number" FROM "prescription" AS p '
+            'JOIN "prescriber" AS s ON s."id" = p."prescriber_id" WHERE p."id" IN ({ids})',
+            ids_of("prescription_id"),
+        )
+    }
     return _Related(
         patients=patients,
         organisms={o.id: o for o in Organism.select()},
@@ -263,10 +388,25 @@ def fse_record(invoice: Invoice) -> FseRecord:
     return _record(invoice, _related([invoice]))
 
 
+def _line(line: _Line) -> FseLine:
+    return FseLine(
+        act_date=line.act_date,
+        code=line.code.strip().upper(),
+        coefficient_x100=line.coefficient_x100,
+        quantity=line.quantity,
+        unit_cents=line.unit_cents,
+        total_cents=line.total_cents,
+        amo_cents=line.amo_cents,
+        amc_cents=line.amc_cents,
+        patient_cents=line.patient_cents,
+        act_time=_time(line.act_time),
+    )
+
+
 def _record(invoice: Invoice, related: _Related) -> FseRecord:
-    number = format_invoice_number(invoice.number)
     if invoice.number is None:
         raise ValidationError(f"Facture {invoice.id} sans numéro : validez-la d'abord.")
+    number = format_invoice_number(invoice.number)
     organism = related.organisms.get(invoice.organism_id)
     if organism is None:
         raise ValidationError(
@@ -298,7 +438,10 @@ def _record(invoice: Invoice, related: _Related) -> FseRecord:
         nir=patient.nir,
         rank=patient.rank,
         quality=patient.quality,
-        amo=CaisseCode(organism.regime, organism.caisse, organism.centre),
+        amo=related.share(
+            ("caisse", organism.id),
+            lambda: CaisseCode(organism.regime, organism.caisse, organism.centre),
+        ),
         amo_tiers_payant=bool(invoice.amo_tiers_payant),
         amc_tiers_payant=bool(invoice.amc_tiers_payant) and amc_number is not None,
         amo_rate=invoice.amo_rate,
@@ -306,22 +449,12 @@ def _record(invoice: Invoice, related: _Related) -> FseRecord:
         amo_cents=invoice.amo_cents,
         amc_cents=invoice.amc_cents,
         patient_cents=invoice.patient_cents,
-        lines=tuple(
-            FseLine(
-                act_date=line.act_date,
-                code=line.code.strip().upper(),
-                coefficient_x100=line.coefficient_x100,
-                quantity=line.quantity,
-                unit_cents=line.unit_cents,
-                total_cents=line.total_cents,
-                amo_cents=line.amo_cents,
-                amc_cents=line.amc_cents,
-                patient_cents=line.patient_cents,
-                act_time=_time(line.act_time),
-            )
-            for line in lines
+        lines=tuple(related.share(line[1:], partial(_line, line)) for line in lines),
+        signature=(
+            _signature(invoice)
+            if invoice.signature or invoice.mode == FseMode.SESAM_VITALE
+            else related.share("unsigned", FseSignature.unsigned)
         ),
-        signature=_signature(invoice),
         amc_number=amc_number,
         prescriber_number=prescriber_number,
         prescription_date=prescription_date,

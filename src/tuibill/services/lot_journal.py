@@ -188,9 +188,12 @@ class LotJournalQuery(KeysetQuery[LotRow]):
         return rows
 
 
-def open_lot_journal(flt: LotFilter, *, around: int = 0) -> KeysetPager[LotRow]:
-    """Count the filtered lots and read the page holding row *around* (for a worker)."""
-    return open_pager(LotJournalQuery(flt), around=around)
+def open_lot_journal(
+    flt: LotFilter, *, around: int = 0, count: bool = True
+) -> KeysetPager[LotRow]:
+    """Count the filtered lots and read the page holding row *around* (for a worker); without
+    *count*, the first page only (see ``services.paging.open_pager``)."""
+    return open_pager(LotJournalQuery(flt), around=around, count=count)
 
 
 def journal_filter(
@@ -220,11 +223,6 @@ def journal_filter(
         number=number,
         since=since,
     )
-
-
-def is_bounded(flt: LotFilter) -> bool:
-    """True when the search is an index range (a window or a number): counted inline."""
-    return flt.since is not None or flt.number is not None
 
 
 def destinations() -> list[tuple[str, str]]:

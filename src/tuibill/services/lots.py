@@ -21,8 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import peewee
-
 from tuibill.config import TransmissionSettings
 from tuibill.domain.errors import RefusedOperation, TuibillError, ValidationError
 from tuibill.domain.formatting import format_invoice_number, format_lot_number
@@ -44,16 +42,7 @@ from tuibill.formats.codec import (
     file_checksum,
 )
 from tuibill.formats.errors import FormatError
-from tuibill.formats.scor_lot import (
-    MAX_PIECE_BYTES,
-    PDF_MAGIC,
-    ScorHeader,
-    ScorLot,
-    ScorLotCodec,
-    ScorPiece,
-    ScorPieceKind,
-)
-from tuibill.hardware.cards import verify_signature
+from tuibill.formats.scor_lot import MAX_PIECE_BYTES, PDF_MAGIC
 from tuibill.models import (
     Invoice,
     InvoicePiece,
@@ -64,11 +53,17 @@ from tuibill.models import (
 from tuibill.models.database import immediate
 from tuibill.services import lifecycle
 from tuibill.services.lifecycle import current_time
-from tuibill.services.lot_content import fse_records, lot_header, sender_name
+from tuibill.services.lot_content import (
+    LotInvoice,
+    fse_records,
+    lot_header,
+    lot_invoices,
+    rows_of,
+    sender_name,
+    validated_invoices,
+)
 from tuibill.services.lot_views import LotSummary, get_lot, summarize
 from tuibill.services.numbering import allocate_lot_number
-from tuibill.services.securing import stored_signature
-from tuibill.transport.envelopes import lot_attachment_name, scor_attachment_name
 
 # A SCOR lot travels as one mail: keep its PDFs under what mail servers commonly accept once
 # base64-encoded (about 4/3 of this). The pieces of one invoice are never split.
@@ -198,11 +193,11 @@ class BuildReport:
 class _Group:
     practitioner: Practitioner
     destination: str
-    invoices: list[Invoice] = field(default_factory=list)
+    invoices: list[LotInvoice] = field(default_factory=list)
     codes: dict[int, CaisseCode] = field(default_factory=dict)  # invoice id → its caisse
 
 
-def _prefixed(invoice: Invoice, error: TuibillError) -> str:
+def _prefixed(invoice: LotInvoice, error: TuibillError) -> str:
     text = str(error)
     number = format_invoice_number(invoice.number) or str(invoice.id)
     return text if text.startswith("Facture ") else f"Facture {number} : {text}"
@@ -211,15 +206,12 @@ def _prefixed(invoice: Invoice, error: TuibillError) -> str:
 def _pieces_of(invoice_ids: list[int]) -> dict[int, list[tuple[str, bytes, int]]]:
     """(file name, first bytes, size) of the SCOR pieces of each invoice, without their PDFs."""
     found: dict[int, list[tuple[str, bytes, int]]] = {}
-    for start in range(0, len(invoice_ids), 500):
-        query = InvoicePiece.select(
-            InvoicePiece.invoice,
-            InvoicePiece.file_name,
-            peewee.fn.SUBSTR(InvoicePiece.content, 1, len(PDF_MAGIC)),
-            peewee.fn.LENGTH(InvoicePiece.content),
-        ).where(InvoicePiece.invoice.in_(invoice_ids[start : start + 500]))
-        for invoice_id, name, head, size in query.tuples():
-            found.setdefault(invoice_id, []).append((name, bytes(head or b""), int(size or 0)))
+    for invoice_id, name, head, size in rows_of(
+        f'SELECT "invoice_id", "file_name", SUBSTR("content", 1, {len(PDF_MAGIC)}), '
+        'LENGTH("content") FROM "invoice_piece" WHERE "invoice_id" IN ({ids})',
+        invoice_ids,
+    ):
+        found.setdefault(invoice_id, []).append((name, bytes(head or b""), int(size or 0)))
     return found
 
 
@@ -232,26 +224,18 @@ def _pieces_problem(pieces: list[tuple[str, bytes, int]]) -> str | None:
     return None
 
 
-# What grouping needs of an invoice; the build reads the rest under each lot's lock.
-_GROUPING_COLUMNS = (
-    Invoice.id,
-    Invoice.state,
-    Invoice.number,
-    Invoice.practitioner,
-    Invoice.organism,
-    Invoice.mode,
-    Invoice.total_cents,
-)
-
-
 def _candidates(
-    invoice_ids: Sequence[int] | None, practitioner_id: int | None, *, whole: bool = True
-) -> tuple[list[Invoice], list[SkippedInvoice]]:
+    invoice_ids: Sequence[int] | None, practitioner_id: int | None
+) -> tuple[list[LotInvoice], list[SkippedInvoice]]:
+    """The Validée invoices to put in lots (all, or those given), by practitioner and number,
+    read as plain rows; those given that cannot go, with why."""
     skipped: list[SkippedInvoice] = []
-    query = Invoice.select() if whole else Invoice.select(*_GROUPING_COLUMNS)
-    if invoice_ids is not None:
+    if invoice_ids is None:
+        invoices = validated_invoices(practitioner_id)
+    else:
         wanted = list(dict.fromkeys(invoice_ids))
-        found = {inv.id: inv for inv in Invoice.select().where(Invoice.id.in_(wanted))}
+        found = {inv.id: inv for inv in lot_invoices(wanted)}
+        invoices = []
         for invoice_id in wanted:
             invoice = found.get(invoice_id)
             if invoice is None:
@@ -268,20 +252,22 @@ def _candidates(
                         "partent en lot.",
                     )
                 )
-        query = query.where(Invoice.id.in_(wanted))
-    if practitioner_id is not None:
-        query = query.where(Invoice.practitioner == practitioner_id)
-    query = query.where(Invoice.state == InvoiceState.VALIDEE.value).order_by(
-        Invoice.practitioner, Invoice.number, Invoice.id
-    )
-    return list(query), skipped
+            elif practitioner_id is None or invoice.practitioner_id == practitioner_id:
+                invoices.append(invoice)
+    invoices.sort(key=lambda inv: (inv.practitioner_id, inv.number or 0, inv.id))
+    return invoices, skipped
 
 
-def signed_content_problem(invoice: Invoice, record: FseRecord, codec: LotFileCodec) -> None:
+def signed_content_problem(invoice: Invoice | LotInvoice, record: FseRecord, codec: LotFileCodec) -> None:
     """What was signed is what is sent: refuse an FSE whose content changed after its signature
     (a patient's name edited since, for instance): its signature would not verify at the caisse."""
+    if not invoice.signature or not invoice.signer_certificate:
+        return  # unsigned (mode dégradé): nothing to verify, nor the card layer to load
+    from tuibill.hardware.cards import verify_signature
+    from tuibill.services.securing import stored_signature
+
     signature = stored_signature(invoice)
-    if signature is None or not invoice.signer_certificate:
+    if signature is None:
         return
     if not verify_signature(codec.signing_payload(record), signature):
         when = f" le {invoice.secured_at:%d/%m/%Y}" if invoice.secured_at else ""
@@ -292,8 +278,8 @@ def signed_content_problem(invoice: Invoice, record: FseRecord, codec: LotFileCo
 
 
 def _groups(
-    invoices: list[Invoice], skipped: list[SkippedInvoice], lot_codec: str, *, check: bool
-) -> tuple[list[_Group], list[Invoice]]:
+    invoices: list[LotInvoice], skipped: list[SkippedInvoice], lot_codec: str, *, check: bool
+) -> tuple[list[_Group], list[LotInvoice]]:
     """Group invoices per practitioner and régime + caisse; refuse those without a caisse or
     whose SCOR pieces are wrong. With *check* (the preview), each FSE is also made and tried by
     the codec now; the build does that once, under the write lock of each lot."""
@@ -301,7 +287,7 @@ def _groups(
     practitioners = {p.id: p for p in Practitioner.select()}
     organisms = {o.id: o for o in Organism.select()}
     groups: dict[tuple[int, str], _Group] = {}
-    without_pieces: list[Invoice] = []
+    without_pieces: list[LotInvoice] = []
     records = fse_records(invoices) if check else {}
     pieces = _pieces_of([inv.id for inv in invoices if inv.mode == "degrade"])
     for invoice in invoices:
@@ -351,7 +337,7 @@ def _writable(
     name = sender_name(group.practitioner)
     code = next(iter(group.codes.values()))
 
-    def trial(invoices: list[Invoice]) -> None:
+    def trial(invoices: list[LotInvoice]) -> None:
         header = lot_header(group.practitioner, code, 1, datetime(2000, 1, 1), name)
         codec.write(LotFile(header=header, fses=tuple(records[i.id] for i in invoices)))
 
@@ -371,7 +357,7 @@ def _writable(
     group.invoices = kept
 
 
-def _chunks(items: list[Invoice], size: int) -> list[list[Invoice]]:
+def _chunks(items: list[LotInvoice], size: int) -> list[list[LotInvoice]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
@@ -419,7 +405,7 @@ def build_lots(
     another desk is left out of its lot.
     """
     at = current_time(now)
-    invoices, skipped = _candidates(invoice_ids, practitioner_id, whole=False)
+    invoices, skipped = _candidates(invoice_ids, practitioner_id)
     groups, without_pieces = _groups(invoices, skipped, settings.lot_codec, check=False)
     built: list[LotSummary] = []
     for group in groups:
@@ -433,7 +419,10 @@ def build_lots(
                 continue  # each refusal is in skipped; the transaction gave the number back
     warnings: list[str] = []
     lotted = {
-        inv.id for lot in built for inv in Invoice.select(Invoice.id).where(Invoice.lot == lot.id)
+        invoice_id
+        for (invoice_id,) in rows_of(
+            'SELECT "id" FROM "invoice" WHERE "lot_id" IN ({ids})', [lot.id for lot in built]
+        )
     }
     missing = [inv for inv in without_pieces if inv.id in lotted]
     if missing:
@@ -449,7 +438,7 @@ def build_lots(
 def _build_one(
     settings: TransmissionSettings,
     practitioner: Practitioner,
-    chunk: list[Invoice],
+    chunk: list[LotInvoice],
     name: str,
     user: str,
     at: datetime,
@@ -457,13 +446,9 @@ def _build_one(
 ) -> list[LotSummary]:
     with immediate():
         # Read again under the write lock: only invoices still Validée go in, as they are now.
-        invoices = list(
-            Invoice.select()
-            .where(
-                Invoice.id.in_([inv.id for inv in chunk])
-                & (Invoice.state == InvoiceState.VALIDEE.value)
-            )
-            .order_by(Invoice.number, Invoice.id)
+        invoices = sorted(
+            lot_invoices([inv.id for inv in chunk], state=InvoiceState.VALIDEE.value),
+            key=lambda inv: (inv.number or 0, inv.id),
         )
         found = fse_records(invoices)
         codec = get_lot_codec(settings.lot_codec)
@@ -488,6 +473,9 @@ def _build_one(
         )
         header = lot_header(practitioner, destination, number, at, name)
         data, invoices = _encode(codec, header, invoices, found, skipped)
+        # Here, not at import: the mail layer (the email package) is for sending.
+        from tuibill.transport.envelopes import lot_attachment_name
+
         if not invoices:
             raise _NothingWritable()
         lot = Lot.create(
@@ -522,10 +510,10 @@ class _NothingWritable(Exception):
 def _encode(
     codec: LotFileCodec,
     header: LotHeader,
-    invoices: list[Invoice],
+    invoices: list[LotInvoice],
     records: dict,
     skipped: list[SkippedInvoice],
-) -> tuple[bytes, list[Invoice]]:
+) -> tuple[bytes, list[LotInvoice]]:
     """The lot file of *invoices*; the codec's own rules decide, with its messages. When it
     refuses the lot, each invoice is tried alone to name those it refuses; the others go."""
     try:
@@ -549,23 +537,28 @@ def _build_scor(
     settings: TransmissionSettings,
     practitioner: Practitioner,
     fse_lot: Lot,
-    invoices: list[Invoice],
+    invoices: list[LotInvoice],
     destination: CaisseCode,
     name: str,
     user: str,
     at: datetime,
 ) -> list[Lot]:
     """The SCOR lot(s) of the mode-dégradé invoices of *fse_lot* that have pieces."""
+    from tuibill.formats.scor_lot import ScorHeader, ScorLot, ScorLotCodec, ScorPiece, ScorPieceKind
+    from tuibill.transport.envelopes import scor_attachment_name
+
     degraded = [invoice for invoice in invoices if invoice.mode == "degrade"]
     if not degraded:
         return []
     numbers = {invoice.id: invoice.number for invoice in degraded}
+    with_pieces = rows_of('SELECT "id" FROM "invoice_piece" WHERE "invoice_id" IN ({ids})',
+                          list(numbers))  # fmt: skip
+    if not with_pieces:
+        return []  # most lots: nothing more to read
     pieces = sorted(
-        InvoicePiece.select().where(InvoicePiece.invoice.in_(list(numbers))),
+        InvoicePiece.select().where(InvoicePiece.id.in_([row[0] for row in with_pieces])),
         key=lambda piece: (numbers[piece.invoice_id], piece.id),
     )
-    if not pieces:
-        return []
     # Cut between invoices so that each SCOR mail stays a reasonable size.
     batches: list[list[InvoicePiece]] = []
     size = 0

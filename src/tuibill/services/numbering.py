@@ -30,8 +30,16 @@ def allocate(practitioner: Practitioner, kind: str = INVOICE) -> int:
     PostgreSQL's row lock, two desks never read the same value, and a rolled-back transaction
     gives its number back, so numbers have no gap.
     """
+    return allocate_many(practitioner, 1, kind)[0]
+
+
+def allocate_many(practitioner: Practitioner, count: int, kind: str = INVOICE) -> list[int]:
+    """Take the next *count* numbers of *kind* for *practitioner*, in order, in the one
+    ``UPDATE … RETURNING`` of :func:`allocate` (a batch validation: no gap, no duplicate)."""
+    if count < 1:
+        return []
     rows = list(
-        Counter.update(next_value=Counter.next_value + 1)
+        Counter.update(next_value=Counter.next_value + count)
         .where((Counter.practitioner == practitioner.id) & (Counter.kind == kind))
         .returning(Counter.next_value)
         .execute()
@@ -43,12 +51,12 @@ def allocate(practitioner: Practitioner, kind: str = INVOICE) -> int:
             "indiquez son premier numéro dans sa fiche (ou « tuibill practitioner numbering »).",
             field="practitioner",
         )
-    number = rows[0].next_value - 1
-    if kind == INVOICE and number > INVOICE_NUMBER_MAX:
+    last = rows[0].next_value - 1
+    if kind == INVOICE and last > INVOICE_NUMBER_MAX:
         raise ValidationError(
             f"Les numéros de facture du praticien {practitioner.display_name} sont épuisés."
         )
-    return number
+    return list(range(last - count + 1, last + 1))
 
 
 def set_start(practitioner: Practitioner, start: int, kind: str = INVOICE) -> None:

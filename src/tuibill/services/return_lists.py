@@ -76,11 +76,6 @@ class ReturnListFilter:
         return (self.today or date.today()) - timedelta(days=DEFAULT_WINDOW_DAYS)
 
 
-def is_bounded(flt: ReturnListFilter) -> bool:
-    """Counted inline (an index range) or in a worker (the whole history)."""
-    return flt.window_start is not None or flt.view is ReturnView.NOT_MATCHED
-
-
 def _datetime(value: object) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
@@ -501,9 +496,12 @@ def list_query(flt: ReturnListFilter) -> KeysetQuery:
     return EntriesQuery(flt, NOT_MATCHED, None)
 
 
-def open_return_list(flt: ReturnListFilter, *, around: int = 0) -> KeysetPager:
-    """Count one of F7's lists and read the page holding row *around* (for a worker)."""
-    return open_pager(list_query(flt), around=around)
+def open_return_list(
+    flt: ReturnListFilter, *, around: int = 0, count: bool = True
+) -> KeysetPager:
+    """Count one of F7's lists and read the page holding row *around* (for a worker); without
+    *count*, the first page only (see ``services.paging.open_pager``)."""
+    return open_pager(list_query(flt), around=around, count=count)
 
 
 def iter_rows(flt: ReturnListFilter, *, limit: int | None = None):
