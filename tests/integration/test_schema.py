@@ -67,6 +67,7 @@ def test_a_version_1_database_is_upgraded_in_place(db_url) -> None:
         "version 3 : rejet de la caisse : état « Rejetée »",
         "version 4 : retours NOEMIE : virements, factures payées et rejetées",
         "version 5 : historique chaîné (empreintes SHA-256), format de chaque lot",
+        "version 11 : rejets : avoirs, motifs, lignes refusées, recyclage, pointage des lots",
     ]
     columns = {c.name for c in db.get_columns("invoice")}
     assert set(v2_columns) <= columns
@@ -109,6 +110,7 @@ def test_a_version_2_rejection_flag_becomes_the_rejected_state(db_url) -> None:
         "version 3 : rejet de la caisse : état « Rejetée »",
         "version 4 : retours NOEMIE : virements, factures payées et rejetées",
         "version 5 : historique chaîné (empreintes SHA-256), format de chaque lot",
+        "version 11 : rejets : avoirs, motifs, lignes refusées, recyclage, pointage des lots",
     ]
     states = db.execute_sql("SELECT number, state FROM invoice ORDER BY number").fetchall()
     assert states == [(7, "REJETEE"), (8, "TRANSMISE")]
@@ -153,7 +155,10 @@ def test_a_version_4_history_is_sealed_in_the_order_it_happened(db_url) -> None:
     AuditHead.delete().execute()
     schema.SchemaVersion.update(version=4).execute()
 
-    assert schema.upgrade() == ["version 5 : historique chaîné (empreintes SHA-256), format de chaque lot"]
+    assert schema.upgrade() == [
+        "version 5 : historique chaîné (empreintes SHA-256), format de chaque lot",
+        "version 11 : rejets : avoirs, motifs, lignes refusées, recyclage, pointage des lots",
+    ]
     sealed = [(t.action, t.seq) for t in InvoiceTransition.select().order_by(InvoiceTransition.seq)]
     assert sealed == [("create", 1), ("validate", 2)]  # by time, not by insertion
     assert audit.verify().ok
@@ -167,3 +172,25 @@ def test_a_version_4_history_is_sealed_in_the_order_it_happened(db_url) -> None:
         )
     assert InvoiceTransition.select().order_by(InvoiceTransition.seq.desc()).first().seq == 3
     assert audit.verify().ok
+
+
+def test_a_version_5_database_gets_the_rejection_tables_and_columns(db_url) -> None:
+    """Version 11 (issue 9): avoirs, motif rules, refused lines; nullable columns added in place."""
+    from tuibill.models import db
+
+    for table in ("credit_note", "rejection_rule", "line_decision", "lot_pointage"):
+        db.execute_sql(f'DROP TABLE "{table}"')
+    for table, columns in (
+        ("invoice", ("recycled_at", "recycled_by", "replaces", "amc_to_patient_cents")),
+        ("invoice_line", ("credit_of", "rebill_of")),
+        ("isolated_act", ("rebills_line",)),
+    ):
+        for column in columns:
+            db.execute_sql(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+    schema.SchemaVersion.update(version=5).execute()
+
+    assert schema.upgrade() == ["version 11 : rejets : avoirs, motifs, lignes refusées, recyclage, pointage des lots"]
+    assert db.table_exists("credit_note") and db.table_exists("line_decision")
+    assert "recycled_at" in {c.name for c in db.get_columns("invoice")}
+    assert "rebill_of" in {c.name for c in db.get_columns("invoice_line")}
+    schema.check_current()

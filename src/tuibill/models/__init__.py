@@ -10,6 +10,7 @@ from tuibill.models.patients import Patient
 from tuibill.models.pieces import InvoicePiece
 from tuibill.models.practice import Counter, Practice, Practitioner
 from tuibill.models.prescriptions import Prescription, PrescriptionItem
+from tuibill.models.rejections import CreditNote, LineDecision, LotPointage, RejectionRule
 from tuibill.models.returns import ReturnEntry, ReturnLine, ReturnRejection, Virement
 from tuibill.models.tariffs import Tariff
 
@@ -35,7 +36,9 @@ V2_MODELS: list[type[BaseModel]] = [Lot, LotTransition, InvoicePiece, ReceivedFi
 V4_MODELS: list[type[BaseModel]] = [Virement, ReturnEntry, ReturnLine, ReturnRejection]
 # Added by schema version 5 (the history's hash chain).
 V5_MODELS: list[type[BaseModel]] = [AuditHead, AuditCheck]
-ALL_MODELS: list[type[BaseModel]] = V1_MODELS + V2_MODELS + V4_MODELS + V5_MODELS
+# Added by schema version 11 (treating the returns: avoirs, motif rules, refused lines).
+V11_MODELS: list[type[BaseModel]] = [CreditNote, RejectionRule, LineDecision, LotPointage]
+ALL_MODELS: list[type[BaseModel]] = V1_MODELS + V2_MODELS + V4_MODELS + V5_MODELS + V11_MODELS
 
 __all__ = [
     "AuditCheck",
@@ -44,6 +47,11 @@ __all__ = [
     "ALL_MODELS",
     "BaseModel",
     "Counter",
+    "CreditNote",
+    "LineDecision",
+    "LotPointage",
+    "RejectionRule",
+    "V11_MODELS",
     "Invoice",
     "InvoicePiece",
     "Lot",

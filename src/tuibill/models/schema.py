@@ -17,8 +17,11 @@ from tuibill.models import (
     V2_MODELS,
     V4_MODELS,
     V5_MODELS,
+    V11_MODELS,
     Invoice,
+    InvoiceLine,
     InvoiceTransition,
+    IsolatedAct,
     Lot,
     LotTransition,
 )
@@ -183,12 +186,24 @@ def _v5_audit_chain(database: peewee.Database) -> None:
     )
 
 
+def _v11_rejections(database: peewee.Database) -> None:
+    """Treating the returns: avoirs, the practice's motif rules, refused lines' statuses, lots
+    pointed; nullable columns only on the big tables (O(1) on SQLite and PostgreSQL)."""
+    database.create_tables(V11_MODELS, safe=True)
+    add_missing_columns(
+        database, Invoice, ["recycled_at", "recycled_by", "replaces", "amc_to_patient_cents"]
+    )
+    add_missing_columns(database, InvoiceLine, ["credit_of", "rebill_of"])
+    add_missing_columns(database, IsolatedAct, ["rebills_line"])
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "schéma initial", _v1_initial),
     (2, "sécurisation des factures, pièces SCOR, lots, fichiers reçus", _v2_securing_pieces_lots),
     (3, "rejet de la caisse : état « Rejetée »", _v3_rejected_state),
     (4, "retours NOEMIE : virements, factures payées et rejetées", _v4_returns),
     (5, "historique chaîné (empreintes SHA-256), format de chaque lot", _v5_audit_chain),
+    (11, "rejets : avoirs, motifs, lignes refusées, recyclage, pointage des lots", _v11_rejections),
 ]
 
 LATEST = MIGRATIONS[-1][0]

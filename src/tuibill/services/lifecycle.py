@@ -20,6 +20,7 @@ from typing import Any
 import peewee
 
 from tuibill.domain import invoice_rules
+from tuibill.domain import returns as returns_rules
 from tuibill.domain.errors import RefusedOperation, ValidationError
 from tuibill.domain.formatting import format_invoice_number
 from tuibill.domain.invoices import (
@@ -45,11 +46,14 @@ from tuibill.domain.lots import (
 )
 from tuibill.domain.lots import find_move as find_lot_move
 from tuibill.models import (
+    Counter,
+    CreditNote,
     Invoice,
     InvoiceLine,
     InvoicePiece,
     InvoiceTransition,
     IsolatedAct,
+    LineDecision,
     Lot,
     LotTransition,
     Patient,
@@ -121,9 +125,12 @@ def move_invoice(
     securing: SecuringData | None = None,
     lot: Lot | None = None,
     tla_key: str | None = None,
+    recycling_days: int | None = None,
 ) -> InvoiceState:
     """Apply *action* to *invoice* with every effect of its row; the caller holds the write
-    transaction. Returns the new state."""
+    transaction. Returns the new state.
+
+    *recycling_days*: the concentrator's delay (setting), for a re-sending the row guards."""
     at = at or now()
     source = InvoiceState(invoice.state)
     row = find_move(source, action)
@@ -131,6 +138,28 @@ def move_invoice(
     if effects.needs_reason and not reason.strip():
         raise ValidationError(REASON_PROMPTS[action], field="reason")
     changes: dict[str, object] = {"state": row.target.value}
+
+    if effects.degraded_only and invoice.mode == "sesam_vitale":
+        raise RefusedOperation(
+            f"La facture {_invoice_label(invoice)} a été faite en mode SESAM-Vitale : elle ne se "
+            "recommence pas. « Créer un avoir », puis « Nouvelle facture » en mode dégradé."
+        )
+    if effects.resend_guard:
+        if recycling_days is None:
+            raise TypeError(f"{action.value}: the recycling delay is required")
+        returns_rules.check_resend(_transmitted_on(invoice), at.date(), recycling_days)
+    elif recycling_days is not None:
+        raise TypeError(f"{action.value} has no recycling delay")
+    if effects.marks_recycled:
+        changes.update(recycled_at=at, recycled_by=user)
+    if effects.amc_to_patient:
+        unpaid = max(invoice.amc_cents - invoice.amc_paid_cents, 0)
+        if unpaid <= 0:
+            raise RefusedOperation(
+                f"La facture {_invoice_label(invoice)} n'a pas de part mutuelle impayée à "
+                "demander au patient."
+            )
+        changes["amc_to_patient_cents"] = unpaid
 
     if effects.unnumbered_only and invoice.number is not None:
         raise RefusedOperation(
@@ -191,6 +220,8 @@ def move_invoice(
     record_invoice(invoice, source.value, row.target.value, action.value, user, reason, at=at)
     if effects.releases_acts:
         release_acts(invoice)
+    if effects.credit_note:
+        _make_credit_note(invoice, user=user, reason=reason, at=at)
     if left is not None:
         _count_cancelled(left, invoice, user=user, at=at)
     return row.target
@@ -228,6 +259,11 @@ def move_invoices(
             or effects.securing not in (Securing.KEEP, Securing.CLEAR)
             or effects.tla_key is TlaKey.SET
             or effects.lot is LotLink.CANCEL
+            or effects.degraded_only
+            or effects.credit_note
+            or effects.marks_recycled
+            or effects.resend_guard
+            or effects.amc_to_patient
         )
         if not uniform:
             for invoice in group:
@@ -321,8 +357,45 @@ def record_invoice_event(invoice: Invoice, event: str, user: str, reason: str = 
     record_invoice(invoice, invoice.state, invoice.state, event, user, reason)
 
 
+def _transmitted_on(invoice: Invoice):
+    """The day the invoice was last transmitted (its history), or None."""
+    at = (
+        InvoiceTransition.select(InvoiceTransition.at)
+        .where(
+            (InvoiceTransition.invoice == invoice.id)
+            & (InvoiceTransition.action == InvoiceAction.TRANSMIT.value)
+        )
+        .order_by(InvoiceTransition.id.desc())
+        .scalar()
+    )
+    return at.date() if at is not None else None
+
+
+def _make_credit_note(invoice: Invoice, *, user: str, reason: str, at: datetime) -> CreditNote:
+    """The avoir cancelling *invoice*, numbered in the practitioner's avoir series."""
+    practitioner = Practitioner.get_by_id(invoice.practitioner_id)
+    if numbering.peek(practitioner, numbering.CREDIT_NOTE) is None:
+        Counter.create(practitioner=practitioner.id, kind=numbering.CREDIT_NOTE, next_value=1)
+    return CreditNote.create(
+        practitioner=practitioner.id,
+        number=numbering.allocate(practitioner, numbering.CREDIT_NOTE),
+        invoice=invoice.id,
+        created_at=at,
+        created_by=user,
+        reason=reason,
+        total_cents=invoice.total_cents,
+        amo_cents=invoice.amo_cents,
+        amc_cents=invoice.amc_cents,
+        patient_cents=invoice.patient_cents,
+    )
+
+
 def release_acts(invoice: Invoice) -> None:
-    """Give back what an invoice's lines consumed: prescribed acts, isolated acts."""
+    """Give back what an invoice's lines consumed: prescribed acts, isolated acts, and the
+    refused lines it was carrying again (they wait for the next invoice)."""
+    LineDecision.update(credit_invoice=None).where(
+        LineDecision.credit_invoice == invoice.id
+    ).execute()
     for item_id, count in (
         InvoiceLine.select(InvoiceLine.prescription_item, peewee.fn.COUNT(InvoiceLine.id))
         .where((InvoiceLine.invoice == invoice.id) & InvoiceLine.prescription_item.is_null(False))
@@ -347,18 +420,19 @@ def check_invoice_rules(invoice: Invoice) -> None:
             raise ValidationError(
                 "Prescripteur inconnu : complétez la prescription.", field="prescriber"
             )
-    dates = [
-        day
-        for (day,) in InvoiceLine.select(InvoiceLine.act_date)
+    dates = list(
+        InvoiceLine.select(InvoiceLine.act_date, InvoiceLine.credit_of, InvoiceLine.rebill_of)
         .where(InvoiceLine.invoice == invoice.id)
         .tuples()
-    ]
+    )
     invoice_rules.check_has_acts(len(dates))
-    for day in dates:
+    for day, credit_of, rebill_of in dates:
+        # A line carried again after a refusal belongs to an earlier prescription.
+        again = credit_of is not None or rebill_of is not None
         invoice_rules.check_act_date(
             day,
             billing_date=invoice.billing_date,
-            prescription_date=prescription.date if prescription else None,
+            prescription_date=prescription.date if prescription and not again else None,
             death_date=patient.death_date,
         )
 

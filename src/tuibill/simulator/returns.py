@@ -22,9 +22,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
+from functools import lru_cache
+from importlib import resources
 
 from tuibill.domain.errors import ConfigError
-from tuibill.domain.rejection_codes import DEFAULT_BY_CODE
+from tuibill.domain.rejection_codes import MotifTable, parse_table
 from tuibill.formats.codec import FseLine, FseRecord, LotFile
 from tuibill.formats.noemie import (
     ActLine,
@@ -55,6 +57,8 @@ PAID, REJECTED, LINE_REFUSED, DEFERRED, MIXED = (
 )
 RETURN_KINDS = (PAID, REJECTED, LINE_REFUSED, DEFERRED, MIXED)
 DEFAULT_CODE = "0460"
+DUPLICATE_CODE = "DBLF"  # tuibill's code for the concentrator's « DOUBLON DE FSE »
+DUPLICATE = "doublon"  # the invoices refused as duplicates, whatever the kind asked
 _CYCLE = (PAID, REJECTED, LINE_REFUSED, DEFERRED)
 # tuibill's majoration codes longer than the 3 characters of the 210's « nature ».
 _NATURES = {"NUIT": "MN", "NUITP": "MM"}
@@ -79,22 +83,28 @@ def _act_line(number: int, line: FseLine, fse: FseRecord, refunded: int) -> ActL
         care_date=line.act_date,
         care_end_date=line.act_date,
         unit_price_cents=line.unit_cents,
-        base_cents=line.total_cents,
+        base_cents=abs(line.total_cents),  # a regularisation line: its refund is negative
         rate=fse.amo_rate,
         refunded_cents=refunded,
         nature=_nature(line.code),
         quantity=line.quantity,
         coefficient_x100=line.coefficient_x100,
         count=line.quantity,
-        expense_cents=line.total_cents,
+        expense_cents=abs(line.total_cents),
     )
 
 
+@lru_cache(maxsize=1)
+def _motifs() -> MotifTable:
+    """The shipped motif table: the labels the simulated caisse writes for its codes."""
+    text = resources.files("tuibill.data").joinpath("rejection_motifs.toml").read_text("utf-8")
+    return parse_table(text)
+
+
 def _rejection(code: str, level: str, line: int | None = None) -> Rejection:
-    known = DEFAULT_BY_CODE.get(code)
     return Rejection(
         code=code,
-        label=known.label if known else "MOTIF DE REJET",
+        label=_motifs().label_of(code) or "MOTIF DE REJET",
         level=level,
         part="O",
         line=line,
@@ -113,10 +123,10 @@ def _invoice(fse: FseRecord, kind: str, code: str, place: dict) -> ReturnInvoice
     lines = list(fse.lines)
     refunded = [line.amo_cents for line in lines]
     rejections: list[Rejection] = []
-    if kind == REJECTED:
+    if kind in (REJECTED, DUPLICATE):
         amo = AmoPart(asked_cents=fse.amo_cents, state="R", paid_cents=None)
         refunded = [0] * len(lines)
-        rejections.append(_rejection(code, "F"))
+        rejections.append(_rejection(DUPLICATE_CODE if kind == DUPLICATE else code, "F"))
     elif kind == DEFERRED:
         amo = AmoPart(asked_cents=fse.amo_cents, state="D", paid_cents=None)
         refunded = [0] * len(lines)
@@ -152,8 +162,12 @@ def build_return(
     argument: str = "",
     received: date,
     file_id: str,
+    duplicates: frozenset[int] = frozenset(),
+    only: frozenset[int] | None = None,
 ) -> NoemieReturn:
-    """The return a caisse sends for *lot* (see the module's kinds); *file_id*: 6 characters."""
+    """The return a caisse sends for *lot* (see the module's kinds); *file_id*: 6 characters.
+    The FSE numbers in *duplicates* are rejected « DOUBLON DE FSE » whatever the kind; with
+    *only*, the return speaks of those FSE numbers only."""
     if kind not in RETURN_KINDS:
         raise ConfigError(f"retour « {kind} » inconnu (possibles : {', '.join(RETURN_KINDS)}).")
     header = lot.header
@@ -177,7 +191,11 @@ def build_return(
     )
     invoices = []
     for position, fse in enumerate(lot.fses):
+        if only is not None and fse.invoice_number not in only:
+            continue
         which = _CYCLE[position % len(_CYCLE)] if kind == MIXED else kind
+        if fse.invoice_number in duplicates:
+            which = DUPLICATE
         invoices.append(_invoice(fse, which, code, place))
     return NoemieReturn(
         header=ReturnHeader(
@@ -229,23 +247,53 @@ class ReturnResponder:
         file_id = f"R{context.state.return_files:05d}"
         now = context.now()
         content = build_return(
-            lot, self.kind, argument=answer.argument, received=now.date(), file_id=file_id
-        )
-        data = write_return(content)
-        context.log(f"  → retour NOEMIE « {answer} » ({len(lot.fses)} facture(s), {file_id})")
-        return [
-            build_return_message(
-                data,
-                payee=lot.header.practitioner_am,
-                lot_number=lot.header.lot_number,
-                destination=lot.header.destination.destination,
-                file_id=file_id,
-                sender=f"retours-{lot.header.destination.destination}@simulateur.tuibill.invalid",
-                recipient=reception.reply_to,
-                sent_at=now if isinstance(now, datetime) else datetime.now(),
-            )
-        ]
+            lot, self.kind, argument=answer.argument, received=now.date(), file_id=file_id,
+            duplicates=reception.duplicates,
+        )  # fmt: skip
+        return [_message(reception, content, context, f"« {answer} »")]
 
+
+def duplicate_return(reception: Reception, context: ResponderContext) -> list[EmailMessage]:
+    """The return of the FSE refused as duplicates, when the scenario sends no return itself."""
+    lot = reception.lot
+    if lot is None or not reception.duplicates:
+        return []
+    context.state.return_files += 1
+    file_id = f"R{context.state.return_files:05d}"
+    content = build_return(
+        lot, REJECTED, received=context.now().date(), file_id=file_id,
+        duplicates=reception.duplicates, only=reception.duplicates,
+    )  # fmt: skip
+    return [_message(reception, content, context, "doublons")]
+
+
+def _message(
+    reception: Reception, content: NoemieReturn, context: ResponderContext, what: str
+) -> EmailMessage:
+    """The return's mail; the caisse remembers which FSE it rejected (they may be re-sent)."""
+    lot = reception.lot
+    assert lot is not None
+    am = lot.header.practitioner_am
+    for item in content.invoices:
+        number = int(item.number)
+        if item.amo is not None and item.amo.state == "R" and number not in reception.duplicates:
+            context.state.fse_rejected.add((am, number))
+    data = write_return(content)
+    now = context.now()
+    file_id = content.header.file_id
+    if reception.duplicates:
+        context.log(f"  → {len(reception.duplicates)} FSE refusée(s) : DOUBLON DE FSE")
+    context.log(f"  → retour NOEMIE {what} ({len(content.invoices)} facture(s), {file_id})")
+    return build_return_message(
+        data,
+        payee=am,
+        lot_number=lot.header.lot_number,
+        destination=lot.header.destination.destination,
+        file_id=file_id,
+        sender=f"retours-{lot.header.destination.destination}@simulateur.tuibill.invalid",
+        recipient=reception.reply_to,
+        sent_at=now if isinstance(now, datetime) else datetime.now(),
+    )
 
 for _kind in RETURN_KINDS:
     register_responder(_kind, ReturnResponder(_kind))

@@ -76,8 +76,8 @@ def make_lot(lot_number: int = 42, invoice_number: int = 1001) -> LotFile:
     return LotFile(header=header, fses=(fse,))
 
 
-def lot_bytes(lot_number: int = 42) -> bytes:
-    return TuibillLotCodec().write(make_lot(lot_number))
+def lot_bytes(lot_number: int = 42, invoice_number: int = 1001) -> bytes:
+    return TuibillLotCodec().write(make_lot(lot_number, invoice_number))
 
 
 def lot_mail(data: bytes, lot_number: int = 42) -> EmailMessage:
