@@ -24,6 +24,7 @@ from tuibill.domain.rejection_codes import FIELD_LABELS, Motif, MotifSpec, Treat
 from tuibill.models import (
     CreditNote,
     Invoice,
+    InvoiceLine,
     InvoiceTransition,
     IsolatedAct,
     Patient,
@@ -398,9 +399,6 @@ def restart(
     with its same number, out of its sent lot; the *corrections* applied; re-validated when
     *validate* (it goes into the next lot). One transaction: a correction that breaks a rule
     (act after the death, before the prescription) is refused at its field, nothing saved."""
-    from tuibill.services import invoices as invoice_service
-    from tuibill.services.acts import lines_as_acts
-
     at = current_time(now)
     with immediate():
         invoice = get_invoice(invoice_id)
@@ -435,33 +433,54 @@ def restart(
                 prescription.date = fixes.prescription_date
                 changed.append(f"date de prescription {fixes.prescription_date:%d/%m/%Y}")
             prescription.save()
-        acts = lines_as_acts(invoice)
         if fixes.act_dates:
-            for rank, day in fixes.act_dates.items():
-                if not 1 <= rank <= len(acts):
-                    raise ValidationError(
-                        f"Ligne d'acte {rank} inconnue (la facture en a {len(acts)}).",
-                        field="act_date",
-                    )
-                acts[rank - 1] = replace(acts[rank - 1], act_date=day)
+            _move_act_dates(invoice, fixes.act_dates)
             changed.append("dates des actes")
-        # Re-priced and re-checked as a draft would be (prescription and death dates).
-        invoice_service._release_lines(invoice)
-        invoice_service._write_lines(
-            invoice,
-            invoice.practitioner,
-            Patient.get_by_id(invoice.patient_id),
-            Prescription.get_or_none(Prescription.id == invoice.prescription_id)
-            if invoice.prescription_id
-            else None,
-            acts,
-            invoice.billing_date,
-        )
         if changed:
             lifecycle.record_invoice_event(invoice, "correction", user, ", ".join(changed))
         if validate:
             lifecycle.move_invoice(invoice, InvoiceAction.VALIDATE, user=user, at=at)
     return invoice
+
+
+def _move_act_dates(invoice: Invoice, dates: dict[int, date]) -> None:
+    """New dates for some acts (rank from 1) and their majorations, in place: the lines keep
+    their identity (the returns point at them). When the new dates change the majorations due
+    (a Sunday, a public holiday), the invoice is no longer the same: avoir + new invoice."""
+    from tuibill.domain import pricing
+    from tuibill.services.acts import coverage_for, lines_as_acts
+    from tuibill.services.tariffs import TariffBook
+
+    acts = lines_as_acts(invoice)
+    for rank, day in dates.items():
+        if not 1 <= rank <= len(acts):
+            raise ValidationError(
+                f"Ligne d'acte {rank} inconnue (la facture en a {len(acts)}).", field="act_date"
+            )
+        acts[rank - 1] = replace(acts[rank - 1], act_date=day)
+    patient = Patient.get_by_id(invoice.patient_id)
+    priced = pricing.price_acts(
+        acts, TariffBook(invoice.practitioner.specialty), coverage_for(patient),
+        birth_date=patient.birth_date,
+    )  # fmt: skip
+    lines = list(
+        InvoiceLine.select().where(InvoiceLine.invoice == invoice.id).order_by(InvoiceLine.position)
+    )
+    mine = [line for line in lines if line.credit_of is None]
+    if [p.code for p in priced.lines] != [line.code for line in mine[: len(priced.lines)]] or (
+        [p.total_cents for p in priced.lines] != [line.total_cents for line in mine]
+    ):
+        raise ValidationError(
+            "Avec ces dates, les majorations ou les montants changent (dimanche, jour férié, "
+            "tarif) : créez un avoir, puis une nouvelle facture.",
+            field="act_date",
+        )
+    for line, new in zip(mine, priced.lines, strict=True):
+        if line.act_date != new.act_date:
+            InvoiceLine.update(act_date=new.act_date).where(InvoiceLine.id == line.id).execute()
+    days = [p.act_date for p in priced.lines]
+    invoice.first_act_date, invoice.last_act_date = min(days), max(days)
+    invoice.save()
 
 
 def create_credit_note(
