@@ -179,6 +179,12 @@ def set_status(
             raise RefusedOperation(f"{where} : aucun retour de la caisse sur cette ligne.")
         rule = check_line_status(chosen, refused=row.refused, current=row.status, line=where)
         line = InvoiceLine.get_by_id(row.line_id)
+        if rule.rebills and line.parent_position is not None:
+            parent = next(r for r in rows if r.line_id == _parent_id(invoice, line))
+            raise RefusedOperation(
+                f"{where} : une majoration ou un déplacement se refacture avec son acte : "
+                f"choisissez le statut sur la ligne {parent.rank} ({parent.code})."
+            )
         rebill = None
         if rule.rebills:
             rebill = _put_back(invoice, line)
@@ -191,6 +197,22 @@ def set_status(
         text = f"ligne {rank} : {chosen.label}" + (f" — {reason.strip()}" if reason.strip() else "")
         lifecycle.record_invoice_event(invoice, LINE_STATUS_EVENT, user, text)
         return lines_of(invoice.id)[rank - 1]
+
+
+def _parent_id(invoice: Invoice, line: InvoiceLine) -> int:
+    return InvoiceLine.get(
+        (InvoiceLine.invoice == invoice.id) & (InvoiceLine.position == line.parent_position)
+    ).id
+
+
+def _credited_lines(line: InvoiceLine) -> list[InvoiceLine]:
+    """An act's line is credited with its majorations and travel (billed again together)."""
+    if line.parent_position is not None:
+        return [line]
+    children = InvoiceLine.select().where(
+        (InvoiceLine.invoice == line.invoice_id) & (InvoiceLine.parent_position == line.position)
+    )
+    return [line, *children.order_by(InvoiceLine.position)]
 
 
 def _put_back(invoice: Invoice, line: InvoiceLine) -> IsolatedAct:
@@ -246,7 +268,7 @@ def carry_over(patient_id: int, practitioner_id: int, organism_id: int | None) -
         if rule.credits and decision.credit_invoice_id is None and (
             decision.organism == organism_id
         ):
-            credits.append(InvoiceLine.get_by_id(decision.invoice_line_id))
+            credits.extend(_credited_lines(InvoiceLine.get_by_id(decision.invoice_line_id)))
             decisions.append(decision.id)
     return CarryOver(tuple(acts), tuple(credits), tuple(decisions))
 
