@@ -124,7 +124,7 @@ def test_the_next_run_carries_the_negative_and_the_positive_line(partly_paid, of
     assert negative.credit_of == positive.rebill_of == refused_line.line_id
     assert negative.amo_cents == -refused_line.amo_cents
     assert nxt.total_cents == amount  # the two runs reconcile: +refused −refused +new
-    assert line_statuses.lines_of(first_id)[1].carried == "(brouillon %d)" % nxt.id
+    assert line_statuses.lines_of(first_id)[1].carried == f"(brouillon {nxt.id})"
     with pytest.raises(RefusedOperation, match="déjà reprise"):
         line_statuses.set_status(first_id, 2, "restaurer", user="anne")
 
