@@ -156,8 +156,7 @@ def test_script_silent_then_positive_on_resend(start_caisse, tmp_path):
     send(server.port, lot_mail(data))  # the identical lot, re-sent after the time-out
     (answer,) = wait_for_answers(tmp_path / "Maildir", 1)
     assert arl_of(answer).status is ArlStatus.POSITIVE
-    # Not in the script: the default (another FSE: the same number would be a duplicate).
-    send(server.port, lot_mail(lot_bytes(7, invoice_number=1007), 7))
+    send(server.port, lot_mail(lot_bytes(7), 7))  # not in the script: the default
     found = wait_for_answers(tmp_path / "Maildir", 2)
     assert sorted(str(message["X-Tuibill-Arl"]) for message in found) == ["NEGATIF 003", "POSITIF"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import peewee
 
@@ -43,24 +43,28 @@ class OwedRow:
 
 
 def owed_by_caisse(today: date) -> list[OwedRow]:
-    """The AMO share not paid yet of tiers-payant FSE, per caisse and age (one grouped query)."""
-    owed = Invoice.amo_cents - Invoice.amo_paid_cents
-    sums = []
-    for _, low, high in AGE_BUCKETS:
-        newest = today - timedelta(days=low)
-        cond = Invoice.billing_date <= newest
-        if high is not None:
-            cond &= Invoice.billing_date >= today - timedelta(days=high)
-        sums.append(peewee.fn.SUM(peewee.Case(None, [(cond, owed)], 0)))
+    """The AMO share not paid yet of tiers-payant FSE, per caisse and age: summed in the
+    database per caisse and day (the (organism, billing_date) index), bucketed here."""
     query = (
-        Invoice.select(Organism.name, *sums)
-        .join(Organism, on=Invoice.organism == Organism.id)
+        Invoice.select(
+            Invoice.organism, Invoice.billing_date,
+            peewee.fn.SUM(Invoice.amo_cents - Invoice.amo_paid_cents),
+        )
         .where(Invoice.state.in_([s.value for s in OWED_STATES]) & Invoice.amo_tiers_payant)
-        .group_by(Organism.name)
-        .order_by(Organism.name)
-    )
-    rows = [OwedRow(name, tuple(int(v or 0) for v in values)) for name, *values in query.tuples()]
-    return [row for row in rows if row.total > 0]
+        .group_by(Invoice.organism, Invoice.billing_date)
+    )  # fmt: skip
+    sums: dict[int, list[int]] = defaultdict(lambda: [0] * len(AGE_BUCKETS))
+    for organism, day, owed in query.tuples():
+        if organism is None or not owed:
+            continue
+        age = (today - _day(day)).days
+        for index, (_, low, high) in enumerate(AGE_BUCKETS):
+            if age >= low and (high is None or age <= high):
+                sums[organism][index] += int(owed)
+                break
+    names = dict(Organism.select(Organism.id, Organism.name).tuples())
+    rows = [OwedRow(names.get(oid, "?"), tuple(values)) for oid, values in sums.items()]
+    return sorted((row for row in rows if row.total > 0), key=lambda row: row.caisse)
 
 
 @dataclass(frozen=True)

@@ -97,9 +97,10 @@ class Awaiting(InvoiceReport):
     states = (S.TRANSMISE,)
 
     def narrow(self, query: peewee.ModelSelect, filters: Filters) -> peewee.ModelSelect:
+        # The lots sent lately are few: their ids first, then their invoices by the lot index.
         start = filters.day - timedelta(days=filters.awaiting_days)
-        sent = Lot.select(Lot.id).where(Lot.sent_at >= start)
-        return query.where(Invoice.lot.in_(sent))
+        sent = [i for (i,) in Lot.select(Lot.id).where(Lot.sent_at >= start).tuples()]
+        return query.where(Invoice.lot.in_(sent or [0]))
 
 
 class Rejected(InvoiceReport):

@@ -3,7 +3,7 @@ delays of payment (décret 2016-1069: a tiers-payant FSE paid after the 7th work
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import peewee
 
@@ -61,7 +61,7 @@ class LegalDelays(Report):
     title = "Retards légaux de paiement"
     description = (
         "FSE en tiers payant payées (ou toujours impayées) après le délai de 7 jours ouvrés : "
-        "pénalité due par la caisse (décret 2016-1069)"
+        "pénalité due par la caisse (décret 2016-1069) ; sans période, la dernière année"
     )
     columns = (
         Column("id", "Id", "int", 6),
@@ -97,8 +97,10 @@ class LegalDelays(Report):
                     ])
                 )
             )  # fmt: skip
-            if filters.since:
-                query = query.where(Invoice.billing_date >= filters.since)
+            # Without a period: the last year (a payment delay older than that is settled).
+            query = query.where(
+                Invoice.billing_date >= (filters.since or filters.day - timedelta(days=366))
+            )
             if filters.until:
                 query = query.where(Invoice.billing_date <= filters.until)
             if cursor is not None:
