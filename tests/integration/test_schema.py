@@ -67,7 +67,7 @@ def test_a_version_1_database_is_upgraded_in_place(db_url) -> None:
         "version 3 : rejet de la caisse : état « Rejetée »",
         "version 4 : retours NOEMIE : virements, factures payées et rejetées",
         "version 5 : historique chaîné (empreintes SHA-256), format de chaque lot",
-        "version 11 : rejets : avoirs, motifs, lignes refusées, recyclage, pointage des lots",
+        "version 11 : rejets : avoirs, motifs, lignes refusées, recyclage, pointage des lots, DRE",
     ]
     columns = {c.name for c in db.get_columns("invoice")}
     assert set(v2_columns) <= columns
@@ -110,7 +110,7 @@ def test_a_version_2_rejection_flag_becomes_the_rejected_state(db_url) -> None:
         "version 3 : rejet de la caisse : état « Rejetée »",
         "version 4 : retours NOEMIE : virements, factures payées et rejetées",
         "version 5 : historique chaîné (empreintes SHA-256), format de chaque lot",
-        "version 11 : rejets : avoirs, motifs, lignes refusées, recyclage, pointage des lots",
+        "version 11 : rejets : avoirs, motifs, lignes refusées, recyclage, pointage des lots, DRE",
     ]
     states = db.execute_sql("SELECT number, state FROM invoice ORDER BY number").fetchall()
     assert states == [(7, "REJETEE"), (8, "TRANSMISE")]
@@ -157,7 +157,7 @@ def test_a_version_4_history_is_sealed_in_the_order_it_happened(db_url) -> None:
 
     assert schema.upgrade() == [
         "version 5 : historique chaîné (empreintes SHA-256), format de chaque lot",
-        "version 11 : rejets : avoirs, motifs, lignes refusées, recyclage, pointage des lots",
+        "version 11 : rejets : avoirs, motifs, lignes refusées, recyclage, pointage des lots, DRE",
     ]
     sealed = [(t.action, t.seq) for t in InvoiceTransition.select().order_by(InvoiceTransition.seq)]
     assert sealed == [("create", 1), ("validate", 2)]  # by time, not by insertion
@@ -178,7 +178,7 @@ def test_a_version_5_database_gets_the_rejection_tables_and_columns(db_url) -> N
     """Version 11 (issue 9): avoirs, motif rules, refused lines; nullable columns added in place."""
     from tuibill.models import db
 
-    for table in ("credit_note", "rejection_rule", "line_decision", "lot_pointage"):
+    for table in ("credit_note", "rejection_rule", "line_decision", "lot_pointage", "dre"):
         db.execute_sql(f'DROP TABLE "{table}"')
     for table, columns in (
         ("invoice", ("recycled_at", "recycled_by", "replaces", "amc_to_patient_cents")),
@@ -189,7 +189,7 @@ def test_a_version_5_database_gets_the_rejection_tables_and_columns(db_url) -> N
             db.execute_sql(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
     schema.SchemaVersion.update(version=5).execute()
 
-    assert schema.upgrade() == ["version 11 : rejets : avoirs, motifs, lignes refusées, recyclage, pointage des lots"]
+    assert schema.upgrade() == ["version 11 : rejets : avoirs, motifs, lignes refusées, recyclage, pointage des lots, DRE"]
     assert db.table_exists("credit_note") and db.table_exists("line_decision")
     assert "recycled_at" in {c.name for c in db.get_columns("invoice")}
     assert "rebill_of" in {c.name for c in db.get_columns("invoice_line")}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 
+from tuibill.domain.dre import DreAction
 from tuibill.domain.errors import IllegalTransition
 
 
@@ -136,6 +137,7 @@ EVENT_LABELS: dict[str, str] = {
     "new_invoice": "Nouvelle facture (remplace)",
     "correction": "Correction après rejet",
     "regularisation": "Régularisation de lignes",
+    **{action.value: action.label for action in DreAction},  # the DRE's moves (seed 003)
 }
 
 
@@ -290,6 +292,9 @@ MOVES: tuple[Move, ...] = (
     # « Facture déjà payée » (2900): nothing is re-sent, the rejection is marked treated.
     Move(S.REJETEE, A.MARK_TREATED, S.REJET_TRAITE, _REASON),
     # An AMC rejection (the AMO paid, or only the AMC was asked): SESAM-Vitale cannot treat it.
+    # (A DRE rejected while the FSE was paid in full: the invoice is Payée.)
+    Move(S.PAYEE, A.AMC_PAPER, S.AMC_PAPIER, _REASON),
+    Move(S.PAYEE, A.BILL_PATIENT, S.AMC_PATIENT, _TO_PATIENT),
     Move(S.PAYEE_PARTIELLEMENT, A.AMC_PAPER, S.AMC_PAPIER, _REASON),
     Move(S.REJETEE, A.AMC_PAPER, S.AMC_PAPIER, _REASON),
     Move(S.PAYEE_PARTIELLEMENT, A.BILL_PATIENT, S.AMC_PATIENT, _TO_PATIENT),

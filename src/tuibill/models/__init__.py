@@ -10,7 +10,7 @@ from tuibill.models.patients import Patient
 from tuibill.models.pieces import InvoicePiece
 from tuibill.models.practice import Counter, Practice, Practitioner
 from tuibill.models.prescriptions import Prescription, PrescriptionItem
-from tuibill.models.rejections import CreditNote, LineDecision, LotPointage, RejectionRule
+from tuibill.models.rejections import CreditNote, Dre, LineDecision, LotPointage, RejectionRule
 from tuibill.models.returns import ReturnEntry, ReturnLine, ReturnRejection, Virement
 from tuibill.models.tariffs import Tariff
 
@@ -37,7 +37,7 @@ V4_MODELS: list[type[BaseModel]] = [Virement, ReturnEntry, ReturnLine, ReturnRej
 # Added by schema version 5 (the history's hash chain).
 V5_MODELS: list[type[BaseModel]] = [AuditHead, AuditCheck]
 # Added by schema version 11 (treating the returns: avoirs, motif rules, refused lines).
-V11_MODELS: list[type[BaseModel]] = [CreditNote, RejectionRule, LineDecision, LotPointage]
+V11_MODELS: list[type[BaseModel]] = [CreditNote, RejectionRule, LineDecision, LotPointage, Dre]
 ALL_MODELS: list[type[BaseModel]] = V1_MODELS + V2_MODELS + V4_MODELS + V5_MODELS + V11_MODELS
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "BaseModel",
     "Counter",
     "CreditNote",
+    "Dre",
     "LineDecision",
     "LotPointage",
     "RejectionRule",

@@ -66,3 +66,17 @@ class LotPointage(BaseModel):
     at = peewee.DateTimeField()
     by = peewee.CharField(default="")
     note = peewee.CharField(default="")
+
+
+class Dre(BaseModel):
+    """The AMC part of an invoice in tiers payant (seed 003), with its own life cycle
+    (``domain.dre``); identified by its invoice's number."""
+
+    invoice = peewee.ForeignKeyField(Invoice, backref="dres", unique=True, on_delete="CASCADE")
+    mutuelle = peewee.IntegerField(null=True)
+    state = peewee.CharField(max_length=12, index=True)
+    amount_cents = peewee.IntegerField(default=0)  # the AMC share asked
+    paid_cents = peewee.IntegerField(default=0)  # what the mutuelle paid so far (signed)
+    lot_number = peewee.IntegerField(null=True)
+    created_at = peewee.DateTimeField()
+    updated_at = peewee.DateTimeField()

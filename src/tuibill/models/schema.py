@@ -203,7 +203,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (3, "rejet de la caisse : état « Rejetée »", _v3_rejected_state),
     (4, "retours NOEMIE : virements, factures payées et rejetées", _v4_returns),
     (5, "historique chaîné (empreintes SHA-256), format de chaque lot", _v5_audit_chain),
-    (11, "rejets : avoirs, motifs, lignes refusées, recyclage, pointage des lots", _v11_rejections),
+    (11, "rejets : avoirs, motifs, lignes refusées, recyclage, pointage des lots, DRE", _v11_rejections),
 ]
 
 LATEST = MIGRATIONS[-1][0]

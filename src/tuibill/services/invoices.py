@@ -23,7 +23,7 @@ from tuibill.models import (
     PrescriptionItem,
 )
 from tuibill.models.database import immediate
-from tuibill.services import lifecycle, line_statuses
+from tuibill.services import dre, lifecycle, line_statuses
 from tuibill.services.acts import acts_from_isolated, coverage_for
 from tuibill.services.patients import search_key
 from tuibill.services.tariffs import TariffBook
@@ -271,6 +271,7 @@ def create_invoice(
         )
         _write_lines(invoice, practitioner, patient, prescription, acts, billing_date)
         lifecycle.record_invoice(invoice, None, InvoiceState.SAISIE.value, CREATE, user)
+        dre.sync(invoice, user=user)  # the AMC part in tiers payant (seed 003)
     return invoice
 
 
@@ -297,6 +298,7 @@ def update_invoice(
             invoice, practitioner, patient, prescription, acts, billing_date or invoice.billing_date
         )
         lifecycle.record_invoice_event(invoice, EDIT, user)
+        dre.sync(invoice, user=user)
     return invoice
 
 

@@ -19,8 +19,10 @@ from typing import Any
 
 import peewee
 
+from tuibill.domain import dre as dre_rules
 from tuibill.domain import invoice_rules
 from tuibill.domain import returns as returns_rules
+from tuibill.domain.dre import DreAction, DreState
 from tuibill.domain.errors import RefusedOperation, ValidationError
 from tuibill.domain.formatting import format_invoice_number
 from tuibill.domain.invoices import (
@@ -48,6 +50,7 @@ from tuibill.domain.lots import find_move as find_lot_move
 from tuibill.models import (
     Counter,
     CreditNote,
+    Dre,
     Invoice,
     InvoiceLine,
     InvoicePiece,
@@ -222,6 +225,8 @@ def move_invoice(
         release_acts(invoice)
     if effects.credit_note:
         _make_credit_note(invoice, user=user, reason=reason, at=at)
+    if row.target in _CANCELLING_STATES:
+        _cancel_dre(invoice, user=user, reason=reason or action.label, at=at)
     if left is not None:
         _count_cancelled(left, invoice, user=user, at=at)
     return row.target
@@ -355,6 +360,22 @@ def record_invoice(
 def record_invoice_event(invoice: Invoice, event: str, user: str, reason: str = "") -> None:
     """Something that happened to an invoice without changing its state."""
     record_invoice(invoice, invoice.state, invoice.state, event, user, reason)
+
+
+# An invoice in these states is cancelled: its DRE (the AMC part, seed 003) with it.
+_CANCELLING_STATES = frozenset(
+    {InvoiceState.ANNULEE_AVOIR, InvoiceState.NON_TRANSMISSIBLE, InvoiceState.SUPPRIMEE}
+)
+
+
+def _cancel_dre(invoice: Invoice, *, user: str, reason: str, at: datetime) -> None:
+    dre = Dre.get_or_none(Dre.invoice == invoice.id)
+    if dre is None or not dre_rules.can_cancel(DreState(dre.state)):
+        return
+    Dre.update(state=DreState.ANNULEE.value, updated_at=at).where(Dre.id == dre.id).execute()
+    record_invoice(
+        invoice, invoice.state, invoice.state, DreAction.CANCEL.value, user, reason, at=at
+    )
 
 
 def _transmitted_on(invoice: Invoice):

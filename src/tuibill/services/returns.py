@@ -61,7 +61,8 @@ RECEIVED, APPLIED, REFUSED = "recu", "applique", "refuse"
 IMPORTED, ALREADY, REFUSED_STATUS = "importé", "déjà importé", "refusé"
 NOT_MATCHED = "non_rapprochee"
 DOUBLE = "doublon"
-BACK_PAYMENT = "04"  # 081 « rappels sur prestations »: a payment that adds to an earlier one
+BACK_PAYMENT = "04"
+DRE_TYPE = "D"  # 102 « type de facture »: a DRE (the AMC part in tiers payant)  # 081 « rappels sur prestations »: a payment that adds to an earlier one
 
 
 @dataclass
@@ -488,6 +489,18 @@ def _apply(
     outcome = invoice_outcome(parts)
     state = InvoiceState(invoice.state)
     note = ""
+    if entry.invoice_type == DRE_TYPE:
+        # The AMC part sent as a DRE (seed 003): it answers for the DRE; the invoice's own state
+        # follows its FSE's returns.
+        from tuibill.services import dre
+
+        note = dre.post_answer(
+            invoice, state=entry.amc_state, paid_cents=entry.amc_paid_cents, user=user,
+            reason=_reason(item, row), at=at,
+        )  # fmt: skip
+        _save_entry(entry, outcome=outcome.value, posted=True, note=note)
+        return EntryReport(number, patient, outcome.value, item.paid_cents, invoice.id,
+                           invoice.state, note)  # fmt: skip
     action = move_for(state, outcome)
     if action is not None:
         lifecycle.move_invoice(invoice, action, user=user, reason=_reason(item, row), at=at)

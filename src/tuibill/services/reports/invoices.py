@@ -100,7 +100,7 @@ class Awaiting(InvoiceReport):
         # The lots sent lately are few: their ids first, then their invoices by the lot index.
         start = filters.day - timedelta(days=filters.awaiting_days)
         sent = [i for (i,) in Lot.select(Lot.id).where(Lot.sent_at >= start).tuples()]
-        return query.where(Invoice.lot.in_(sent or [0]))
+        return query.where(Invoice.lot.in_(sent) if sent else peewee.SQL("0 = 1"))
 
 
 class Rejected(InvoiceReport):
