@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("audit", "historique inviolable"),
     "card": ("card", "lecteurs de cartes (Vitale, CPS)"),
     "db": ("setup", "schéma de la base"),
+    "dre": ("dre", "DRE : part mutuelle en tiers payant"),
     "demo": ("setup", "ouvrir l'application sur la démonstration (créée au besoin)"),
     "emulate": ("emulate", "émulateurs de périphériques"),
     "facturer": ("practice", "listes de travail de Facturer"),
