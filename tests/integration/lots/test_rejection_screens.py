@@ -104,8 +104,11 @@ async def test_refused_lines_statuses_by_keys(office, start_caisse):
     assert invoice_states([invoice.id]) == ["PAYEE_PARTIELLEMENT"]
 
     async with app_for(caisse).run_test(size=SIZE) as pilot:
-        pilot.app.open_rejection(invoice.id)
+        pilot.app.open_invoice(invoice.id)  # from the journal (F5): Ctrl+R treats it
         await pilot.pause()
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert pilot.app.screen.__class__.__name__ == "RejectionTreatmentScreen"
         await pilot.press("l")
         await pilot.pause()
         dialog = pilot.app.screen
