@@ -16,7 +16,7 @@ from tuibill.domain.formatting import format_cents, format_day
 
 
 class RefusedLinesDialog(ModalScreen[None]):
-    DEFAULT_CSS = """
+    CSS = """
     RefusedLinesDialog .dialog { width: 78; max-height: 22; }
     RefusedLinesDialog DataTable { height: auto; max-height: 11; }
     """

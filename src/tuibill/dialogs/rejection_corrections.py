@@ -20,9 +20,11 @@ from tuibill.domain.formatting import format_day
 
 
 class CorrectionsDialog(ModalScreen[str | None]):
-    DEFAULT_CSS = """
+    CSS = """
     CorrectionsDialog .dialog { max-height: 22; }
-    CorrectionsDialog Input { margin: 0; }
+    CorrectionsDialog Input {
+        margin: 0; height: 1; border: none !important; padding: 0 1; background: $boost;
+    }
     CorrectionsDialog .field-error { color: $error; height: auto; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -136,7 +136,7 @@ class InvoiceDetailScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "treat_rejection":
-            return bool(self.record and self.record["etat_code"] in self.TREATABLE) or None
+            return bool(self.record and self.record["etat_code"] in self.TREATABLE)
         return True
 
     def action_treat_rejection(self) -> None:

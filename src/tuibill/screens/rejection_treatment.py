@@ -27,10 +27,11 @@ from tuibill.widgets.footer import AppFooter, AppHeader
 class RejectionTreatmentScreen(Screen):
     """The treatment of the rejection of invoice *invoice_id*."""
 
-    DEFAULT_CSS = """
+    CSS = """
     RejectionTreatmentScreen #treat-todo { border: round $warning; padding: 0 1; }
     RejectionTreatmentScreen #treat-actions { color: $accent; }
-    RejectionTreatmentScreen DataTable { height: auto; max-height: 8; }
+    RejectionTreatmentScreen #treat-rejections { height: 6; }
+    RejectionTreatmentScreen #treat-lines { height: 8; }
     """
     AUTO_FOCUS = "#treat-rejections"
 
@@ -109,7 +110,10 @@ class RejectionTreatmentScreen(Screen):
         table = self.query_one("#treat-rejections", DataTable)
         table.clear()
         for r in view.rejections:
-            table.add_row(r.code, r.label, r.level, r.part, str(r.line_number or ""), r.motif)
+            # Cut to fit 80 columns without a horizontal scrollbar (the full label: « d »).
+            table.add_row(
+                r.code, r.label[:28], r.level, r.part, str(r.line_number or ""), r.motif[:18]
+            )
         todo = f"Motif : {view.motif_label}\nQue faire : {view.what_to_do}"
         if view.field_label:
             todo += f"\nÀ corriger : {view.field_label}"
@@ -136,9 +140,9 @@ class RejectionTreatmentScreen(Screen):
         if self.view is None or action not in ("treat", "new_invoice"):
             return True
         if action == "new_invoice":
-            return bool(self.view.credit_note and not self.view.replacement_id) or None
+            return bool(self.view.credit_note and not self.view.replacement_id)
         offered = {a.action.value for a in self.view.actions}
-        return parameters[0] in offered or None
+        return parameters[0] in offered
 
     def _error(self, problem: Exception) -> None:
         self.notify(str(problem), title="Rejet", severity="error", markup=False)

@@ -25,11 +25,13 @@ PAGE_ROWS = 100
 
 
 class ReportsScreen(Screen):
-    DEFAULT_CSS = """
+    CSS = """
     ReportsScreen #reports-list { width: 24; height: 1fr; }
     ReportsScreen #reports-main { width: 1fr; }
     ReportsScreen #reports-filters { height: 1; }
-    ReportsScreen #reports-filters Input { width: 14; height: 1; border: none; padding: 0; }
+    ReportsScreen #reports-filters Input {
+        width: 14; height: 1; border: none !important; padding: 0 1; background: $boost;
+    }
     ReportsScreen #reports-filters Static { width: auto; padding: 0 1; }
     ReportsScreen #reports-table { height: 1fr; }
     ReportsScreen #reports-chart { height: auto; max-height: 14; display: none; }
@@ -154,11 +156,11 @@ class ReportsScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "next_page":
-            return len(self.page_rows) == PAGE_ROWS or None
+            return len(self.page_rows) == PAGE_ROWS
         if action == "previous_page":
-            return len(self.starts) > 1 or None
+            return len(self.starts) > 1
         if action == "point":
-            return self.report_name == "lots-sans-retour" or None
+            return self.report_name == "lots-sans-retour"
         return True
 
     def action_next_page(self) -> None:
@@ -235,7 +237,7 @@ class ReportsScreen(Screen):
 
         today = self.today or date.today()
         plain = bool(getattr(self.app, "ascii_borders", False))
-        owed = charts.draw_owed(charts.owed_by_caisse(today), width=30, ascii=plain)
+        owed = charts.draw_owed(charts.owed_by_caisse(today), width=20, ascii=plain)
         months, delays = charts.payment_delays(today - timedelta(days=365), today)
         lines = ["Dû par les caisses, par ancienneté", *owed, "",
                  "Délai de paiement par caisse et par mois",

@@ -121,7 +121,7 @@ def draw_owed(rows: list[OwedRow], width: int = 40, *, ascii: bool = False) -> l
     blocks = ASCII_BLOCKS if ascii else BLOCKS
     if not rows:
         return ["Rien n'est dû par les caisses."]
-    name_width = min(max(len(r.caisse) for r in rows), 18)
+    name_width = min(max(len(r.caisse) for r in rows), 14)
     top = max(row.total for row in rows)
     lines = []
     for row in rows:
@@ -130,7 +130,7 @@ def draw_owed(rows: list[OwedRow], width: int = 40, *, ascii: bool = False) -> l
             bar += glyph * round(cents * width / top) if top else ""
         lines.append(
             f"{row.caisse[:name_width]:<{name_width}} {bar:<{width}} "
-            f"{format_cents(row.total):>10} €"
+            f"{format_cents(row.total):>9} €"
         )
     legend = "  ".join(
         f"{glyph} {label}" for glyph, (label, _, _) in zip(blocks, AGE_BUCKETS, strict=True)
@@ -146,7 +146,7 @@ def draw_delays(
     levels = ASCII_LEVELS if ascii else LEVELS
     if not rows:
         return ["Aucun paiement sur la période."]
-    name_width = min(max(len(r.caisse) for r in rows), 18)
+    name_width = min(max(len(r.caisse) for r in rows), 14)
     header = " " * (name_width + 1) + "".join(m[5:7][-1] for m in months)
     lines = [header.rstrip()]
     for row in rows:
