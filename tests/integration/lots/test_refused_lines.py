@@ -182,3 +182,25 @@ def test_regularisation_and_a_juste_titre_bill_nothing_again(partly_paid, office
     paid_line = line_statuses.lines_of(first_id)[0]
     assert totals == [-paid_line.total_cents, paid_line.total_cents]  # credited, not re-billed
     assert nxt.total_cents == 0
+
+
+def test_a_draft_carrying_a_regularisation_is_edited_and_replaced_without_doubling(
+    partly_paid, office
+):
+    """The negative line is no act: editing the draft, or its avoir's new invoice, never bills
+    it as a positive one."""
+    from tuibill.services.acts import lines_as_acts
+
+    _, first_id = partly_paid
+    line_statuses.set_status(first_id, 2, "refuse", user="anne")
+    patient = office.patients[office.cpam.id]
+    act = Act(act_date=DAY3, code="AMI", act_time=time(10))
+    nxt = invoice_service.create_invoice(office.nurse.id, patient.id, [act], user="anne")
+    acts = lines_as_acts(nxt)
+    assert sorted(a.act_date for a in acts) == [DAY2, DAY3]  # the re-billed act, the new one
+    invoice_service.update_invoice(nxt.id, acts, user="anne")
+    totals = sorted(
+        line.total_cents for line in InvoiceLine.select().where(InvoiceLine.invoice == nxt.id)
+    )
+    amount = Invoice.get_by_id(nxt.id).total_cents
+    assert len(totals) == 3 and totals[0] < 0 and sum(totals) == amount
