@@ -18,6 +18,9 @@ def register(subparsers, common) -> None:
     ls.add_argument("--limit", type=arguments.bounded(1, 10_000), default=100)
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(handler=cmd_list)
+    lots = verbs.add_parser("lots", parents=[common], help="constituer les lots de DRE validées (puis « tuibill lots send »)")
+    lots.add_argument("--json", action="store_true")
+    lots.set_defaults(handler=cmd_lots)
     for name, text in (("validate", "valider la DRE de ces factures"),
                        ("unvalidate", "dévalider la DRE de ces factures")):  # fmt: skip
         verb = verbs.add_parser(name, parents=[common], help=text)
@@ -68,3 +71,26 @@ def cmd_move(args: argparse.Namespace, ctx: CliContext) -> int:
     for invoice_id, message in refused:
         error(f"facture {invoice_id} : {message}")
     return 1 if refused else 0
+
+
+def cmd_lots(args: argparse.Namespace, ctx: CliContext) -> int:
+    from tuibill.domain.formatting import format_cents
+    from tuibill.services.dre_lots import build_dre_lots
+
+    ctx.open_db()
+    report = build_dre_lots(ctx.settings.transmission, user=ctx.user)
+    if ctx.json:
+        print_json({
+            "lots": [{"id": lot.id, "numero": lot.number, "caisse": lot.destination,
+                      "dre": lot.count, "amc_cents": lot.amc_cents} for lot in report.lots],
+            "ecartees": [{"facture": i, "motif": m} for i, m in report.skipped],
+        })  # fmt: skip
+    else:
+        for lot in report.lots:
+            print(f"Lot de DRE {lot.number:03d} ({lot.destination}) : {lot.count} DRE, "
+                  f"{format_cents(lot.amc_cents)} € — « tuibill lots send » l'envoie.")  # fmt: skip
+        if not report.lots:
+            print("Aucune DRE validée à mettre en lot.")
+    for invoice_id, message in report.skipped:
+        error(f"facture {invoice_id} : {message}")
+    return 1 if report.skipped else 0

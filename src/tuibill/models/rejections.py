@@ -77,6 +77,7 @@ class Dre(BaseModel):
     state = peewee.CharField(max_length=12, index=True)
     amount_cents = peewee.IntegerField(default=0)  # the AMC share asked
     paid_cents = peewee.IntegerField(default=0)  # what the mutuelle paid so far (signed)
+    lot = peewee.IntegerField(null=True, index=True)  # its DRE lot (Lot.kind « DRE »)
     lot_number = peewee.IntegerField(null=True)
     created_at = peewee.DateTimeField()
     updated_at = peewee.DateTimeField()

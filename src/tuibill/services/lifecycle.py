@@ -546,7 +546,9 @@ def move_lot(
     )
     record_lot(lot, source.value, target.value, action.value, user, reason, at=at)
 
-    if effects.invoices is not None:
+    if effects.invoices is not None and lot.kind == DRE_LOT:
+        _carry_dres(lot, effects.invoices, user=user, at=at)
+    elif effects.invoices is not None:
         why = _CARRIED_REASONS.get(action, "Lot {number} : " + action.label).format(
             number=f"{lot.number:03d}"
         )
@@ -567,6 +569,26 @@ def move_lot(
         # A deleted SCOR lot gives its pieces back: they travel in the next SCOR lot.
         InvoicePiece.update(lot=None).where(InvoicePiece.lot == lot.id).execute()
     return target
+
+
+DRE_LOT = "DRE"  # Lot.kind of a lot of DRE (services.dre_lots)
+
+
+def _carry_dres(lot: Lot, invoice_action: InvoiceAction, *, user: str, at: datetime) -> None:
+    """What a DRE lot's move does to its DREs (seed 003): sent → « Transmise »; deleted before
+    sending → out of the lot, still « Validée » (the next DRE lot takes them)."""
+    reason = f"Lot de DRE {lot.number:03d}"
+    dres = list(Dre.select(Dre, Invoice).join(Invoice).where(Dre.lot == lot.id))
+    if invoice_action is InvoiceAction.TRANSMIT:
+        for dre in dres:
+            if DreState(dre.state) is DreState.VALIDEE:
+                Dre.update(state=DreState.TRANSMISE.value, updated_at=at).where(
+                    Dre.id == dre.id
+                ).execute()
+                record_invoice(dre.invoice, dre.invoice.state, dre.invoice.state,
+                               DreAction.TRANSMIT.value, user, reason, at=at)  # fmt: skip
+    elif invoice_action is InvoiceAction.REMOVE_FROM_LOT:
+        Dre.update(lot=None, lot_number=None, updated_at=at).where(Dre.lot == lot.id).execute()
 
 
 def record_lot(

@@ -41,6 +41,7 @@ from tuibill.domain.returns import (
 from tuibill.formats.errors import FormatError
 from tuibill.formats.noemie import NoemieReturn, ReturnInvoice, read_return
 from tuibill.models import (
+    Dre,
     Invoice,
     InvoiceLine,
     Practitioner,
@@ -382,9 +383,12 @@ def _match(
     lot_number = item.lot_number
     if lot_number is None and item.invoice_lot and item.invoice_lot.strip().isdigit():
         lot_number = int(item.invoice_lot)
-    if lot_number is not None and invoice.lot_number not in (None, lot_number):
+    ours = invoice.lot_number
+    if item.invoice_type == DRE_TYPE:  # a DRE travelled in its own lot (services.dre_lots)
+        ours = Dre.select(Dre.lot_number).where(Dre.invoice == invoice.id).scalar()
+    if lot_number is not None and ours not in (None, lot_number):
         return None, (
-            f"la facture n° {number} est dans le lot {invoice.lot_number:03d} au cabinet, le "
+            f"la facture n° {number} est dans le lot {ours:03d} au cabinet, le "
             f"retour la dit du lot {lot_number:03d} : à vérifier, puis rapprocher à la main."
         )
     return invoice, ""

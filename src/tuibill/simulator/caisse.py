@@ -308,7 +308,10 @@ class CaisseSimulator:
         if am is not None and number is not None:
             self.state.receptions[(am, number)] += 1
             sequence = self.state.receptions[(am, number)]
-        duplicates = self._duplicates(lot) if lot is not None else frozenset()
+        # A DRE lot carries the numbers of FSE already sent: no duplicates there.
+        duplicates = (
+            self._duplicates(lot) if lot is not None and lot.header.kind != "DRE" else frozenset()
+        )
         reply_to = parseaddr(str(message.get("From", "")))[1] or envelope_sender
         return Reception(
             received_at=self.clock(),

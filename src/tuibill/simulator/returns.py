@@ -16,6 +16,9 @@ Kinds (``kind:argument``):
   an invoice of one line is then rejected (198 R).
 * ``differe`` — every invoice's AMO part deferred (198 D): the caisse answers later.
 * ``mixte`` — in turn: paid, rejected, last line refused, deferred (a bit of everything).
+
+A lot of DRE (header « D », seed 003) is answered by the mutuelles: type D, the AMC part (199)
+paid, or rejected (``rejet``) with a 294 on part C; its FSE numbers are no duplicates.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from tuibill.domain.rejection_codes import MotifTable, parse_table
 from tuibill.formats.codec import FseLine, FseRecord, LotFile
 from tuibill.formats.noemie import (
     ActLine,
+    AmcPart,
     AmoPart,
     InsuredPatient,
     Lot,
@@ -144,6 +148,21 @@ def _invoice(fse: FseRecord, kind: str, code: str, place: dict) -> ReturnInvoice
         for number, (line, paid) in enumerate(zip(lines, refunded, strict=True), 1)
     )
     lot: Lot = place["lot"]
+    if place.pop("dre", False):
+        # A DRE (seed 003): the mutuelle answers its part only (199), type D.
+        rejected = kind in (REJECTED, DUPLICATE)
+        amc = AmcPart(
+            asked_cents=fse.amc_cents, state="R" if rejected else "P",
+            amc_number=(fse.amc_number or "").zfill(10)[:10],
+            paid_cents=None if rejected else fse.amc_cents,
+        )  # fmt: skip
+        extra = (Rejection(code=code, label=_motifs().label_of(code) or "MOTIF DE REJET",
+                           level="F", part="C"),) if rejected else ()  # fmt: skip
+        return ReturnInvoice(
+            **place, number=f"{fse.invoice_number:09d}", invoice_type="D",
+            invoice_lot=f"{lot.number:03d}", invoice_lot_date=lot.created,
+            billing_date=fse.billing_date, entities=(people, amc, *extra),
+        )  # fmt: skip
     return ReturnInvoice(
         **place,
         number=f"{fse.invoice_number:09d}",
@@ -190,13 +209,14 @@ def build_return(
         lot=Lot(header.lot_number, header.created_at.date()),
     )
     invoices = []
+    dre = lot.header.kind == "DRE"
     for position, fse in enumerate(lot.fses):
         if only is not None and fse.invoice_number not in only:
             continue
         which = _CYCLE[position % len(_CYCLE)] if kind == MIXED else kind
         if fse.invoice_number in duplicates:
             which = DUPLICATE
-        invoices.append(_invoice(fse, which, code, place))
+        invoices.append(_invoice(fse, which, code, {**place, "dre": dre}))
     return NoemieReturn(
         header=ReturnHeader(
             emitter_type="CP",

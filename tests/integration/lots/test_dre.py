@@ -120,3 +120,32 @@ def test_an_avoir_cancels_the_dre(office, mutualist):
     draft = invoice_for(office, mutualist)
     invoice_service.delete_draft(draft.id, user="anne")
     assert Dre.get(Dre.invoice == draft.id).state == "ANNULEE"
+
+
+def test_dre_lots_sent_to_the_concentrator_and_answered(office, start_caisse, mutualist):
+    """The whole way: DREs validated, their own lot (header « D ») sent after the FSE lot,
+    acknowledged, answered by the mutuelles (type D: one paid, one rejected)."""
+    from tuibill.services.dre_lots import build_dre_lots
+
+    caisse = start_caisse(FixedScenario((Answer("positive"), Answer("paiement"))))
+    ids = [invoice_for(office, mutualist).id for _ in range(2)]
+    for invoice_id in ids:
+        invoice_service.validate(invoice_id, user="anne")
+        dre.validate(invoice_id, user="anne")
+    assert build_dre_lots(caisse.settings, user="anne", now=T0).lots == []  # FSE first
+    (fse_lot,) = lots.build_lots(caisse.settings, user="anne", now=T0).lots
+    report = build_dre_lots(caisse.settings, user="anne", now=T0)
+    (dre_lot,) = report.lots
+    assert (dre_lot.count, dre_lot.number) == (2, fse_lot.number + 1)
+    assert TuibillLotCodec().read(bytes(Lot.get_by_id(dre_lot.id).file_bytes)).header.kind == "DRE"
+    assert sending.send_lots(caisse.settings, user="anne", now=T0).all_sent
+    assert [d.state for d in Dre.select().order_by(Dre.id)] == ["TRANSMISE", "TRANSMISE"]
+    receiving.receive(caisse.settings, user="anne", now=T0)
+
+    assert Lot.get_by_id(dre_lot.id).state == "ARL_POSITIF"
+    assert invoice_states(ids) == ["PAYEE", "PAYEE"]  # the FSE, by the AMO
+    for record in Dre.select():
+        assert (record.state, record.paid_cents) == ("PAYEE", record.amount_cents)
+    for invoice_id in ids:
+        invoice = Invoice.get_by_id(invoice_id)
+        assert invoice.amc_paid_cents == invoice.amc_cents  # counted once, from the DRE
