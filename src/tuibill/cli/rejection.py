@@ -40,6 +40,7 @@ def register(subparsers, common) -> None:
     ls = verbs.add_parser("list", parents=[common], help="les factures rejetées à traiter, avec leur motif")
     ls.add_argument("--after", type=arguments.identifier, metavar="ID", help="à partir de la facture suivant cet identifiant (page suivante)")
     ls.add_argument("--limit", type=arguments.bounded(1, 10_000), default=100)
+    ls.add_argument("--amc", action="store_true", help="les rejets de la part mutuelle (AMC, DRE)")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(handler=cmd_list)
 
@@ -91,7 +92,7 @@ def cmd_list(args: argparse.Namespace, ctx: CliContext) -> None:
     from tuibill.services.rejections import list_rejections
 
     ctx.open_db()
-    rows = list_rejections(after=args.after, limit=args.limit)
+    rows = list_rejections(after=args.after, limit=args.limit, amc=args.amc)
     if ctx.json:
         print_json([row.as_dict() for row in rows])
         return

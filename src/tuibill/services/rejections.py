@@ -334,15 +334,32 @@ class RejectedRow:
 TO_TREAT = (InvoiceState.REJETEE, InvoiceState.RECYCLEE)
 
 
+# An AMC rejection (a mutuelle's part, or a DRE) leaves the invoice paid by the AMO.
+AMC_TO_TREAT = (InvoiceState.PAYEE, InvoiceState.PAYEE_PARTIELLEMENT, InvoiceState.REJETEE)
+
+
 def list_rejections(
-    *, after: int | None = None, limit: int = 100, states: tuple[InvoiceState, ...] = TO_TREAT
+    *,
+    after: int | None = None,
+    limit: int = 100,
+    states: tuple[InvoiceState, ...] = TO_TREAT,
+    amc: bool = False,
 ) -> list[RejectedRow]:
-    """Invoices waiting for a treatment, by id (keyset: pass the last id as *after*)."""
+    """Invoices waiting for a treatment, by id (keyset: pass the last id as *after*); with
+    *amc*, those whose mutuelle's part was rejected (on paper, or billed to the patient)."""
     from tuibill.domain.formatting import format_invoice_number
     from tuibill.services.rejection_motifs import table as motif_table
 
     table = motif_table()
-    query = Invoice.select().where(Invoice.state.in_([s.value for s in states]))
+    if amc:
+        rejected = ReturnRejection.select(ReturnRejection.invoice).where(
+            (ReturnRejection.part == "C") & (ReturnRejection.kind == "rejet")
+        )
+        query = Invoice.select().where(
+            Invoice.state.in_([s.value for s in AMC_TO_TREAT]) & Invoice.id.in_(rejected)
+        )
+    else:
+        query = Invoice.select().where(Invoice.state.in_([s.value for s in states]))
     if after is not None:
         query = query.where(Invoice.id > after)
     rows = []

@@ -230,6 +230,8 @@ def test_an_amc_rejection_on_paper_or_billed_to_the_patient(office, start_caisse
         entry.save()
         ReturnRejection.create(entry=entry.id, invoice=invoice_id, kind="rejet", code="0250",
                                label="ADHERENT INCONNU", level="F", part="C")  # fmt: skip
+    assert [r.invoice_id for r in treatment.list_rejections(amc=True)] == ids
+    assert treatment.list_rejections() == []
     view = treatment.rejection_view(ids[0])
     assert view.amc_only and view.treatment.value == "papier_amc"
     assert [a.action.value for a in view.actions] == ["amc_paper", "bill_patient"]

@@ -119,6 +119,7 @@ class Recycled(InvoiceReport):
     def narrow(self, query: peewee.ModelSelect, filters: Filters) -> peewee.ModelSelect:
         rejected = ReturnRejection.select(ReturnRejection.invoice).where(
             (ReturnRejection.kind == "rejet") & (ReturnRejection.level == "F")
+            & (ReturnRejection.part == "O")  # the AMO's rejection, not a mutuelle's
         )
         return query.where(Invoice.id.in_(rejected))
 
