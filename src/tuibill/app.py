@@ -406,3 +406,21 @@ class TuibillApp(App[int]):
         from tuibill.screens.prescribers import PrescribersScreen
 
         self.push_screen(PrescribersScreen(pick=chosen is not None), chosen)
+
+    def open_rejection(self, invoice_id: int) -> None:
+        """The guided treatment of a rejected (or partly paid) invoice: motif, what to do, keys."""
+        from tuibill.screens.rejection_treatment import RejectionTreatmentScreen
+
+        self.push_screen(RejectionTreatmentScreen(invoice_id))
+
+    def open_refused_lines(self, invoice_id: int) -> None:
+        """The act lines of a paid or partly paid invoice and the status of each refused one."""
+        from tuibill.dialogs.refused_lines import RefusedLinesDialog
+
+        self.push_screen(RefusedLinesDialog(invoice_id))
+
+    def open_reports(self, name: str | None = None) -> None:
+        """F7 › Rapports: the follow-up reports (*name*: one of services.reports.NAMES)."""
+        from tuibill.screens.reports import ReportsScreen
+
+        self.push_screen(ReportsScreen(name))

@@ -101,6 +101,11 @@ class TransmissionSettings:
     lot_number_first: int = 1
     lot_number_last: int = 999
     arl_timeout_hours: int = 48
+    # Seed 002: an FSE sent less than this many days ago must be recycled at the concentrator
+    # before it is re-sent (the figure is the seed's only: a setting).
+    recycling_days: int = 90
+    # « FSE en attente de retours »: sent less than this many days ago.
+    awaiting_return_days: int = 21
     archive_dir: str = ""  # empty: beside the database, in the user's data dir
     # The codecs that write and read the lot files and the ARLs, by name (tuibill.formats).
     lot_codec: str = formats.DEFAULT_CODEC
@@ -192,6 +197,8 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "transmission.lot_number_first": (1, 999),
     "transmission.lot_number_last": (1, 999),
     "transmission.arl_timeout_hours": (1, 24 * 366),
+    "transmission.recycling_days": (0, 3 * 366),
+    "transmission.awaiting_return_days": (1, 366),
     "returns.late_payment_window_days": (8, 3_660),
     "ui.lock_after_minutes": (0, 24 * 60),
 }

@@ -18,6 +18,7 @@ from tuibill.domain.lots import MOVES as LOT_MOVES
 from tuibill.domain.lots import ArlFields, LotAction, LotMove, LotState, is_resending
 from tuibill.models import (
     Counter,
+    CreditNote,
     Invoice,
     InvoicePiece,
     InvoiceTransition,
@@ -86,6 +87,8 @@ def invoice_data(move: Move, lot: Lot | None) -> dict:
         data["lot"] = lot
     if move.effects.tla_key is TlaKey.SET:
         data["tla_key"] = "281234567-000000100"
+    if move.effects.resend_guard:
+        data["recycling_days"] = 90  # never transmitted in its history: nothing to wait for
     return data
 
 
@@ -96,12 +99,22 @@ def test_every_invoice_move_and_its_effects(office, move: Move) -> None:
     before_columns: dict = {"tla_key": "OLD-KEY", **SIGNED, "signer": "avant"}
     if effects.lot is LotLink.JOIN:
         lot = new_lot(office, LotState.A_TRANSMETTRE)
-    elif move.source in (InvoiceState.A_TRANSMETTRE, InvoiceState.TRANSMISE, InvoiceState.REJETEE):
+    elif move.source in (
+        InvoiceState.A_TRANSMETTRE, InvoiceState.TRANSMISE, InvoiceState.REJETEE,
+        InvoiceState.RECYCLEE,
+    ):  # fmt: skip
         sent = move.source is not InvoiceState.A_TRANSMETTRE
         lot = new_lot(office, LotState.TRANSMIS if sent else LotState.A_TRANSMETTRE)
         before_columns.update(lot=lot.id, lot_number=lot.number)
     if not (effects.allocates_number or effects.unnumbered_only):
         before_columns["number"] = 150
+    if effects.amc_to_patient:  # the mutuelle paid 1 € of its 5 €
+        before_columns.update(amc_cents=500, amc_paid_cents=100)
+    if effects.degraded_only:  # refused for an invoice made in mode SESAM-Vitale
+        signed = invoice_in(office, move.source, **{**before_columns, "number": 152})
+        with pytest.raises(RefusedOperation, match="SESAM-Vitale"), immediate():
+            lifecycle.move(signed, move.action, user="anne", reason="x", **invoice_data(move, lot))
+        before_columns["mode"] = "degrade"
     invoice = invoice_in(office, move.source, **before_columns)
     if effects.unnumbered_only:  # refused once numbered: it would leave a gap
         numbered = invoice_in(office, move.source, number=151)
@@ -136,6 +149,18 @@ def test_every_invoice_move_and_its_effects(office, move: Move) -> None:
     if effects.releases_acts:  # what the draft consumed is free again
         assert IsolatedAct.get_by_id(isolated.id).invoice_id is None
 
+    # Issue 9's effects: recycling recorded, the avoir made, the AMC share to the patient.
+    assert (after.recycled_at, after.recycled_by) == (
+        (AT, "anne") if effects.marks_recycled else (None, None)
+    )
+    notes = list(CreditNote.select().where(CreditNote.invoice == invoice.id))
+    if effects.credit_note:
+        (note,) = notes
+        assert (note.number, note.total_cents, note.created_by) == (1, after.total_cents, "anne")
+    else:
+        assert notes == []
+    assert after.amc_to_patient_cents == (400 if effects.amc_to_patient else None)
+
     secured = {key: getattr(after, key) for key in SIGNED}
     if effects.securing is Securing.CLEAR:
         assert secured == lifecycle.CLEARED_SECURING
@@ -143,6 +168,8 @@ def test_every_invoice_move_and_its_effects(office, move: Move) -> None:
         assert secured == SIGNED
     elif effects.securing is Securing.SIGNED_OR_DEGRADED:
         assert secured == lifecycle.CLEARED_SECURING  # no card given: mode dégradé
+    elif effects.degraded_only:
+        assert secured == {**SIGNED, "signer": "avant", "mode": "degrade"}
     else:
         assert secured == {**SIGNED, "signer": "avant"}
 
@@ -273,3 +300,21 @@ def test_every_lot_move_and_its_effects(office, move: LotMove, resending: bool) 
     assert (history.from_state, history.to_state, history.action, history.at) == (
         move.source.value, expected.value, move.action.value, AT,
     )  # fmt: skip
+
+
+def test_a_resending_is_refused_within_the_recycling_delay(office) -> None:
+    """Seed 002: an FSE transmitted 10 days ago, neither rejected nor recycled, cannot be
+    re-sent (the concentrator's « DOUBLON DE FSE »); recycled, it can."""
+    invoice = invoice_in(office, InvoiceState.TRANSMISE, number=160)
+    sent = datetime.combine(TODAY - timedelta(days=10), time(9))
+    with immediate():
+        lifecycle.record_invoice(invoice, "A_TRANSMETTRE", "TRANSMISE", "transmit", "anne", at=sent)
+    with pytest.raises(RefusedOperation, match="moins de 90 jours"), immediate():
+        lifecycle.move(invoice, "reactivate", user="anne", reason="renvoi", recycling_days=90)
+    with immediate():  # a shorter delay (setting): allowed
+        lifecycle.move(invoice, "reactivate", user="anne", reason="renvoi", recycling_days=7)
+    assert Invoice.get_by_id(invoice.id).state == "VALIDEE"
+    assert Invoice.get_by_id(invoice.id).number == 160  # the same number
+    with pytest.raises(TypeError), immediate():  # the delay is the caller's to give
+        lifecycle.move(invoice_in(office, InvoiceState.TRANSMISE, number=161), "reactivate",
+                       user="anne", reason="renvoi")  # fmt: skip

@@ -47,6 +47,7 @@ def test_newer_database_is_refused(db_url) -> None:
 
 
 V9 = "version 9 : journal des factures : index couvrants du filtre patient"
+V10 = "version 10 : rejets : avoirs, motifs, lignes refusées, recyclage, pointage des lots, DRE"
 V8 = "version 8 : tiers-payeurs : plans d'aide, factures d'aide à domicile, bordereaux, règlements"
 
 
@@ -57,7 +58,7 @@ def test_a_version_5_database_gains_the_tiers_payeurs_tables(db_url) -> None:
     for model in reversed(V8_MODELS):
         db.execute_sql(f'DROP TABLE "{model._meta.table_name}"')
     schema.SchemaVersion.update(version=7).execute()
-    assert schema.upgrade() == [V8, V9]
+    assert schema.upgrade() == [V8, V9, V10]
     assert all(db.table_exists(model._meta.table_name) for model in V8_MODELS)
     assert [(r.number, r.days) for r in ReminderLevelRow.select().order_by(ReminderLevelRow.number)] == [
         (1, 30), (2, 45), (3, 60),
@@ -90,6 +91,7 @@ def test_a_version_1_database_is_upgraded_in_place(db_url) -> None:
         "version 7 : comptes utilisateurs et rôles, leur historique chaîné",
         V8,
         V9,
+        V10,
     ]
     columns = {c.name for c in db.get_columns("invoice")}
     assert set(v2_columns) <= columns
@@ -136,6 +138,7 @@ def test_a_version_2_rejection_flag_becomes_the_rejected_state(db_url) -> None:
         "version 7 : comptes utilisateurs et rôles, leur historique chaîné",
         V8,
         V9,
+        V10,
     ]
     states = db.execute_sql("SELECT number, state FROM invoice ORDER BY number").fetchall()
     assert states == [(7, "REJETEE"), (8, "TRANSMISE")]
@@ -186,6 +189,7 @@ def test_a_version_4_history_is_sealed_in_the_order_it_happened(db_url) -> None:
         "version 7 : comptes utilisateurs et rôles, leur historique chaîné",
         V8,
         V9,
+        V10,
     ]
     sealed = [(t.action, t.seq) for t in InvoiceTransition.select().order_by(InvoiceTransition.seq)]
     assert sealed == [("create", 1), ("validate", 2)]  # by time, not by insertion
@@ -211,10 +215,32 @@ def test_version_9_gives_the_journal_its_covering_indexes(db_url) -> None:
     db.execute_sql('CREATE INDEX "invoice_patient_name" ON "invoice" ("patient_name")')
     schema.SchemaVersion.update(version=8).execute()
 
-    assert schema.upgrade() == [V9]
+    assert schema.upgrade() == [V9, V10]
     indexes = {index.name: index.columns for index in db.get_indexes("invoice")}
     for name, columns in schema.JOURNAL_INDEXES.items():
         assert indexes[name] == list(columns)
     assert "invoice_billing_date_id" not in indexes
     assert "invoice_patient_name" not in indexes
+    schema.check_current()
+
+
+def test_a_version_9_database_gets_the_rejection_tables_and_columns(db_url) -> None:
+    """Version 10 (issue 9): avoirs, motif rules, refused lines; nullable columns added in place."""
+    from tuibill.models import db
+
+    for table in ("credit_note", "rejection_rule", "line_decision", "lot_pointage", "dre"):
+        db.execute_sql(f'DROP TABLE "{table}"')
+    for table, columns in (
+        ("invoice", ("recycled_at", "recycled_by", "replaces", "amc_to_patient_cents")),
+        ("invoice_line", ("credit_of", "rebill_of")),
+        ("isolated_act", ("rebills_line",)),
+    ):
+        for column in columns:
+            db.execute_sql(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+    schema.SchemaVersion.update(version=9).execute()
+
+    assert schema.upgrade() == [V10]
+    assert db.table_exists("credit_note") and db.table_exists("line_decision")
+    assert "recycled_at" in {c.name for c in db.get_columns("invoice")}
+    assert "rebill_of" in {c.name for c in db.get_columns("invoice_line")}
     schema.check_current()

@@ -442,8 +442,10 @@ def test_the_keys_of_each_list_follow_the_life_cycle() -> None:
             "new_invoice", "marks", "validate", "validate_cards", "prepare",
             "cancel_preparation", "delete_draft",
         },
+        # Issue 9: a DRE waits for its validation after its invoice's (« Défacturer » there too).
         worklists.DRE_UNVALIDATED: {
             "new_invoice", "marks", "validate", "prepare", "cancel_preparation", "delete_draft",
+            "unvalidate",
         },
         worklists.ISOLATED: {"new_invoice", "free_invoice", "marks"},
         worklists.VALIDATED: {"new_invoice", "marks", "unvalidate", "prepare"},

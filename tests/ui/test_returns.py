@@ -20,6 +20,8 @@ from tuibill.models import (
     schema,
 )
 from tuibill.screens.invoice_detail import InvoiceDetailScreen
+from tuibill.screens.rejection_treatment import RejectionTreatmentScreen
+from tuibill.screens.reports import ReportsScreen
 from tuibill.screens.return_file import ReturnFileScreen
 from tuibill.screens.returns import (
     NotMatchedScreen,
@@ -90,14 +92,22 @@ async def test_the_five_lists_by_keys(story) -> None:
         assert screen.pager.total == still > 0
         assert "rejet" in str(screen.query_one("#retours-status", Static).render())
 
-        # Entrée: the invoice, with what the caisse answered.
+        # Entrée: the guided treatment of the rejection; d: the invoice, with what the caisse
+        # answered.
         row = screen.pager.row(0)
         await pilot.press("enter")
+        await settle(pilot)
+        treatment = app.screen
+        assert isinstance(treatment, RejectionTreatmentScreen)
+        assert treatment.invoice_id == row.invoice_id
+        await pilot.press("d")
         await settle(pilot)
         detail = app.screen
         assert isinstance(detail, InvoiceDetailScreen) and detail.invoice_id == row.invoice_id
         text = str(detail.query_one("#detail-returns", Static).render())
         assert "Payé par la caisse" in text and row.code in text
+        await pilot.press("escape")
+        await settle(pilot)
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, RejectedScreen)
@@ -108,6 +118,13 @@ async def test_the_five_lists_by_keys(story) -> None:
         await settle(pilot)
         assert isinstance(app.screen, ReturnFileScreen)
         assert app.screen.view is not None and app.screen.view.entries
+
+        # o: the follow-up reports (seed 002), from any of the lists.
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, ReportsScreen)
 
 
 async def test_match_a_non_rapprochee_by_hand(story) -> None:

@@ -50,6 +50,24 @@ EXPECTED = {
     (S.TRANSMISE, A.MAKE_NON_TRANSMISSIBLE): S.NON_TRANSMISSIBLE,
     (S.REJETEE, A.MAKE_NON_TRANSMISSIBLE): S.NON_TRANSMISSIBLE,
     (S.SAISIE, A.DELETE_DRAFT): S.SUPPRIMEE,  # kept with its history, never numbered
+    # Issue 9: treating a rejection (seed 000), recycling (seed 002).
+    (S.RECYCLEE, A.PAY): S.PAYEE,  # the first sending paid after all
+    (S.RECYCLEE, A.PAY_PARTIALLY): S.PAYEE_PARTIELLEMENT,
+    (S.REJETEE, A.RESTART): S.SAISIE,  # « Recommencer la FSE », same number
+    (S.RECYCLEE, A.RESTART): S.SAISIE,
+    (S.REJETEE, A.CREDIT_NOTE): S.ANNULEE_AVOIR,
+    (S.REJETEE, A.MARK_TREATED): S.REJET_TRAITE,  # « facture déjà payée »: never re-sent
+    (S.PAYEE, A.AMC_PAPER): S.AMC_PAPIER,  # a DRE rejected, the FSE paid
+    (S.PAYEE, A.BILL_PATIENT): S.AMC_PATIENT,
+    (S.PAYEE_PARTIELLEMENT, A.AMC_PAPER): S.AMC_PAPIER,
+    (S.REJETEE, A.AMC_PAPER): S.AMC_PAPIER,
+    (S.PAYEE_PARTIELLEMENT, A.BILL_PATIENT): S.AMC_PATIENT,
+    (S.REJETEE, A.BILL_PATIENT): S.AMC_PATIENT,
+    (S.TRANSMISE, A.RECYCLE): S.RECYCLEE,
+    (S.REJETEE, A.RECYCLE): S.RECYCLEE,
+    (S.RECYCLEE, A.REACTIVATE): S.VALIDEE,  # « Réactiver Télétrans », same number
+    (S.REJETEE, A.REACTIVATE): S.VALIDEE,
+    (S.TRANSMISE, A.REACTIVATE): S.VALIDEE,  # only past the recycling delay
 }
 
 ALL_PAIRS = list(itertools.product(InvoiceState, InvoiceAction))
@@ -127,4 +145,26 @@ def test_labels_are_the_seed_words() -> None:
         "Rejetée",
         "Non transmissible",
         "Supprimée",
+        "Recyclée",
+        "Annulée par avoir",
+        "Rejet traité",
+        "Part AMC sur papier",
+        "Part AMC due par le patient",
     ]
+
+
+def test_treating_a_rejection_keeps_the_number_and_names_its_effects() -> None:
+    from tuibill.domain.invoices import LotLink, Securing, find_move
+
+    restart = find_move(S.REJETEE, A.RESTART).effects
+    assert restart.degraded_only and restart.securing is Securing.CLEAR
+    assert restart.lot is LotLink.CANCEL and not restart.allocates_number
+    avoir = find_move(S.REJETEE, A.CREDIT_NOTE).effects
+    assert avoir.credit_note and avoir.releases_acts and avoir.needs_reason
+    assert find_move(S.TRANSMISE, A.RECYCLE).effects.marks_recycled
+    assert find_move(S.TRANSMISE, A.REACTIVATE).effects.resend_guard
+    assert not find_move(S.RECYCLEE, A.REACTIVATE).effects.resend_guard
+    assert find_move(S.REJETEE, A.BILL_PATIENT).effects.amc_to_patient
+    assert [s for s in InvoiceState if is_editable(s)] == [S.SAISIE]
+    with pytest.raises(IllegalTransition, match="recyclée ou rejetée"):
+        next_state(S.PAYEE, A.REACTIVATE)

@@ -65,6 +65,186 @@ def register(subparsers, common) -> None:
         verb.add_argument("--reason", default="", help="motif inscrit dans l'historique")
         verb.add_argument("--json", action="store_true")
         verb.set_defaults(handler=cmd_action, action=action)
+    _register_treatments(verbs, common)
+
+
+def _register_treatments(verbs, common) -> None:
+    """The treatments after the returns (issue 9, seeds 000–002)."""
+    reference = {"type": arguments.invoice_reference, "metavar": "ID-OU-NUMÉRO",
+                 "help": "identifiant (colonne Id) ou numéro de facture sur 9 chiffres"}  # fmt: skip
+    restart = verbs.add_parser("restart", parents=[common], help="« Recommencer la FSE » après un rejet (même numéro)")
+    restart.add_argument("id", **reference)
+    restart.add_argument("--reason", required=True, help="ce qui a été corrigé (historique)")
+    restart.add_argument("--prescriber", help="numéro du bon prescripteur (Données › Prescripteurs)")
+    restart.add_argument("--prescription-date", type=arguments.day, metavar="JJ/MM/AAAA", help="la date de prescription corrigée")
+    restart.add_argument("--act-date", action="append", default=[], metavar="RANG=JJ/MM/AAAA", help="nouvelle date de l'acte de ce rang (1, 2…), répétable")
+    restart.add_argument("--validate", action="store_true", help="revalider aussitôt (elle part au prochain lot)")
+    restart.add_argument("--json", action="store_true")
+    restart.set_defaults(handler=cmd_restart)
+
+    credit = verbs.add_parser("credit-note", parents=[common], help="« Créer un avoir » pour une facture rejetée")
+    credit.add_argument("id", **reference)
+    credit.add_argument("--reason", required=True, help="motif de l'avoir (historique)")
+    credit.add_argument("--new-invoice", action="store_true", help="puis « Nouvelle facture » en mode dégradé")
+    credit.add_argument("--json", action="store_true")
+    credit.set_defaults(handler=cmd_credit_note)
+
+    new = verbs.add_parser("new-from", parents=[common], help="« Nouvelle facture » à la place d'une facture annulée par avoir")
+    new.add_argument("id", **reference)
+    new.add_argument("--json", action="store_true")
+    new.set_defaults(handler=cmd_new_from)
+
+    for name, handler, text in (
+        ("recycle", cmd_recycle, "« Recycler » : recyclée chez le concentrateur (date, qui)"),
+        ("reactivate", cmd_reactivate, "« Réactiver Télétrans » : de nouveau à transmettre, même numéro"),
+    ):
+        verb = verbs.add_parser(name, parents=[common], help=text)
+        verb.add_argument("id", **reference)
+        verb.add_argument("--reason", default="", help="motif inscrit dans l'historique")
+        verb.add_argument("--json", action="store_true")
+        verb.set_defaults(handler=handler)
+
+    status = verbs.add_parser("line-status", parents=[common], help="statut d'une ligne refusée (sans LIGNE : les lignes)")
+    status.add_argument("id", **reference)
+    status.add_argument("line", nargs="?", type=arguments.bounded(1, 999, "ligne"), metavar="LIGNE", help="rang de la ligne (1, 2…)")
+    status.add_argument(
+        "status", nargs="?", metavar="STATUT",
+        choices=["refuse", "autre-destination", "note-de-credit", "regularisation", "a-juste-titre", "restaurer"],
+        help="refuse, autre-destination, note-de-credit, regularisation, a-juste-titre, restaurer",
+    )  # fmt: skip
+    status.add_argument("--reason", default="", help="note inscrite dans l'historique")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(handler=cmd_line_status)
+
+
+def _resolve(args: argparse.Namespace) -> int:
+    from tuibill.services.invoices import invoice_by_reference
+
+    return invoice_by_reference(args.id.id, args.id.number).id
+
+
+def _moved(invoice, ctx: CliContext, message: str, extra: dict | None = None) -> None:
+    from tuibill.domain.formatting import format_invoice_number
+    from tuibill.domain.invoices import InvoiceState
+
+    if ctx.json:
+        print_json({
+            "id": invoice.id, "numero": format_invoice_number(invoice.number),
+            "etat": InvoiceState(invoice.state).label, "etat_code": invoice.state, **(extra or {}),
+        })  # fmt: skip
+    else:
+        print(message)
+
+
+def cmd_restart(args: argparse.Namespace, ctx: CliContext) -> int:
+    from tuibill.domain.errors import ValidationError
+    from tuibill.domain.formatting import format_invoice_number
+    from tuibill.domain.invoices import InvoiceState
+    from tuibill.services.patients import find_prescriber
+    from tuibill.services.rejections import Corrections, restart
+
+    ctx.open_db()
+    dates = {}
+    for spec in args.act_date:
+        rank, _, text = spec.partition("=")
+        if not rank.strip().isdigit() or not text:
+            raise ValidationError(f"--act-date « {spec} » : RANG=JJ/MM/AAAA attendu (ex. 1=03/03/2026).")
+        try:
+            dates[int(rank)] = arguments.day(text)
+        except argparse.ArgumentTypeError as error:
+            raise ValidationError(f"--act-date « {spec} » : {error}") from None
+    prescriber = find_prescriber(args.prescriber).id if args.prescriber else None
+    invoice = restart(
+        _resolve(args), user=ctx.user, reason=args.reason, validate=args.validate,
+        corrections=Corrections(prescriber, args.prescription_date, dates or None),
+    )  # fmt: skip
+    _moved(invoice, ctx, f"Facture {format_invoice_number(invoice.number)} recommencée (même numéro) : "
+           f"{InvoiceState(invoice.state).label}.")  # fmt: skip
+    return 0
+
+
+def cmd_credit_note(args: argparse.Namespace, ctx: CliContext) -> int:
+    from tuibill.domain.formatting import format_invoice_number
+    from tuibill.services import rejections
+
+    ctx.open_db()
+    invoice_id = _resolve(args)
+    note = rejections.create_credit_note(invoice_id, user=ctx.user, reason=args.reason)
+    new = rejections.new_invoice_from(invoice_id, user=ctx.user) if args.new_invoice else None
+    invoice = rejections.get_invoice(invoice_id)
+    text = (f"Avoir {rejections.format_credit_note(note)} créé : la facture "
+            f"{format_invoice_number(invoice.number)} est « Annulée par avoir ».")  # fmt: skip
+    if new is not None:
+        text += f" Nouvelle facture {new.id} en saisie (mode dégradé) : signez-la, joignez les pièces SCOR."
+    _moved(invoice, ctx, text, {
+        "avoir": rejections.format_credit_note(note), "avoir_total_cents": note.total_cents,
+        "nouvelle_facture": new.id if new else None,
+    })  # fmt: skip
+    return 0
+
+
+def cmd_new_from(args: argparse.Namespace, ctx: CliContext) -> int:
+    from tuibill.services import rejections
+
+    ctx.open_db()
+    new = rejections.new_invoice_from(_resolve(args), user=ctx.user)
+    _moved(new, ctx, f"Nouvelle facture {new.id} en saisie (mode dégradé), pré-remplie.",
+           {"remplace": new.replaces})  # fmt: skip
+    return 0
+
+
+def cmd_recycle(args: argparse.Namespace, ctx: CliContext) -> int:
+    from tuibill.domain.formatting import format_invoice_number
+    from tuibill.services.rejections import recycle
+
+    ctx.open_db()
+    invoice = recycle(_resolve(args), user=ctx.user, reason=args.reason)
+    _moved(invoice, ctx, f"Facture {format_invoice_number(invoice.number)} recyclée : « Réactiver "
+           "Télétrans » la remet à transmettre avec le même numéro.")  # fmt: skip
+    return 0
+
+
+def cmd_reactivate(args: argparse.Namespace, ctx: CliContext) -> int:
+    from tuibill.domain.formatting import format_invoice_number
+    from tuibill.services.rejections import reactivate
+
+    ctx.open_db()
+    invoice = reactivate(
+        _resolve(args), user=ctx.user, reason=args.reason,
+        recycling_days=ctx.settings.transmission.recycling_days,
+    )  # fmt: skip
+    _moved(invoice, ctx, f"Facture {format_invoice_number(invoice.number)} réactivée : elle partira "
+           "au prochain lot, même numéro.")  # fmt: skip
+    return 0
+
+
+def cmd_line_status(args: argparse.Namespace, ctx: CliContext) -> int:
+    from tuibill.domain.errors import ValidationError
+    from tuibill.services import line_statuses
+
+    ctx.open_db()
+    invoice_id = _resolve(args)
+    if args.line is not None and args.status is None:
+        raise ValidationError("Indiquez le STATUT de la ligne (refuse, autre-destination, …).")
+    if args.line is not None:
+        row = line_statuses.set_status(invoice_id, args.line, args.status, user=ctx.user, reason=args.reason)
+        if ctx.json:
+            print_json(row.as_dict())
+        else:
+            label = row.status_label or "état d'origine"
+            print(f"Ligne {row.rank} ({row.code} du {row.act_date:%d/%m/%Y}) : {label}.")
+        return 0
+    rows = line_statuses.lines_of(invoice_id)
+    if ctx.json:
+        print_json([row.as_dict() for row in rows])
+        return 0
+    print_table(
+        ["Ligne", "Date", "Code", "Total", "Remboursé", "Rejet", "Statut", "Reprise sur"],
+        [(r.rank, f"{r.act_date:%d/%m/%Y}", r.code, format_cents(r.total_cents),
+          "" if r.refunded_cents is None else format_cents(r.refunded_cents), r.rejection,
+          r.status_label, r.carried) for r in rows],
+    )  # fmt: skip
+    return 0
 
 
 def _journal_filters(parser: argparse.ArgumentParser) -> None:

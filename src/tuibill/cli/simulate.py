@@ -43,6 +43,14 @@ def register(subparsers, common) -> None:
         "refus-ligne[:CODE], differe ou mixte",
     )
     caisse.add_argument(
+        "--recycling-days",
+        type=arguments.bounded(0, 1098, "jours"),
+        default=90,
+        metavar="JOURS",
+        help="le concentrateur refuse un numéro de FSE déjà reçu depuis moins de JOURS jours "
+        "(« DOUBLON DE FSE »), sauf rejetée ou recyclée ; 0 : jamais (défaut : 90)",
+    )
+    caisse.add_argument(
         "--delay",
         type=float,
         default=0.0,
@@ -114,7 +122,8 @@ def cmd_caisse(args: argparse.Namespace, ctx: CliContext) -> int | None:
         print(f"{datetime.now():%H:%M:%S} {message}", flush=True)
 
     simulator = CaisseSimulator(
-        args.outbox, scenario, negative_reason=args.reason or REASON_UNREADABLE, log=log
+        args.outbox, scenario, negative_reason=args.reason or REASON_UNREADABLE, log=log,
+        recycling_days=args.recycling_days,
     )
     server = SmtpCaisse(simulator, port=args.smtp_port, delay=args.delay)
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 
+from tuibill.domain.dre import DreAction
 from tuibill.domain.errors import IllegalTransition
 
 
@@ -28,6 +29,12 @@ class InvoiceState(StrEnum):
     REJETEE = "REJETEE"
     NON_TRANSMISSIBLE = "NON_TRANSMISSIBLE"
     SUPPRIMEE = "SUPPRIMEE"
+    # After a rejection or before re-sending (seeds 000 and 002, issue 9).
+    RECYCLEE = "RECYCLEE"
+    ANNULEE_AVOIR = "ANNULEE_AVOIR"
+    REJET_TRAITE = "REJET_TRAITE"
+    AMC_PAPIER = "AMC_PAPIER"
+    AMC_PATIENT = "AMC_PATIENT"
 
     @property
     def label(self) -> str:
@@ -47,6 +54,11 @@ STATE_LABELS: dict[InvoiceState, str] = {
     InvoiceState.REJETEE: "Rejetée",
     InvoiceState.NON_TRANSMISSIBLE: "Non transmissible",
     InvoiceState.SUPPRIMEE: "Supprimée",
+    InvoiceState.RECYCLEE: "Recyclée",
+    InvoiceState.ANNULEE_AVOIR: "Annulée par avoir",
+    InvoiceState.REJET_TRAITE: "Rejet traité",
+    InvoiceState.AMC_PAPIER: "Part AMC sur papier",
+    InvoiceState.AMC_PATIENT: "Part AMC due par le patient",
 }
 
 
@@ -70,6 +82,13 @@ class InvoiceAction(StrEnum):
     CANCEL_TRANSMITTED = "cancel_transmitted"
     MAKE_NON_TRANSMISSIBLE = "make_non_transmissible"
     DELETE_DRAFT = "delete_draft"
+    RESTART = "restart"
+    CREDIT_NOTE = "credit_note"
+    RECYCLE = "recycle"
+    REACTIVATE = "reactivate"
+    MARK_TREATED = "mark_treated"
+    AMC_PAPER = "amc_paper"
+    BILL_PATIENT = "bill_patient"
 
     @property
     def label(self) -> str:
@@ -96,6 +115,13 @@ ACTION_LABELS: dict[InvoiceAction, str] = {
     InvoiceAction.CANCEL_TRANSMITTED: "Annuler facture transmise",
     InvoiceAction.MAKE_NON_TRANSMISSIBLE: "Rendre non transmissible",
     InvoiceAction.DELETE_DRAFT: "Supprimer le brouillon",
+    InvoiceAction.RESTART: "Recommencer la FSE",
+    InvoiceAction.CREDIT_NOTE: "Créer un avoir",
+    InvoiceAction.RECYCLE: "Recycler",
+    InvoiceAction.REACTIVATE: "Réactiver Télétrans",
+    InvoiceAction.MARK_TREATED: "Marquer le rejet traité",
+    InvoiceAction.AMC_PAPER: "Traiter sur papier avec la mutuelle",
+    InvoiceAction.BILL_PATIENT: "Facturer au patient",
 }
 
 # Recorded in the history without a state change (creation, edits of a draft, pieces…).
@@ -107,6 +133,11 @@ EVENT_LABELS: dict[str, str] = {
     "attach_piece": "Pièce SCOR jointe",
     "remove_piece": "Pièce SCOR retirée",
     "import": "Import",  # invoices loaded in bulk (``tuibill seed``)
+    "line_status": "Statut de ligne refusée",
+    "new_invoice": "Nouvelle facture (remplace)",
+    "correction": "Correction après rejet",
+    "regularisation": "Régularisation de lignes",
+    **{action.value: action.label for action in DreAction},  # the DRE's moves (seed 003)
 }
 
 
@@ -154,6 +185,11 @@ class Effects:
     tla_key: TlaKey = TlaKey.KEEP
     unnumbered_only: bool = False  # refused once a number was taken (it would leave a gap)
     releases_acts: bool = False  # what its lines consumed goes back (prescribed acts, isolated)
+    degraded_only: bool = False  # only an invoice made in mode dégradé (seed 000)
+    credit_note: bool = False  # an avoir is made, numbered in its own series, linked both ways
+    marks_recycled: bool = False  # the date and the clerk of the recycling are kept
+    resend_guard: bool = False  # refused within the concentrator's recycling delay (seed 002)
+    amc_to_patient: bool = False  # the AMC share left unpaid becomes the patient's to pay
 
 
 @dataclass(frozen=True)
@@ -175,6 +211,12 @@ _SECURED = Effects(securing=Securing.SIGNED)
 _UNLOADED = Effects(securing=Securing.SIGNED, tla_key=TlaKey.SET)
 _REASON = Effects(needs_reason=True)
 _REASON_CANCELLING = Effects(needs_reason=True, lot=LotLink.CANCEL)
+_RESTARTING = Effects(
+    needs_reason=True, securing=Securing.CLEAR, lot=LotLink.CANCEL, degraded_only=True
+)
+_TO_PATIENT = Effects(needs_reason=True, amc_to_patient=True)
+_RECYCLING = Effects(marks_recycled=True)
+_REACTIVATING = Effects(needs_reason=True, lot=LotLink.CANCEL)
 
 # The table of DOMAIN.md, and nothing else, with each move's effects. « Any unpaid » for Non
 # transmissible means every state where the invoice is at the desk or with the caisse: not inside
@@ -215,6 +257,9 @@ MOVES: tuple[Move, ...] = (
     Move(S.PAYEE_PARTIELLEMENT, A.PAY, S.PAYEE),
     Move(S.REJETEE, A.PAY, S.PAYEE),
     Move(S.REJETEE, A.PAY_PARTIALLY, S.PAYEE_PARTIELLEMENT),
+    # The first sending of a recycled FSE paid after all (it was only late).
+    Move(S.RECYCLEE, A.PAY, S.PAYEE),
+    Move(S.RECYCLEE, A.PAY_PARTIALLY, S.PAYEE_PARTIELLEMENT),
     Move(S.TRANSMISE, A.REJECT, S.REJETEE, _REASON),
     Move(S.REJETEE, A.CLEAR_REJECTION, S.TRANSMISE, _REASON),
     Move(
@@ -232,6 +277,41 @@ MOVES: tuple[Move, ...] = (
     # A draft never numbered can be deleted: it is kept, « Supprimée », with its history (a
     # history row is never deleted), and gives back what it consumed.
     Move(S.SAISIE, A.DELETE_DRAFT, S.SUPPRIMEE, Effects(unnumbered_only=True, releases_acts=True)),
+    # Treating a rejection (seed 000). « Recommencer la FSE »: a degraded-mode invoice is a draft
+    # again with its same number, out of its sent lot; corrected, re-validated, it goes into the
+    # next lot. A SESAM-Vitale invoice cannot: « Créer un avoir » cancels it (the avoir has its
+    # own number series), then a new invoice in mode dégradé replaces it.
+    Move(S.REJETEE, A.RESTART, S.SAISIE, _RESTARTING),
+    Move(S.RECYCLEE, A.RESTART, S.SAISIE, _RESTARTING),
+    Move(
+        S.REJETEE,
+        A.CREDIT_NOTE,
+        S.ANNULEE_AVOIR,
+        Effects(needs_reason=True, credit_note=True, releases_acts=True),
+    ),
+    # « Facture déjà payée » (2900): nothing is re-sent, the rejection is marked treated.
+    Move(S.REJETEE, A.MARK_TREATED, S.REJET_TRAITE, _REASON),
+    # An AMC rejection (the AMO paid, or only the AMC was asked): SESAM-Vitale cannot treat it.
+    # (A DRE rejected while the FSE was paid in full: the invoice is Payée.)
+    Move(S.PAYEE, A.AMC_PAPER, S.AMC_PAPIER, _REASON),
+    Move(S.PAYEE, A.BILL_PATIENT, S.AMC_PATIENT, _TO_PATIENT),
+    Move(S.PAYEE_PARTIELLEMENT, A.AMC_PAPER, S.AMC_PAPIER, _REASON),
+    Move(S.REJETEE, A.AMC_PAPER, S.AMC_PAPIER, _REASON),
+    Move(S.PAYEE_PARTIELLEMENT, A.BILL_PATIENT, S.AMC_PATIENT, _TO_PATIENT),
+    Move(S.REJETEE, A.BILL_PATIENT, S.AMC_PATIENT, _TO_PATIENT),
+    # Recycling at the concentrator (seed 002): an FSE sent and unpaid, or rejected, is marked
+    # recycled; « Réactiver Télétrans » puts it back among those to transmit, same number. An FSE
+    # neither rejected nor recycled is re-sent only past the recycling delay (the setting).
+    Move(S.TRANSMISE, A.RECYCLE, S.RECYCLEE, _RECYCLING),
+    Move(S.REJETEE, A.RECYCLE, S.RECYCLEE, _RECYCLING),
+    Move(S.RECYCLEE, A.REACTIVATE, S.VALIDEE, _REACTIVATING),
+    Move(S.REJETEE, A.REACTIVATE, S.VALIDEE, _REACTIVATING),
+    Move(
+        S.TRANSMISE,
+        A.REACTIVATE,
+        S.VALIDEE,
+        Effects(needs_reason=True, lot=LotLink.CANCEL, resend_guard=True),
+    ),
 )
 
 TRANSITIONS: dict[tuple[InvoiceState, InvoiceAction], Move] = {
@@ -247,6 +327,12 @@ REASON_PROMPTS: dict[InvoiceAction, str] = {
     A.CLEAR_REJECTION: "Indiquez le motif : pourquoi le rejet noté est annulé.",
     A.CANCEL_TRANSMITTED: "Indiquez le motif (celui du rejet de la caisse, ou pourquoi).",
     A.MAKE_NON_TRANSMISSIBLE: "Indiquez le motif (annulation de part, transfert de dette…).",
+    A.RESTART: "Indiquez le motif du rejet corrigé (ce qui a été corrigé).",
+    A.CREDIT_NOTE: "Indiquez le motif de l'avoir (celui du rejet).",
+    A.MARK_TREATED: "Indiquez le motif : pourquoi le rejet est traité sans renvoi.",
+    A.AMC_PAPER: "Indiquez le motif (référence de la demande papier à la mutuelle…).",
+    A.BILL_PATIENT: "Indiquez le motif : pourquoi la part de la mutuelle est demandée au patient.",
+    A.REACTIVATE: "Indiquez le motif : pourquoi la facture est renvoyée.",
 }
 
 
@@ -260,6 +346,32 @@ REFUSALS: dict[tuple[InvoiceState | None, InvoiceAction], str] = {
     (None, A.REJECT): (
         "La facture est à l'état « {state} » : seule une facture transmise peut être rejetée "
         "par la caisse."
+    ),
+    (None, A.RESTART): (
+        "La facture est à l'état « {state} » : « Recommencer la FSE » n'est possible qu'après "
+        "un rejet (ou un recyclage)."
+    ),
+    (None, A.CREDIT_NOTE): (
+        "La facture est à l'état « {state} » : un avoir ne se crée ici que pour une facture "
+        "rejetée."
+    ),
+    (None, A.RECYCLE): (
+        "La facture est à l'état « {state} » : seule une facture transmise non payée, ou "
+        "rejetée, peut être recyclée."
+    ),
+    (None, A.REACTIVATE): (
+        "La facture est à l'état « {state} » : « Réactiver Télétrans » s'applique à une "
+        "facture recyclée ou rejetée."
+    ),
+    (None, A.MARK_TREATED): (
+        "La facture est à l'état « {state} » : seul un rejet peut être marqué traité."
+    ),
+    (None, A.AMC_PAPER): (
+        "La facture est à l'état « {state} » : aucune part de mutuelle rejetée à traiter."
+    ),
+    (None, A.BILL_PATIENT): (
+        "La facture est à l'état « {state} » : aucune part de mutuelle rejetée à demander au "
+        "patient."
     ),
 }
 

@@ -94,6 +94,14 @@ _INVOICE_FAMILIES: dict[InvoiceAction, Family] = {
     InvoiceAction.PAY_PARTIALLY: Family.RETURNS,
     InvoiceAction.REJECT: Family.RETURNS,
     InvoiceAction.CLEAR_REJECTION: Family.RETURNS,
+    # Treating the caisses' answers (issue 9); an avoir is one's own, as a cancellation is.
+    InvoiceAction.CREDIT_NOTE: Family.CREDIT,
+    InvoiceAction.RESTART: Family.RETURNS,
+    InvoiceAction.RECYCLE: Family.RETURNS,
+    InvoiceAction.REACTIVATE: Family.RETURNS,
+    InvoiceAction.MARK_TREATED: Family.RETURNS,
+    InvoiceAction.AMC_PAPER: Family.RETURNS,
+    InvoiceAction.BILL_PATIENT: Family.RETURNS,
 }
 
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
+from tuibill.domain.errors import RefusedOperation
 from tuibill.domain.invoices import InvoiceAction, InvoiceState
 
 
@@ -122,11 +124,111 @@ RETURN_MOVES: dict[tuple[InvoiceState, Outcome], InvoiceAction] = {
     (S.PAYEE_PARTIELLEMENT, Outcome.PAID): A.PAY,
     (S.REJETEE, Outcome.PAID): A.PAY,
     (S.REJETEE, Outcome.PARTIAL): A.PAY_PARTIALLY,
+    (S.RECYCLEE, Outcome.PAID): A.PAY,
+    (S.RECYCLEE, Outcome.PARTIAL): A.PAY_PARTIALLY,
 }
 
 # States in which an invoice may receive a return (others: recorded and flagged for a person).
-AWAITING_RETURN = frozenset({S.TRANSMISE, S.PAYEE_PARTIELLEMENT, S.REJETEE})
+AWAITING_RETURN = frozenset({S.TRANSMISE, S.PAYEE_PARTIELLEMENT, S.REJETEE, S.RECYCLEE})
 
 
 def move_for(state: InvoiceState, outcome: Outcome) -> InvoiceAction | None:
     return RETURN_MOVES.get((InvoiceState(state), outcome))
+
+
+# --- refused lines: one status each (seed 001) -------------------------------------------------
+
+
+class LineStatus(StrEnum):
+    """What the desk decides for one act line of a paid or partly paid invoice."""
+
+    REFUSED = "refuse"  # re-bill it at the next billing run
+    OTHER_DESTINATION = "autre-destination"  # re-bill to the corrected payer, as an original
+    CREDIT_NOTE = "note-de-credit"  # a paid line credited, then re-billed with other details
+    REGULARISATION = "regularisation"  # a paid line credited, not re-billed
+    RIGHTLY_REFUSED = "a-juste-titre"  # the refusal was right: nothing re-billed
+
+    @property
+    def label(self) -> str:
+        return LINE_STATUS_LABELS[self]
+
+
+RESTORE = "restaurer"  # undo the choice: the line back to its original state
+
+LINE_STATUS_LABELS = {
+    LineStatus.REFUSED: "Refusé",
+    LineStatus.OTHER_DESTINATION: "Refusé, pour une autre destination",
+    LineStatus.CREDIT_NOTE: "Note de crédit",
+    LineStatus.REGULARISATION: "Régularisation",
+    LineStatus.RIGHTLY_REFUSED: "Refusé à juste titre, pas de nouvelle soumission",
+}
+
+
+@dataclass(frozen=True)
+class LineStatusRule:
+    paid_line: bool  # True: only for a line the caisse paid; False: only for a refused line
+    rebills: bool  # the act goes back to Facturer and is billed again (the positive line)
+    credits: bool  # the next invoice carries the negative line (the amount credited)
+
+
+LINE_STATUS_RULES: dict[LineStatus, LineStatusRule] = {
+    LineStatus.REFUSED: LineStatusRule(paid_line=False, rebills=True, credits=True),
+    # An original invoice to another payer: nothing to credit to the first one's next invoice.
+    LineStatus.OTHER_DESTINATION: LineStatusRule(paid_line=False, rebills=True, credits=False),
+    LineStatus.CREDIT_NOTE: LineStatusRule(paid_line=True, rebills=True, credits=True),
+    LineStatus.REGULARISATION: LineStatusRule(paid_line=True, rebills=False, credits=True),
+    LineStatus.RIGHTLY_REFUSED: LineStatusRule(paid_line=False, rebills=False, credits=False),
+}
+
+
+def check_line_status(
+    status: LineStatus, *, refused: bool, current: LineStatus | None, line: str
+) -> LineStatusRule:
+    """The rule of *status* for a line, or why it is not allowed there (French, naming *line*)."""
+    rule = LINE_STATUS_RULES[LineStatus(status)]
+    if current is not None:
+        raise RefusedOperation(
+            f"{line} : statut « {current.label} » déjà choisi ; « Restaurer » d'abord pour en "
+            "choisir un autre."
+        )
+    if rule.paid_line and refused:
+        raise RefusedOperation(
+            f"{line} : « {status.label} » n'est possible que pour une ligne payée ; cette ligne "
+            "a été refusée (non payée) : choisissez « Refusé »."
+        )
+    if not rule.paid_line and not refused:
+        raise RefusedOperation(
+            f"{line} : « {status.label} » s'applique à une ligne refusée ; cette ligne a été "
+            "payée (« Note de crédit » ou « Régularisation » pour la créditer)."
+        )
+    return rule
+
+
+def check_restore(current: LineStatus | None, *, carried: str, line: str) -> None:
+    """Restaurer is refused when nothing was chosen, or once the next run carried the choice."""
+    if current is None:
+        raise RefusedOperation(f"{line} : aucun statut choisi, rien à restaurer.")
+    if carried:
+        raise RefusedOperation(
+            f"{line} : déjà reprise sur la facture {carried} ; défacturez ou supprimez-la "
+            "d'abord pour restaurer la ligne."
+        )
+
+
+# --- recycling before re-sending (seed 002) ---------------------------------------------------
+
+DEFAULT_RECYCLING_DAYS = 90  # the seed's figure only: a setting (transmission.recycling_days)
+DEFAULT_AWAITING_DAYS = 21  # « FSE en attente de retours »: sent less than 21 days ago
+
+
+def check_resend(transmitted_on: date | None, today: date, days: int) -> None:
+    """An FSE neither rejected nor recycled may be re-sent only *days* after its sending: the
+    concentrator refuses it as a duplicate (« DOUBLON DE FSE ») before."""
+    if transmitted_on is None:
+        return
+    if (today - transmitted_on).days < days:
+        raise RefusedOperation(
+            f"Facture transmise le {transmitted_on:%d/%m/%Y}, il y a moins de {days} jours, ni "
+            "rejetée ni recyclée : le concentrateur la refuserait (« DOUBLON DE FSE »). "
+            "Recyclez-la d'abord (« Recycler »), puis « Réactiver Télétrans »."
+        )

@@ -65,6 +65,7 @@ class LotHeader:
     software_name: str
     software_version: str
     format_version: int = 1
+    kind: str = "FSE"  # FSE, or DRE: the AMC parts in tiers payant (seed 003)
 
 
 @dataclass(frozen=True)

@@ -155,7 +155,15 @@ ACT_LINE = RecordSpec(
         Field("quantity", "quantité", 4, Number(1, 9_999)),
         Field("unit_cents", "prix unitaire", 9, Number(0, 999_999_999)),
         *_amounts(),
-        Field("filler", "réservé", 49, Filler()),
+        # A regularisation line (seed 001: the refused amount credited at the next billing run)
+        # carries its amounts negated: written as positive numbers with « N » here.
+        Field(
+            "sign",
+            "signe des montants",
+            1,
+            Choice([("N", "N", "montants négatifs (ligne de régularisation)")], optional=True),
+        ),
+        Field("filler", "réservé", 48, Filler()),
     ],
 )
 
@@ -270,6 +278,7 @@ def encode_fse(fse: object, first: int) -> list[str]:
             raise ACT_LINE.error(number, "type", "une FseLine est attendue", writing=True)
         text = _LINE_RECORDS.get((position, line))
         if text is None:
+            negative = line.total_cents < 0
             text = ACT_LINE.encode(
                 {
                     "line_number": position,
@@ -279,10 +288,11 @@ def encode_fse(fse: object, first: int) -> list[str]:
                     "coefficient_x100": line.coefficient_x100,
                     "quantity": line.quantity,
                     "unit_cents": line.unit_cents,
-                    "total_cents": line.total_cents,
-                    "amo_cents": line.amo_cents,
-                    "amc_cents": line.amc_cents,
-                    "patient_cents": line.patient_cents,
+                    "total_cents": abs(line.total_cents),
+                    "amo_cents": abs(line.amo_cents) if negative else line.amo_cents,
+                    "amc_cents": abs(line.amc_cents) if negative else line.amc_cents,
+                    "patient_cents": abs(line.patient_cents) if negative else line.patient_cents,
+                    "sign": "N" if negative else None,
                 },
                 number,
             )
@@ -357,7 +367,7 @@ def check_fse(fse: FseRecord, destination: CaisseCode, first: int, *, writing: b
                 f"{line.total_cents} différent de AMO + AMC + patient ({shares})",
             )
         expected = line_total_cents(line.unit_cents, line.coefficient_x100, line.quantity)
-        if expected != line.total_cents:
+        if expected != abs(line.total_cents):
             raise fail(
                 ACT_LINE,
                 number,
@@ -420,6 +430,7 @@ def read_fse(records: list[str], index: int) -> tuple[FseRecord, int]:
             raise ACT_LINE.error(
                 index + 1, "line_number", f"{values['line_number']} au lieu de {position}"
             )
+        sign = -1 if values.get("sign") == "N" else 1
         lines.append(
             FseLine(
                 act_date=values["act_date"],
@@ -428,10 +439,10 @@ def read_fse(records: list[str], index: int) -> tuple[FseRecord, int]:
                 coefficient_x100=values["coefficient_x100"],
                 quantity=values["quantity"],
                 unit_cents=values["unit_cents"],
-                total_cents=values["total_cents"],
-                amo_cents=values["amo_cents"],
-                amc_cents=values["amc_cents"],
-                patient_cents=values["patient_cents"],
+                total_cents=sign * values["total_cents"],
+                amo_cents=sign * values["amo_cents"],
+                amc_cents=sign * values["amc_cents"],
+                patient_cents=sign * values["patient_cents"],
             )
         )
         index += 1

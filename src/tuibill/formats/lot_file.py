@@ -31,6 +31,7 @@ from tuibill.formats.lot_family import (
     open_sealed,
 )
 from tuibill.formats.records import (
+    Choice,
     Field,
     Filler,
     Number,
@@ -53,7 +54,15 @@ HEADER = RecordSpec(
         Field("created_at", "date et heure de création", 14, Timestamp()),
         Field("software_name", "logiciel", 20, Text()),
         Field("software_version", "version du logiciel", 10, Text()),
-        Field("filler", "réservé", 10, Filler()),
+        # A lot of DRE (seed 003: the AMC part in tiers payant, to the mutuelle or its
+        # concentrator) carries « D »; a lot of FSE leaves it blank (the files before it read).
+        Field(
+            "kind",
+            "nature du lot",
+            1,
+            Choice([("D", "DRE", "DRE (part AMC en tiers payant)")], optional=True),
+        ),
+        Field("filler", "réservé", 9, Filler()),
     ],
 )
 
@@ -86,6 +95,7 @@ def _header_values(header: object) -> dict[str, object]:
         "created_at": header.created_at,
         "software_name": header.software_name,
         "software_version": header.software_version,
+        "kind": "DRE" if header.kind == "DRE" else None,
     }
 
 
@@ -95,6 +105,7 @@ def _header_from(values: dict[str, Any]) -> LotHeader:
         created_at=values["created_at"],
         software_name=values["software_name"],
         software_version=values["software_version"],
+        kind=values.get("kind") or "FSE",
     )
 
 

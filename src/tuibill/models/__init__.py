@@ -32,6 +32,7 @@ from tuibill.models.payers import Payer, PayerDefault, PayerMail, PayerNote, Rem
 from tuibill.models.pieces import InvoicePiece
 from tuibill.models.practice import Counter, Practice, Practitioner
 from tuibill.models.prescriptions import Prescription, PrescriptionItem
+from tuibill.models.rejections import CreditNote, Dre, LineDecision, LotPointage, RejectionRule
 from tuibill.models.returns import ReturnEntry, ReturnLine, ReturnRejection, Virement
 from tuibill.models.tariffs import Tariff
 from tuibill.models.users import User, UserTransition
@@ -106,8 +107,11 @@ V8_MODELS: list[type[BaseModel]] = [
     PaymentTransition,
     PayerDocument,
 ]
+# Added by schema version 10 (treating the returns: avoirs, motif rules, refused lines, DRE).
+V10_MODELS: list[type[BaseModel]] = [CreditNote, RejectionRule, LineDecision, LotPointage, Dre]
 ALL_MODELS: list[type[BaseModel]] = (
     V1_MODELS + V2_MODELS + V4_MODELS + V5_MODELS + V6_MODELS + V7_MODELS + V8_MODELS
+    + V10_MODELS
 )
 
 __all__ = [
@@ -147,6 +151,12 @@ __all__ = [
     "ALL_MODELS",
     "BaseModel",
     "Counter",
+    "CreditNote",
+    "Dre",
+    "LineDecision",
+    "LotPointage",
+    "RejectionRule",
+    "V10_MODELS",
     "Invoice",
     "InvoicePiece",
     "Lot",

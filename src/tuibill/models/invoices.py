@@ -50,6 +50,12 @@ class Invoice(BaseModel):
     lot = peewee.DeferredForeignKey("Lot", null=True, backref="invoices", on_delete="SET NULL")
     created_at = peewee.DateTimeField()
     created_by = peewee.CharField(default="")
+    # After the returns (schema v10): recycled at the concentrator (when, who); the invoice this
+    # one replaces (avoir + « Nouvelle facture »); the AMC share the patient was asked to pay.
+    recycled_at = peewee.DateTimeField(null=True)
+    recycled_by = peewee.CharField(null=True)
+    replaces = peewee.IntegerField(null=True)
+    amc_to_patient_cents = peewee.IntegerField(null=True)
 
     class Meta:
         indexes = (
@@ -84,6 +90,10 @@ class InvoiceLine(BaseModel):
     amc_cents = peewee.IntegerField()
     patient_cents = peewee.IntegerField()
     prescription_item = peewee.ForeignKeyField(PrescriptionItem, null=True)
+    # The next billing run after refused lines (schema v10): a negative line credits the line
+    # *credit_of*; a positive one bills the line *rebill_of* again (ids of invoice lines).
+    credit_of = peewee.IntegerField(null=True)
+    rebill_of = peewee.IntegerField(null=True)
 
 
 class InvoiceTransition(BaseModel):
@@ -115,3 +125,5 @@ class IsolatedAct(BaseModel):
     home_visit = peewee.BooleanField(default=False)
     mileage_km = peewee.IntegerField(default=0)
     invoice = peewee.ForeignKeyField(Invoice, null=True, backref="isolated_acts", on_delete="SET NULL")
+    # An act put back to be billed again after a refused line (schema v10): that line's id.
+    rebills_line = peewee.IntegerField(null=True)

@@ -20,8 +20,11 @@ from tuibill.models import (
     V6_MODELS,
     V7_MODELS,
     V8_MODELS,
+    V10_MODELS,
     Invoice,
+    InvoiceLine,
     InvoiceTransition,
+    IsolatedAct,
     Lot,
     LotTransition,
 )
@@ -251,6 +254,17 @@ def _v9_journal_indexes(database: peewee.Database) -> None:
     database.execute_sql('ANALYZE "invoice"')  # the planner weighs the new indexes at once
 
 
+def _v10_rejections(database: peewee.Database) -> None:
+    """Treating the returns: avoirs, the practice's motif rules, refused lines' statuses, lots
+    pointed; nullable columns only on the big tables (O(1) on SQLite and PostgreSQL)."""
+    database.create_tables(V10_MODELS, safe=True)
+    add_missing_columns(
+        database, Invoice, ["recycled_at", "recycled_by", "replaces", "amc_to_patient_cents"]
+    )
+    add_missing_columns(database, InvoiceLine, ["credit_of", "rebill_of"])
+    add_missing_columns(database, IsolatedAct, ["rebills_line"])
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "schéma initial", _v1_initial),
     (2, "sécurisation des factures, pièces SCOR, lots, fichiers reçus", _v2_securing_pieces_lots),
@@ -261,6 +275,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (7, "comptes utilisateurs et rôles, leur historique chaîné", _v7_users),
     (8, "tiers-payeurs : plans d'aide, factures d'aide à domicile, bordereaux, règlements", _v8_payers),
     (9, "journal des factures : index couvrants du filtre patient", _v9_journal_indexes),
+    (10, "rejets : avoirs, motifs, lignes refusées, recyclage, pointage des lots, DRE", _v10_rejections),
 ]
 
 LATEST = MIGRATIONS[-1][0]

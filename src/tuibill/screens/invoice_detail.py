@@ -84,7 +84,10 @@ class InvoiceDetailScreen(Screen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.back", "Retour", id="facture_retour"),
         Binding("ctrl+a", "attach_piece", "Joindre une pièce SCOR", id="facture_joindre_piece"),
+        Binding("ctrl+r", "treat_rejection", "Traiter le rejet", id="facture_traiter_rejet"),
     ]
+    # The states whose invoice has a rejection (or refused lines) to treat (issue 9).
+    TREATABLE = frozenset({"REJETEE", "RECYCLEE", "PAYEE_PARTIELLEMENT", "ANNULEE_AVOIR"})
 
     def __init__(self, invoice_id: int) -> None:
         super().__init__()
@@ -165,6 +168,15 @@ class InvoiceDetailScreen(Screen):
                 history_label(move["action"]),
                 move["motif"] or "",
             )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "treat_rejection":
+            return bool(self.record and self.record["etat_code"] in self.TREATABLE)
+        return True
+
+    def action_treat_rejection(self) -> None:
+        """The motif of the rejection and what to do (seed 000), from the journal (F5)."""
+        self.app.open_rejection(self.invoice_id)
 
     def _load_pieces(self) -> None:
         from tuibill.services.pieces import KINDS, list_pieces

@@ -100,6 +100,7 @@ class ReturnsListScreen(
         Binding("5", "view(5)", "Non rappr.", id="retours_vue_5", show=False),
         Binding("i", "import_file", "Importer", id="retours_importer"),
         Binding("r", "delays", "Retards", id="retours_retards"),
+        Binding("o", "reports", "Rapports", id="retours_rapports"),
     ]
 
     def compose_filters(self) -> ComposeResult:
@@ -219,6 +220,10 @@ class ReturnsListScreen(
             )
         )
         self._reload(keep_cursor=True, quiet=True)
+
+    def action_reports(self) -> None:
+        """F7 › Rapports: the follow-up reports (seed 002)."""
+        self.app.open_reports()
 
     def action_delays(self) -> None:
         from tuibill.dialogs.text_view import TextDialog
@@ -378,8 +383,7 @@ class RejectedScreen(ReturnsListScreen):
 
     def open_row(self, row: EntryRow) -> None:
         if row.invoice_id is not None:
-            opener = getattr(self.app, "open_rejection", None)
-            (opener or self.app.open_invoice)(row.invoice_id)
+            self.app.open_rejection(row.invoice_id)
 
 
 class PartialScreen(ReturnsListScreen):

@@ -95,8 +95,12 @@ def acts_from_isolated(act_ids: Sequence[int]) -> tuple[int, int, list[Act]]:
 
 def lines_as_acts(invoice: Invoice) -> list[Act]:
     """The acts of an invoice, as entered (majorations folded back on their act)."""
+    # The negative lines of a regularisation (seed 001) are no acts: the next billing run
+    # writes them again from the refused lines' statuses.
     lines = list(
-        InvoiceLine.select().where(InvoiceLine.invoice == invoice.id).order_by(InvoiceLine.position)
+        InvoiceLine.select()
+        .where((InvoiceLine.invoice == invoice.id) & InvoiceLine.credit_of.is_null())
+        .order_by(InvoiceLine.position)
     )
     from tuibill.domain.act_notation import parse_time
 

@@ -25,7 +25,7 @@ from tuibill.config import MailboxSettings, SmtpSettings, TransmissionSettings
 from tuibill.domain.invoices import InvoiceState
 from tuibill.formats.codec import CaisseCode
 from tuibill.formats.noemie import write_return
-from tuibill.models import Invoice, Lot, Organism
+from tuibill.models import Dre, Invoice, Lot, Organism
 from tuibill.services import lot_check, lots, receiving, rejections, returns, sending
 from tuibill.services.archives import archive_directory
 from tuibill.services.simulated_returns import return_content
@@ -185,7 +185,7 @@ def _play(
     plans: list[tuple[Lot, str, str, int]] = []  # lot, return kind, argument, days after
     ways: list[tuple[list[tuple[Answer, ...]], tuple[str, str, int] | None]] = [
         ([_answers("positive")], ("mixte", "", 6)),
-        ([_answers("positive")], ("paiement", "", 5)),
+        ([_answers("positive")], ("rejet", "2900", 5)),  # « déjà payée »: marked treated
         ([_answers("positive")], ("paiement", "", 16)),  # paid late: a penalty is owed
         ([_answers("negative:003"), _answers("positive")], ("paiement", "", 6)),
         ([_answers("negative:002"), _answers("negative:002")], None),  # Traitement manuel
@@ -195,6 +195,8 @@ def _play(
     for index, summary in enumerate(built):
         lot = Lot.get_by_id(summary.id)
         steps, plan = ways[index % len(ways)]
+        if index >= len(ways) and plan is not None and plan[1] == "2900":
+            plan = ("paiement", "", 5)  # one lot « déjà payée » is enough
         am = lot.practitioner.am_number
         script.steps[(am, lot.number)] = steps
         if plan is not None:
@@ -215,7 +217,7 @@ def _play(
         _deliver_return(box, lot, kind, argument, day, f"R{next(file_ids):05d}")
         receive(at(45 - days, 8, 5))
         counts["returns"] += 1
-        if kind == "rejet":
+        if kind == "rejet" and argument == "0460":  # a prescripteur to correct: redone
             rejected_lots.append(lot)
     # The caisse's typo: an invoice of a return that matches none of ours (non rapprochée).
     paid = [p for p in plans if p[1] == "paiement" and p[3] < 8]
@@ -242,6 +244,8 @@ def _play(
                 reason="Rejet 0460 : prescripteur à corriger, facture à refaire",
                 now=at(35, 14),
             )
+
+    _treat_rejections(today, settings, script, clock, box, at, file_ids, counts)
 
     # --- three weeks ago: lots acknowledged, no return yet (one still without its ARL) ------
     second = at(20)
@@ -285,6 +289,85 @@ def _play(
     built = lots.build_lots(settings, user=DEMO_USER, invoice_ids=mine, now=third).lots
     counts["lots"] += len(built)
     return counts
+
+
+def _treat_rejections(
+    today: date,
+    settings: TransmissionSettings,
+    script: _Script,
+    clock: _Clock,
+    box: mailbox.Maildir,
+    at,
+    file_ids,
+    counts: dict[str, int],
+) -> None:
+    """A month ago, the clerk treats what the returns said (issue 9, seeds 000–003): the DREs
+    of the paid invoices sent and answered by the mutuelles (one rejected: on paper, the other
+    billed to the patient), « déjà payée » marked treated, an avoir and its new invoice, an
+    unanswered FSE recycled at the concentrator. One rejected invoice is left to treat."""
+    from tuibill.services import dre
+    from tuibill.services.dre_lots import build_dre_lots
+
+    def invoices(*states: InvoiceState, dre_only: bool = False) -> list[int]:
+        query = Invoice.select(Invoice.id).where(Invoice.state.in_([s.value for s in states]))
+        if dre_only:
+            query = query.join(Dre, on=(Dre.invoice == Invoice.id))
+        return [invoice_id for (invoice_id,) in query.order_by(Invoice.id).tuples()]
+
+    # The DREs of the paid invoices, validated, in their own lots, answered as the mutuelles do.
+    paid = (InvoiceState.PAYEE, InvoiceState.PAYEE_PARTIELLEMENT)
+    for invoice_id in invoices(*paid, dre_only=True):
+        dre.validate(invoice_id, user=DEMO_USER)
+    built = build_dre_lots(settings, user=DEMO_USER, now=at(31)).lots
+    counts["lots"] += len(built)
+    sending.send_lots(settings, user=DEMO_USER, now=at(31, 9, 5))
+    receiving.receive(settings, user=DEMO_USER, now=at(31, 9, 25))
+    for index, summary in enumerate(built):
+        lot = Lot.get_by_id(summary.id)
+        if lot.state != "ARL_POSITIF":
+            continue
+        kind = "rejet" if index == len(built) - 1 else "paiement"  # the last one rejected
+        _deliver_return(box, lot, kind, "", today - timedelta(days=28), f"R{next(file_ids):05d}")
+        receiving.receive(settings, user=DEMO_USER, now=at(28, 8, 5))
+        counts["returns"] += 1
+    amc_rejected = [
+        invoice_id
+        for (invoice_id,) in Invoice.select(Invoice.id)
+        .join(Dre, on=(Dre.invoice == Invoice.id))
+        .where((Dre.state == "REJETEE") & Invoice.state.in_([s.value for s in paid]))
+        .order_by(Invoice.id)
+        .tuples()
+    ]
+    if amc_rejected:
+        rejections.amc_paper(amc_rejected[0], user=DEMO_USER, now=at(27, 10))
+    if len(amc_rejected) > 1:
+        rejections.bill_patient(amc_rejected[1], user=DEMO_USER, now=at(27, 10, 10))
+
+    rejected = invoices(InvoiceState.REJETEE)
+    for invoice_id in rejected:
+        view = rejections.rejection_view(invoice_id)
+        if view.motif.value == "deja_payee":
+            rejections.mark_treated(invoice_id, user=DEMO_USER, now=at(27, 11))
+    rejected = invoices(InvoiceState.REJETEE)
+    if len(rejected) > 1:  # one left to treat, to try the guided treatment on
+        rejections.create_credit_note(
+            rejected[-1], user=DEMO_USER, reason="Rejet 0460 : prescripteur inconnu",
+            now=at(27, 11, 30),
+        )  # fmt: skip
+        rejections.new_invoice_from(rejected[-1], user=DEMO_USER)
+    # An FSE of the lot left to paper whose payment never came: recycled at the concentrator.
+    unanswered = (
+        Invoice.select(Invoice.id)
+        .join(Lot, on=(Invoice.lot == Lot.id))
+        .where((Lot.state == "TRAITEMENT_MANUEL") & (Invoice.state == "TRANSMISE"))
+        .order_by(Invoice.id)
+        .scalar()
+    )
+    if unanswered is not None:
+        rejections.recycle(
+            unanswered, user=DEMO_USER, reason="sans retour : recyclée au concentrateur",
+            now=at(27, 14),
+        )  # fmt: skip
 
 
 def demo_reset(folder: Path | None = None) -> None:

@@ -25,8 +25,8 @@ from tuibill.models import (
     PrescriptionItem,
 )
 from tuibill.models.database import immediate
-from tuibill.services import lifecycle
-from tuibill.services.acts import coverage_for
+from tuibill.services import dre, lifecycle, line_statuses
+from tuibill.services.acts import acts_from_isolated, coverage_for
 from tuibill.services.patients import search_key
 from tuibill.services.tariffs import TariffBook
 
@@ -93,12 +93,27 @@ def _write_lines(
     acts: Sequence[Act],
     billing_date: date,
 ) -> None:
+    # Refused lines of earlier runs (seed 001): the acts to bill again and the lines to credit,
+    # carried by this invoice of the same patient and payer, for the same day.
+    carry = line_statuses.carry_over(patient.id, practitioner.id, patient.organism_id)
+    taken = {act.isolated_act_id for act in acts if act.isolated_act_id is not None}
+    missing = [act_id for act_id in carry.rebill_act_ids if act_id not in taken]
+    if missing:
+        acts = [*acts, *acts_from_isolated(missing)[2]]
+    rebilled = {
+        row.id: row.rebills_line
+        for row in IsolatedAct.select(IsolatedAct.id, IsolatedAct.rebills_line).where(
+            IsolatedAct.id.in_([a.isolated_act_id for a in acts if a.isolated_act_id] or [0])
+            & IsolatedAct.rebills_line.is_null(False)
+        )
+    }
     invoice_rules.check_has_acts(len(acts))
     for act in acts:
+        again = act.isolated_act_id in rebilled  # of an earlier prescription
         invoice_rules.check_act_date(
             act.act_date,
             billing_date=billing_date,
-            prescription_date=prescription.date if prescription else None,
+            prescription_date=prescription.date if prescription and not again else None,
             death_date=patient.death_date,
         )
     priced = pricing.price_acts(
@@ -135,10 +150,12 @@ def _write_lines(
 
     act_index = 0
     rows = []
+    rebill_of = None
     for position, line in enumerate(priced.lines):
         item_id = None
         if line.parent is None:
             item_id = acts[act_index].prescription_item_id
+            rebill_of = rebilled.get(acts[act_index].isolated_act_id)
             act_index += 1
         rows.append(
             {
@@ -158,9 +175,35 @@ def _write_lines(
                 "amc_cents": line.amc_cents,
                 "patient_cents": line.patient_cents,
                 "prescription_item": item_id,
+                "rebill_of": rebill_of,
+                "credit_of": None,
             }
         )
+    # The negative lines: each credited line again, amounts negated, on its own day.
+    credited = {"total_cents": 0, "amo_cents": 0, "amc_cents": 0, "patient_cents": 0}
+    for line in carry.credits:
+        rows.append(
+            {
+                "invoice": invoice.id, "position": len(rows), "parent_position": None,
+                "act_date": line.act_date, "act_time": line.act_time, "code": line.code,
+                "label": f"Régularisation : {line.label or line.code}"[:255], "kind": line.kind,
+                "coefficient_x100": line.coefficient_x100, "quantity": line.quantity,
+                "unit_cents": line.unit_cents, "total_cents": -line.total_cents,
+                "amo_cents": -line.amo_cents, "amc_cents": -line.amc_cents,
+                "patient_cents": -line.patient_cents, "prescription_item": None,
+                "rebill_of": None, "credit_of": line.id,
+            }
+        )  # fmt: skip
+        for key in credited:
+            credited[key] -= getattr(line, key)
+    if priced.total_cents + credited["total_cents"] < 0:
+        raise ValidationError(
+            "Les lignes à régulariser dépassent le montant de la facture : ajoutez les actes à "
+            "facturer de nouveau.",
+            field="acts",
+        )
     InvoiceLine.insert_many(rows).execute()
+    line_statuses.mark_carried(carry.decision_ids, invoice.id)
 
     for act in acts:
         if act.isolated_act_id is not None:
@@ -181,10 +224,10 @@ def _write_lines(
     invoice.billing_date = billing_date
     invoice.first_act_date = min(dates)
     invoice.last_act_date = max(dates)
-    invoice.total_cents = priced.total_cents
-    invoice.amo_cents = priced.amo_cents
-    invoice.amc_cents = priced.amc_cents
-    invoice.patient_cents = priced.patient_cents
+    invoice.total_cents = priced.total_cents + credited["total_cents"]
+    invoice.amo_cents = priced.amo_cents + credited["amo_cents"]
+    invoice.amc_cents = priced.amc_cents + credited["amc_cents"]
+    invoice.patient_cents = priced.patient_cents + credited["patient_cents"]
     invoice.amo_rate = coverage.amo_rate
     invoice.organism = patient.organism_id
     invoice.mutuelle = patient.mutuelle_id
@@ -230,6 +273,7 @@ def create_invoice(
         )
         _write_lines(invoice, practitioner, patient, prescription, acts, billing_date)
         lifecycle.record_invoice(invoice, None, InvoiceState.SAISIE.value, CREATE, user)
+        dre.sync(invoice, user=user)  # the AMC part in tiers payant (seed 003)
     return invoice
 
 
@@ -256,6 +300,7 @@ def update_invoice(
             invoice, practitioner, patient, prescription, acts, billing_date or invoice.billing_date
         )
         lifecycle.record_invoice_event(invoice, EDIT, user)
+        dre.sync(invoice, user=user)
     return invoice
 
 

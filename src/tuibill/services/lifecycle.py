@@ -19,7 +19,10 @@ from typing import Any
 
 import peewee
 
+from tuibill.domain import dre as dre_rules
 from tuibill.domain import invoice_rules
+from tuibill.domain import returns as returns_rules
+from tuibill.domain.dre import DreAction, DreState
 from tuibill.domain.errors import RefusedOperation, ValidationError
 from tuibill.domain.formatting import format_invoice_number
 from tuibill.domain.invoices import (
@@ -46,11 +49,15 @@ from tuibill.domain.lots import (
 from tuibill.domain.lots import find_move as find_lot_move
 from tuibill.domain.permissions import OWN_ONLY, Family, invoice_family
 from tuibill.models import (
+    Counter,
+    CreditNote,
+    Dre,
     Invoice,
     InvoiceLine,
     InvoicePiece,
     InvoiceTransition,
     IsolatedAct,
+    LineDecision,
     Lot,
     LotTransition,
     Patient,
@@ -122,9 +129,12 @@ def move_invoice(
     securing: SecuringData | None = None,
     lot: Lot | None = None,
     tla_key: str | None = None,
+    recycling_days: int | None = None,
 ) -> InvoiceState:
     """Apply *action* to *invoice* with every effect of its row; the caller holds the write
-    transaction. Returns the new state."""
+    transaction. Returns the new state.
+
+    *recycling_days*: the concentrator's delay (setting), for a re-sending the row guards."""
     _require_for_invoice(user, action, invoice)
     at = at or now()
     source = InvoiceState(invoice.state)
@@ -133,6 +143,28 @@ def move_invoice(
     if effects.needs_reason and not reason.strip():
         raise ValidationError(REASON_PROMPTS[action], field="reason")
     changes: dict[str, object] = {"state": row.target.value}
+
+    if effects.degraded_only and invoice.mode == "sesam_vitale":
+        raise RefusedOperation(
+            f"La facture {_invoice_label(invoice)} a été faite en mode SESAM-Vitale : elle ne se "
+            "recommence pas. « Créer un avoir », puis « Nouvelle facture » en mode dégradé."
+        )
+    if effects.resend_guard:
+        if recycling_days is None:
+            raise TypeError(f"{action.value}: the recycling delay is required")
+        returns_rules.check_resend(_transmitted_on(invoice), at.date(), recycling_days)
+    elif recycling_days is not None:
+        raise TypeError(f"{action.value} has no recycling delay")
+    if effects.marks_recycled:
+        changes.update(recycled_at=at, recycled_by=user)
+    if effects.amc_to_patient:
+        unpaid = max(invoice.amc_cents - invoice.amc_paid_cents, 0)
+        if unpaid <= 0:
+            raise RefusedOperation(
+                f"La facture {_invoice_label(invoice)} n'a pas de part mutuelle impayée à "
+                "demander au patient."
+            )
+        changes["amc_to_patient_cents"] = unpaid
 
     if effects.unnumbered_only and invoice.number is not None:
         raise RefusedOperation(
@@ -193,6 +225,10 @@ def move_invoice(
     record_invoice(invoice, source.value, row.target.value, action.value, user, reason, at=at)
     if effects.releases_acts:
         release_acts(invoice)
+    if effects.credit_note:
+        _make_credit_note(invoice, user=user, reason=reason, at=at)
+    if row.target in _CANCELLING_STATES:
+        _cancel_dre(invoice, user=user, reason=reason or action.label, at=at)
     if left is not None:
         _count_cancelled(left, invoice, user=user, at=at)
     return row.target
@@ -235,6 +271,11 @@ def move_invoices(
             or effects.securing not in (Securing.KEEP, Securing.CLEAR)
             or effects.tla_key is TlaKey.SET
             or effects.lot is LotLink.CANCEL
+            or effects.degraded_only
+            or effects.credit_note
+            or effects.marks_recycled
+            or effects.resend_guard
+            or effects.amc_to_patient
         )
         if not uniform:
             for invoice in group:
@@ -281,6 +322,8 @@ def move_invoices(
         for invoice in group:
             for key, value in changes.items():
                 setattr(invoice, key, value)
+        if row.target in _CANCELLING_STATES:
+            _cancel_dres(group, user=user, reason=reason or action.label, at=at)
 
 
 def move_each(
@@ -348,8 +391,15 @@ def move_each(
 
 
 def _batchable(effects: Any) -> bool:
+    # Moves with data or checks of their own (an avoir, a recycling, the concentrator's delay,
+    # the mode, the AMC share) go one by one.
     return not (
-        effects.securing is Securing.SIGNED
+        effects.credit_note
+        or effects.marks_recycled
+        or effects.resend_guard
+        or effects.degraded_only
+        or effects.amc_to_patient
+        or effects.securing is Securing.SIGNED
         or effects.lot in (LotLink.JOIN, LotLink.CANCEL)
         or effects.tla_key is TlaKey.SET
         or effects.releases_acts
@@ -485,6 +535,8 @@ def _move_batch(
     for invoice, changes in moved:
         for key, value in changes.items():
             setattr(invoice, key, value)
+    cancelled = [invoice for invoice, row in batch if row.target in _CANCELLING_STATES]
+    _cancel_dres(cancelled, user=user, reason=reason or action.label, at=at)
 
 
 def _insert_history(model: type[InvoiceTransition] | type[LotTransition], rows: list[dict]) -> None:
@@ -553,8 +605,69 @@ def record_invoice_event(invoice: Invoice, event: str, user: str, reason: str = 
     record_invoice(invoice, invoice.state, invoice.state, event, user, reason)
 
 
+# An invoice in these states is cancelled: its DRE (the AMC part, seed 003) with it.
+_CANCELLING_STATES = frozenset(
+    {InvoiceState.ANNULEE_AVOIR, InvoiceState.NON_TRANSMISSIBLE, InvoiceState.SUPPRIMEE}
+)
+
+
+def _cancel_dres(invoices: list[Invoice], *, user: str, reason: str, at: datetime) -> None:
+    """:func:`_cancel_dre` for many invoices: one query finds the few that have a DRE."""
+    by_id = {invoice.id: invoice for invoice in invoices}
+    for chunk in _chunks(list(by_id)):
+        for (invoice_id,) in Dre.select(Dre.invoice).where(Dre.invoice.in_(chunk)).tuples():
+            _cancel_dre(by_id[invoice_id], user=user, reason=reason, at=at)
+
+
+def _cancel_dre(invoice: Invoice, *, user: str, reason: str, at: datetime) -> None:
+    dre = Dre.get_or_none(Dre.invoice == invoice.id)
+    if dre is None or not dre_rules.can_cancel(DreState(dre.state)):
+        return
+    Dre.update(state=DreState.ANNULEE.value, updated_at=at).where(Dre.id == dre.id).execute()
+    record_invoice(
+        invoice, invoice.state, invoice.state, DreAction.CANCEL.value, user, reason, at=at
+    )
+
+
+def _transmitted_on(invoice: Invoice):
+    """The day the invoice was last transmitted (its history), or None."""
+    at = (
+        InvoiceTransition.select(InvoiceTransition.at)
+        .where(
+            (InvoiceTransition.invoice == invoice.id)
+            & (InvoiceTransition.action == InvoiceAction.TRANSMIT.value)
+        )
+        .order_by(InvoiceTransition.id.desc())
+        .scalar()
+    )
+    return at.date() if at is not None else None
+
+
+def _make_credit_note(invoice: Invoice, *, user: str, reason: str, at: datetime) -> CreditNote:
+    """The avoir cancelling *invoice*, numbered in the practitioner's avoir series."""
+    practitioner = Practitioner.get_by_id(invoice.practitioner_id)
+    if numbering.peek(practitioner, numbering.CREDIT_NOTE) is None:
+        Counter.create(practitioner=practitioner.id, kind=numbering.CREDIT_NOTE, next_value=1)
+    return CreditNote.create(
+        practitioner=practitioner.id,
+        number=numbering.allocate(practitioner, numbering.CREDIT_NOTE),
+        invoice=invoice.id,
+        created_at=at,
+        created_by=user,
+        reason=reason,
+        total_cents=invoice.total_cents,
+        amo_cents=invoice.amo_cents,
+        amc_cents=invoice.amc_cents,
+        patient_cents=invoice.patient_cents,
+    )
+
+
 def release_acts(invoice: Invoice) -> None:
-    """Give back what an invoice's lines consumed: prescribed acts, isolated acts."""
+    """Give back what an invoice's lines consumed: prescribed acts, isolated acts, and the
+    refused lines it was carrying again (they wait for the next invoice)."""
+    LineDecision.update(credit_invoice=None).where(
+        LineDecision.credit_invoice == invoice.id
+    ).execute()
     for item_id, count in (
         InvoiceLine.select(InvoiceLine.prescription_item, peewee.fn.COUNT(InvoiceLine.id))
         .where((InvoiceLine.invoice == invoice.id) & InvoiceLine.prescription_item.is_null(False))
@@ -579,18 +692,19 @@ def check_invoice_rules(invoice: Invoice) -> None:
             raise ValidationError(
                 "Prescripteur inconnu : complétez la prescription.", field="prescriber"
             )
-    dates = [
-        day
-        for (day,) in InvoiceLine.select(InvoiceLine.act_date)
+    dates = list(
+        InvoiceLine.select(InvoiceLine.act_date, InvoiceLine.credit_of, InvoiceLine.rebill_of)
         .where(InvoiceLine.invoice == invoice.id)
         .tuples()
-    ]
+    )
     invoice_rules.check_has_acts(len(dates))
-    for day in dates:
+    for day, credit_of, rebill_of in dates:
+        # A line carried again after a refusal belongs to an earlier prescription.
+        again = credit_of is not None or rebill_of is not None
         invoice_rules.check_act_date(
             day,
             billing_date=invoice.billing_date,
-            prescription_date=prescription.date if prescription else None,
+            prescription_date=prescription.date if prescription and not again else None,
             death_date=patient.death_date,
         )
 
@@ -684,7 +798,9 @@ def move_lot(
     )
     record_lot(lot, source.value, target.value, action.value, user, reason, at=at)
 
-    if effects.invoices is not None:
+    if effects.invoices is not None and lot.kind == DRE_LOT:
+        _carry_dres(lot, effects.invoices, user=user, at=at)
+    elif effects.invoices is not None:
         why = _CARRIED_REASONS.get(action, "Lot {number} : " + action.label).format(
             number=f"{lot.number:03d}"
         )
@@ -705,6 +821,26 @@ def move_lot(
         # A deleted SCOR lot gives its pieces back: they travel in the next SCOR lot.
         InvoicePiece.update(lot=None).where(InvoicePiece.lot == lot.id).execute()
     return target
+
+
+DRE_LOT = "DRE"  # Lot.kind of a lot of DRE (services.dre_lots)
+
+
+def _carry_dres(lot: Lot, invoice_action: InvoiceAction, *, user: str, at: datetime) -> None:
+    """What a DRE lot's move does to its DREs (seed 003): sent → « Transmise »; deleted before
+    sending → out of the lot, still « Validée » (the next DRE lot takes them)."""
+    reason = f"Lot de DRE {lot.number:03d}"
+    dres = list(Dre.select(Dre, Invoice).join(Invoice).where(Dre.lot == lot.id))
+    if invoice_action is InvoiceAction.TRANSMIT:
+        for dre in dres:
+            if DreState(dre.state) is DreState.VALIDEE:
+                Dre.update(state=DreState.TRANSMISE.value, updated_at=at).where(
+                    Dre.id == dre.id
+                ).execute()
+                record_invoice(dre.invoice, dre.invoice.state, dre.invoice.state,
+                               DreAction.TRANSMIT.value, user, reason, at=at)  # fmt: skip
+    elif invoice_action is InvoiceAction.REMOVE_FROM_LOT:
+        Dre.update(lot=None, lot_number=None, updated_at=at).where(Dre.lot == lot.id).execute()
 
 
 def record_lot(

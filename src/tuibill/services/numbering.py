@@ -21,6 +21,7 @@ from tuibill.models import Counter, Practitioner
 
 INVOICE = "invoice"
 LOT = "lot"
+CREDIT_NOTE = "avoir"  # the avoirs' own number series
 
 
 def allocate(practitioner: Practitioner, kind: str = INVOICE) -> int:

@@ -14,7 +14,6 @@ import peewee
 from tuibill.domain.errors import NotFound
 from tuibill.domain.formatting import format_invoice_number
 from tuibill.domain.invoices import InvoiceState
-from tuibill.domain.rejection_codes import DEFAULT_BY_CODE
 from tuibill.domain.returns import Outcome, PartState
 from tuibill.models import (
     Invoice,
@@ -25,6 +24,7 @@ from tuibill.models import (
     ReturnRejection,
     Virement,
 )
+from tuibill.services import rejection_motifs
 
 RETURN = "retour"  # ReceivedFile.kind of a NOEMIE return
 FILE_STATUS_LABELS = {
@@ -88,10 +88,11 @@ def invoice_returns(invoice_id: int) -> dict:
             )
             known["rembourse_cents"] += line.refunded_cents
             known["refusee"] = line.refused  # the latest answer on the line
+    motifs = rejection_motifs.shipped_table()
     rejections = [
         {
             "code": r.code,
-            "libelle": r.label or (DEFAULT_BY_CODE[r.code].label if r.code in DEFAULT_BY_CODE else ""),
+            "libelle": r.label or motifs.label_of(r.code),
             "niveau": LEVEL_LABELS.get(r.level, r.level),
             "niveau_code": r.level,
             "part": PART_LABELS.get(r.part, r.part),

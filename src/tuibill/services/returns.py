@@ -40,6 +40,7 @@ from tuibill.domain.returns import (
 from tuibill.formats.errors import FormatError
 from tuibill.formats.noemie import NoemieReturn, ReturnInvoice, read_return
 from tuibill.models import (
+    Dre,
     Invoice,
     InvoiceLine,
     Practitioner,
@@ -60,6 +61,7 @@ IMPORTED, ALREADY, REFUSED_STATUS = "importé", "déjà importé", "refusé"
 NOT_MATCHED = "non_rapprochee"
 DOUBLE = "doublon"
 BACK_PAYMENT = "04"  # 081 « rappels sur prestations »: a payment that adds to an earlier one
+DRE_TYPE = "D"  # 102 « type de facture »: a DRE (the AMC part in tiers payant)
 
 
 @dataclass
@@ -274,6 +276,7 @@ class _Decision:
     note: str
     action: object = None  # the InvoiceAction to apply, if any
     reason: str = ""
+    dre: bool = False  # the answer to a DRE (type D): the DRE moves, not the invoice
 
 
 def _post(
@@ -328,12 +331,29 @@ def _post(
         if desk is not None:
             _decide(decision, previous.setdefault(desk.id, set()), row)
         decisions.append(decision)
+    _post_dre_answers(decisions, user=user, at=at)
     _write(decisions, row, user=user, at=at)
     for decision in decisions:
         entry = _entry_report(decision)
         report.count(entry)
         if entry.outcome not in (NOT_MATCHED, DOUBLE):
             report.paid_cents += entry.paid_cents
+
+
+def _post_dre_answers(decisions: list[_Decision], *, user: str, at: datetime) -> None:
+    """The DREs' answers (a few per file: one invoice at a time is fine)."""
+    from tuibill.services import dre
+
+    for decision in decisions:
+        if not decision.dre or decision.desk is None:
+            continue
+        amc = decision.item.amc
+        decision.note = dre.post_answer(
+            Invoice.get_by_id(decision.desk.id),
+            state=(amc.state or " ") if amc else " ",
+            paid_cents=(amc.paid_cents or 0) if amc else 0,
+            user=user, reason=decision.reason, at=at,
+        )  # fmt: skip
 
 
 def _chunks(items: list, size: int = 500) -> list[list]:
@@ -454,9 +474,12 @@ def _match(
     lot_number = item.lot_number
     if lot_number is None and item.invoice_lot and item.invoice_lot.strip().isdigit():
         lot_number = int(item.invoice_lot)
-    if lot_number is not None and desk.lot_number not in (None, lot_number):
+    ours = desk.lot_number
+    if item.invoice_type == DRE_TYPE:  # a DRE travelled in its own lot (services.dre_lots)
+        ours = Dre.select(Dre.lot_number).where(Dre.invoice == desk.id).scalar()
+    if lot_number is not None and ours not in (None, lot_number):
         return None, (
-            f"la facture n° {number} est dans le lot {desk.lot_number:03d} au cabinet, le "
+            f"la facture n° {number} est dans le lot {ours:03d} au cabinet, le "
             f"retour la dit du lot {lot_number:03d} : à vérifier, puis rapprocher à la main."
         )
     return desk, ""
@@ -488,6 +511,12 @@ def _decide(decision: _Decision, previous: set[tuple], row: ReceivedFile) -> Non
                                 PartState(item.amc.state or " ")))  # fmt: skip
     outcome = invoice_outcome(parts)
     decision.outcome = outcome.value
+    if item.invoice_type == DRE_TYPE:
+        # The AMC part sent as a DRE (seed 003): it answers for the DRE (``_post_dre_answers``);
+        # the invoice's own state follows its FSE's returns.
+        decision.dre = True
+        decision.reason = _reason(item, row)
+        return
     state = InvoiceState(desk.state)
     action = move_for(state, outcome)
     if action is not None:
@@ -730,6 +759,7 @@ def match_entry(
             note="",
         )
         _decide(decision, _earlier_payments([invoice.id], row.id).get(invoice.id, set()), row)
+        _post_dre_answers([decision], user=user, at=at)
         ReturnEntry.update(
             invoice=invoice.id,
             patient_name=invoice.patient_name[:255],

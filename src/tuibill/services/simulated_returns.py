@@ -16,9 +16,10 @@ from tuibill.transport.envelopes import return_attachment_name
 def return_content(lot: Lot, kind: str, *, argument: str = "", received: date,
                    file_id: str) -> NoemieReturn:  # fmt: skip
     """What the caisse answers for *lot* (its file as stored, read back by its own codec)."""
-    if lot.kind != "FSE" or not lot.file_bytes:
+    if lot.kind not in ("FSE", "DRE") or not lot.file_bytes:
         raise RefusedOperation(
-            f"Le lot {lot.number:03d} n'est pas un lot de FSE avec son fichier : pas de retour."
+            f"Le lot {lot.number:03d} n'est pas un lot de FSE ou de DRE avec son fichier : "
+            "pas de retour."
         )
     content = get_lot_codec(lot.codec).read(bytes(lot.file_bytes))
     return build_return(content, kind, argument=argument, received=received, file_id=file_id)

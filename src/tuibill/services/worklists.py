@@ -7,8 +7,10 @@ from datetime import date
 
 import peewee
 
+from tuibill.domain.dre import DreState
 from tuibill.domain.invoices import InvoiceState
 from tuibill.models import (
+    Dre,
     Invoice,
     IsolatedAct,
     Patient,
@@ -49,7 +51,9 @@ UNVALIDATED_STATES = (InvoiceState.SAISIE, InvoiceState.A_CHARGER)
 # The states of the invoices each list of invoices holds.
 LIST_STATES: dict[str, tuple[InvoiceState, ...]] = {
     UNVALIDATED: UNVALIDATED_STATES,
-    DRE_UNVALIDATED: UNVALIDATED_STATES,
+    # A DRE is validated once its invoice is (it carries the invoice's number): its invoice
+    # may be a draft, or validated and waiting for its lot.
+    DRE_UNVALIDATED: (*UNVALIDATED_STATES, InvoiceState.A_SECURISER, InvoiceState.VALIDEE),
     VALIDATED: (InvoiceState.VALIDEE,),
 }
 
@@ -103,10 +107,12 @@ def invoices(
         .join(Patient)
         .where(Invoice.state.in_([state.value for state in states]))
     )
+    if dre_only:  # the invoices whose DRE (seed 003) is not validated yet
+        query = query.switch(Invoice).join(Dre, on=(Dre.invoice == Invoice.id)).where(
+            Dre.state == DreState.NON_VALIDEE.value
+        )
     if criteria.practitioner_id:
         query = query.where(Invoice.practitioner == criteria.practitioner_id)
-    if dre_only:
-        query = query.where(Invoice.amc_tiers_payant & (Invoice.amc_cents > 0))
     query = _patient_filter(query, Invoice, criteria)
     rows = []
     for inv in query.order_by(Invoice.billing_date.desc(), Invoice.id.desc()).limit(LIST_LIMIT):

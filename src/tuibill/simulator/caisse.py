@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import cast
 
 from tuibill.domain.errors import ConfigError
+from tuibill.domain.returns import DEFAULT_RECYCLING_DAYS
 from tuibill.formats import get_arl_codec
 from tuibill.formats.arl import (
     ARL_REASONS,
@@ -185,7 +186,7 @@ register_responder(POSITIVE, ArlResponder(ArlStatus.POSITIVE))
 register_responder(NEGATIVE, ArlResponder(ArlStatus.NEGATIVE))
 register_responder(SILENT, SilentResponder())
 # The NOEMIE return kinds (paiement, rejet…) register themselves on import.
-import tuibill.simulator.returns  # noqa: E402,F401
+from tuibill.simulator.returns import RETURN_KINDS, duplicate_return  # noqa: E402
 
 # --- the simulator --------------------------------------------------------------------------
 
@@ -234,6 +235,7 @@ class CaisseSimulator:
         arl_codec: ArlCodec | None = None,
         clock: Callable[[], datetime] = datetime.now,
         log: Callable[[str], None] = _quiet,
+        recycling_days: int = DEFAULT_RECYCLING_DAYS,
     ) -> None:
         if negative_reason not in ARL_REASONS:
             raise ConfigError(
@@ -258,6 +260,7 @@ class CaisseSimulator:
         self.state = CaisseState()
         self.clock = clock
         self.log = log
+        self.recycling_days = recycling_days
         self.context = ResponderContext(
             now=clock,
             state=self.state,
@@ -306,6 +309,10 @@ class CaisseSimulator:
         if am is not None and number is not None:
             self.state.receptions[(am, number)] += 1
             sequence = self.state.receptions[(am, number)]
+        # A DRE lot carries the numbers of FSE already sent: no duplicates there.
+        duplicates = (
+            self._duplicates(lot) if lot is not None and lot.header.kind != "DRE" else frozenset()
+        )
         reply_to = parseaddr(str(message.get("From", "")))[1] or envelope_sender
         return Reception(
             received_at=self.clock(),
@@ -322,15 +329,44 @@ class CaisseSimulator:
             sender_id=sender_id,
             destination=destination,
             sequence=sequence,
+            duplicates=duplicates,
         )
+
+    def _duplicates(self, lot: LotFile) -> frozenset[int]:
+        """The concentrator's check (seed 002): an FSE number already received in another lot
+        less than *recycling_days* ago is refused unless the caisse rejected it or it was
+        recycled since; an accepted one is remembered (and its recycling used up)."""
+        am, number, now = lot.header.practitioner_am, lot.header.lot_number, self.clock()
+        refused = set()
+        for fse in lot.fses:
+            key = (am, fse.invoice_number)
+            seen = self.state.fse_seen.get(key)
+            cleared = key in self.state.fse_rejected or key in self.state.fse_recycled
+            if seen is not None and seen[0] != number and not cleared:
+                if (now - seen[1]).days < self.recycling_days:
+                    refused.add(fse.invoice_number)
+                    continue
+            if seen is None or seen[0] != number:
+                self.state.fse_seen[key] = (number, now)
+                self.state.fse_rejected.discard(key)
+                self.state.fse_recycled.discard(key)
+        return frozenset(refused)
+
+    def recycle(self, practitioner_am: str, invoice_number: int) -> None:
+        """The concentrator's portal: « recycler » an FSE so that its number may be re-sent."""
+        self.state.fse_recycled.add((practitioner_am, invoice_number))
 
     def receive(self, raw: bytes, envelope_sender: str = "") -> list[EmailMessage]:
         """The answer mails for one received mail (not yet delivered)."""
         reception = self.read(raw, envelope_sender)
         self.log(_describe(reception))
         messages: list[EmailMessage] = []
-        for answer in self.scenario.answers_for(reception):
+        answers = self.scenario.answers_for(reception)
+        for answer in answers:
             messages.extend(RESPONDERS[answer.kind].respond(reception, answer, self.context))
+        if reception.duplicates and not any(a.kind in RETURN_KINDS for a in answers):
+            # The duplicates are refused whatever the scenario says: a return of their own.
+            messages.extend(duplicate_return(reception, self.context))
         return messages
 
     def deliver(self, messages: Iterable[EmailMessage]) -> None:

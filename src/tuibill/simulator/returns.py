@@ -16,18 +16,24 @@ Kinds (``kind:argument``):
   an invoice of one line is then rejected (198 R).
 * ``differe`` — every invoice's AMO part deferred (198 D): the caisse answers later.
 * ``mixte`` — in turn: paid, rejected, last line refused, deferred (a bit of everything).
+
+A lot of DRE (header « D », seed 003) is answered by the mutuelles: type D, the AMC part (199)
+paid, or rejected (``rejet``) with a 294 on part C; its FSE numbers are no duplicates.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
+from functools import lru_cache
+from importlib import resources
 
 from tuibill.domain.errors import ConfigError
-from tuibill.domain.rejection_codes import DEFAULT_BY_CODE
+from tuibill.domain.rejection_codes import MotifTable, parse_table
 from tuibill.formats.codec import FseLine, FseRecord, LotFile
 from tuibill.formats.noemie import (
     ActLine,
+    AmcPart,
     AmoPart,
     InsuredPatient,
     Lot,
@@ -55,6 +61,8 @@ PAID, REJECTED, LINE_REFUSED, DEFERRED, MIXED = (
 )
 RETURN_KINDS = (PAID, REJECTED, LINE_REFUSED, DEFERRED, MIXED)
 DEFAULT_CODE = "0460"
+DUPLICATE_CODE = "DBLF"  # tuibill's code for the concentrator's « DOUBLON DE FSE »
+DUPLICATE = "doublon"  # the invoices refused as duplicates, whatever the kind asked
 _CYCLE = (PAID, REJECTED, LINE_REFUSED, DEFERRED)
 # tuibill's majoration codes longer than the 3 characters of the 210's « nature ».
 _NATURES = {"NUIT": "MN", "NUITP": "MM"}
@@ -79,22 +87,28 @@ def _act_line(number: int, line: FseLine, fse: FseRecord, refunded: int) -> ActL
         care_date=line.act_date,
         care_end_date=line.act_date,
         unit_price_cents=line.unit_cents,
-        base_cents=line.total_cents,
+        base_cents=abs(line.total_cents),  # a regularisation line: its refund is negative
         rate=fse.amo_rate,
         refunded_cents=refunded,
         nature=_nature(line.code),
         quantity=line.quantity,
         coefficient_x100=line.coefficient_x100,
         count=line.quantity,
-        expense_cents=line.total_cents,
+        expense_cents=abs(line.total_cents),
     )
 
 
+@lru_cache(maxsize=1)
+def _motifs() -> MotifTable:
+    """The shipped motif table: the labels the simulated caisse writes for its codes."""
+    text = resources.files("tuibill.data").joinpath("rejection_motifs.toml").read_text("utf-8")
+    return parse_table(text)
+
+
 def _rejection(code: str, level: str, line: int | None = None) -> Rejection:
-    known = DEFAULT_BY_CODE.get(code)
     return Rejection(
         code=code,
-        label=known.label if known else "MOTIF DE REJET",
+        label=_motifs().label_of(code) or "MOTIF DE REJET",
         level=level,
         part="O",
         line=line,
@@ -113,10 +127,10 @@ def _invoice(fse: FseRecord, kind: str, code: str, place: dict) -> ReturnInvoice
     lines = list(fse.lines)
     refunded = [line.amo_cents for line in lines]
     rejections: list[Rejection] = []
-    if kind == REJECTED:
+    if kind in (REJECTED, DUPLICATE):
         amo = AmoPart(asked_cents=fse.amo_cents, state="R", paid_cents=None)
         refunded = [0] * len(lines)
-        rejections.append(_rejection(code, "F"))
+        rejections.append(_rejection(DUPLICATE_CODE if kind == DUPLICATE else code, "F"))
     elif kind == DEFERRED:
         amo = AmoPart(asked_cents=fse.amo_cents, state="D", paid_cents=None)
         refunded = [0] * len(lines)
@@ -134,6 +148,21 @@ def _invoice(fse: FseRecord, kind: str, code: str, place: dict) -> ReturnInvoice
         for number, (line, paid) in enumerate(zip(lines, refunded, strict=True), 1)
     )
     lot: Lot = place["lot"]
+    if place.pop("dre", False):
+        # A DRE (seed 003): the mutuelle answers its part only (199), type D.
+        rejected = kind in (REJECTED, DUPLICATE)
+        amc = AmcPart(
+            asked_cents=fse.amc_cents, state="R" if rejected else "P",
+            amc_number=(fse.amc_number or "").zfill(10)[:10],
+            paid_cents=None if rejected else fse.amc_cents,
+        )  # fmt: skip
+        extra = (Rejection(code=code, label=_motifs().label_of(code) or "MOTIF DE REJET",
+                           level="F", part="C"),) if rejected else ()  # fmt: skip
+        return ReturnInvoice(
+            **place, number=f"{fse.invoice_number:09d}", invoice_type="D",
+            invoice_lot=f"{lot.number:03d}", invoice_lot_date=lot.created,
+            billing_date=fse.billing_date, entities=(people, amc, *extra),
+        )  # fmt: skip
     return ReturnInvoice(
         **place,
         number=f"{fse.invoice_number:09d}",
@@ -152,8 +181,12 @@ def build_return(
     argument: str = "",
     received: date,
     file_id: str,
+    duplicates: frozenset[int] = frozenset(),
+    only: frozenset[int] | None = None,
 ) -> NoemieReturn:
-    """The return a caisse sends for *lot* (see the module's kinds); *file_id*: 6 characters."""
+    """The return a caisse sends for *lot* (see the module's kinds); *file_id*: 6 characters.
+    The FSE numbers in *duplicates* are rejected « DOUBLON DE FSE » whatever the kind; with
+    *only*, the return speaks of those FSE numbers only."""
     if kind not in RETURN_KINDS:
         raise ConfigError(f"retour « {kind} » inconnu (possibles : {', '.join(RETURN_KINDS)}).")
     header = lot.header
@@ -176,9 +209,14 @@ def build_return(
         lot=Lot(header.lot_number, header.created_at.date()),
     )
     invoices = []
+    dre = lot.header.kind == "DRE"
     for position, fse in enumerate(lot.fses):
+        if only is not None and fse.invoice_number not in only:
+            continue
         which = _CYCLE[position % len(_CYCLE)] if kind == MIXED else kind
-        invoices.append(_invoice(fse, which, code, place))
+        if fse.invoice_number in duplicates:
+            which = DUPLICATE
+        invoices.append(_invoice(fse, which, code, {**place, "dre": dre}))
     return NoemieReturn(
         header=ReturnHeader(
             emitter_type="CP",
@@ -229,23 +267,53 @@ class ReturnResponder:
         file_id = f"R{context.state.return_files:05d}"
         now = context.now()
         content = build_return(
-            lot, self.kind, argument=answer.argument, received=now.date(), file_id=file_id
-        )
-        data = write_return(content)
-        context.log(f"  → retour NOEMIE « {answer} » ({len(lot.fses)} facture(s), {file_id})")
-        return [
-            build_return_message(
-                data,
-                payee=lot.header.practitioner_am,
-                lot_number=lot.header.lot_number,
-                destination=lot.header.destination.destination,
-                file_id=file_id,
-                sender=f"retours-{lot.header.destination.destination}@simulateur.tuibill.invalid",
-                recipient=reception.reply_to,
-                sent_at=now if isinstance(now, datetime) else datetime.now(),
-            )
-        ]
+            lot, self.kind, argument=answer.argument, received=now.date(), file_id=file_id,
+            duplicates=reception.duplicates,
+        )  # fmt: skip
+        return [_message(reception, content, context, f"« {answer} »")]
 
+
+def duplicate_return(reception: Reception, context: ResponderContext) -> list[EmailMessage]:
+    """The return of the FSE refused as duplicates, when the scenario sends no return itself."""
+    lot = reception.lot
+    if lot is None or not reception.duplicates:
+        return []
+    context.state.return_files += 1
+    file_id = f"R{context.state.return_files:05d}"
+    content = build_return(
+        lot, REJECTED, received=context.now().date(), file_id=file_id,
+        duplicates=reception.duplicates, only=reception.duplicates,
+    )  # fmt: skip
+    return [_message(reception, content, context, "doublons")]
+
+
+def _message(
+    reception: Reception, content: NoemieReturn, context: ResponderContext, what: str
+) -> EmailMessage:
+    """The return's mail; the caisse remembers which FSE it rejected (they may be re-sent)."""
+    lot = reception.lot
+    assert lot is not None
+    am = lot.header.practitioner_am
+    for item in content.invoices:
+        number = int(item.number)
+        if item.amo is not None and item.amo.state == "R" and number not in reception.duplicates:
+            context.state.fse_rejected.add((am, number))
+    data = write_return(content)
+    now = context.now()
+    file_id = content.header.file_id
+    if reception.duplicates:
+        context.log(f"  → {len(reception.duplicates)} FSE refusée(s) : DOUBLON DE FSE")
+    context.log(f"  → retour NOEMIE {what} ({len(content.invoices)} facture(s), {file_id})")
+    return build_return_message(
+        data,
+        payee=am,
+        lot_number=lot.header.lot_number,
+        destination=lot.header.destination.destination,
+        file_id=file_id,
+        sender=f"retours-{lot.header.destination.destination}@simulateur.tuibill.invalid",
+        recipient=reception.reply_to,
+        sent_at=now if isinstance(now, datetime) else datetime.now(),
+    )
 
 for _kind in RETURN_KINDS:
     register_responder(_kind, ReturnResponder(_kind))

@@ -68,6 +68,9 @@ class Reception:
     sender_id: str | None
     destination: CaisseCode  # the caisse that answers
     sequence: int = 0  # 1 for the first reception of this lot number of this PS, 2 for the next…
+    # FSE numbers the concentrator refuses as duplicates (« DOUBLON DE FSE »): already received
+    # in another lot, neither rejected by the caisse nor recycled since.
+    duplicates: frozenset[int] = frozenset()
 
     @property
     def identified(self) -> bool:
@@ -82,6 +85,11 @@ class CaisseState:
     receptions: Counter[tuple[str, int]] = field(default_factory=Counter)
     accepted: set[str] = field(default_factory=set)  # checksums of positively acknowledged lots
     return_files: int = 0  # NOEMIE returns sent (their file ids)
+    # The concentrator's memory of FSE numbers (PS, number): the lot and day first received,
+    # those the caisse rejected, those recycled on its portal (seed 002).
+    fse_seen: dict[tuple[str, int], tuple[int, datetime]] = field(default_factory=dict)
+    fse_rejected: set[tuple[str, int]] = field(default_factory=set)
+    fse_recycled: set[tuple[str, int]] = field(default_factory=set)
 
 
 @dataclass

@@ -20,8 +20,10 @@ from tuibill.formats.errors import FormatError
 
 FSE_KIND = "FSE"  # the values of Lot.kind
 SCOR_KIND = "SCOR"
+DRE_KIND = "DRE"  # the AMC parts in tiers payant (seed 003)
 LOT_SUBJECT_PREFIX = "TUIBILL LOT"
 SCOR_SUBJECT_PREFIX = "TUIBILL SCOR"
+DRE_SUBJECT_PREFIX = "TUIBILL DRE"
 ARL_SUBJECT_PREFIX = "TUIBILL ARL"
 RETURN_SUBJECT_PREFIX = "TUIBILL RETOUR"
 LOT_REFERENCE_HEADER = "X-Tuibill-Lot"
@@ -32,7 +34,9 @@ LOT_FILE_EXTENSION = ".b2t"
 ARL_FILE_EXTENSION = ".arl"
 RETURN_FILE_EXTENSION = ".noe"
 
-_SUBJECT_PREFIXES = {FSE_KIND: LOT_SUBJECT_PREFIX, SCOR_KIND: SCOR_SUBJECT_PREFIX}
+_SUBJECT_PREFIXES = {
+    FSE_KIND: LOT_SUBJECT_PREFIX, SCOR_KIND: SCOR_SUBJECT_PREFIX, DRE_KIND: DRE_SUBJECT_PREFIX,
+}
 _LOT_ATTACHMENT = re.compile(r"LOT_([0-9]{9})_([0-9]{3})\.b2t")
 _REFERENCE = re.compile(r"([0-9]{9}) ([0-9]{3}) ([0-9]{5})")
 _AM = re.compile(r"[0-9]{9}")
@@ -113,7 +117,7 @@ class LotEnvelope:
     def problem(self) -> str | None:
         """Why no caisse could tell which lot a mail with this envelope carries, or None."""
         if self.kind not in _SUBJECT_PREFIXES:
-            return f"nature de lot « {self.kind} » inconnue (FSE ou SCOR)"
+            return f"nature de lot « {self.kind} » inconnue (FSE, SCOR ou DRE)"
         if not _AM.fullmatch(self.practitioner_am or ""):
             return f"numéro AM du PS « {self.practitioner_am} » : 9 chiffres attendus"
         if not 1 <= self.lot_number <= 999:

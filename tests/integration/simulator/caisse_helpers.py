@@ -76,8 +76,11 @@ def make_lot(lot_number: int = 42, invoice_number: int = 1001) -> LotFile:
     return LotFile(header=header, fses=(fse,))
 
 
-def lot_bytes(lot_number: int = 42) -> bytes:
-    return TuibillLotCodec().write(make_lot(lot_number))
+def lot_bytes(lot_number: int = 42, invoice_number: int | None = None) -> bytes:
+    """A lot of one FSE; each lot number its own FSE number (the concentrator refuses an FSE
+    number already received in another lot as a duplicate)."""
+    number = invoice_number or (1001 if lot_number == 42 else 1000 + lot_number)
+    return TuibillLotCodec().write(make_lot(lot_number, number))
 
 
 def lot_mail(data: bytes, lot_number: int = 42) -> EmailMessage:
