@@ -15,13 +15,17 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 
 from tuibill.config import Settings
 from tuibill.screens.menu import MENU
+from tuibill.widgets.type_ahead import TypeAhead
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from tuibill.services.patients import PrescriberRow
 
 
@@ -111,8 +115,20 @@ class TuibillApp(App[int]):
         self.demo = demo
         self.ascii_borders = self.settings.ui.ascii_borders or os.environ.get("TERM") == "linux"
         super().__init__()
+        self.type_ahead = TypeAhead(self)
         if self.settings.ui.keymap:
             self.set_keymap(self.settings.ui.keymap)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            # A key of a burst waits until the keys before it have moved the focus
+            # (widgets.type_ahead): each lands in the field it was typed for.
+            if not self.type_ahead.admit(event):
+                return
+            await super().on_event(event)
+            self.type_ahead.handed_on()
+            return
+        await super().on_event(event)
 
     def get_css_variables(self) -> dict[str, str]:
         variables = super().get_css_variables()
@@ -136,38 +152,72 @@ class TuibillApp(App[int]):
     def get_system_commands(self, screen):  # kiosk: no palette, no screenshot-to-file
         return iter(())
 
+    # --- ways out: every one asks first when a form has unsaved changes (dialogs.unsaved) ---
+
     def action_open_menu(self, mode: str) -> None:
-        # A form with unsaved changes (« dirty ») is never left silently by an F-key.
-        if getattr(self.screen, "dirty", False):
-            from tuibill.dialogs.confirm import ConfirmDialog
+        from tuibill.dialogs.unsaved import confirm_leaving
 
-            def leave(confirmed: bool | None) -> None:
-                if confirmed:
-                    self._open_menu(mode)
-
-            self.push_screen(
-                ConfirmDialog(
-                    "Des modifications ne sont pas enregistrées.",
-                    "Quitter cet écran sans les enregistrer ?",
-                ),
-                leave,
-            )
-            return
-        self._open_menu(mode)
+        # The F-key leaves the forms of this menu: closed (their changes dropped) once agreed.
+        leaving = self.screen_stack[1:] if self.current_mode == mode else self.screen_stack
+        confirm_leaving(self, leaving, lambda: self._open_menu(mode))
 
     def _open_menu(self, mode: str) -> None:
+        from tuibill.dialogs.unsaved import unsaved
+
         if self.current_mode == mode:
             # Back to the root of that menu, as a fresh start.
             while len(self.screen_stack) > 1:
                 self.pop_screen()
             return
+        # Another menu: this one keeps its screens, but not a form the user chose to drop.
+        while len(self.screen_stack) > 1 and unsaved(self.screen_stack):
+            self.pop_screen()
         self.switch_mode(mode)
 
     def action_back(self) -> None:
+        from tuibill.dialogs.unsaved import confirm_leaving
+
+        confirm_leaving(self, [self.screen], self._back)
+
+    def _back(self) -> None:
         if len(self.screen_stack) > 1:
             self.pop_screen()
         elif self.current_mode != "menu":
             self.switch_mode("menu")
+
+    def every_screen(self) -> list[Screen]:
+        """The screens of every menu (each mode keeps its own stack)."""
+        stacks = getattr(self, "_screen_stacks", None)  # Textual keeps no public list of them
+        if not stacks:
+            return list(self.screen_stack)
+        return [screen for stack in stacks.values() for screen in stack]
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q: quit, after asking when a form has unsaved changes."""
+        from tuibill.dialogs.unsaved import confirm_leaving
+
+        confirm_leaving(
+            self, self.every_screen(), self.exit, question="Quitter tuibill sans enregistrer ?"
+        )
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C (a reflex, not always meant): quit after a question, in French."""
+        from tuibill.dialogs.confirm import ConfirmDialog
+        from tuibill.dialogs.unsaved import confirm_leaving, unsaved
+
+        if unsaved(self.every_screen()):
+            confirm_leaving(
+                self, self.every_screen(), self.exit, question="Quitter tuibill sans enregistrer ?"
+            )
+            return
+        if isinstance(self.screen, ConfirmDialog):
+            return
+
+        def answered(leave: bool | None) -> None:
+            if leave:
+                self.exit()
+
+        self.push_screen(ConfirmDialog("Quitter tuibill ?", "O : quitter — N : rester."), answered)
 
     def action_help(self) -> None:
         from tuibill.dialogs.help import HelpDialog

@@ -16,7 +16,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Select, Static
 
-from tuibill.dialogs.confirm import discard_or_stay
+from tuibill.dialogs.unsaved import leave_form
 from tuibill.domain.errors import TuibillError, ValidationError
 from tuibill.domain.formatting import format_day
 from tuibill.services.patients import PrescriberRow
@@ -25,14 +25,14 @@ from tuibill.widgets.forms import (
     PickField,
     clear_error,
     clear_errors,
+    FormBaseline,
     field,
-    form_state,
     select_value,
     show_error,
 )
 
 
-class PrescriptionDialog(ModalScreen[int | None]):
+class PrescriptionDialog(FormBaseline, ModalScreen[int | None]):
     """A new prescription: prescripteur, exécutant, date and the acts « CODE:NOMBRE[:COEF] »."""
 
     CSS_PATH = "../styles/patients.tcss"
@@ -50,7 +50,6 @@ class PrescriptionDialog(ModalScreen[int | None]):
     def __init__(self, patient_id: int) -> None:
         super().__init__()
         self.patient_id = patient_id
-        self._baseline: tuple[Any, ...] | None = None
 
     def compose(self) -> ComposeResult:
         from tuibill.services.practice import list_practitioners
@@ -104,10 +103,10 @@ class PrescriptionDialog(ModalScreen[int | None]):
 
     def on_mount(self) -> None:
         self._codes_hint()
-        self.call_after_refresh(self._mark_clean)
+        self.mark_saved()
 
-    def _mark_clean(self) -> None:
-        self._baseline = form_state(self)
+    def unsaved_text(self) -> str:
+        return "la nouvelle ordonnance"
 
     def _codes_hint(self) -> None:
         from tuibill.services.tariffs import TariffBook
@@ -184,7 +183,4 @@ class PrescriptionDialog(ModalScreen[int | None]):
         self.dismiss(prescription.id)
 
     def action_cancel(self) -> None:
-        if self._baseline is None or form_state(self) == self._baseline:
-            self.dismiss(None)
-            return
-        discard_or_stay(self, "Abandonner cette ordonnance ?")
+        leave_form(self, "Abandonner cette ordonnance ?")

@@ -21,7 +21,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Input, Label, Select, Static
 
-from tuibill.dialogs.confirm import discard_or_stay
+from tuibill.dialogs.unsaved import leave_form
 from tuibill.domain.act_notation import parse_act, parse_date
 from tuibill.domain.acts import Act
 from tuibill.domain.errors import TuibillError, ValidationError
@@ -234,9 +234,13 @@ class InvoiceFormScreen(Screen[int | None]):
             line.text for line in self._lines()
         ]
 
-    @property
-    def dirty(self) -> bool:
-        return self._texts() != self._loaded_texts
+    def has_unsaved_changes(self) -> bool:
+        return self.is_mounted and self._texts() != self._loaded_texts
+
+    def unsaved_text(self) -> str:
+        return self._title().replace("Nouvelle facture", "la nouvelle facture").replace(
+            "Modifier la facture", "la facture"
+        )
 
     def _reset_preview(self) -> None:
         from tuibill.services.acts import ActPreview
@@ -484,9 +488,4 @@ class InvoiceFormScreen(Screen[int | None]):
     # --- leaving ---------------------------------------------------------------------------
 
     def action_leave(self) -> None:
-        if not self.dirty:
-            self.dismiss(None)
-            return
-        discard_or_stay(
-            self, "Abandonner cette facture ?", "Les modifications ne seront pas enregistrées."
-        )
+        leave_form(self, "Abandonner cette facture ?")

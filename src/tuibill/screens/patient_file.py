@@ -28,7 +28,7 @@ from textual.widgets import (
     TabPane,
 )
 
-from tuibill.dialogs.confirm import discard_or_stay
+from tuibill.dialogs.unsaved import leave_form
 from tuibill.dialogs.prescription import PrescriptionDialog
 from tuibill.domain.errors import TuibillError, ValidationError
 from tuibill.domain.formatting import format_day, format_short_day
@@ -39,9 +39,9 @@ from tuibill.widgets.forms import (
     DATE_CHARS,
     PickField,
     clear_error,
+    FormBaseline,
     clear_errors,
     field,
-    form_state,
     select_value,
     show_error,
 )
@@ -96,7 +96,7 @@ class InvoiceTable(DataTable):
     ]
 
 
-class PatientFileScreen(Screen[None]):
+class PatientFileScreen(FormBaseline, Screen[None]):
     CSS_PATH = "../styles/patients.tcss"
     AUTO_FOCUS = "#last_name"
 
@@ -114,7 +114,6 @@ class PatientFileScreen(Screen[None]):
         super().__init__()
         self.patient_id = patient_id
         self.initial_name = initial_name
-        self._baseline: tuple[Any, ...] | None = None
 
     # --- layout ---
 
@@ -250,7 +249,7 @@ class PatientFileScreen(Screen[None]):
             self.query_one("#rank", Input).value = "1"
             self.query_one("#amo_tiers_payant", Checkbox).value = True
         self._refresh_header()
-        self.call_after_refresh(self._mark_clean)
+        self.mark_saved()
 
     def _refresh_header(self) -> None:
         tabs = self.query_one(TabbedContent)
@@ -334,12 +333,14 @@ class PatientFileScreen(Screen[None]):
             phone=text("phone"),
         )
 
-    def _mark_clean(self) -> None:
-        self._baseline = form_state(self)
-
-    @property
-    def dirty(self) -> bool:
-        return self._baseline is not None and form_state(self) != self._baseline
+    def unsaved_text(self) -> str:
+        name = " ".join(
+            self.query_one(f"#{field_id}", Input).value.strip()
+            for field_id in ("last_name", "first_name")
+        ).strip()
+        if self.patient_id is None:
+            return f"le nouveau patient {name}".strip()
+        return f"la fiche du patient {name}"
 
     # --- prescriptions and invoices ---
 
@@ -489,7 +490,7 @@ class PatientFileScreen(Screen[None]):
         if created:
             self.refresh_bindings()  # « Nouvelle ordonnance » is now possible
         self._load_records()
-        self.call_after_refresh(self._mark_clean)
+        self.mark_saved()
         self.notify(
             "Patient créé." if created else "Patient enregistré.",
             title=patient.display_name,
@@ -500,7 +501,7 @@ class PatientFileScreen(Screen[None]):
         tab = FIELD_TAB.get(widget.id or "")
         if tab:
             self.query_one(TabbedContent).active = tab
-            self.call_after_refresh(widget.focus)
+            self.set_focus(widget)  # now: a key typed next goes to it (widgets.type_ahead)
 
     def _enabled_tabs(self) -> list[str]:
         if self.patient_id is None:
@@ -513,7 +514,7 @@ class PatientFileScreen(Screen[None]):
         current = enabled.index(tabs.active) if tabs.active in enabled else 0
         target = enabled[(current + step) % len(enabled)]
         tabs.active = target
-        self.call_after_refresh(self.query_one(FIRST_OF_TAB[target]).focus)
+        self.set_focus(self.query_one(FIRST_OF_TAB[target]))
 
     def action_next_tab(self) -> None:
         self._move_tab(1)
@@ -536,17 +537,10 @@ class PatientFileScreen(Screen[None]):
                 return
             self._load_records()
             self.query_one(TabbedContent).active = "tab-ordonnances"
-            self.call_after_refresh(self.query_one("#prescriptions").focus)
+            self.set_focus(self.query_one("#prescriptions"))
             self.notify("Ordonnance enregistrée.")
 
         self.app.push_screen(PrescriptionDialog(self.patient_id), created)
 
     def action_leave(self) -> None:
-        if not self.dirty:
-            self.dismiss(None)
-            return
-        discard_or_stay(
-            self,
-            "Abandonner les modifications ?",
-            "Les changements de la fiche ne sont pas enregistrés (ctrl+s pour enregistrer).",
-        )
+        leave_form(self, "Abandonner les modifications de la fiche ?")
