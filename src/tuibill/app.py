@@ -11,21 +11,23 @@ goes round in a circle.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.driver import Driver
+from textual.screen import Screen
 
 from tuibill.config import Settings
 from tuibill.screens.menu import MENU
+from tuibill.widgets.console import ConsoleDriver, is_plain_console
+from tuibill.widgets.localize import key_display, translate_textual_bindings
 from tuibill.widgets.type_ahead import TypeAhead
 
 if TYPE_CHECKING:
-    from textual.screen import Screen
-
     from tuibill.services.patients import PrescriberRow
 
 
@@ -80,6 +82,20 @@ def _menu():
     return MenuScreen()
 
 
+def _titled(mode: str, build: Callable[[], Screen]) -> Callable[[], Screen]:
+    """A menu's first screen, named in the header by its label in the menu (unless it names
+    itself): every screen says where the user is."""
+    title = next(label for _, _, menu_mode, _, label in MENU if menu_mode == mode)
+
+    def titled() -> Screen:
+        screen = build()
+        if screen.title is None:
+            screen.title = title
+        return screen
+
+    return titled
+
+
 class TuibillApp(App[int]):
     TITLE = "tuibill"
     CSS_PATH = "styles/app.tcss"
@@ -87,14 +103,19 @@ class TuibillApp(App[int]):
 
     MODES: ClassVar = {
         "menu": _menu,
-        "facturer": _facturer,
-        "transmettre": _transmettre,
-        "lecteur": _lecteur,
-        "journal": _journal,
-        "lots": _lots,
-        "retours": _pending("retours"),
-        "tiers": _pending("tiers"),
-        "patients": _patients,
+        **{
+            mode: _titled(mode, build)
+            for mode, build in (
+                ("facturer", _facturer),
+                ("transmettre", _transmettre),
+                ("lecteur", _lecteur),
+                ("journal", _journal),
+                ("lots", _lots),
+                ("retours", _pending("retours")),
+                ("tiers", _pending("tiers")),
+                ("patients", _patients),
+            )
+        },
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -113,7 +134,9 @@ class TuibillApp(App[int]):
         self.settings = settings or Settings()
         self.user = user or self.settings.user_name()
         self.demo = demo
-        self.ascii_borders = self.settings.ui.ascii_borders or os.environ.get("TERM") == "linux"
+        # The Linux console's fonts: ASCII frames and glyphs (widgets.console decides).
+        self.ascii_borders = is_plain_console(self.settings.ui.ascii_borders)
+        translate_textual_bindings()
         super().__init__()
         self.type_ahead = TypeAhead(self)
         if self.settings.ui.keymap:
@@ -130,6 +153,22 @@ class TuibillApp(App[int]):
             return
         await super().on_event(event)
 
+    def get_driver_class(self) -> type[Driver]:
+        driver_class = super().get_driver_class()
+        if self.ascii_borders and issubclass(ConsoleDriver, driver_class):
+            return ConsoleDriver  # only what a console font can draw reaches the terminal
+        return driver_class
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Keys named in French in the footer, F1 and the hint lines (widgets.localize)."""
+        return binding.key_display or key_display(binding.key)
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """The header: where the user is (the screen's title) first, then who and which base."""
+        return Content.assemble(
+            Content(title).stylize("bold"), (" — ", "dim"), Content(sub_title).stylize("dim")
+        ) if sub_title else Content(title).stylize("bold")
+
     def get_css_variables(self) -> dict[str, str]:
         variables = super().get_css_variables()
         # The Linux console has no rounded box glyphs: ASCII frames there or on request.
@@ -138,7 +177,7 @@ class TuibillApp(App[int]):
 
     def on_mount(self) -> None:
         theme = self.settings.ui.theme
-        if os.environ.get("TERM") == "linux" and theme == "textual-dark":
+        if is_plain_console() and theme == "textual-dark":
             theme = "ansi-dark"  # 16 colours: use the console's own palette
         if theme in self.available_themes:
             self.theme = theme

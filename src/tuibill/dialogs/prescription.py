@@ -7,7 +7,7 @@ missing one is created on the spot. Dismissed with the new prescription's id.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -22,10 +22,10 @@ from tuibill.domain.formatting import format_day
 from tuibill.services.patients import PrescriberRow
 from tuibill.widgets.forms import (
     DATE_CHARS,
+    FormBaseline,
     PickField,
     clear_error,
     clear_errors,
-    FormBaseline,
     field,
     select_value,
     show_error,

@@ -73,6 +73,8 @@ class InvoiceDetailScreen(Screen):
         from tuibill.services.invoice_views import invoice_detail
 
         self.record = invoice_detail(self.invoice_id)
+        if self.record is not None:
+            self.title = f"Facture n° {self.record['numero'] or 'sans numéro'}"
         yield AppHeader()
         with VerticalScroll(id="detail-body"):
             if self.record is None:

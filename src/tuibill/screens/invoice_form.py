@@ -75,6 +75,7 @@ class InvoiceFormScreen(Screen[int | None]):
         self._preview = None
         self._loaded_texts: list[str] = []
         self._load()
+        self.title = self._title()
 
     # --- loading ---------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
+from textual.widgets import DataTable, ProgressBar, Static
 
 from tuibill.dialogs.confirm import ConfirmDialog
 from tuibill.dialogs.vitale_patient import (
@@ -40,6 +40,7 @@ from tuibill.domain.invoices import InvoiceState
 from tuibill.services.database import close_thread_connection
 from tuibill.widgets.card_readers import CardReaders
 from tuibill.widgets.cells import money
+from tuibill.widgets.footer import AppFooter, AppHeader
 from tuibill.widgets.keys import key_hint
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ class LecteurScreen(Screen):
     # --- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         cards = CardReaders(id="lecteur-cards")
         cards.border_title = "Lecteurs de cartes"
         yield cards
@@ -100,7 +101,7 @@ class LecteurScreen(Screen):
         yield ProgressBar(id="lecteur-progress", show_eta=False)
         yield Static("", id="lecteur-status", markup=False)
         yield Static("", id="lecteur-hint", classes="hint")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         vitale = self.query_one("#lecteur-vitale", DataTable)

@@ -83,6 +83,7 @@ class LotDetailScreen(Screen):
 
     def __init__(self, lot_id: int) -> None:
         super().__init__()
+        self.title = "Détail du lot"
         self.lot_id = lot_id
         self.detail: LotDetail | None = None
         self.error = ""
@@ -143,6 +144,7 @@ class LotDetailScreen(Screen):
             return
         lot = detail.lot
         title.update(lot_title(lot))
+        self.title = f"Lot {lot.number_text}"
         timeout = self.app.settings.transmission.arl_timeout_hours
         self.query_one("#ld-info", Static).update(info_text(detail, timeout))
 

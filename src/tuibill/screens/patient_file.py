@@ -28,8 +28,8 @@ from textual.widgets import (
     TabPane,
 )
 
-from tuibill.dialogs.unsaved import leave_form
 from tuibill.dialogs.prescription import PrescriptionDialog
+from tuibill.dialogs.unsaved import leave_form
 from tuibill.domain.errors import TuibillError, ValidationError
 from tuibill.domain.formatting import format_day, format_short_day
 from tuibill.services.patients import PatientInput
@@ -37,9 +37,9 @@ from tuibill.widgets.cells import money, right
 from tuibill.widgets.footer import AppFooter, AppHeader
 from tuibill.widgets.forms import (
     DATE_CHARS,
+    FormBaseline,
     PickField,
     clear_error,
-    FormBaseline,
     clear_errors,
     field,
     select_value,
