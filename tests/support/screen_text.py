@@ -15,3 +15,11 @@ def header_title(app: App) -> str:
     from textual.widgets._header import HeaderTitle
 
     return str(app.screen.query_one(HeaderTitle).render())
+
+
+def dialog_text(app: App) -> str:
+    """What the current screen's own text widgets say (a dialog: not the screen behind it)."""
+    from textual.widgets import Label, Static
+
+    return "\n".join(str(widget.render()) for widget in app.screen.query(Static) if
+                     isinstance(widget, (Static, Label)))

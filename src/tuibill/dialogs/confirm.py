@@ -23,9 +23,10 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question, classes="title")
+            # Plain text: the names and reasons shown are typed by users.
+            yield Static(self.question, classes="title", markup=False)
             if self.detail:
-                yield Static(self.detail, classes="hint")
+                yield Static(self.detail, classes="hint", markup=False)
             with HorizontalGroup():
                 yield Button("Oui (O)", id="yes", variant="primary")
                 yield Button("Non (N)", id="no")

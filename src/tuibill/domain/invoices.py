@@ -281,6 +281,33 @@ def find_move(state: InvoiceState, action: InvoiceAction) -> Move:
     return move
 
 
+UNNUMBERED_ONLY = (
+    "Seule une facture en saisie jamais numérotée peut être supprimée ; une facture "
+    "numérotée se rend « Non transmissible »."
+)
+
+
+def refusal(state: InvoiceState, action: InvoiceAction, *, numbered: bool = False) -> str | None:
+    """Why *action* is refused on an invoice in *state* (numbered or not), in French, or None.
+
+    The rules that need nothing but the invoice's state and number: a screen checks them before
+    asking to confirm, so that it never asks, then refuses. The move itself checks them again.
+    """
+    try:
+        move = find_move(state, action)
+    except IllegalTransition as error:
+        return str(error)
+    if move.effects.unnumbered_only and numbered:
+        return UNNUMBERED_ONLY
+    return None
+
+
+def back_to_draft(state: InvoiceState) -> list[InvoiceAction]:
+    """The actions that bring an invoice in *state* back to « Saisie » (to correct it)."""
+    return [move.action for move in MOVES if move.source is InvoiceState(state)
+            and move.target is S.SAISIE]
+
+
 def next_state(state: InvoiceState, action: InvoiceAction) -> InvoiceState:
     """The state *action* leads to from *state*, or :class:`IllegalTransition`."""
     return find_move(state, action).target

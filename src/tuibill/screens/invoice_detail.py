@@ -18,6 +18,7 @@ from tuibill.domain.formatting import format_cents, format_day, format_when
 from tuibill.domain.invoices import history_label
 from tuibill.widgets.cells import money
 from tuibill.widgets.footer import AppFooter, AppHeader
+from tuibill.widgets.tables import RowTable
 
 MODES = {"degrade": "Dégradé", "sesam_vitale": "SESAM-Vitale"}
 
@@ -88,12 +89,12 @@ class InvoiceDetailScreen(Screen):
                 )
                 yield Static(header_text(self.record), id="detail-header")
                 yield Static("Actes", classes="title")
-                yield DataTable(id="detail-lines", cursor_type="row", zebra_stripes=True)
+                yield RowTable(id="detail-lines")
                 yield Static(totals_text(self.record), id="detail-totals")
                 yield Static("Pièces SCOR", classes="title")
-                yield DataTable(id="detail-pieces", cursor_type="row", zebra_stripes=True)
+                yield RowTable(id="detail-pieces")
                 yield Static("Historique", classes="title")
-                yield DataTable(id="detail-history", cursor_type="row", zebra_stripes=True)
+                yield RowTable(id="detail-history")
         yield AppFooter()
 
     def on_mount(self) -> None:

@@ -42,6 +42,7 @@ from tuibill.widgets.card_readers import CardReaders
 from tuibill.widgets.cells import money
 from tuibill.widgets.footer import AppFooter, AppHeader
 from tuibill.widgets.keys import key_hint
+from tuibill.widgets.tables import RowTable
 
 if TYPE_CHECKING:
     from tuibill.services.devices import (
@@ -91,11 +92,11 @@ class LecteurScreen(Screen):
         cards = CardReaders(id="lecteur-cards")
         cards.border_title = "Lecteurs de cartes"
         yield cards
-        vitale = DataTable(id="lecteur-vitale", cursor_type="row", zebra_stripes=True)
+        vitale = RowTable(id="lecteur-vitale")
         vitale.border_title = "Carte Vitale"
         yield vitale
         yield Static("", id="lecteur-tla-info", markup=False)
-        tla = DataTable(id="lecteur-tla", cursor_type="row", zebra_stripes=True)
+        tla = RowTable(id="lecteur-tla")
         tla.border_title = "Lecteur portable (TLA)"
         yield tla
         yield ProgressBar(id="lecteur-progress", show_eta=False)

@@ -45,6 +45,7 @@ from tuibill.widgets.forms import (
     select_value,
     show_error,
 )
+from tuibill.widgets.tables import RowTable
 
 # --- the patient file ---
 
@@ -82,7 +83,7 @@ FIRST_OF_TAB = {
 RECORD_TABS = ("tab-ordonnances", "tab-factures")
 
 
-class InvoiceTable(DataTable):
+class InvoiceTable(RowTable):
     """The « Factures » list: Entrée opens the invoice (shown in the footer)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -91,6 +92,20 @@ class InvoiceTable(DataTable):
             "select_cursor",
             "Ouvrir la facture",
             id="patient_ouvrir_facture",
+            key_display="Entrée",
+        ),
+    ]
+
+
+class PrescriptionTable(RowTable):
+    """The « Ordonnances » list: Entrée opens the prescription to correct it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "enter",
+            "select_cursor",
+            "Modifier l'ordonnance",
+            id="patient_modifier_ordonnance",
             key_display="Entrée",
         ),
     ]
@@ -205,7 +220,7 @@ class PatientFileScreen(FormBaseline, Screen[None]):
                 sector.suggester = SuggestFromList(worklists.sectors(), case_sensitive=False)
                 yield field("Secteur", sector)
             with TabPane("Ordonnances", id="tab-ordonnances"):
-                yield DataTable(id="prescriptions", cursor_type="row", zebra_stripes=True)
+                yield PrescriptionTable(id="prescriptions")
                 yield Static("", id="prescriptions-hint", classes="hint")
             with TabPane("Factures", id="tab-factures"):
                 yield InvoiceTable(id="invoices", cursor_type="row", zebra_stripes=True)

@@ -20,9 +20,10 @@ from tuibill.domain.formatting import format_day
 from tuibill.domain.patients import QUALITIES
 from tuibill.screens.search_list import SearchListScreen
 from tuibill.services.patients import PageKey, is_nir_search, search_patients_page
+from tuibill.widgets.tables import RowTable
 
 
-class PagedTable(DataTable):
+class PagedTable(RowTable):
     """A DataTable that asks for the next page when its end comes into view."""
 
     # Rows from the end at which the next page is fetched.

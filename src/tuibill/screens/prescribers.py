@@ -18,9 +18,10 @@ from textual.widgets.data_table import RowDoesNotExist
 from tuibill.dialogs.prescriber import PrescriberDialog
 from tuibill.screens.search_list import SearchListScreen
 from tuibill.services.patients import PrescriberRow, prescriber_rows
+from tuibill.widgets.tables import RowTable
 
 
-class PrescriberTable(DataTable):
+class PrescriberTable(RowTable):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "enter", "select_cursor", "Modifier", id="prescripteurs_entree", key_display="Entrée"

@@ -9,28 +9,27 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 
-class LotTable(DataTable):
-    """A table of Transmettre and the lot detail; Entrée opens the row (shown in the footer);
-    Début / Fin go to the first / last row, as the help (F1) says."""
+class RowTable(DataTable):
+    """Every list of the application: a row cursor, and Début / Fin go to the first / last row
+    as the help (F1) says. DataTable's own Home / End scroll sideways on a row cursor: the
+    highlighted row stayed where it was, and « Début » then « v » validated it, not the first.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home", "scroll_top", "Première ligne", show=False, id="liste_premiere_ligne"),
+        Binding("end", "scroll_bottom", "Dernière ligne", show=False, id="liste_derniere_ligne"),
+    ]
+
+    def __init__(self, *, id: str | None = None, zebra_stripes: bool = True, **options) -> None:
+        options.setdefault("cursor_type", "row")
+        super().__init__(id=id, zebra_stripes=zebra_stripes, **options)
+
+
+class LotTable(RowTable):
+    """A table of Transmettre and the lot detail; Entrée opens the row (shown in the footer)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Ouvrir", key_display="Entrée", id="lot_ouvrir"),
-        Binding(
-            "home",
-            "scroll_top",
-            "Première ligne",
-            key_display="Début",
-            show=False,
-            id="lot_premiere_ligne",
-        ),
-        Binding(
-            "end",
-            "scroll_bottom",
-            "Dernière ligne",
-            key_display="Fin",
-            show=False,
-            id="lot_derniere_ligne",
-        ),
     ]
 
 
