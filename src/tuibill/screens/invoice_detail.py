@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from tuibill.domain.formatting import format_cents, format_day, format_when
+from tuibill.domain.formatting import format_cents, format_day, format_short_when, format_when
 from tuibill.domain.invoices import history_label
 from tuibill.widgets.cells import money
 from tuibill.widgets.footer import AppFooter, AppHeader
-from tuibill.widgets.tables import RowTable
+from tuibill.widgets.tables import ListsPanel, RowTable
 
 MODES = {"degrade": "Dégradé", "sesam_vitale": "SESAM-Vitale"}
 
@@ -77,17 +78,24 @@ class InvoiceDetailScreen(Screen):
         if self.record is not None:
             self.title = f"Facture n° {self.record['numero'] or 'sans numéro'}"
         yield AppHeader()
-        with VerticalScroll(id="detail-body"):
-            if self.record is None:
-                yield Static(f"Facture {self.invoice_id} introuvable.", classes="error")
-            else:
+        if self.record is None:
+            yield Static(f"Facture {self.invoice_id} introuvable.", classes="error")
+        else:
+            # Who, what, for whom: fixed above the lists, never scrolled away (issue 13 #13).
+            with Vertical(id="detail-top"):
                 number = self.record["numero"] or "sans numéro"
                 yield Static(
                     f"Facture n° {number} — {self.record['etat']}",
                     id="detail-title",
                     classes="title",
+                    markup=False,
                 )
-                yield Static(header_text(self.record), id="detail-header")
+                yield Static(header_text(self.record), id="detail-header", markup=False)
+                yield Static(
+                    "Tab : actes, pièces, historique — Début / Fin : première / dernière ligne",
+                    classes="hint",
+                )
+            with ListsPanel(id="detail-body"):
                 yield Static("Actes", classes="title")
                 yield RowTable(id="detail-lines")
                 yield Static(totals_text(self.record), id="detail-totals")
@@ -122,16 +130,17 @@ class InvoiceDetailScreen(Screen):
             pieces.add_column(title, key=title)
         self._load_pieces()
         history = self.query_one("#detail-history", DataTable)
-        for title in ("Date", "Utilisateur", "De", "Vers", "Action", "Motif"):
+        # At 80 columns: when, what, to which state, by whom; then where from and why.
+        for title in ("Le", "Action", "Vers", "Par", "De", "Motif"):
             history.add_column(title, key=title)
         for move in record["historique"]:
             history.add_row(
-                format_when(move["date"]),
-                move["utilisateur"],
-                move["de"] or "—",
-                move["vers"] or "",
+                format_short_when(move["date"]),
                 history_label(move["action"]),
-                move["motif"] or "",
+                move["vers"] or "",
+                Text(move["utilisateur"]),
+                move["de"] or "—",
+                Text(move["motif"] or ""),
             )
 
     def _load_pieces(self) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
 from textual.widgets import DataTable
 
 
@@ -31,6 +32,20 @@ class LotTable(RowTable):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Ouvrir", key_display="Entrée", id="lot_ouvrir"),
     ]
+
+
+class ListsPanel(VerticalScroll):
+    """Lists one under the other in the scrolled part of a detail screen, under its fixed
+    header. Each list is at most as high as the part: Tab brings a list into view whole, and its
+    cursor (Début / Fin) reaches its last row — at 80×24 the history's last move was below the
+    screen, and nothing scrolled to it (issue 13 #13)."""
+
+    can_focus = False  # Tab goes from list to list
+
+    def on_resize(self) -> None:
+        height = max(3, self.scrollable_content_region.height)
+        for table in self.query(DataTable):
+            table.styles.max_height = height
 
 
 def cursor_key(table: DataTable) -> str | None:
