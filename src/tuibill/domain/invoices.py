@@ -33,6 +33,11 @@ class InvoiceState(StrEnum):
     def label(self) -> str:
         return STATE_LABELS[self]
 
+    @property
+    def short_label(self) -> str:
+        """The label in 13 characters at most: the lists' « État » column at 80 columns."""
+        return SHORT_STATE_LABELS.get(self, STATE_LABELS[self])
+
 
 STATE_LABELS: dict[InvoiceState, str] = {
     InvoiceState.SAISIE: "Saisie",
@@ -47,6 +52,14 @@ STATE_LABELS: dict[InvoiceState, str] = {
     InvoiceState.REJETEE: "Rejetée",
     InvoiceState.NON_TRANSMISSIBLE: "Non transmissible",
     InvoiceState.SUPPRIMEE: "Supprimée",
+}
+
+
+# The long labels, cut where they are read without loss (« TLA » is the seeds' own word).
+SHORT_STATE_LABELS: dict[InvoiceState, str] = {
+    InvoiceState.CHARGEE_TLA: "Chargée TLA",
+    InvoiceState.PAYEE_PARTIELLEMENT: "Payée en part",
+    InvoiceState.NON_TRANSMISSIBLE: "Non transmis.",
 }
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -56,20 +57,23 @@ from tuibill.widgets.tables import RowTable
 INVOICE_LISTS = frozenset({worklists.UNVALIDATED, worklists.DRE_UNVALIDATED, VALIDATED})
 PRESCRIPTION_LISTS = frozenset({worklists.PRESCRIPTIONS_BY_PRACTITIONER, worklists.PRESCRIPTIONS_ALL})
 
-COLUMNS = [
-    ("mark", "Sél"),
-    ("cv", "CV"),
-    ("number", "N°"),
-    ("patient", "Patient"),
-    ("date", "Date"),
-    ("total", "Total"),
-    ("first", "Début"),
-    ("last", "Fin"),
-    ("amo", "Caisse"),
-    ("amc", "Mutuelle"),
-    ("insured", "Assuré"),
-    ("sector", "Secteur"),
-    ("detail", "État / détail"),
+# (key, title, width): designed for 80 columns first — the row's who, what state and how much
+# are on screen without scrolling; the split of the amounts and the dates follow to the right
+# (→, or a wider terminal). Seed 003's titles.
+COLUMNS: list[tuple[str, str, int | None]] = [
+    ("mark", "Sél", 3),
+    ("cv", "CV", 2),
+    ("number", "N°", 9),
+    ("patient", "Patient", 18),
+    ("detail", "État", 13),
+    ("date", "Date", 8),
+    ("total", "Total", 8),
+    ("first", "Début", 8),
+    ("last", "Fin", 8),
+    ("amo", "Caisse", 8),
+    ("amc", "Mutuelle", 8),
+    ("insured", "Assuré", 8),
+    ("sector", "Secteur", None),
 ]
 
 # The keys that move invoices along, and the move each asks of the life cycle: a key applies to
@@ -192,8 +196,8 @@ class FacturerScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one(FacturerTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
+        for key, label, width in COLUMNS:
+            table.add_column(label, key=key, width=width)
         table.focus()
         self.request_reload()
 
@@ -280,12 +284,13 @@ class FacturerScreen(Screen):
         self._show_counts()
 
     def _cells(self, row: FacturerRow, marked: bool) -> tuple:
-        detail = InvoiceState(row.state).label if row.kind == "invoice" else row.detail
+        detail = InvoiceState(row.state).short_label if row.kind == "invoice" else row.detail
         return (
             mark(marked),
             "CV" if row.vitale else "",
             format_invoice_number(row.number),
-            row.patient,
+            Text(row.patient),
+            detail,
             format_short_day(row.date),
             money(row.total_cents),
             format_short_day(row.first),
@@ -293,8 +298,7 @@ class FacturerScreen(Screen):
             money(row.amo_cents),
             money(row.amc_cents),
             money(row.patient_cents),
-            row.sector,
-            detail,
+            Text(row.sector),
         )
 
     def _update_hint(self) -> None:

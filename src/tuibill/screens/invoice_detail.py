@@ -15,7 +15,13 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from tuibill.domain.formatting import format_cents, format_day, format_short_when, format_when
+from tuibill.domain.formatting import (
+    format_cents,
+    format_day,
+    format_short_day,
+    format_short_when,
+    format_when,
+)
 from tuibill.domain.invoices import history_label
 from tuibill.widgets.cells import money
 from tuibill.widgets.footer import AppFooter, AppHeader
@@ -110,20 +116,20 @@ class InvoiceDetailScreen(Screen):
         if record is None:
             return
         lines = self.query_one("#detail-lines", DataTable)
-        # The amounts come before the label: at 80 columns they must be visible without scrolling.
-        for title in ("Date", "Code", "Coef.", "Qté", "Montant", "AMO", "AMC", "Assuré", "Libellé"):
+        # At 80 columns: when, which act, its amount and its label; the amount's split (AMO,
+        # AMC, assuré) follows to the right, and its totals are under the list.
+        for title in ("Date", "Code", "Coef.", "Qté", "Montant", "Libellé", "AMO", "AMC", "Assuré"):
             lines.add_column(title, key=title)
         for line in record["lignes"]:
+            when = format_short_day(line["date"]) + (f" {line['heure']}" if line["heure"] else "")
             lines.add_row(
-                format_day(line["date"]) + (f" {line['heure']}" if line["heure"] else ""),
+                when,
                 line["code"],
                 line["coefficient"],
                 str(line["quantite"]),
-                *(
-                    money(line[key])
-                    for key in ("total_cents", "amo_cents", "amc_cents", "patient_cents")
-                ),
-                line["libelle"],
+                money(line["total_cents"]),
+                Text(line["libelle"]),
+                *(money(line[key]) for key in ("amo_cents", "amc_cents", "patient_cents")),
             )
         pieces = self.query_one("#detail-pieces", DataTable)
         for title in ("Type", "Fichier", "Taille", "Ajoutée le", "Par"):

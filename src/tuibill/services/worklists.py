@@ -164,7 +164,7 @@ def prescriptions(criteria: Criteria, *, all_practitioners: bool) -> list[Factur
                 amc_cents=None,
                 patient_cents=None,
                 sector=p.patient.sector,
-                detail=f"{p.remaining} acte(s) à facturer",
+                detail=f"{p.remaining} à facturer",  # the État column: 13 characters
             )
         )
     return rows

@@ -19,7 +19,7 @@ from tuibill.domain.errors import TuibillError
 if TYPE_CHECKING:
     from tuibill.services.devices import ReaderStatus
 
-READER_WIDTH = 28  # characters of a reader's name shown before its card
+READER_WIDTH = 22  # characters of a reader's name shown before its card (80 columns)
 
 
 def describe_readers(statuses: list[ReaderStatus], devices: Any) -> list[str]:
@@ -39,7 +39,7 @@ def describe_readers(statuses: list[ReaderStatus], devices: Any) -> list[str]:
                 holder = view.read_cps_holder()
                 tries = view.pin_tries_left()
                 text = (
-                    f"{holder.card_type.label} {holder.name} (n° {holder.ps_number}), "
+                    f"{holder.card_type.label} {holder.name} n° {holder.ps_number} · "
                     f"{tries} essai(s)"
                 )
             except TuibillError as error:
