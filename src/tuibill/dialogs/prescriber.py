@@ -56,7 +56,7 @@ class PrescriberDialog(FormBaseline, ModalScreen[PrescriberRow | None]):
                 self._input("specialty", current.specialty if current else "Médecine générale"),
             )
             yield Static(
-                "Entrée : champ suivant — ctrl+s : enregistrer — Échap : annuler", classes="hint"
+                "Entrée : champ suivant — Ctrl+S : enregistrer — Échap : annuler", classes="hint"
             )
 
     @staticmethod

@@ -58,7 +58,7 @@ def confirm_leaving(
         return  # already asked: one question at a time (Ctrl+Q pressed twice)
     lines = [f"  - {screen.unsaved_text()}" for screen in pending]
     detail = "Modifications non enregistrées :\n" + "\n".join(lines)
-    detail += "\n\nO : quitter et les perdre — N : rester (ctrl+s enregistre)."
+    detail += "\n\nO : quitter et les perdre — N : rester (Ctrl+S enregistre)."
 
     def answered(leave: bool | None) -> None:
         if leave:

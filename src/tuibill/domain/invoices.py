@@ -321,6 +321,15 @@ def back_to_draft(state: InvoiceState) -> list[InvoiceAction]:
             and move.target is S.SAISIE]
 
 
+def not_editable(state: InvoiceState) -> str:
+    """Why an invoice in *state* cannot be changed, and what takes it back to « Saisie »."""
+    state = InvoiceState(state)
+    ways = " ou ".join(f"« {action.label} »" for action in back_to_draft(state))
+    return f"La facture est à l'état « {state.label} » : elle n'est plus modifiable" + (
+        f" (« Saisie » d'abord : {ways})." if ways else "."
+    )
+
+
 def next_state(state: InvoiceState, action: InvoiceAction) -> InvoiceState:
     """The state *action* leads to from *state*, or :class:`IllegalTransition`."""
     return find_move(state, action).target

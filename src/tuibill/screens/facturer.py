@@ -29,9 +29,9 @@ from tuibill.domain.formatting import format_cents, format_invoice_number, forma
 from tuibill.domain.invoices import (
     InvoiceAction,
     InvoiceState,
-    back_to_draft,
     can,
     is_editable,
+    not_editable,
     refusal,
 )
 from tuibill.services import worklists
@@ -405,10 +405,8 @@ class FacturerScreen(Screen):
         state = InvoiceState(row.state)
         if not is_editable(state):
             # What takes it back to « Saisie » comes from the life cycle, not from a guess.
-            ways = " ou ".join(f"« {action.label} »" for action in back_to_draft(state))
             self.notify(
-                f"La facture est à l'état « {state.label} » : elle n'est plus modifiable"
-                + (f" (« Saisie » d'abord : {ways})." if ways else "."),
+                not_editable(state),
                 severity="warning",
                 title="Facturer",
                 markup=False,

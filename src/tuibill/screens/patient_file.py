@@ -384,9 +384,9 @@ class PatientFileScreen(FormBaseline, Screen[None]):
                     key=f"{prescription.id}-{index}",
                 )
         self.query_one("#prescriptions-hint", Static).update(
-            f"{len(prescriptions)} ordonnance(s) — ctrl+n : nouvelle ordonnance"
+            f"{len(prescriptions)} ordonnance(s) — Entrée : corriger — Ctrl+N : nouvelle ordonnance"
             if prescriptions
-            else "Aucune ordonnance — ctrl+n : nouvelle ordonnance"
+            else "Aucune ordonnance — Ctrl+N : nouvelle ordonnance"
         )
         rows = patient_invoices(self.patient_id)
         for row in rows:
@@ -411,6 +411,21 @@ class PatientFileScreen(FormBaseline, Screen[None]):
     def on_screen_resume(self) -> None:
         # First shown, or back from an invoice or a dialog: what was billed may have changed.
         self._load_records()
+
+    @on(DataTable.RowSelected, "#prescriptions")
+    def _prescription_selected(self, event: DataTable.RowSelected) -> None:
+        """Entrée on a prescription: correct its prescripteur or its date (seed 000)."""
+        key = event.row_key.value or ""
+        prescription_id = int(key.split("-")[0]) if key[:1].isdigit() else None
+        if prescription_id is None or self.patient_id is None:
+            return
+
+        def corrected(saved: int | None) -> None:
+            if saved is not None:
+                self._load_records()
+                self.notify("Ordonnance corrigée.")
+
+        self.app.push_screen(PrescriptionDialog(self.patient_id, prescription_id), corrected)
 
     @on(DataTable.RowSelected, "#invoices")
     def _invoice_selected(self, event: DataTable.RowSelected) -> None:
@@ -544,7 +559,7 @@ class PatientFileScreen(FormBaseline, Screen[None]):
 
     def action_new_prescription(self) -> None:
         if self.patient_id is None:
-            self.notify("Enregistrez d'abord le patient (ctrl+s).", severity="warning")
+            self.notify("Enregistrez d'abord le patient (Ctrl+S).", severity="warning")
             return
 
         def created(prescription_id: int | None) -> None:

@@ -142,7 +142,7 @@ class PatientsScreen(SearchListScreen[int | None]):
                 else "Aucun patient."
             )
             if not self.pick:
-                hint += " ctrl+n : créer le patient."
+                hint += " Ctrl+N : créer le patient."
         else:
             more = " — la suite se charge en descendant (PgDn)" if self._next_key else ""
             hint = f"{table.row_count} patient(s) affiché(s){more}"

@@ -11,7 +11,14 @@ from datetime import date
 from tuibill.domain import invoice_rules, pricing
 from tuibill.domain.acts import Act
 from tuibill.domain.errors import NotFound, RefusedOperation, ValidationError
-from tuibill.domain.invoices import CREATE, EDIT, InvoiceAction, InvoiceState, is_editable
+from tuibill.domain.invoices import (
+    CREATE,
+    EDIT,
+    InvoiceAction,
+    InvoiceState,
+    is_editable,
+    not_editable,
+)
 from tuibill.models import (
     Invoice,
     InvoiceLine,
@@ -81,6 +88,18 @@ def _prescription(prescription_id: int | None, patient: Patient) -> Prescription
             "Prescripteur inconnu : complétez la prescription.", field="prescriber"
         )
     return prescription
+
+
+def _correct_prescription(
+    prescription_id: int | None, prescriber_id: int | None, prescribed_on: date | None
+) -> None:
+    if prescription_id is None or (prescriber_id is None and prescribed_on is None):
+        return
+    from tuibill.services.prescriptions import update_prescription_header
+
+    update_prescription_header(
+        prescription_id, prescriber_id=prescriber_id, prescribed_on=prescribed_on
+    )
 
 
 def _write_lines(
@@ -207,12 +226,16 @@ def create_invoice(
     user: str,
     billing_date: date | None = None,
     prescription_id: int | None = None,
+    prescriber_id: int | None = None,
+    prescribed_on: date | None = None,
 ) -> Invoice:
-    """A new invoice in Saisie, priced at each act's date."""
+    """A new invoice in Saisie, priced at each act's date; *prescriber_id* / *prescribed_on*
+    correct its prescription in the same transaction."""
     billing_date = billing_date or date.today()
     with immediate():
         practitioner = _practitioner(practitioner_id)
         patient = _patient(patient_id)
+        _correct_prescription(prescription_id, prescriber_id, prescribed_on)
         prescription = _prescription(prescription_id, patient)
         invoice = Invoice.create(
             practitioner=practitioner.id,
@@ -237,17 +260,18 @@ def update_invoice(
     *,
     user: str,
     billing_date: date | None = None,
+    prescriber_id: int | None = None,
+    prescribed_on: date | None = None,
 ) -> Invoice:
-    """Replace the acts of a Saisie invoice. Any other state is frozen."""
+    """Replace the acts of a Saisie invoice (any other state is frozen); *prescriber_id* /
+    *prescribed_on* correct its prescription in the same transaction."""
     with immediate():
         invoice = get_invoice(invoice_id)
         if not is_editable(InvoiceState(invoice.state)):
-            raise RefusedOperation(
-                f"La facture est à l'état « {InvoiceState(invoice.state).label} » : elle n'est "
-                "plus modifiable (« Défacturer » d'abord si elle est validée)."
-            )
+            raise RefusedOperation(not_editable(InvoiceState(invoice.state)))
         practitioner = _practitioner(invoice.practitioner_id)
         patient = _patient(invoice.patient_id)
+        _correct_prescription(invoice.prescription_id, prescriber_id, prescribed_on)
         prescription = _prescription(invoice.prescription_id, patient)
         _release_lines(invoice)
         _write_lines(
