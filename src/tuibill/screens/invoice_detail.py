@@ -166,9 +166,13 @@ class InvoiceDetailScreen(Screen):
     def action_attach_piece(self) -> None:
         """Mode dégradé: the prescription or the paper sheet, scanned as PDF, travels in SCOR."""
         from tuibill.dialogs.attach_piece import AttachPieceDialog
-        from tuibill.services.pieces import KINDS
+        from tuibill.services.pieces import KINDS, attach_refusal
 
         if self.record is None:
+            return
+        refusal = attach_refusal(self.invoice_id)
+        if refusal is not None:  # said at once, before asking for a file it would refuse
+            self.notify(refusal, title="Pièce SCOR", severity="warning", markup=False)
             return
 
         def attach(request) -> None:

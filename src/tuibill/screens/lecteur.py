@@ -441,6 +441,12 @@ class LecteurScreen(Screen):
                 "cette sécurisation sera perdue."
             )
         key = summary.key
+        from tuibill.services.tla_transfer import erase_refusal
+
+        refusal = erase_refusal([key])
+        if refusal is not None:  # said at once: never asked, then refused
+            self._show_status(refusal, error=True)
+            return
 
         def confirmed(answer: bool | None) -> None:
             if answer:
@@ -458,7 +464,13 @@ class LecteurScreen(Screen):
         return lambda: self.app.notify(f"{len(erased)} facture(s) effacée(s) du lecteur portable.")
 
     def action_tla_erase_all(self) -> None:
+        from tuibill.services.tla_transfer import erase_refusal
+
         count = len(self.tla_rows)
+        refusal = erase_refusal(self.tla_rows)
+        if refusal is not None:
+            self._show_status(refusal, error=True)
+            return
 
         def confirmed(answer: bool | None) -> None:
             if answer:

@@ -543,12 +543,23 @@ def _stranded(keys: Iterable[str]) -> list[str]:
     return labels
 
 
+def _stranded_text(labels: list[str]) -> str:
+    return (
+        f"Facture(s) {', '.join(labels)} « Chargée(s) dans le TLA » au poste : les effacer "
+        "du lecteur les bloquerait. Faites-les sécuriser puis déchargez le lecteur, ou "
+        "« Annuler préparation » (Facturer, touche a) si elles ne seront pas sécurisées."
+    )
+
+
 def _refuse_stranded(labels: list[str]) -> None:
     if labels:
-        raise RefusedOperation(
-            f"Facture(s) {', '.join(labels)} « Chargée(s) dans le TLA » au poste : les effacer "
-            "du lecteur les bloquerait. Faites-les sécuriser puis déchargez le lecteur."
-        )
+        raise RefusedOperation(_stranded_text(labels))
+
+
+def erase_refusal(keys: Iterable[str]) -> str | None:
+    """Why erasing these keys from the device is refused (checked before asking), or None."""
+    labels = _stranded(keys)
+    return _stranded_text(labels) if labels else None
 
 
 def erase_from_device(reader: PortableReader, keys: Sequence[str]) -> list[str]:
