@@ -215,6 +215,15 @@ MOVES: tuple[Move, ...] = (
         Effects(securing=Securing.CLEAR, tla_key=TlaKey.CLEAR),
     ),
     Move(S.A_CHARGER, A.LOAD_TLA, S.CHARGEE_TLA, Effects(tla_key=TlaKey.SET)),
+    # The way back when the visit will not happen: the portable reader still holds the invoice
+    # unsecured. The service erases it from the device first (``tla_transfer``); never without
+    # the device, or it would keep a copy the desk no longer knows.
+    Move(
+        S.CHARGEE_TLA,
+        A.CANCEL_PREPARATION,
+        S.SAISIE,
+        Effects(securing=Securing.CLEAR, tla_key=TlaKey.CLEAR),
+    ),
     Move(S.CHARGEE_TLA, A.UNLOAD_SECURED, S.VALIDEE, _UNLOADED),
     Move(S.CHARGEE_TLA, A.UNLOAD_SEMI_SECURED, S.A_SECURISER, _UNLOADED),
     Move(S.A_SECURISER, A.SECURE, S.VALIDEE, _SECURED),

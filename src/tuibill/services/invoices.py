@@ -298,6 +298,15 @@ def apply_action(
     """Move one invoice by *action* (mode dégradé: no card) in its own transaction."""
     with immediate():
         invoice = get_invoice(invoice_id)
+        if (
+            InvoiceAction(action) is InvoiceAction.CANCEL_PREPARATION
+            and invoice.state == InvoiceState.CHARGEE_TLA.value
+        ):
+            # The device holds it: taken back only through it (tla_transfer), erased there first.
+            raise RefusedOperation(
+                "La facture est dans le lecteur portable : « Annuler préparation » l'en efface "
+                "d'abord, lecteur branché (Facturer, touche a ; tuibill tla unprepare)."
+            )
         lifecycle.move_invoice(invoice, InvoiceAction(action), user=user, reason=reason)
     return invoice
 
