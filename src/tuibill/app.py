@@ -291,6 +291,12 @@ class TuibillApp(App[int]):
 
         self.push_screen(PatientsScreen(pick=True), chosen)
 
+    def open_practitioners(self) -> None:
+        """« Données › Praticiens »: the practitioners, their numbering and their CPS."""
+        from tuibill.screens.practitioners import PractitionersScreen
+
+        self.push_screen(PractitionersScreen())
+
     def open_prescribers(
         self, chosen: Callable[[PrescriberRow | None], None] | None = None
     ) -> None:

@@ -525,3 +525,30 @@ async def test_unvalidate_names_the_invoice_in_its_question(app) -> None:
         assert isinstance(pilot.app.screen, ReasonDialog)
         shown = dialog_text(pilot.app)
         assert row.patient in shown and f"{row.number:09d}" in shown
+
+
+async def test_a_frozen_invoice_says_what_takes_it_back_to_saisie(app) -> None:
+    """Issue 13 #17: an « À charger » invoice is taken back by « Annuler préparation », not
+    « Défacturer »; the way back comes from the life cycle."""
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_facturer(pilot)
+        await pilot.press("2")
+        key = next(k for k, row in screen.rows.items() if row.state == "A_CHARGER")
+        await goto_row(pilot, screen, key)
+        await pilot.press("enter")
+        await pilot.pause()
+        (message,) = [n.message for n in pilot.app._notifications if "modifiable" in n.message]
+        assert "« Annuler préparation »" in message and "Défacturer" not in message
+
+
+async def test_facturer_keeps_its_practitioner_and_list_while_the_app_runs(app) -> None:
+    """Issue 13 #17 (F2 forgot them): the menu's screen stays, with what the desk chose."""
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_facturer(pilot)
+        await choose_practitioner(pilot, "GAUTIER Anne")
+        await pilot.press("3")
+        chosen = (screen.list_name, screen.criteria().practitioner_id)
+        await pilot.press("f9", "escape", "f5", "f2")
+        await pilot.pause()
+        assert pilot.app.screen is screen
+        assert (screen.list_name, screen.criteria().practitioner_id) == chosen

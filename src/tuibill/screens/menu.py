@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -30,13 +30,20 @@ MENU: list[tuple[str, str, str, str, str]] = [
 class MenuScreen(Screen):
     def compose(self) -> ComposeResult:
         yield AppHeader()
-        with Vertical(id="menu-body"):
-            yield Static("Menu principal", classes="title")
-            yield OptionList(
-                *[Option(f"{key.upper():>3}  {label}", id=mode) for _, key, mode, _, label in MENU],
-                Option(" F1  Aide (toutes les touches de l'écran)", id="aide"),
-                id="menu",
-            )
+        # At 80×24 the menu and the counts stand side by side: both whole on screen.
+        with Horizontal(id="menu-body"):
+            with Vertical(id="menu-left"):
+                yield Static("Menu principal", classes="title")
+                yield OptionList(
+                    *[
+                        Option(f"{key.upper():>3}  {label}", id=mode)
+                        for _, key, mode, _, label in MENU
+                    ],
+                    Option("     Données › Praticiens", id="praticiens"),
+                    Option("     Données › Prescripteurs", id="prescripteurs"),
+                    Option(" F1  Aide (toutes les touches)", id="aide"),
+                    id="menu",
+                )
             yield Static(id="counts")
         yield AppFooter()
 
@@ -44,6 +51,7 @@ class MenuScreen(Screen):
         self.refresh_counts()
 
     def on_mount(self) -> None:
+        self.query_one("#counts").border_title = "Factures, 2 derniers mois"
         self.query_one(OptionList).focus()
         self.refresh_counts()
 
@@ -52,12 +60,15 @@ class MenuScreen(Screen):
 
         since = date.today() - timedelta(days=61)
         counts = state_counts(since)
-        lines = ["Factures des 2 derniers mois :"]
-        lines += [f"  {label:<22} {count:>6}" for label, count in counts]
+        lines = [f"{label:<21}{count:>6}" for label, count in counts]
         self.query_one("#counts", Static).update("\n".join(lines))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id == "aide":
             self.app.action_help()
+        elif event.option.id == "praticiens":
+            self.app.open_practitioners()
+        elif event.option.id == "prescripteurs":
+            self.app.open_prescribers()
         else:
             self.app.action_open_menu(event.option.id)

@@ -40,7 +40,8 @@ def allocate(practitioner: Practitioner, kind: str = INVOICE) -> int:
         what = "de factures" if kind == INVOICE else "de lots"
         raise ValidationError(
             f"Le praticien {practitioner.display_name} n'a pas de numérotation {what} : "
-            "indiquez son premier numéro dans sa fiche (ou « tuibill practitioner numbering »).",
+            "indiquez son prochain numéro dans « Données › Praticiens » (menu principal, "
+            "ou « tuibill practitioner numbering »).",
             field="practitioner",
         )
     number = rows[0].next_value - 1
