@@ -179,6 +179,7 @@ class TuibillApp(App[int]):
         theme = self.settings.ui.theme
         if is_plain_console() and theme == "textual-dark":
             theme = "ansi-dark"  # 16 colours: use the console's own palette
+            self.add_class("-console")
         if theme in self.available_themes:
             self.theme = theme
         from tuibill.services.practice import get_practice

@@ -215,3 +215,23 @@ async def test_escape_on_a_dialog_over_a_form_asks_for_the_dialog_only(app) -> N
         await pilot.press("escape")  # the file itself has no change: closed at once
         await pilot.pause()
         assert not isinstance(app.screen, (PatientFileScreen, LeaveDialog))
+
+
+async def test_an_isolated_act_typed_is_not_dropped_by_escape_silently(app) -> None:
+    from tuibill.dialogs.isolated_act import IsolatedActDialog
+    from tuibill.dialogs.unsaved import LeaveDialog
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f2", "i")
+        await pilot.pause()
+        await pilot.press(*"dup", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, IsolatedActDialog)
+        await pilot.press(*"AMI 1")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LeaveDialog)
+        await pilot.press("n")
+        await pilot.press("ctrl+q")  # quitting asks about it too
+        await pilot.pause()
+        assert isinstance(app.screen, LeaveDialog)

@@ -169,7 +169,7 @@ class PrescriptionDialog(FormBaseline, ModalScreen[int | None]):
         practitioner_id = select_value(self.query_one("#practitioner", Select))
         chosen = [p for p in self.practitioners if p.id == practitioner_id]
         hint = ""
-        if chosen:
+        if chosen and self.prescription_id is None:  # the acts of a new one only
             codes = TariffBook(chosen[0].specialty).act_codes()
             hint = f"Actes {chosen[0].specialty_label.lower()} : {', '.join(codes)}"
         self.query_one("#acts-hint", Static).update(hint)

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Static
 from tuibill.domain.formatting import (
     format_cents,
     format_day,
+    format_lot_number,
     format_short_day,
     format_short_when,
     format_when,
@@ -47,7 +48,7 @@ def header_text(record: dict) -> str:
         f"Taux AMO     : {record['taux_amo']} %    Tiers payant AMO : "
         f"{_yes_no(record['tiers_payant_amo'])}, AMC : {_yes_no(record['tiers_payant_amc'])}",
         f"Mode         : {MODES.get(record['mode'], record['mode'])}"
-        + (f"    Lot : {record['lot']}" if record["lot"] else ""),
+        + (f"    Lot : {format_lot_number(record['lot'])}" if record["lot"] else ""),
     ]
     return "\n".join(lines)
 

@@ -69,8 +69,9 @@ REPLACEMENTS: dict[str, str] = {
     "╻": "│",
     "\u202f": " ",  # the narrow no-break space of French numbers
 }
-# The scrollbar's eighth blocks: the thumb is drawn in colour, a blank cell keeps its place.
-REPLACEMENTS.update(dict.fromkeys("▁▂▃▅▆▇▉▊▋▍▎▏", " "))
+# The scrollbar's eighth blocks and a button's thin top and bottom lines: drawn in colour, a
+# blank cell keeps their place.
+REPLACEMENTS.update(dict.fromkeys("▁▂▃▅▆▇▉▊▋▍▎▏▔▕", " "))
 
 
 def console_char(char: str) -> str:

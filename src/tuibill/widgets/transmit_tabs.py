@@ -24,7 +24,7 @@ from tuibill.domain.formatting import (
     format_short_day,
     format_short_when,
 )
-from tuibill.domain.lots import FSE, SENDABLE_STATES, LotState
+from tuibill.domain.lots import FSE, SENDABLE_STATES
 from tuibill.services.lot_views import LotSummary
 from tuibill.services.transmit_lists import SecureRow, ValidatedGroup, ValidatedInvoice
 from tuibill.widgets.cells import mark, money, right
@@ -313,10 +313,10 @@ class LotsTab(Vertical):
         # which caisse, how much, since when; then the type and the last error.
         table = self.table
         for title, width in (
-            ("État", 20),
+            ("État", 13),
             ("Lot", 3),
-            ("Praticien", 12),
-            ("Caisse", 5),
+            ("Praticien", 14),
+            ("Caisse", 6),
             ("Nb", 3),
             ("Total", 8),
             ("Créé le", 8),
@@ -337,10 +337,8 @@ class LotsTab(Vertical):
         table.clear()
         for lot in self.lots:
             state = Text(lot.state_label)
-            if lot.uncertain:
+            if lot.uncertain:  # « ! En cours »: the title above says to decide (« i »)
                 state = Text(f"! {lot.state_label}", style="bold reverse")
-            elif lot.state is LotState.ARL_NEGATIF:
-                state = Text(f"{lot.state_label} (renvoi)")
             table.add_row(
                 state,
                 lot.number_text,
