@@ -55,7 +55,7 @@ class PractitionersScreen(Screen[None]):
         # At 80 columns: who, his AM number (his CPS's), what he is, his next numbers.
         table = self.query_one(DataTable)
         for title, width in (
-            ("Nom", 22),
+            ("Nom", 20),
             ("N° AM", 9),
             ("Spécialité", 14),
             ("Proch. facture", 14),
