@@ -63,6 +63,15 @@ SHORT_STATE_LABELS: dict[InvoiceState, str] = {
 }
 
 
+# How an invoice was secured (``Invoice.mode``): the code for scripts (--json), the word for
+# people (screens, CSV and text exports).
+MODE_LABELS: dict[str, str] = {"degrade": "Dégradé", "sesam_vitale": "SESAM-Vitale"}
+
+
+def mode_label(mode: str) -> str:
+    return MODE_LABELS.get(mode, mode)
+
+
 class InvoiceAction(StrEnum):
     VALIDATE = "validate"
     SEMI_SECURE = "semi_secure"

@@ -23,12 +23,10 @@ from tuibill.domain.formatting import (
     format_short_when,
     format_when,
 )
-from tuibill.domain.invoices import history_label
+from tuibill.domain.invoices import history_label, mode_label
 from tuibill.widgets.cells import money
 from tuibill.widgets.footer import AppFooter, AppHeader
 from tuibill.widgets.tables import ListsPanel, RowTable
-
-MODES = {"degrade": "Dégradé", "sesam_vitale": "SESAM-Vitale"}
 
 
 def _yes_no(value: bool) -> str:
@@ -47,7 +45,7 @@ def header_text(record: dict) -> str:
         f"Caisse       : {record['caisse'] or '—'}    Mutuelle : {record['mutuelle'] or '—'}",
         f"Taux AMO     : {record['taux_amo']} %    Tiers payant AMO : "
         f"{_yes_no(record['tiers_payant_amo'])}, AMC : {_yes_no(record['tiers_payant_amc'])}",
-        f"Mode         : {MODES.get(record['mode'], record['mode'])}"
+        f"Mode         : {mode_label(record['mode'])}"
         + (f"    Lot : {format_lot_number(record['lot'])}" if record["lot"] else ""),
     ]
     return "\n".join(lines)
