@@ -165,9 +165,11 @@ class TuibillApp(App[int]):
 
     def format_title(self, title: str, sub_title: str) -> Content:
         """The header: where the user is (the screen's title) first, then who and which base."""
+        if not sub_title:
+            return Content(title).stylize("bold")
         return Content.assemble(
             Content(title).stylize("bold"), (" — ", "dim"), Content(sub_title).stylize("dim")
-        ) if sub_title else Content(title).stylize("bold")
+        )
 
     def get_css_variables(self) -> dict[str, str]:
         variables = super().get_css_variables()
@@ -177,9 +179,10 @@ class TuibillApp(App[int]):
 
     def on_mount(self) -> None:
         theme = self.settings.ui.theme
-        if is_plain_console() and theme == "textual-dark":
-            theme = "ansi-dark"  # 16 colours: use the console's own palette
-            self.add_class("-console")
+        if is_plain_console():
+            self.add_class("-console")  # 16 colours: nothing to dim or blend with (app.tcss)
+            if theme == "textual-dark":
+                theme = "ansi-dark"  # use the console's own palette
         if theme in self.available_themes:
             self.theme = theme
         from tuibill.services.practice import get_practice

@@ -14,8 +14,7 @@ NAVIGATION = [
     ("Tab / Maj+Tab", "Champ suivant / précédent"),
     ("↑ ↓ ← →", "Se déplacer dans une liste ou un tableau"),
     ("PgPréc / PgSuiv", "Page précédente / suivante"),
-    ("Début / Fin", "Première / dernière ligne"),
-]
+]  # Début / Fin: listed with the list's own keys when a list has the focus
 
 
 class HelpDialog(ModalScreen[None]):
