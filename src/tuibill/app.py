@@ -11,7 +11,6 @@ goes round in a circle.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
@@ -19,9 +18,15 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.driver import Driver
+from textual.screen import Screen
 
 from tuibill.config import Settings
 from tuibill.screens.menu import MENU
+from tuibill.widgets.console import ConsoleDriver, is_plain_console
+from tuibill.widgets.localize import key_display, translate_textual_bindings
+from tuibill.widgets.type_ahead import TypeAhead
 
 if TYPE_CHECKING:
     from tuibill.services.patients import PrescriberRow
@@ -99,6 +104,21 @@ def _menu():
     return MenuScreen()
 
 
+def _titled(mode: str, build: Callable[[], Screen]) -> Callable[[], Screen]:
+    """A menu's first screen, named in the header by its label in the menu (unless it names
+    itself): every screen says where the user is."""
+    menu = mode.split("-")[0]  # F7's lists (« retours-virements »…) are the menu « retours »
+    title = next(label for _, _, menu_mode, _, label in MENU if menu_mode == menu)
+
+    def titled() -> Screen:
+        screen = build()
+        if screen.title is None:
+            screen.title = title
+        return screen
+
+    return titled
+
+
 class TuibillApp(App[int]):
     TITLE = "tuibill"
     CSS_PATH = "styles/app.tcss"
@@ -109,19 +129,25 @@ class TuibillApp(App[int]):
 
     MODES: ClassVar = {
         "menu": _menu,
-        "facturer": _facturer,
-        "transmettre": _transmettre,
-        "lecteur": _lecteur,
-        "journal": _journal,
-        "lots": _lots,
-        # F7's five lists are modes of their own: each keeps its place while the others are seen.
-        "retours": _returns("fichiers"),
-        "retours-virements": _returns("virements"),
-        "retours-rejets": _returns("rejets"),
-        "retours-partiels": _returns("partiels"),
-        "retours-non-rapprochees": _returns("non-rapprochees"),
-        "tiers": _tiers,
-        "patients": _patients,
+        **{
+            mode: _titled(mode, build)
+            for mode, build in (
+                ("facturer", _facturer),
+                ("transmettre", _transmettre),
+                ("lecteur", _lecteur),
+                ("journal", _journal),
+                ("lots", _lots),
+                # F7's five lists are modes of their own: each keeps its place while the others
+                # are seen.
+                ("retours", _returns("fichiers")),
+                ("retours-virements", _returns("virements")),
+                ("retours-rejets", _returns("rejets")),
+                ("retours-partiels", _returns("partiels")),
+                ("retours-non-rapprochees", _returns("non-rapprochees")),
+                ("tiers", _tiers),
+                ("patients", _patients),
+            )
+        },
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -156,12 +182,46 @@ class TuibillApp(App[int]):
         self.demo = demo
         self.kiosk = self.settings.ui.kiosk if kiosk is None else kiosk
         self.last_input = time.monotonic()
-        self.ascii_borders = self.settings.ui.ascii_borders or os.environ.get("TERM") == "linux"
+        # The Linux console's fonts: ASCII frames and glyphs (widgets.console decides).
+        self.ascii_borders = is_plain_console(self.settings.ui.ascii_borders)
+        translate_textual_bindings()
         super().__init__()
+        self.type_ahead = TypeAhead(self)
         if self.kiosk:
             self._bindings.bind(KIOSK_LOCK_KEYS, "lock", "Verrouiller", show=False, priority=True)
         if self.settings.ui.keymap:
             self.set_keymap(self.settings.ui.keymap)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self.last_input = time.monotonic()  # the idle lock counts from the last key
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            # A key of a burst waits until the keys before it have moved the focus
+            # (widgets.type_ahead): each lands in the field it was typed for.
+            if not self.type_ahead.admit(event):
+                return
+            await super().on_event(event)
+            self.type_ahead.handed_on()
+            return
+        await super().on_event(event)
+
+    def get_driver_class(self) -> type[Driver]:
+        driver_class = super().get_driver_class()
+        if self.ascii_borders and issubclass(ConsoleDriver, driver_class):
+            return ConsoleDriver  # only what a console font can draw reaches the terminal
+        return driver_class
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Keys named in French in the footer, F1 and the hint lines (widgets.localize)."""
+        return binding.key_display or key_display(binding.key)
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """The header: where the user is (the screen's title) first, then who and which base."""
+        if not sub_title:
+            return Content(title).stylize("bold")
+        return Content.assemble(
+            Content(title).stylize("bold"), (" — ", "dim"), Content(sub_title).stylize("dim")
+        )
 
     def get_css_variables(self) -> dict[str, str]:
         variables = super().get_css_variables()
@@ -171,8 +231,10 @@ class TuibillApp(App[int]):
 
     def on_mount(self) -> None:
         theme = self.settings.ui.theme
-        if os.environ.get("TERM") == "linux" and theme == "textual-dark":
-            theme = "ansi-dark"  # 16 colours: use the console's own palette
+        if is_plain_console():
+            self.add_class("-console")  # 16 colours: nothing to dim or blend with (app.tcss)
+            if theme == "textual-dark":
+                theme = "ansi-dark"  # use the console's own palette
         if theme in self.available_themes:
             self.theme = theme
         from tuibill.services.practice import get_practice
@@ -270,18 +332,6 @@ class TuibillApp(App[int]):
     def action_lock(self) -> None:
         self.lock()
 
-    async def action_quit(self) -> None:
-        if self.kiosk:
-            self.lock()  # a kiosk never leaves to a shell
-            return
-        await super().action_quit()
-
-    def action_help_quit(self) -> None:
-        if self.kiosk:
-            self.lock()
-        else:
-            self.notify("ctrl+q pour quitter l'application.", title="Quitter ?")
-
     def action_command_palette(self) -> None:
         if self.kiosk:
             self.lock()
@@ -291,11 +341,6 @@ class TuibillApp(App[int]):
         if action not in _WHILE_LOCKED and self.is_locked:
             return False
         return True
-
-    async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.InputEvent):
-            self.last_input = time.monotonic()
-        await super().on_event(event)
 
     def lock_if_idle(self) -> None:
         """Lock a desk left idle for ``[ui] lock_after_minutes`` (when there are accounts)."""
@@ -321,38 +366,79 @@ class TuibillApp(App[int]):
         self._exit_renderables.append(Text(mask_nir("".join(lines))))
         self._close_messages_no_wait()
 
+    # --- ways out: every one asks first when a form has unsaved changes (dialogs.unsaved) ---
+
     def action_open_menu(self, mode: str) -> None:
-        # A form with unsaved changes (« dirty ») is never left silently by an F-key.
-        if getattr(self.screen, "dirty", False):
-            from tuibill.dialogs.confirm import ConfirmDialog
+        from tuibill.dialogs.unsaved import confirm_leaving
 
-            def leave(confirmed: bool | None) -> None:
-                if confirmed:
-                    self._open_menu(mode)
-
-            self.push_screen(
-                ConfirmDialog(
-                    "Des modifications ne sont pas enregistrées.",
-                    "Quitter cet écran sans les enregistrer ?",
-                ),
-                leave,
-            )
-            return
-        self._open_menu(mode)
+        # The F-key leaves the forms of this menu: closed (their changes dropped) once agreed.
+        leaving = self.screen_stack[1:] if self.current_mode == mode else self.screen_stack
+        confirm_leaving(self, leaving, lambda: self._open_menu(mode))
 
     def _open_menu(self, mode: str) -> None:
+        from tuibill.dialogs.unsaved import unsaved
+
         if self.current_mode == mode:
             # Back to the root of that menu, as a fresh start.
             while len(self.screen_stack) > 1:
                 self.pop_screen()
             return
+        # Another menu: this one keeps its screens, but not a form the user chose to drop.
+        while len(self.screen_stack) > 1 and unsaved(self.screen_stack):
+            self.pop_screen()
         self.switch_mode(mode)
 
     def action_back(self) -> None:
+        from tuibill.dialogs.unsaved import confirm_leaving
+
+        confirm_leaving(self, [self.screen], self._back)
+
+    def _back(self) -> None:
         if len(self.screen_stack) > 1:
             self.pop_screen()
         elif self.current_mode != "menu":
             self.switch_mode("menu")
+
+    def every_screen(self) -> list[Screen]:
+        """The screens of every menu (each mode keeps its own stack)."""
+        stacks = getattr(self, "_screen_stacks", None)  # Textual keeps no public list of them
+        if not stacks:
+            return list(self.screen_stack)
+        return [screen for stack in stacks.values() for screen in stack]
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q: quit, after asking when a form has unsaved changes (a kiosk locks instead:
+        it never leaves to a shell, and the form stays behind the lock)."""
+        from tuibill.dialogs.unsaved import confirm_leaving
+
+        if self.kiosk:
+            self.lock()
+            return
+        confirm_leaving(
+            self, self.every_screen(), self.exit, question="Quitter tuibill sans enregistrer ?"
+        )
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C (a reflex, not always meant): quit after a question, in French."""
+        from tuibill.dialogs.confirm import ConfirmDialog
+        from tuibill.dialogs.unsaved import confirm_leaving, unsaved
+
+        if self.kiosk:
+            self.lock()
+            return
+        if unsaved(self.every_screen()):
+            confirm_leaving(
+                self, self.every_screen(), self.exit, question="Quitter tuibill sans enregistrer ?"
+            )
+            return
+        if isinstance(self.screen, ConfirmDialog):
+            return
+
+        def answered(leave: bool | None) -> None:
+            if leave:
+                self.exit()
+
+        self.push_screen(ConfirmDialog("Quitter tuibill ?", "O : quitter — N : rester."), answered)
 
     def action_help(self) -> None:
         from tuibill.dialogs.help import HelpDialog
@@ -398,6 +484,12 @@ class TuibillApp(App[int]):
         from tuibill.screens.users import UsersScreen
 
         self.push_screen(UsersScreen())
+
+    def open_practitioners(self) -> None:
+        """« Données › Praticiens »: the practitioners, their numbering and their CPS."""
+        from tuibill.screens.practitioners import PractitionersScreen
+
+        self.push_screen(PractitionersScreen())
 
     def open_prescribers(
         self, chosen: Callable[[PrescriberRow | None], None] | None = None

@@ -110,3 +110,73 @@ def test_linux_console_uses_ascii_frames(tmp_path, demo_db) -> None:
         assert "+----" in screen  # the table's frame, drawn in ASCII
     finally:
         tmux.kill()
+
+
+# The header of each main screen (issue 13 #12): F-key, the title it must show.
+TITLES = [
+    ("F2", "Facturer"),
+    ("F3", "Transmettre"),
+    ("F4", "Lecteur"),
+    ("F5", "Journal des factures"),
+    ("F6", "Journal des lots"),
+    ("F7", "Retours"),
+    ("F8", "Tiers"),
+    ("F9", "Patients"),
+]
+
+
+def header_line(screen: str) -> str:
+    return screen.splitlines()[0] if screen else ""
+
+
+def test_every_main_screen_names_itself_at_80x24(tmp_path, demo_db) -> None:
+    tmux = _app(tmp_path, demo_db, "titles", "xterm-256color")
+    try:
+        screen = tmux.wait_for("Menu principal")
+        assert "Cabinet" in header_line(screen)
+        for key, title in TITLES:
+            tmux.keys(key)
+            deadline = time.monotonic() + 30
+            while title not in header_line(tmux.screen()) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            screen = tmux.screen()
+            assert title in header_line(screen), screen
+            assert all(len(line) <= 80 for line in screen.splitlines())
+        tmux.keys("Escape")
+        tmux.wait_for("Menu principal")
+        tmux.keys(*["Down"] * 9, "Enter")  # « Données › Praticiens », a screen of the menu
+        deadline = time.monotonic() + 30
+        while "Praticiens" not in header_line(tmux.screen()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "Données › Praticiens" in header_line(tmux.screen()), tmux.screen()
+    finally:
+        tmux.kill()
+
+
+def _drawable_on_the_console(char: str) -> bool:
+    """In a Linux console font: ASCII, Latin-1/Latin-9, code page 437's lines and blocks."""
+    if char.isascii() or "\xa0" <= char <= "\xff" or char in "€ŒœŠšŽžŸ":
+        return True
+    try:
+        char.encode("cp437")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def test_the_linux_console_gets_only_what_its_fonts_draw(tmp_path, demo_db) -> None:
+    """Issue 13 #16: no « ⭘ », « ▼ », « … » nor scrollbar eighths reach TERM=linux."""
+    tmux = _app(tmp_path, demo_db, "glyphs", "linux")
+    try:
+        seen = set(tmux.wait_for("Menu principal"))
+        for key, title in [("F2", "Facturer"), ("F3", "Transmettre"), ("F5", "Journal"),
+                           ("F9", "Patients")]:
+            tmux.keys(key)
+            deadline = time.monotonic() + 30
+            while title not in header_line(tmux.screen()) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            time.sleep(0.5)
+            seen |= set(tmux.screen())
+        assert not {char for char in seen if not _drawable_on_the_console(char)}, seen
+    finally:
+        tmux.kill()

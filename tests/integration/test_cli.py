@@ -69,6 +69,9 @@ def test_journal_filters_and_csv(demo) -> None:
     lines = csv.strip().splitlines()
     assert lines[0].startswith("Numéro;État;Date;Patient")
     assert all(";DUPUIS " in line for line in lines[1:]) and len(lines) > 1
+    # People read the CSV: the mode in words (issue 13 #15); --json keeps the codes for scripts.
+    modes = {line.split(";")[11] for line in lines[1:]}
+    assert modes <= {"Dégradé", "SESAM-Vitale"} and modes
 
 
 def test_refusals_exit_1_in_french(demo) -> None:

@@ -116,3 +116,122 @@ async def test_keymap_rebinds_a_menu(demo_path) -> None:
         await pilot.press("f10")
         await pilot.pause()
         assert app.current_mode == "patients"
+
+
+async def _unsaved_patient(app, pilot) -> None:
+    from tuibill.screens.patient_file import PatientFileScreen
+
+    await pilot.press("f9")
+    await pilot.pause()
+    await pilot.press("ctrl+n")
+    await pilot.pause()
+    assert isinstance(app.screen, PatientFileScreen)
+    await pilot.press(*"ZORRO")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("key", ["ctrl+q", "ctrl+c"])
+async def test_quitting_never_drops_an_unsaved_form_silently(app, key) -> None:
+    """Issue 13 #4: Ctrl+Q and Ctrl+C go through the same guard as Escape and the F-keys."""
+    from tuibill.dialogs.unsaved import LeaveDialog
+    from tuibill.screens.patient_file import PatientFileScreen
+
+    exits: list[bool] = []
+    app.exit = lambda *args, **kwargs: exits.append(True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _unsaved_patient(app, pilot)
+        await pilot.press(key)
+        await pilot.pause()
+        assert isinstance(app.screen, LeaveDialog) and not exits
+        text = " ".join(str(w.render()) for w in app.screen.query("Static"))
+        assert "ZORRO" in text  # it names what would be lost
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, PatientFileScreen) and not exits
+        await pilot.press(key)
+        await pilot.pause()
+        await pilot.press("o")
+        await pilot.pause()
+        assert exits == [True]
+
+
+async def test_ctrl_c_asks_in_french_before_quitting(app) -> None:
+    from tuibill.dialogs.confirm import ConfirmDialog
+
+    exits: list[bool] = []
+    app.exit = lambda *args, **kwargs: exits.append(True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        assert not [n for n in app._notifications if "quit" in n.message.lower()]
+        await pilot.press("n")
+        await pilot.pause()
+        assert not exits and app.current_mode == "menu"
+        await pilot.press("ctrl+q")  # nothing unsaved: at once
+        await pilot.pause()
+        assert exits == [True]
+
+
+async def test_leaving_a_form_by_an_f_key_drops_it_once_agreed(app) -> None:
+    from tuibill.screens.patient_file import PatientFileScreen
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _unsaved_patient(app, pilot)
+        await pilot.press("f2")
+        await pilot.pause()
+        await pilot.press("o")
+        await pilot.pause()
+        assert app.current_mode == "facturer"
+        await pilot.press("f9")
+        await pilot.pause()
+        # What the user agreed to drop is gone, not waiting behind the list.
+        assert not isinstance(app.screen, PatientFileScreen)
+
+
+async def test_escape_on_a_dialog_over_a_form_asks_for_the_dialog_only(app) -> None:
+    from tuibill.dialogs.prescription import PrescriptionDialog
+    from tuibill.dialogs.unsaved import LeaveDialog
+    from tuibill.screens.patient_file import PatientFileScreen
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f9")
+        await pilot.pause()
+        await pilot.press("enter", "enter")  # to the list, then the first patient's file
+        await pilot.pause()
+        assert isinstance(app.screen, PatientFileScreen)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert isinstance(app.screen, PrescriptionDialog)
+        await pilot.press("tab", "tab", "tab", *"AMI:3")  # the acts line
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LeaveDialog)
+        await pilot.press("o")
+        await pilot.pause()
+        assert isinstance(app.screen, PatientFileScreen)
+        await pilot.press("escape")  # the file itself has no change: closed at once
+        await pilot.pause()
+        assert not isinstance(app.screen, (PatientFileScreen, LeaveDialog))
+
+
+async def test_an_isolated_act_typed_is_not_dropped_by_escape_silently(app) -> None:
+    from tuibill.dialogs.isolated_act import IsolatedActDialog
+    from tuibill.dialogs.unsaved import LeaveDialog
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f2", "i")
+        await pilot.pause()
+        await pilot.press(*"dup", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, IsolatedActDialog)
+        await pilot.press(*"AMI 1")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LeaveDialog)
+        await pilot.press("n")
+        await pilot.press("ctrl+q")  # quitting asks about it too
+        await pilot.pause()
+        assert isinstance(app.screen, LeaveDialog)

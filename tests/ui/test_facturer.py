@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.screen_text import dialog_text
 from tuibill.domain.invoices import InvoiceState
 from tuibill.models import database, schema
 
@@ -266,6 +267,7 @@ async def test_bad_act_date_is_shown_at_the_line_and_nothing_is_saved(demo_db, m
 
 
 async def test_validate_defacturer_prepare_and_cancel(app) -> None:
+    from tuibill.dialogs.confirm import ConfirmDialog
     from tuibill.dialogs.reason import ReasonDialog
     from tuibill.models import Invoice, InvoiceTransition
 
@@ -309,7 +311,11 @@ async def test_validate_defacturer_prepare_and_cancel(app) -> None:
         assert Invoice.get_by_id(invoice_id).state == InvoiceState.A_CHARGER.value
         assert screen.current_row().id == invoice_id  # still listed, cursor kept
         assert str(screen.query_one("#facturer-table").get_cell(key, "detail")) == "À charger"
-        await pilot.press("a")
+        await pilot.press("a")  # asked first, naming the invoice (issue 13 #6)
+        assert isinstance(pilot.app.screen, ConfirmDialog)
+        assert back.patient.display_name in dialog_text(pilot.app)
+        await pilot.press("o")
+        await pilot.pause()
         assert Invoice.get_by_id(invoice_id).state == InvoiceState.SAISIE.value
 
 
@@ -410,7 +416,12 @@ async def test_selection_bulk_validate_and_delete(app) -> None:
             assert table.cursor_row == list(screen.rows).index(key) + 1
         assert screen.marked == set(drafts[:2])
         assert "2 sélectionnée(s)" in status_text(screen)
-        await pilot.press("v")
+        await pilot.press("v")  # several: named first, then validated (issue 13 #6)
+        assert isinstance(pilot.app.screen, ConfirmDialog)
+        shown = dialog_text(pilot.app)
+        assert all(screen.rows[k].patient in shown for k in drafts[:2])
+        await pilot.press("o")
+        await pilot.pause()
         numbers = sorted(Invoice.get_by_id(int(k.split(":")[1])).number for k in drafts[:2])
         assert numbers[1] == numbers[0] + 1  # consecutive, no gap
         assert screen.marked == set()
@@ -454,3 +465,92 @@ def test_the_keys_of_each_list_follow_the_life_cycle() -> None:
         for action in LIST_BOUND_ACTIONS:
             key = "marks" if action in MARK_ACTIONS else action
             assert list_allows(name, action) == (key in allowed), (name, action)
+
+
+async def test_home_and_end_go_to_the_first_and_last_row(app) -> None:
+    """Issue 13 #6: Début / Fin move the row cursor (they used to scroll sideways), so that
+    Début then « v » validates the first invoice of the list."""
+    from tuibill.models import Invoice
+
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_facturer(pilot)
+        await pilot.press("2")
+        table = screen.query_one("#facturer-table")
+        assert table.row_count > 3
+        await pilot.press("down", "down")
+        await pilot.press("end")
+        assert table.cursor_row == table.row_count - 1 and table.scroll_x == 0
+        await pilot.press("home")
+        assert table.cursor_row == 0 and table.scroll_x == 0
+        first = screen.current_row()
+        assert first.state == "SAISIE"
+        await pilot.press("v")
+        await pilot.pause()
+        assert Invoice.get_by_id(first.id).state == InvoiceState.VALIDEE.value
+
+
+async def test_delete_on_a_numbered_invoice_is_refused_before_asking(app) -> None:
+    """Issue 13 #17: Suppr on a numbered invoice says why at once, it does not ask then refuse;
+    the names of what can be deleted are given with those that cannot."""
+    from tuibill.dialogs.confirm import ConfirmDialog
+    from tuibill.models import Invoice
+
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_facturer(pilot)
+        await pilot.press("2")
+        key = first_unnumbered_draft(screen)
+        await goto_row(pilot, screen, key)
+        await pilot.press("v")  # now numbered, in the validated list
+        await pilot.press("6")
+        await goto_row(pilot, screen, key)
+        number = screen.current_row().number
+        assert number is not None
+        await pilot.press("d", "enter")  # « Défacturer », no reason: back in Saisie, numbered
+        await pilot.pause()
+        await pilot.press("2")
+        await goto_row(pilot, screen, key)
+        await pilot.press("delete")
+        await pilot.pause()
+        assert not isinstance(pilot.app.screen, ConfirmDialog)
+        assert "numérotée" in status_text(screen)
+        assert Invoice.get_by_id(int(key.split(":")[1])).state == "SAISIE"
+
+
+async def test_unvalidate_names_the_invoice_in_its_question(app) -> None:
+    from tuibill.dialogs.reason import ReasonDialog
+
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_facturer(pilot)
+        await pilot.press("6")
+        row = screen.current_row()
+        await pilot.press("d")
+        assert isinstance(pilot.app.screen, ReasonDialog)
+        shown = dialog_text(pilot.app)
+        assert row.patient in shown and f"{row.number:09d}" in shown
+
+
+async def test_a_frozen_invoice_says_what_takes_it_back_to_saisie(app) -> None:
+    """Issue 13 #17: an « À charger » invoice is taken back by « Annuler préparation », not
+    « Défacturer »; the way back comes from the life cycle."""
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_facturer(pilot)
+        await pilot.press("2")
+        key = next(k for k, row in screen.rows.items() if row.state == "A_CHARGER")
+        await goto_row(pilot, screen, key)
+        await pilot.press("enter")
+        await pilot.pause()
+        (message,) = [n.message for n in pilot.app._notifications if "modifiable" in n.message]
+        assert "« Annuler préparation »" in message and "Défacturer" not in message
+
+
+async def test_facturer_keeps_its_practitioner_and_list_while_the_app_runs(app) -> None:
+    """Issue 13 #17 (F2 forgot them): the menu's screen stays, with what the desk chose."""
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_facturer(pilot)
+        await choose_practitioner(pilot, "GAUTIER Anne")
+        await pilot.press("3")
+        chosen = (screen.list_name, screen.criteria().practitioner_id)
+        await pilot.press("f9", "escape", "f5", "f2")
+        await pilot.pause()
+        assert pilot.app.screen is screen
+        assert (screen.list_name, screen.criteria().practitioner_id) == chosen

@@ -43,7 +43,7 @@ async def test_the_footer_follows_the_focus_and_is_made_again_only_on_a_change(
         footer = app.screen.query_one(AppFooter)
         text = footer_text(app)
         assert "Ouvrir" in text  # the list's Entrée
-        assert "f1 Aide" in text and "f2 Facturer" in text
+        assert "F1 Aide" in text and "F2 Facturer" in text  # keys named in French
         assert "Sans limite de temps" in text and "2 derniers mois" not in text
         assert text.count("Filtrer") == 1  # « / » and Ctrl+F: one action, one key shown
 
@@ -68,7 +68,7 @@ async def test_a_click_on_a_key_presses_it(app) -> None:
         await pilot.pause()
         footer = app.screen.query_one(AppFooter)
         text = footer_text(app)
-        x = text.index("f5")
+        x = text.index("F5")
         await pilot.click(AppFooter, offset=(x + 1, 0))
         await pilot.pause()
         assert app.current_mode == "journal"

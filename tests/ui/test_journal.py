@@ -177,13 +177,13 @@ async def test_number_finds_an_old_invoice_and_enter_shows_its_history() -> None
         history = detail.query_one("#detail-history", DataTable)
         moves = InvoiceTransition.select().where(InvoiceTransition.invoice == moved)
         assert history.row_count == moves.count() >= 3
-        actions = [str(history.get_row_at(r)[4]) for r in range(history.row_count)]
+        actions = [str(history.get_cell_at((r, 1))) for r in range(history.row_count)]  # Action
         assert "Valider" in actions and "Défacturer" in actions
         # Each move in French, as the domain names it: never a code such as « put_in_lot ».
         ordered = moves.order_by(InvoiceTransition.at, InvoiceTransition.id)
         assert actions == [history_label(t.action) for t in ordered]
         assert not [action for action in actions if "_" in action]
-        reasons = [str(history.get_row_at(r)[5]) for r in range(history.row_count)]
+        reasons = [str(history.get_cell_at((r, 5))) for r in range(history.row_count)]  # Motif
         assert "Erreur de cotation" in reasons
         assert users_of(history) == {t.user for t in moves}
         title = str(detail.query_one("#detail-title", Static).render())
@@ -197,7 +197,7 @@ async def test_number_finds_an_old_invoice_and_enter_shows_its_history() -> None
 
 
 def users_of(history: DataTable) -> set[str]:
-    return {str(history.get_row_at(r)[1]) for r in range(history.row_count)}
+    return {str(history.get_cell_at((r, 3))) for r in range(history.row_count)}  # Par
 
 
 async def test_default_window_excludes_old_invoices_and_ctrl_t_includes_them() -> None:

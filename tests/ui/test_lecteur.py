@@ -156,11 +156,12 @@ async def test_tla_identify_load_unload_by_keys(app, state_file) -> None:
         assert set(states(prepared)) == {"CHARGEE_TLA"}
         assert f"{len(prepared)}/50 factures" in text_of(screen, "#lecteur-tla-info")
 
-        # Erasing an invoice the desk counts as loaded would strand it: refused, in French.
+        # Erasing an invoice the desk counts as loaded would strand it: refused, in French, at
+        # once — never asked, then refused (issue 13 #17).
         await pilot.press("e")
-        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "ConfirmDialog")
-        await pilot.press("o")
-        await wait_until(pilot, lambda: "bloquerait" in text_of(screen, "#lecteur-status"))
+        await pilot.pause()
+        assert type(pilot.app.screen).__name__ != "ConfirmDialog"
+        assert "bloquerait" in text_of(screen, "#lecteur-status")
         assert table.row_count == len(prepared)
 
         # At the patients' homes.
@@ -300,3 +301,37 @@ async def test_vitale_1_offers_the_mode_dégradé(app, demo_cards) -> None:
         await pilot.press("o")
         await wait_until(pilot, lambda: Invoice.get_by_id(invoice_id).state == "VALIDEE")
     assert Invoice.get_by_id(invoice_id).mode == "degrade"
+
+
+async def test_an_invoice_loaded_but_not_secured_comes_back_from_facturer(app, state_file) -> None:
+    """Issue 13 #17: « Chargée dans le TLA » had no way back in the screens. In Facturer's
+    « Factures non validées », « a » (Annuler préparation) names it, erases it from the portable
+    reader, and puts it back in Saisie."""
+    from tests.support.screen_text import dialog_text
+
+    prepared = [i.id for i in Invoice.select().where(Invoice.state == "A_CHARGER")]
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_lecteur(pilot)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "ConfirmDialog")
+        await pilot.press("o")
+        await wait_until(pilot, lambda: set(states(prepared)) == {"CHARGEE_TLA"} and not screen.busy)
+        target = Invoice.get_by_id(prepared[0])
+        await pilot.press("f2", "2")
+        await pilot.pause()
+        facturer = pilot.app.screen
+        facturer.query_one("#crit-practitioner").value = target.practitioner_id
+        await pilot.pause()
+        facturer.query_one("#facturer-table").focus()
+        await pilot.pause()
+        key = f"invoice:{target.id}"
+        assert key in facturer.rows  # listed, « Chargée TLA »
+        index = list(facturer.rows).index(key)
+        await pilot.press("home", *["down"] * index, "a")
+        await pilot.pause()
+        assert type(pilot.app.screen).__name__ == "ConfirmDialog"
+        assert target.patient.display_name in dialog_text(pilot.app)
+        await pilot.press("o")
+        await wait_until(pilot, lambda: Invoice.get_by_id(target.id).state == "SAISIE")
+        assert target.tla_key not in [stored.key for stored in TlaDevice(state_file).stored()]
+        assert Invoice.get_by_id(target.id).tla_key is None

@@ -345,3 +345,62 @@ async def test_paper_list_of_a_lot_in_manual_treatment(app, tmp_path, monkeypatc
         assert printed.read_text(encoding="utf-8") == paper.text
         await pilot.press("escape")
         assert pilot.app.screen is detail
+
+
+async def test_details_keep_their_header_and_reach_the_last_history_row(app) -> None:
+    """Issue 13 #13: at 80×24 the lot in « Traitement manuel » and an invoice opened from it
+    keep their title and facts on screen, and Tab then Fin shows the last history row."""
+    from tests.support.screen_text import screen_text
+    from tuibill.domain.formatting import format_short_when
+    from tuibill.domain.invoices import history_label as invoice_label
+    from tuibill.domain.lots import history_label as lot_label
+    from tuibill.models import InvoiceTransition
+    from tuibill.screens.invoice_detail import InvoiceDetailScreen
+
+    async def last_history_row_shown(detail, history_id: str, expected: list[str]) -> str:
+        for _ in range(6):
+            if detail.focused is detail.query_one(history_id):
+                break
+            await pilot.press("tab")
+        assert detail.focused is detail.query_one(history_id)
+        await pilot.press("end")
+        await pilot.pause()
+        shown = screen_text(pilot.app)
+        assert all(text in shown for text in expected), shown
+        return shown
+
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_journal(pilot)
+        await pick_state(pilot, screen, LotState.TRAITEMENT_MANUEL)
+        await pilot.press("escape")
+        lot = Lot.get_by_id(screen.pager.row(0).id)
+        detail = await open_first(pilot, screen)
+        last = (
+            LotTransition.select()
+            .where(LotTransition.lot == lot.id)
+            .order_by(LotTransition.id.desc())
+            .first()
+        )
+        assert LotTransition.select().where(LotTransition.lot == lot.id).count() >= 5
+        shown = await last_history_row_shown(
+            detail, "#ld-history", [format_short_when(last.at), lot_label(last.action)]
+        )
+        assert f"Lot {lot.number:03d} (FSE)" in shown and "Praticien :" in shown
+
+        await pilot.press("shift+tab")  # back to the invoices, and open the first one
+        while detail.focused is not detail.query_one("#ld-invoices"):
+            await pilot.press("shift+tab")
+        await pilot.press("home", "enter")
+        await pilot.pause()
+        invoice = pilot.app.screen
+        assert isinstance(invoice, InvoiceDetailScreen)
+        move = (
+            InvoiceTransition.select()
+            .where(InvoiceTransition.invoice == invoice.invoice_id)
+            .order_by(InvoiceTransition.id.desc())
+            .first()
+        )
+        shown = await last_history_row_shown(
+            invoice, "#detail-history", [format_short_when(move.at), invoice_label(move.action)]
+        )
+        assert "Facture n°" in shown and "Patient      :" in shown

@@ -189,7 +189,7 @@ async def test_wrong_nir_key_is_refused_at_its_field_then_the_patient_is_created
         assert created.birth_date.isoformat() == "1980-02-28"
         assert Patient.select().count() == before + 1
         assert screen.patient_id == created.id
-        assert "TESTEUR" in screen.title and not screen.dirty
+        assert "TESTEUR" in screen.title and not screen.has_unsaved_changes()
         # Saved: Échap leaves at once, and the list shows the new patient.
         await pilot.press("escape")
         await pilot.pause()
@@ -221,11 +221,11 @@ async def test_edit_coverage_ald_and_save(bound):
         assert pilot.app.focused is ald
         await pilot.press("space")
         await pilot.pause()
-        assert ald.value and screen.dirty
+        assert ald.value and screen.has_unsaved_changes()
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert Patient.get_by_id(target.id).ald is True
-        assert not screen.dirty
+        assert not screen.has_unsaved_changes()
         assert str(ald.label) == "oui"
 
 
@@ -248,7 +248,7 @@ async def test_attach_to_an_assure_needs_a_dependant_quality(bound):
         await pilot.press("enter", "enter")
         await pilot.pause()
         assert pilot.app.screen is screen
-        assert insured.value == alain.id and screen.dirty
+        assert insured.value == alain.id and screen.has_unsaved_changes()
         await pilot.press("ctrl+s")  # still « 00 Assuré »: refused at the qualité field
         await pilot.pause()
         message = screen.query_one("#err-quality", Static)
@@ -258,7 +258,7 @@ async def test_attach_to_an_assure_needs_a_dependant_quality(bound):
         # Unsaved changes: Échap asks first; « N » stays on the form, « O » leaves it.
         await pilot.press("escape")
         await pilot.pause()
-        assert type(pilot.app.screen).__name__ == "ConfirmDialog"
+        assert type(pilot.app.screen).__name__ == "LeaveDialog"
         await pilot.press("n")
         await pilot.pause()
         assert pilot.app.screen is screen

@@ -8,7 +8,7 @@ from tuibill.cli import arguments
 from tuibill.cli.context import CliContext
 from tuibill.cli.output import error, print_json, print_record, print_table
 from tuibill.domain.formatting import format_cents
-from tuibill.domain.invoices import InvoiceAction
+from tuibill.domain.invoices import InvoiceAction, mode_label
 
 
 def register(subparsers, common) -> None:
@@ -310,7 +310,7 @@ def _print_invoice(invoice, as_json: bool, warnings: list[str] | None = None) ->
     print_record([
         ("Facture", f"{record['id']} — n° {record['numero'] or '(non numérotée)'}"),
         ("État", record["etat"]),
-        ("Mode", "SESAM-Vitale" if record["mode"] == "sesam_vitale" else "dégradé"),
+        ("Mode", mode_label(record["mode"])),
         ("Praticien", f"{record['praticien']} ({record['praticien_am']})"),
         ("Patient", record["patient"]),
         ("Date", f"{record['date_facturation']:%d/%m/%Y}"),

@@ -44,6 +44,7 @@ def _rows(query, limit: int):
 
 def cmd_journal(args: argparse.Namespace, ctx: CliContext) -> int:
     from tuibill.domain.formatting import format_cents
+    from tuibill.domain.invoices import mode_label
     from tuibill.services.journal import JournalQuery
 
     ctx.open_db()
@@ -63,7 +64,8 @@ def cmd_journal(args: argparse.Namespace, ctx: CliContext) -> int:
             writer.writerow([r.number_text, r.state_label, f"{r.billing_date:%d/%m/%Y}",
                              r.patient_name, r.practitioner, r.organism, format_cents(r.total_cents),
                              format_cents(r.amo_cents), format_cents(r.amc_cents),
-                             format_cents(r.patient_cents), r.lot_number or "", r.mode, r.id])
+                             format_cents(r.patient_cents), r.lot_number or "",
+                             mode_label(r.mode), r.id])
     else:
         print_table_stream(
             ["Numéro", "État", "Date", "Patient", "Praticien", "Caisse", "Total", "Lot"],

@@ -45,6 +45,14 @@ def register(subparsers, common) -> None:
     pl.add_argument("--patient", type=arguments.identifier, required=True)
     pl.add_argument("--json", action="store_true")
     pl.set_defaults(handler=cmd_prescription_list)
+    pe = pverbs.add_parser(
+        "edit", parents=[common], help="corriger le prescripteur ou la date d'une prescription"
+    )
+    pe.add_argument("id", type=arguments.identifier, metavar="ID", help="la prescription")
+    pe.add_argument("--prescriber", help="numéro du prescripteur (9 ou 11 chiffres)")
+    pe.add_argument("--date", type=arguments.day, metavar="JJ/MM/AAAA")
+    pe.add_argument("--json", action="store_true", help="sortie JSON")
+    pe.set_defaults(handler=cmd_prescription_edit)
 
     fa = subparsers.add_parser("facturer", parents=[common], help="listes de travail de Facturer")
     fverbs = fa.add_subparsers(dest="verb", metavar="ACTION", required=True)
@@ -139,6 +147,35 @@ def cmd_prescription_create(args: argparse.Namespace, ctx: CliContext) -> int:
         print_json({"id": prescription.id})
     else:
         print(f"Prescription {prescription.id} créée.")
+    return 0
+
+
+def cmd_prescription_edit(args: argparse.Namespace, ctx: CliContext) -> int:
+    from tuibill.cli.output import error
+    from tuibill.services.patients import find_prescriber
+    from tuibill.services.prescriptions import update_prescription_header
+
+    if args.prescriber is None and args.date is None:
+        error("indiquez ce qui change : --prescriber NUMÉRO et/ou --date JJ/MM/AAAA.")
+        return 2  # a usage error
+    ctx.open_db()
+    prescriber_id = find_prescriber(args.prescriber).id if args.prescriber else None
+    prescription = update_prescription_header(
+        args.id, prescriber_id=prescriber_id, prescribed_on=args.date
+    )
+    if ctx.json:
+        print_json(
+            {
+                "id": prescription.id,
+                "date": prescription.date,
+                "prescripteur": prescription.prescriber.number,
+            }
+        )
+    else:
+        print(
+            f"Prescription {prescription.id} : du {prescription.date:%d/%m/%Y}, prescripteur "
+            f"{prescription.prescriber.display_name} ({prescription.prescriber.number})."
+        )
     return 0
 
 

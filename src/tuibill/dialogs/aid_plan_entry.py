@@ -63,7 +63,7 @@ class AidPlanDialog(ModalScreen[int | None]):
                 "Seules les prestations ayant des valeurs par défaut (Paramétrage) sont proposées.",
                 classes="hint",
             )
-            yield Static("ctrl+s : enregistrer — Échap : annuler", classes="hint")
+            yield Static("Ctrl+S : enregistrer — Échap : annuler", classes="hint")
 
     def on_mount(self) -> None:
         self.add_class("tiers")

@@ -42,7 +42,7 @@ class ClientDialog(ModalScreen[int | None]):
                                                             compact=True, id="prestation"))  # fmt: skip
                 for name, label in RATES:
                     yield field(label, Input(id=name, compact=True, restrict=r"[0-9,. ]*", max_length=10))
-            yield Static("ctrl+s : enregistrer — Échap : annuler", classes="hint")
+            yield Static("Ctrl+S : enregistrer — Échap : annuler", classes="hint")
 
     def on_mount(self) -> None:
         self.add_class("tiers")

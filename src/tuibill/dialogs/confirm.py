@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import HorizontalGroup, Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 
@@ -23,9 +23,10 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question, classes="title")
+            # Plain text: the names and reasons shown are typed by users.
+            yield Static(self.question, classes="title", markup=False)
             if self.detail:
-                yield Static(self.detail, classes="hint")
+                yield Static(self.detail, classes="hint", markup=False)
             with HorizontalGroup():
                 yield Button("Oui (O)", id="yes", variant="primary")
                 yield Button("Non (N)", id="no")
@@ -39,13 +40,3 @@ class ConfirmDialog(ModalScreen[bool]):
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
 
-
-def discard_or_stay(screen: Screen, question: str, detail: str = "") -> None:
-    """Ask *question* before leaving *screen* with unsaved changes: « Oui » dismisses it (with
-    None, nothing saved), « Non » stays."""
-
-    def answered(leave: bool | None) -> None:
-        if leave:
-            screen.dismiss(None)
-
-    screen.app.push_screen(ConfirmDialog(question, detail), answered)

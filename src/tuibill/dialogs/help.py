@@ -8,12 +8,13 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
+from tuibill.widgets.tables import RowTable
+
 NAVIGATION = [
     ("Tab / Maj+Tab", "Champ suivant / précédent"),
     ("↑ ↓ ← →", "Se déplacer dans une liste ou un tableau"),
     ("PgPréc / PgSuiv", "Page précédente / suivante"),
-    ("Début / Fin", "Première / dernière ligne"),
-]
+]  # Début / Fin: listed with the list's own keys when a list has the focus
 
 
 class HelpDialog(ModalScreen[None]):
@@ -29,7 +30,7 @@ class HelpDialog(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static("Aide — touches de cet écran", classes="title")
-            yield DataTable(id="keys", cursor_type="row", zebra_stripes=True)
+            yield RowTable(id="keys")
             yield Static("Échap : fermer", classes="hint")
 
     def on_mount(self) -> None:

@@ -56,7 +56,7 @@ class InterventionDialog(ModalScreen[int | None]):
                     else Static("(contrat vide)", id="prestation"),
                 )
                 yield field("Intervenant", Input(id="intervenant", compact=True, max_length=60))
-            yield Static("ctrl+s : enregistrer — Échap : annuler", classes="hint")
+            yield Static("Ctrl+S : enregistrer — Échap : annuler", classes="hint")
 
     def on_mount(self) -> None:
         self.add_class("tiers")

@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
+from tuibill.dialogs.unsaved import leave_form
 from tuibill.domain.act_notation import parse_act
 from tuibill.domain.errors import TuibillError, ValidationError
 from tuibill.domain.formatting import format_day
@@ -76,6 +77,7 @@ class IsolatedActDialog(ModalScreen[int | None]):
         for widget in self.query(".field-error"):
             widget.display = False
         act_input = self.query_one("#isolated-act-text", Input)
+        self._initial_text = act_input.value
         act_input.focus()
         act_input.cursor_position = len(act_input.value)
 
@@ -117,5 +119,14 @@ class IsolatedActDialog(ModalScreen[int | None]):
             return
         self.dismiss(act.id)
 
+    def has_unsaved_changes(self) -> bool:
+        """The act typed (beyond today's date, already there) is not saved yet."""
+        if not self.is_mounted:
+            return False
+        return self.query_one("#isolated-act-text", Input).value.strip() != self._initial_text.strip()
+
+    def unsaved_text(self) -> str:
+        return f"l'acte isolé « {self.query_one('#isolated-act-text', Input).value.strip()} »"
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        leave_form(self, "Abandonner cet acte isolé ?")

@@ -50,7 +50,7 @@ class PaymentDialog(ModalScreen[int | None]):
                 yield field("Mode", Select(MODES, allow_blank=False, value="VIREMENT", compact=True, id="mode"))
                 yield field("Référence", Input(id="reference", compact=True, max_length=60))
                 yield field("Automatiser association", Checkbox("oui", True, compact=True, id="auto"))
-            yield Static("ctrl+s : enregistrer — Échap : annuler", classes="hint")
+            yield Static("Ctrl+S : enregistrer — Échap : annuler", classes="hint")
 
     def on_mount(self) -> None:
         self.add_class("tiers")

@@ -11,13 +11,13 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from tuibill.dialogs.confirm import discard_or_stay
+from tuibill.dialogs.unsaved import leave_form
 from tuibill.domain.errors import TuibillError
 from tuibill.services.patients import PrescriberRow
-from tuibill.widgets.forms import clear_error, clear_errors, field, form_state, show_error
+from tuibill.widgets.forms import FormBaseline, clear_error, clear_errors, field, show_error
 
 
-class PrescriberDialog(ModalScreen[PrescriberRow | None]):
+class PrescriberDialog(FormBaseline, ModalScreen[PrescriberRow | None]):
     """Create (``None``) or correct a prescripteur; dismissed with the one saved."""
 
     CSS_PATH = "../styles/patients.tcss"
@@ -31,7 +31,6 @@ class PrescriberDialog(ModalScreen[PrescriberRow | None]):
     def __init__(self, prescriber: PrescriberRow | None) -> None:
         super().__init__()
         self.prescriber = prescriber
-        self._baseline: tuple[Any, ...] | None = None
 
     def compose(self) -> ComposeResult:
         current = self.prescriber
@@ -57,7 +56,7 @@ class PrescriberDialog(ModalScreen[PrescriberRow | None]):
                 self._input("specialty", current.specialty if current else "Médecine générale"),
             )
             yield Static(
-                "Entrée : champ suivant — ctrl+s : enregistrer — Échap : annuler", classes="hint"
+                "Entrée : champ suivant — Ctrl+S : enregistrer — Échap : annuler", classes="hint"
             )
 
     @staticmethod
@@ -66,10 +65,12 @@ class PrescriberDialog(ModalScreen[PrescriberRow | None]):
         return Input(value=value, id=widget_id, compact=True, classes="form-value", **options)
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self._mark_clean)
+        self.mark_saved()
 
-    def _mark_clean(self) -> None:
-        self._baseline = form_state(self)
+    def unsaved_text(self) -> str:
+        if self.prescriber is None:
+            return "le nouveau prescripteur"
+        return f"le prescripteur {self.prescriber.display_name}"
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
@@ -113,7 +114,4 @@ class PrescriberDialog(ModalScreen[PrescriberRow | None]):
         self.dismiss(prescriber_row(saved))
 
     def action_cancel(self) -> None:
-        if self._baseline is None or form_state(self) == self._baseline:
-            self.dismiss(None)
-            return
-        discard_or_stay(self, "Abandonner la saisie du prescripteur ?")
+        leave_form(self, "Abandonner la saisie du prescripteur ?")

@@ -12,14 +12,17 @@ from textual.widgets import Input, Static
 class ReasonDialog(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="motif_annuler")]
 
-    def __init__(self, question: str, *, required: bool = True) -> None:
+    def __init__(self, question: str, *, required: bool = True, detail: str = "") -> None:
         super().__init__()
         self.question = question
         self.required = required
+        self.detail = detail  # what the reason is for (the invoices concerned…)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question, classes="title")
+            yield Static(self.question, classes="title", markup=False)
+            if self.detail:
+                yield Static(self.detail, classes="hint", markup=False)
             yield Input(placeholder="Motif", id="reason")
             yield Static("", id="reason-error", classes="error")
             yield Static("Entrée : valider — Échap : annuler", classes="hint")

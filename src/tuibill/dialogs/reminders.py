@@ -43,7 +43,7 @@ class RemindersDialog(ModalScreen[tuple[int, str, list[int]] | None]):
                 ))  # fmt: skip
             yield SelectionList[int](id="payers")
             yield Static("", id="reminder-hint", classes="hint", markup=False)
-            yield Static("Espace : cocher — ctrl+s : envoyer — Échap : annuler", classes="hint")
+            yield Static("Espace : cocher — Ctrl+S : envoyer — Échap : annuler", classes="hint")
 
     def on_mount(self) -> None:
         self.add_class("tiers")

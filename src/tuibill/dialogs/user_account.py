@@ -66,7 +66,7 @@ class UserAccountDialog(ModalScreen[UserRow | None]):
             yield field("PIN" + hint, self._input("pin", "", password=True, restrict=r"[0-9]*",
                                                  max_length=8))  # fmt: skip
             yield Static(
-                "ctrl+s : enregistrer — Échap : annuler. Le PIN (4 à 8 chiffres) déverrouille "
+                "Ctrl+S : enregistrer — Échap : annuler. Le PIN (4 à 8 chiffres) déverrouille "
                 "le poste.",
                 classes="hint",
             )

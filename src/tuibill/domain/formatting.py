@@ -47,6 +47,11 @@ def format_when(value: datetime | None) -> str:
     return "" if value is None else f"{value:%d/%m/%Y %H:%M}"
 
 
+def format_short_when(value: datetime | None) -> str:
+    """« 06/12/26 14:05 »: the histories' narrow date column (80 columns)."""
+    return "" if value is None else f"{value:%d/%m/%y %H:%M}"
+
+
 def format_time(value: time | None) -> str:
     """« 08:30 »; empty for no time."""
     return "" if value is None else f"{value:%H:%M}"

@@ -40,6 +40,11 @@ class InvoiceState(StrEnum):
     def label(self) -> str:
         return STATE_LABELS[self]
 
+    @property
+    def short_label(self) -> str:
+        """The label in 13 characters at most: the lists' « État » column at 80 columns."""
+        return SHORT_STATE_LABELS.get(self, STATE_LABELS[self])
+
 
 STATE_LABELS: dict[InvoiceState, str] = {
     InvoiceState.SAISIE: "Saisie",
@@ -60,6 +65,23 @@ STATE_LABELS: dict[InvoiceState, str] = {
     InvoiceState.AMC_PAPIER: "Part AMC sur papier",
     InvoiceState.AMC_PATIENT: "Part AMC due par le patient",
 }
+
+
+# The long labels, cut where they are read without loss (« TLA » is the seeds' own word).
+SHORT_STATE_LABELS: dict[InvoiceState, str] = {
+    InvoiceState.CHARGEE_TLA: "Chargée TLA",
+    InvoiceState.PAYEE_PARTIELLEMENT: "Payée en part",
+    InvoiceState.NON_TRANSMISSIBLE: "Non transmis.",
+}
+
+
+# How an invoice was secured (``Invoice.mode``): the code for scripts (--json), the word for
+# people (screens, CSV and text exports).
+MODE_LABELS: dict[str, str] = {"degrade": "Dégradé", "sesam_vitale": "SESAM-Vitale"}
+
+
+def mode_label(mode: str) -> str:
+    return MODE_LABELS.get(mode, mode)
 
 
 class InvoiceAction(StrEnum):
@@ -244,6 +266,15 @@ MOVES: tuple[Move, ...] = (
         Effects(securing=Securing.CLEAR, tla_key=TlaKey.CLEAR),
     ),
     Move(S.A_CHARGER, A.LOAD_TLA, S.CHARGEE_TLA, Effects(tla_key=TlaKey.SET)),
+    # The way back when the visit will not happen: the portable reader still holds the invoice
+    # unsecured. The service erases it from the device first (``tla_transfer``); never without
+    # the device, or it would keep a copy the desk no longer knows.
+    Move(
+        S.CHARGEE_TLA,
+        A.CANCEL_PREPARATION,
+        S.SAISIE,
+        Effects(securing=Securing.CLEAR, tla_key=TlaKey.CLEAR),
+    ),
     Move(S.CHARGEE_TLA, A.UNLOAD_SECURED, S.VALIDEE, _UNLOADED),
     Move(S.CHARGEE_TLA, A.UNLOAD_SEMI_SECURED, S.A_SECURISER, _UNLOADED),
     Move(S.A_SECURISER, A.SECURE, S.VALIDEE, _SECURED),
@@ -391,6 +422,42 @@ def find_move(state: InvoiceState, action: InvoiceAction) -> Move:
             f"(actions possibles : {allowed})."
         )
     return move
+
+
+UNNUMBERED_ONLY = (
+    "Seule une facture en saisie jamais numérotée peut être supprimée ; une facture "
+    "numérotée se rend « Non transmissible »."
+)
+
+
+def refusal(state: InvoiceState, action: InvoiceAction, *, numbered: bool = False) -> str | None:
+    """Why *action* is refused on an invoice in *state* (numbered or not), in French, or None.
+
+    The rules that need nothing but the invoice's state and number: a screen checks them before
+    asking to confirm, so that it never asks, then refuses. The move itself checks them again.
+    """
+    try:
+        move = find_move(state, action)
+    except IllegalTransition as error:
+        return str(error)
+    if move.effects.unnumbered_only and numbered:
+        return UNNUMBERED_ONLY
+    return None
+
+
+def back_to_draft(state: InvoiceState) -> list[InvoiceAction]:
+    """The actions that bring an invoice in *state* back to « Saisie » (to correct it)."""
+    return [move.action for move in MOVES if move.source is InvoiceState(state)
+            and move.target is S.SAISIE]
+
+
+def not_editable(state: InvoiceState) -> str:
+    """Why an invoice in *state* cannot be changed, and what takes it back to « Saisie »."""
+    state = InvoiceState(state)
+    ways = " ou ".join(f"« {action.label} »" for action in back_to_draft(state))
+    return f"La facture est à l'état « {state.label} » : elle n'est plus modifiable" + (
+        f" (« Saisie » d'abord : {ways})." if ways else "."
+    )
 
 
 def next_state(state: InvoiceState, action: InvoiceAction) -> InvoiceState:

@@ -63,6 +63,8 @@ def _euros(cents: int) -> str:
 class BankScreen(Screen):
     """The four tabs, their keys, and what each operation did."""
 
+    TITLE = "Banque et comptabilité"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("i", "import_statement", "Importer un relevé", id="banque_importer"),
         Binding("r", "run_rules", "Rapprocher (règles)", id="banque_rapprocher"),

@@ -18,14 +18,22 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from tuibill.domain.errors import TuibillError
-from tuibill.domain.formatting import format_invoice_number, format_short_day
-from tuibill.domain.invoices import InvoiceAction, InvoiceState, can, is_editable
+from tuibill.domain.formatting import format_cents, format_invoice_number, format_short_day
+from tuibill.domain.invoices import (
+    InvoiceAction,
+    InvoiceState,
+    can,
+    is_editable,
+    not_editable,
+    refusal,
+)
 from tuibill.services import worklists
 from tuibill.services.worklists import (
     LIST_LABELS,
@@ -44,24 +52,28 @@ from tuibill.widgets.keys import (
     number_bindings,
     selection_bindings,
 )
+from tuibill.widgets.tables import RowTable
 
 INVOICE_LISTS = frozenset({worklists.UNVALIDATED, worklists.DRE_UNVALIDATED, VALIDATED})
 PRESCRIPTION_LISTS = frozenset({worklists.PRESCRIPTIONS_BY_PRACTITIONER, worklists.PRESCRIPTIONS_ALL})
 
-COLUMNS = [
-    ("mark", "Sél"),
-    ("cv", "CV"),
-    ("number", "N°"),
-    ("patient", "Patient"),
-    ("date", "Date"),
-    ("total", "Total"),
-    ("first", "Début"),
-    ("last", "Fin"),
-    ("amo", "Caisse"),
-    ("amc", "Mutuelle"),
-    ("insured", "Assuré"),
-    ("sector", "Secteur"),
-    ("detail", "État / détail"),
+# (key, title, width): designed for 80 columns first — the row's who, what state and how much
+# are on screen without scrolling; the split of the amounts and the dates follow to the right
+# (→, or a wider terminal). Seed 003's titles.
+COLUMNS: list[tuple[str, str, int | None]] = [
+    ("mark", "Sél", 3),
+    ("cv", "CV", 2),
+    ("number", "N°", 9),
+    ("patient", "Patient", 18),
+    ("detail", "État", 13),
+    ("date", "Date", 8),
+    ("total", "Total", 8),
+    ("first", "Début", 8),
+    ("last", "Fin", 8),
+    ("amo", "Caisse", 8),
+    ("amc", "Mutuelle", 8),
+    ("insured", "Assuré", 8),
+    ("sector", "Secteur", None),
 ]
 
 # The keys that move invoices along, and the move each asks of the life cycle: a key applies to
@@ -105,13 +117,14 @@ def list_allows(list_name: str, action: str) -> bool:
 
 
 MAX_REPORTED = 5  # refusals spelt out in a notification; the others stay marked in the list
+MAX_NAMED = 8  # invoices named in a confirmation, then « et n autre(s) »
 
 
 def row_key(row: FacturerRow) -> str:
     return f"{row.kind}:{row.id}"
 
 
-class FacturerTable(DataTable):
+class FacturerTable(RowTable):
     """The working list; Enter opens the highlighted row (shown in the footer)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -183,8 +196,8 @@ class FacturerScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one(FacturerTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
+        for key, label, width in COLUMNS:
+            table.add_column(label, key=key, width=width)
         table.focus()
         self.request_reload()
 
@@ -271,12 +284,13 @@ class FacturerScreen(Screen):
         self._show_counts()
 
     def _cells(self, row: FacturerRow, marked: bool) -> tuple:
-        detail = InvoiceState(row.state).label if row.kind == "invoice" else row.detail
+        detail = InvoiceState(row.state).short_label if row.kind == "invoice" else row.detail
         return (
             mark(marked),
             "CV" if row.vitale else "",
             format_invoice_number(row.number),
-            row.patient,
+            Text(row.patient),
+            detail,
             format_short_day(row.date),
             money(row.total_cents),
             format_short_day(row.first),
@@ -284,8 +298,7 @@ class FacturerScreen(Screen):
             money(row.amo_cents),
             money(row.amc_cents),
             money(row.patient_cents),
-            row.sector,
-            detail,
+            Text(row.sector),
         )
 
     def _update_hint(self) -> None:
@@ -389,10 +402,11 @@ class FacturerScreen(Screen):
     def _edit(self, row: FacturerRow) -> None:
         from tuibill.screens.invoice_form import InvoiceFormScreen
 
-        if not is_editable(InvoiceState(row.state)):
+        state = InvoiceState(row.state)
+        if not is_editable(state):
+            # What takes it back to « Saisie » comes from the life cycle, not from a guess.
             self.notify(
-                f"La facture est à l'état « {InvoiceState(row.state).label} » : elle n'est plus "
-                "modifiable (« Défacturer » d'abord si elle est validée).",
+                not_editable(state),
                 severity="warning",
                 title="Facturer",
                 markup=False,
@@ -488,8 +502,6 @@ class FacturerScreen(Screen):
         initial = self.criteria_bar.patient_text
         self.app.push_screen(PickPatientDialog("Acte isolé : choisir le patient", initial), chosen)
 
-    # --- moving invoices along -------------------------------------------------------------
-
     def _invoice_targets(self) -> list[FacturerRow]:
         targets = [row for row in self._targets() if row.kind == "invoice"]
         if not targets:
@@ -527,10 +539,72 @@ class FacturerScreen(Screen):
             status += f" Refus — {refused[0][0]} : {refused[0][1]}"
         self.notice = status
 
-    def _apply(self, action: InvoiceAction, reason: str = "") -> None:
+    # --- asking first: which invoices, and those the action cannot apply to ----------------
+
+    def _checked(
+        self, action: InvoiceAction, targets: list[FacturerRow]
+    ) -> tuple[list[FacturerRow], list[tuple[str, str]]]:
+        """*targets* split into those *action* applies to and the others with why: checked
+        before asking, so that the desk is never asked to confirm, then refused."""
+        allowed: list[FacturerRow] = []
+        refused: list[tuple[str, str]] = []
+        for row in targets:
+            why = refusal(row.state, action, numbered=row.number is not None)
+            if why is None:
+                allowed.append(row)
+            else:
+                refused.append((self._who(row), why))
+        return allowed, refused
+
+    def _named(self, rows: list[FacturerRow], refused: list[tuple[str, str]]) -> str:
+        """The invoices an action will touch, one per line, and those it will leave, with why."""
+        lines = [f"  {self._who(row)} — {format_cents(row.total_cents)} €" for row in rows[:MAX_NAMED]]
+        if len(rows) > MAX_NAMED:
+            lines.append(f"  et {len(rows) - MAX_NAMED} autre(s)")
+        if refused:
+            lines.append(f"Non concernée(s) : {len(refused)}")
+            lines += [f"  {who} : {why}" for who, why in refused[:MAX_REPORTED]]
+        return "\n".join(lines)
+
+    def _confirm(
+        self,
+        action: InvoiceAction,
+        rows: list[FacturerRow],
+        refused: list[tuple[str, str]],
+        then,
+        *,
+        detail: str = "",
+    ) -> None:
+        """Ask « Action : n facture(s) ? » naming them; nothing to do: say why at once."""
+        from tuibill.dialogs.confirm import ConfirmDialog
+
+        if not rows:
+            self._report(action.label, [], refused)
+            self._show_counts()
+            return
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                then()
+
+        text = self._named(rows, refused) + (f"\n{detail}" if detail else "")
+        self.app.push_screen(
+            ConfirmDialog(f"{action.label} : {len(rows)} facture(s) ?", text), answered
+        )
+
+    # --- moving invoices along -------------------------------------------------------------
+
+    def _apply(
+        self,
+        action: InvoiceAction,
+        reason: str = "",
+        *,
+        rows: list[FacturerRow] | None = None,
+        refused_before: list[tuple[str, str]] = (),
+    ) -> None:
         from tuibill.services import invoices as invoice_service
 
-        targets = self._invoice_targets()
+        targets = rows if rows is not None else self._invoice_targets()
         if not targets:
             return
         by_id = {row.id: row for row in targets}
@@ -542,13 +616,28 @@ class FacturerScreen(Screen):
             + (f", n° {format_invoice_number(inv.number)}" if inv.number else "")
             for inv in done
         ]
-        self._report(action.label, done_text, [(self._who(by_id[i]), m) for i, m in refused])
+        self._report(
+            action.label,
+            done_text,
+            [*refused_before, *[(self._who(by_id[i]), m) for i, m in refused]],
+        )
         # Refused invoices stay marked: the desk sees at once which ones need attention.
         self.marked = {f"invoice:{i}" for i, _ in refused}
         self.reload()
 
     def action_validate(self) -> None:
-        self._apply(InvoiceAction.VALIDATE)
+        """« v »: the highlighted invoice at once; several chosen ones after naming them."""
+        targets = self._invoice_targets()
+        if len(targets) <= 1:
+            self._apply(InvoiceAction.VALIDATE, rows=targets)
+            return
+        rows, refused = self._checked(InvoiceAction.VALIDATE, targets)
+        self._confirm(
+            InvoiceAction.VALIDATE,
+            rows,
+            refused,
+            lambda: self._apply(InvoiceAction.VALIDATE, rows=rows, refused_before=refused),
+        )
 
     def action_prepare(self) -> None:
         self._apply(InvoiceAction.PREPARE)
@@ -564,16 +653,28 @@ class FacturerScreen(Screen):
             )
 
     def action_cancel_preparation(self) -> None:
-        """« Annuler préparation »: an invoice a broken load left on the portable reader is
-        erased from it first, so the device never holds an invoice the desk took back."""
+        """« Annuler préparation », after naming the invoices: one a load left on the portable
+        reader is erased from it first, so the device never holds an invoice the desk took
+        back."""
+        action = InvoiceAction.CANCEL_PREPARATION
+        targets = self._invoice_targets()
+        if not targets:
+            return
+        rows, refused = self._checked(action, targets)
+        self._confirm(
+            action,
+            rows,
+            refused,
+            lambda: self._cancel_preparation(rows, refused),
+            detail="Elles reviennent en saisie (effacées du lecteur portable s'il les a).",
+        )
+
+    def _cancel_preparation(
+        self, targets: list[FacturerRow], refused_before: list[tuple[str, str]]
+    ) -> None:
         from tuibill.services.devices import open_portable_reader
         from tuibill.services.tla_transfer import cancel_preparation_on_device
 
-        action = InvoiceAction.CANCEL_PREPARATION
-        targets = [row for row in self._invoice_targets() if can(row.state, action)]
-        if not targets:
-            self.notify("Aucune facture « À charger » sélectionnée.", severity="warning")
-            return
         try:
             with open_portable_reader(self.app.settings.devices) as reader:
                 outcome = cancel_preparation_on_device(
@@ -591,54 +692,58 @@ class FacturerScreen(Screen):
         self._report(
             InvoiceAction.CANCEL_PREPARATION.label,
             [f"{by_id[inv.id].patient} : {InvoiceState(inv.state).label}" for inv in outcome.done],
-            [(self._who(by_id[i]), message) for i, message in outcome.refused],
+            [*refused_before, *[(self._who(by_id[i]), message) for i, message in outcome.refused]],
         )
         self.marked = {f"invoice:{i}" for i, _ in outcome.refused}
         self.reload()
 
     def action_unvalidate(self) -> None:
+        """« Défacturer »: the reason asked names the invoices (and those it leaves)."""
         from tuibill.dialogs.reason import ReasonDialog
 
-        if not self._invoice_targets():
+        action = InvoiceAction.UNVALIDATE
+        targets = self._invoice_targets()
+        if not targets:
+            return
+        rows, refused = self._checked(action, targets)
+        if not rows:
+            self._confirm(action, rows, refused, lambda: None)
             return
 
         def answered(reason: str | None) -> None:
             if reason is not None:
-                self._apply(InvoiceAction.UNVALIDATE, reason)
+                self._apply(action, reason, rows=rows, refused_before=refused)
 
+        what = self._who(rows[0]) if len(rows) == 1 else f"{len(rows)} factures"
         self.app.push_screen(
             ReasonDialog(
-                "Défacturer : motif (facultatif, inscrit dans l'historique)", required=False
+                f"Défacturer {what} : motif (facultatif, inscrit dans l'historique)",
+                required=False,
+                detail=self._named(rows, refused) if len(rows) > 1 or refused else "",
             ),
             answered,
         )
 
     def action_delete_draft(self) -> None:
-        from tuibill.dialogs.confirm import ConfirmDialog
-
+        """Suppr: checked first (only a draft never numbered), then asked, naming them."""
+        action = InvoiceAction.DELETE_DRAFT
         targets = self._invoice_targets()
         if not targets:
             return
-        names = ", ".join(self._who(row) for row in targets[:3])
-        more = f" et {len(targets) - 3} autre(s)" if len(targets) > 3 else ""
-
-        def answered(confirmed: bool | None) -> None:
-            if confirmed:
-                self._delete(targets)
-
-        self.app.push_screen(
-            ConfirmDialog(
-                f"Supprimer {len(targets)} facture(s) en saisie ?",
-                f"{names}{more}. Les actes reviennent à facturer.",
-            ),
-            answered,
+        rows, refused = self._checked(action, targets)
+        self._confirm(
+            action,
+            rows,
+            refused,
+            lambda: self._delete(rows, refused),
+            detail="Les actes reviennent à facturer.",
         )
 
-    def _delete(self, targets: list[FacturerRow]) -> None:
+    def _delete(self, targets: list[FacturerRow], refused_before: list[tuple[str, str]]) -> None:
         from tuibill.services import invoices as invoice_service
 
         done: list[str] = []
-        refused: list[tuple[str, str]] = []
+        refused: list[tuple[str, str]] = list(refused_before)
         still_marked: set[str] = set()
         for row in targets:
             try:

@@ -82,7 +82,7 @@ class ClientsBillingScreen(Screen[None]):
             invoices.add_column(label, width=width)
         labels = "  ".join(f"{n} {label}" for n, label in enumerate(ACTIONS.values(), start=1))
         self.query_one("#clients-hint", Static).update(
-            f"Espace : choisir — Entrée : planning — ctrl+n : nouveau client — {labels}"
+            f"Espace : choisir — Entrée : planning — Ctrl+N : nouveau client — {labels}"
         )
 
     def on_screen_resume(self) -> None:
@@ -302,7 +302,7 @@ class ClientPlanningScreen(Screen[None]):
         yield AppHeader()
         yield Static("", id="week", classes="title", markup=False)
         yield PlanningTable(id="planning", cursor_type="row", zebra_stripes=True)
-        yield Static("p / s : semaine précédente / suivante — ctrl+n : nouvelle intervention — "
+        yield Static("p / s : semaine précédente / suivante — Ctrl+N : nouvelle intervention — "
                      "Suppr : supprimer (non facturée)", classes="hint", markup=False)  # fmt: skip
         yield AppFooter()
 

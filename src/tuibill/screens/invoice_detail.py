@@ -8,18 +8,25 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from tuibill.domain.formatting import format_cents, format_day, format_when
-from tuibill.domain.invoices import history_label
+from tuibill.domain.formatting import (
+    format_cents,
+    format_day,
+    format_lot_number,
+    format_short_day,
+    format_short_when,
+    format_when,
+)
+from tuibill.domain.invoices import history_label, mode_label
 from tuibill.widgets.cells import money
 from tuibill.widgets.footer import AppFooter, AppHeader
-
-MODES = {"degrade": "Dégradé", "sesam_vitale": "SESAM-Vitale"}
+from tuibill.widgets.tables import ListsPanel, RowTable
 
 
 def _yes_no(value: bool) -> str:
@@ -38,8 +45,8 @@ def header_text(record: dict) -> str:
         f"Caisse       : {record['caisse'] or '—'}    Mutuelle : {record['mutuelle'] or '—'}",
         f"Taux AMO     : {record['taux_amo']} %    Tiers payant AMO : "
         f"{_yes_no(record['tiers_payant_amo'])}, AMC : {_yes_no(record['tiers_payant_amc'])}",
-        f"Mode         : {MODES.get(record['mode'], record['mode'])}"
-        + (f"    Lot : {record['lot']}" if record["lot"] else ""),
+        f"Mode         : {mode_label(record['mode'])}"
+        + (f"    Lot : {format_lot_number(record['lot'])}" if record["lot"] else ""),
     ]
     return "\n".join(lines)
 
@@ -98,28 +105,37 @@ class InvoiceDetailScreen(Screen):
         from tuibill.services.invoice_views import invoice_detail
 
         self.record = invoice_detail(self.invoice_id)
+        if self.record is not None:
+            self.title = f"Facture n° {self.record['numero'] or 'sans numéro'}"
         yield AppHeader()
-        with VerticalScroll(id="detail-body"):
-            if self.record is None:
-                yield Static(f"Facture {self.invoice_id} introuvable.", classes="error")
-            else:
+        if self.record is None:
+            yield Static(f"Facture {self.invoice_id} introuvable.", classes="error")
+        else:
+            # Who, what, for whom: fixed above the lists, never scrolled away (issue 13 #13).
+            with Vertical(id="detail-top"):
                 number = self.record["numero"] or "sans numéro"
                 yield Static(
                     f"Facture n° {number} — {self.record['etat']}",
                     id="detail-title",
                     classes="title",
+                    markup=False,
                 )
-                yield Static(header_text(self.record), id="detail-header")
+                yield Static(header_text(self.record), id="detail-header", markup=False)
+                yield Static(
+                    "Tab : actes, pièces, historique — Début / Fin : première / dernière ligne",
+                    classes="hint",
+                )
+            with ListsPanel(id="detail-body"):
                 yield Static("Actes", classes="title")
-                yield DataTable(id="detail-lines", cursor_type="row", zebra_stripes=True)
+                yield RowTable(id="detail-lines")
                 yield Static(totals_text(self.record), id="detail-totals")
                 if self.record.get("retours"):
                     yield Static("Retours de la caisse", classes="title")
                     yield Static(returns_text(self.record), id="detail-returns", markup=False)
                 yield Static("Pièces SCOR", classes="title")
-                yield DataTable(id="detail-pieces", cursor_type="row", zebra_stripes=True)
+                yield RowTable(id="detail-pieces")
                 yield Static("Historique", classes="title")
-                yield DataTable(id="detail-history", cursor_type="row", zebra_stripes=True)
+                yield RowTable(id="detail-history")
         yield AppFooter()
 
     def on_mount(self) -> None:
@@ -127,46 +143,47 @@ class InvoiceDetailScreen(Screen):
         if record is None:
             return
         lines = self.query_one("#detail-lines", DataTable)
-        # The amounts come before the label: at 80 columns they must be visible without scrolling.
+        # At 80 columns: when, which act, its amount (after a return: what the caisse refunded
+        # and whether it refused the line) and its label; the amount's split (AMO, AMC, assuré)
+        # follows to the right, and its totals are under the list.
         answered = bool(record.get("retours"))
-        titles = ["Date", "Code", "Coef.", "Qté", "Montant", "AMO", "AMC", "Assuré"]
-        # After a return: what the caisse refunded per line, and the lines it refused.
+        titles = ["Date", "Code", "Coef.", "Qté", "Montant"]
         titles += ["Remb.", "Refus"] if answered else []
-        for title in (*titles, "Libellé"):
+        for title in (*titles, "Libellé", "AMO", "AMC", "Assuré"):
             lines.add_column(title, key=title)
         for line in record["lignes"]:
+            when = format_short_day(line["date"]) + (f" {line['heure']}" if line["heure"] else "")
             paid = (
                 (money(line["rembourse_cents"] or 0), "REFUS" if line["refusee"] else "")
                 if answered
                 else ()
             )
             lines.add_row(
-                format_day(line["date"]) + (f" {line['heure']}" if line["heure"] else ""),
+                when,
                 line["code"],
                 line["coefficient"],
                 str(line["quantite"]),
-                *(
-                    money(line[key])
-                    for key in ("total_cents", "amo_cents", "amc_cents", "patient_cents")
-                ),
+                money(line["total_cents"]),
                 *paid,
-                line["libelle"],
+                Text(line["libelle"]),
+                *(money(line[key]) for key in ("amo_cents", "amc_cents", "patient_cents")),
             )
         pieces = self.query_one("#detail-pieces", DataTable)
         for title in ("Type", "Fichier", "Taille", "Ajoutée le", "Par"):
             pieces.add_column(title, key=title)
         self._load_pieces()
         history = self.query_one("#detail-history", DataTable)
-        for title in ("Date", "Utilisateur", "De", "Vers", "Action", "Motif"):
+        # At 80 columns: when, what, to which state, by whom; then where from and why.
+        for title in ("Le", "Action", "Vers", "Par", "De", "Motif"):
             history.add_column(title, key=title)
         for move in record["historique"]:
             history.add_row(
-                format_when(move["date"]),
-                move["utilisateur"],
-                move["de"] or "—",
-                move["vers"] or "",
+                format_short_when(move["date"]),
                 history_label(move["action"]),
-                move["motif"] or "",
+                move["vers"] or "",
+                Text(move["utilisateur"]),
+                move["de"] or "—",
+                Text(move["motif"] or ""),
             )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -195,9 +212,13 @@ class InvoiceDetailScreen(Screen):
     def action_attach_piece(self) -> None:
         """Mode dégradé: the prescription or the paper sheet, scanned as PDF, travels in SCOR."""
         from tuibill.dialogs.attach_piece import AttachPieceDialog
-        from tuibill.services.pieces import KINDS
+        from tuibill.services.pieces import KINDS, attach_refusal
 
         if self.record is None:
+            return
+        refusal = attach_refusal(self.invoice_id)
+        if refusal is not None:  # said at once, before asking for a file it would refuse
+            self.notify(refusal, title="Pièce SCOR", severity="warning", markup=False)
             return
 
         def attach(request) -> None:

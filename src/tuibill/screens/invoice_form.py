@@ -21,7 +21,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Input, Label, Select, Static
 
-from tuibill.dialogs.confirm import discard_or_stay
+from tuibill.dialogs.unsaved import leave_form
 from tuibill.domain.act_notation import parse_act, parse_date
 from tuibill.domain.acts import Act
 from tuibill.domain.errors import TuibillError, ValidationError
@@ -33,7 +33,7 @@ from tuibill.domain.formatting import (
 )
 from tuibill.widgets.act_line import ACT_NOTATION, ActLine, act_text
 from tuibill.widgets.footer import AppFooter, AppHeader
-from tuibill.widgets.forms import show_message
+from tuibill.widgets.forms import DATE_CHARS, PickField, show_message
 
 # ValidationError.field values that belong to one act line, then to the acts as a whole.
 LINE_FIELDS = frozenset({"act_date", "act_time", "code", "coefficient", "majorations", "ik"})
@@ -75,6 +75,13 @@ class InvoiceFormScreen(Screen[int | None]):
         self._preview = None
         self._loaded_texts: list[str] = []
         self._load()
+        self._load_prescription()
+        # The header says where the user is, briefly; the title line says the rest.
+        self.title = (
+            "Nouvelle facture"
+            if invoice_id is None
+            else f"Facture n° {format_invoice_number(self.number) or 'non numérotée'}"
+        )
 
     # --- loading ---------------------------------------------------------------------------
 
@@ -97,6 +104,23 @@ class InvoiceFormScreen(Screen[int | None]):
             self.billing_date = date.today()
             self.number = None
             self.acts = list(self.draft.acts)
+
+    def _load_prescription(self) -> None:
+        """The prescripteur and date of the invoice's prescription (corrected in this form)."""
+        self.prescriber_id: int | None = None
+        self.prescriber_text = ""
+        self.prescribed_on: date | None = None
+        if self.prescription_id is None:
+            return
+        from tuibill.services.prescriptions import get_prescription
+
+        prescription = get_prescription(self.prescription_id)
+        self.prescribed_on = prescription.date
+        if prescription.prescriber_id is not None:
+            self.prescriber_id = prescription.prescriber_id
+            self.prescriber_text = (
+                f"{prescription.prescriber.display_name} — {prescription.prescriber.number}"
+            )
 
     @property
     def is_free(self) -> bool:
@@ -148,6 +172,25 @@ class InvoiceFormScreen(Screen[int | None]):
                 yield Label("Patient :", classes="form-label")
                 yield Label("", id="form-patient", markup=False)
             yield Static("", id="patient-error", classes="error field-error", markup=False)
+            if self.prescription_id is not None:
+                # Seed 000: « Prescripteur inconnu », « Date de prescription erronée » are
+                # corrected here, on the invoice, and saved with it.
+                with Horizontal(classes="form-row"):
+                    yield Label("Prescripteur :", classes="form-label")
+                    prescriber = PickField(
+                        "(à choisir) — Entrée : liste des prescripteurs", id="form-prescriber"
+                    )
+                    prescriber.set_value(self.prescriber_id, self.prescriber_text)
+                    yield prescriber
+                    yield Label(" du ", classes="form-label")
+                    yield Input(
+                        format_day(self.prescribed_on),
+                        compact=True,
+                        id="prescription-date",
+                        placeholder="JJ/MM/AAAA",
+                        restrict=DATE_CHARS,
+                        max_length=10,
+                    )
             yield Static("", id="form-prescription", classes="hint", markup=False)
             yield Static("", id="prescription-error", classes="error field-error", markup=False)
             with Horizontal(classes="form-row"):
@@ -211,17 +254,13 @@ class InvoiceFormScreen(Screen[int | None]):
             self.query_one("#form-practitioner-name", Label).update(name)
         prescription_text = "Sans prescription."
         if self.prescription_id is not None:
-            from tuibill.services.prescriptions import get_prescription, items
+            from tuibill.services.prescriptions import items
 
-            prescription = get_prescription(self.prescription_id)
-            prescriber = prescription.prescriber.display_name if prescription.prescriber_id else "?"
             left = ", ".join(
                 f"{item.code} {format_coefficient(item.coefficient_x100)} × {item.remaining}"
                 for item in items(self.prescription_id)
             )
-            prescription_text = (
-                f"Prescription du {format_day(prescription.date)} — {prescriber} — reste : {left}"
-            )
+            prescription_text = f"Prescription : reste {left}"
         self.query_one("#form-prescription", Static).update(prescription_text)
 
     # --- live preview ----------------------------------------------------------------------
@@ -230,13 +269,21 @@ class InvoiceFormScreen(Screen[int | None]):
         return list(self.query(ActLine))
 
     def _texts(self) -> list[str]:
-        return [self.query_one("#billing-date", Input).value.strip()] + [
-            line.text for line in self._lines()
-        ]
+        texts = [self.query_one("#billing-date", Input).value.strip()]
+        if self.prescription_id is not None:
+            texts += [
+                str(self.query_one("#form-prescriber", PickField).value),
+                self.query_one("#prescription-date", Input).value.strip(),
+            ]
+        return texts + [line.text for line in self._lines()]
 
-    @property
-    def dirty(self) -> bool:
-        return self._texts() != self._loaded_texts
+    def has_unsaved_changes(self) -> bool:
+        return self.is_mounted and self._texts() != self._loaded_texts
+
+    def unsaved_text(self) -> str:
+        return self._title().replace("Nouvelle facture", "la nouvelle facture").replace(
+            "Modifier la facture", "la facture"
+        )
 
     def _reset_preview(self) -> None:
         from tuibill.services.acts import ActPreview
@@ -246,6 +293,11 @@ class InvoiceFormScreen(Screen[int | None]):
         except ValidationError as error:
             self._preview = None
             self._field_error(error)
+            return
+        if self.prescription_id is not None:
+            typed = self._parse_prescription_date()  # the date being corrected, if any
+            if typed is not None:
+                self._preview.use_prescription_date(typed)
 
     def _parse_billing_date(self) -> date | None:
         widget = self.query_one("#billing-date", Input)
@@ -299,8 +351,25 @@ class InvoiceFormScreen(Screen[int | None]):
             )
         return None if failures or billing_date is None else good
 
+    def _parse_prescription_date(self) -> date | None:
+        """The prescription date typed (acts are checked against it), None if not a date."""
+        widget = self.query_one("#prescription-date", Input)
+        try:
+            value = parse_date(widget.value, "prescription_date")
+        except ValidationError as error:
+            widget.add_class("-invalid")
+            show_message(self.query_one("#prescription-error", Static), str(error))
+            return None
+        widget.remove_class("-invalid")
+        show_message(self.query_one("#prescription-error", Static), "")
+        return value
+
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
+        if event.input.id == "prescription-date":
+            typed = self._parse_prescription_date()
+            if typed is not None and self._preview is not None:
+                self._preview.use_prescription_date(typed)
         show_message(self.query_one("#form-error", Static), "")
         show_message(self.query_one("#acts-error", Static), "")
         self._recompute()
@@ -324,6 +393,20 @@ class InvoiceFormScreen(Screen[int | None]):
             show_message(self.query_one("#practitioner-error", Static), "")
             self._reset_preview()
             self._recompute()
+
+    def on_pick_field_requested(self, event: PickField.Requested) -> None:
+        event.stop()
+
+        def chosen(prescriber) -> None:
+            if prescriber is None:
+                return
+            event.pick_field.set_value(
+                prescriber.id, f"{prescriber.display_name} — {prescriber.number}"
+            )
+            show_message(self.query_one("#prescription-error", Static), "")
+            self.set_focus(self.query_one("#prescription-date"))
+
+        self.app.open_prescribers(chosen)
 
     # --- line editing ----------------------------------------------------------------------
 
@@ -411,7 +494,8 @@ class InvoiceFormScreen(Screen[int | None]):
             "practitioner": ("#practitioner-error", "#form-practitioner"),
             "patient": ("#patient-error", None),
             "prescription": ("#prescription-error", None),
-            "prescriber": ("#prescription-error", None),
+            "prescriber": ("#prescription-error", "#form-prescriber"),
+            "prescription_date": ("#prescription-error", "#prescription-date"),
         }
         if field in ACTS_FIELDS:
             target, focus = "#acts-error", None
@@ -438,6 +522,7 @@ class InvoiceFormScreen(Screen[int | None]):
             return
         billing_date = parse_date(self.query_one("#billing-date", Input).value, "billing_date")
         try:
+            corrections = self._prescription_corrections()
             acts = self._acts_to_save(checked)
             if self.invoice_id is None:
                 invoice = invoice_service.create_invoice(
@@ -447,10 +532,15 @@ class InvoiceFormScreen(Screen[int | None]):
                     user=self.app.user,
                     billing_date=billing_date,
                     prescription_id=self.prescription_id,
+                    **corrections,
                 )
             else:
                 invoice = invoice_service.update_invoice(
-                    self.invoice_id, acts, user=self.app.user, billing_date=billing_date
+                    self.invoice_id,
+                    acts,
+                    user=self.app.user,
+                    billing_date=billing_date,
+                    **corrections,
                 )
         except ValidationError as error:
             self._field_error(error)
@@ -466,6 +556,25 @@ class InvoiceFormScreen(Screen[int | None]):
             markup=False,
         )
         self.dismiss(invoice.id)
+
+    def _prescription_corrections(self) -> dict:
+        """The prescripteur and date to save with the invoice, when changed here."""
+        if self.prescription_id is None:
+            return {}
+        prescriber_id = self.query_one("#form-prescriber", PickField).value
+        if prescriber_id is None:
+            raise ValidationError(
+                "Choisissez le prescripteur (Entrée sur le champ).", field="prescriber"
+            )
+        prescribed_on = parse_date(
+            self.query_one("#prescription-date", Input).value, "prescription_date"
+        )
+        changes: dict = {}
+        if prescriber_id != self.prescriber_id:
+            changes["prescriber_id"] = prescriber_id
+        if prescribed_on != self.prescribed_on:
+            changes["prescribed_on"] = prescribed_on
+        return changes
 
     def _acts_to_save(self, checked: list[tuple[ActLine, Act]]) -> list:
         """Tie the acts to what they consume: prescribed items, or the isolated acts."""
@@ -484,9 +593,4 @@ class InvoiceFormScreen(Screen[int | None]):
     # --- leaving ---------------------------------------------------------------------------
 
     def action_leave(self) -> None:
-        if not self.dirty:
-            self.dismiss(None)
-            return
-        discard_or_stay(
-            self, "Abandonner cette facture ?", "Les modifications ne seront pas enregistrées."
-        )
+        leave_form(self, "Abandonner cette facture ?")

@@ -24,7 +24,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
+from textual.widgets import DataTable, ProgressBar, Static
 
 from tuibill.dialogs.confirm import ConfirmDialog
 from tuibill.dialogs.vitale_patient import (
@@ -40,7 +40,9 @@ from tuibill.domain.invoices import InvoiceState
 from tuibill.services.database import close_thread_connection
 from tuibill.widgets.card_readers import CardReaders
 from tuibill.widgets.cells import money
+from tuibill.widgets.footer import AppFooter, AppHeader
 from tuibill.widgets.keys import key_hint
+from tuibill.widgets.tables import RowTable
 
 if TYPE_CHECKING:
     from tuibill.services.devices import (
@@ -86,21 +88,21 @@ class LecteurScreen(Screen):
     # --- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         cards = CardReaders(id="lecteur-cards")
         cards.border_title = "Lecteurs de cartes"
         yield cards
-        vitale = DataTable(id="lecteur-vitale", cursor_type="row", zebra_stripes=True)
+        vitale = RowTable(id="lecteur-vitale")
         vitale.border_title = "Carte Vitale"
         yield vitale
         yield Static("", id="lecteur-tla-info", markup=False)
-        tla = DataTable(id="lecteur-tla", cursor_type="row", zebra_stripes=True)
+        tla = RowTable(id="lecteur-tla")
         tla.border_title = "Lecteur portable (TLA)"
         yield tla
         yield ProgressBar(id="lecteur-progress", show_eta=False)
         yield Static("", id="lecteur-status", markup=False)
         yield Static("", id="lecteur-hint", classes="hint")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         vitale = self.query_one("#lecteur-vitale", DataTable)
@@ -439,6 +441,12 @@ class LecteurScreen(Screen):
                 "cette sécurisation sera perdue."
             )
         key = summary.key
+        from tuibill.services.tla_transfer import erase_refusal
+
+        refusal = erase_refusal([key])
+        if refusal is not None:  # said at once: never asked, then refused
+            self._show_status(refusal, error=True)
+            return
 
         def confirmed(answer: bool | None) -> None:
             if answer:
@@ -456,7 +464,13 @@ class LecteurScreen(Screen):
         return lambda: self.app.notify(f"{len(erased)} facture(s) effacée(s) du lecteur portable.")
 
     def action_tla_erase_all(self) -> None:
+        from tuibill.services.tla_transfer import erase_refusal
+
         count = len(self.tla_rows)
+        refusal = erase_refusal(self.tla_rows)
+        if refusal is not None:
+            self._show_status(refusal, error=True)
+            return
 
         def confirmed(answer: bool | None) -> None:
             if answer:

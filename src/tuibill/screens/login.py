@@ -27,6 +27,8 @@ PIN_TRIES = 3
 class LoginScreen(Screen[Session]):
     """Login and password; dismissed with the new session."""
 
+    TITLE = "Connexion"
+
     CSS_PATH = "../styles/login.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "clear", "Effacer", id="connexion_effacer"),
@@ -75,6 +77,8 @@ class LockScreen(Screen[str]):
     """The desk is locked: *session*'s PIN or password unlocks it. Dismissed with « unlocked »
     or « switch » (« Changer d'utilisateur »)."""
 
+    TITLE = "Poste verrouillé"
+
     CSS_PATH = "../styles/login.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -98,7 +102,7 @@ class LockScreen(Screen[str]):
             )
             yield Input(id="secret", password=True, placeholder=self._prompt())
             yield Static("", classes="error", id="lock-error")
-            yield Static("Entrée : déverrouiller — ctrl+u : changer d'utilisateur", classes="hint")
+            yield Static("Entrée : déverrouiller — Ctrl+U : changer d'utilisateur", classes="hint")
 
     def _prompt(self) -> str:
         if self.session.has_pin and self.failed_pins < PIN_TRIES:

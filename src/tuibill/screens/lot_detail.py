@@ -14,7 +14,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
@@ -23,6 +23,7 @@ from tuibill.domain.formatting import (
     format_cents,
     format_invoice_number,
     format_short_day,
+    format_short_when,
     format_when,
 )
 from tuibill.domain.lots import FSE, LotAction, LotState, can, history_label
@@ -32,7 +33,7 @@ from tuibill.widgets.cells import money, right
 from tuibill.widgets.footer import AppFooter, AppHeader
 from tuibill.widgets.keys import delete_binding
 from tuibill.widgets.lot_reports import lot_title
-from tuibill.widgets.tables import LotTable
+from tuibill.widgets.tables import ListsPanel, LotTable
 
 
 def info_text(detail: LotDetail, timeout_hours: int) -> str:
@@ -83,15 +84,21 @@ class LotDetailScreen(Screen):
 
     def __init__(self, lot_id: int) -> None:
         super().__init__()
+        self.title = "Détail du lot"
         self.lot_id = lot_id
         self.detail: LotDetail | None = None
         self.error = ""
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
-        with VerticalScroll(id="ld-body"):
+        # What the lot is and what to do with it: fixed above its lists (issue 13 #13).
+        with Vertical(id="ld-top"):
             yield Static("", id="ld-title", classes="title", markup=False)
             yield Static("", id="ld-info", markup=False)
+            yield Static(
+                "Tab : liste suivante — Début / Fin : première / dernière ligne", classes="hint"
+            )
+        with ListsPanel(id="ld-body"):
             yield Static("", id="ld-invoices-title", classes="section")
             yield LotTable(id="ld-invoices", cursor_type="row", zebra_stripes=True)
             yield Static("", id="ld-pieces-title", classes="section")
@@ -111,8 +118,9 @@ class LotDetailScreen(Screen):
         self.query_one("#ld-received", DataTable).add_columns(
             "Reçu le", "Fichier", "Statut", "Motif"
         )
+        # At 80 columns: when, what, to which state, by whom; then where from and why.
         self.query_one("#ld-history", DataTable).add_columns(
-            "Le", "Par", "De", "Vers", "Action", "Motif"
+            "Le", "Action", "Vers", "Par", "De", "Motif"
         )
         self.load()
 
@@ -138,11 +146,12 @@ class LotDetailScreen(Screen):
         if detail is None:
             title.update(self.error or f"Lot {self.lot_id} introuvable.")
             title.set_class(True, "error")
-            for widget in self.query("#ld-body > *"):
+            for widget in self.query("#ld-top > *, #ld-body"):
                 widget.display = widget is title
             return
         lot = detail.lot
         title.update(lot_title(lot))
+        self.title = f"Lot {lot.number_text}"
         timeout = self.app.settings.transmission.arl_timeout_hours
         self.query_one("#ld-info", Static).update(info_text(detail, timeout))
 
@@ -207,11 +216,11 @@ class LotDetailScreen(Screen):
         history.clear()
         for entry in detail.history:
             history.add_row(
-                format_when(entry.at),
-                entry.user,
-                entry.from_state.label if entry.from_state else "—",
-                entry.to_state.label,
+                format_short_when(entry.at),
                 history_label(entry.action),
+                entry.to_state.label,
+                Text(entry.user),
+                entry.from_state.label if entry.from_state else "—",
                 Text(entry.reason),
             )
         if not is_fse and self.focused is None:

@@ -60,8 +60,10 @@ class MenuScreen(Screen):
                         for _, key, mode, _, label in MENU
                     ],
                     *[Option(f"{key.upper():>3}  {label}", id=entry) for entry, key, label in MORE],
-                    Option(" F1  Aide (toutes les touches de l'écran)", id="aide"),
+                    Option("     Données › Praticiens", id="praticiens"),
+                    Option("     Données › Prescripteurs", id="prescripteurs"),
                     *[Option(f"     {label}", id=option_id) for option_id, label in DESK_OPTIONS],
+                    Option(" F1  Aide (toutes les touches)", id="aide"),
                     id="menu",
                 )
                 yield Static(id="counts")
@@ -74,6 +76,7 @@ class MenuScreen(Screen):
             self.refresh_counts()
 
     def on_mount(self) -> None:
+        self.query_one("#counts").border_title = "Factures, 2 derniers mois"
         self.query_one(OptionList).focus()
 
     def refresh_audit_warning(self) -> None:
@@ -97,8 +100,7 @@ class MenuScreen(Screen):
         self._counted_at = monotonic()
         since = date.today() - timedelta(days=61)
         counts = state_counts(since)
-        lines = ["Factures (2 mois) :"]
-        lines += [f" {label[:19]:<19}{count:>6}" for label, count in counts if count]
+        lines = [f"{label[:21]:<21}{count:>6}" for label, count in counts if count]
         self.query_one("#counts", Static).update("\n".join(lines))
         alerts = return_alerts(self.app.settings.returns, date.today())
         self.query_one("#alerts", Static).update(
@@ -116,6 +118,10 @@ class MenuScreen(Screen):
             self.app.switch_user()
         elif event.option.id == "verrouiller":
             self.app.lock()
+        elif event.option.id == "praticiens":
+            self.app.open_practitioners()
+        elif event.option.id == "prescripteurs":
+            self.app.open_prescribers()
         else:
             self.app.action_open_menu(event.option.id)
 

@@ -28,8 +28,8 @@ from textual.widgets import (
     TabPane,
 )
 
-from tuibill.dialogs.confirm import discard_or_stay
 from tuibill.dialogs.prescription import PrescriptionDialog
+from tuibill.dialogs.unsaved import leave_form
 from tuibill.domain.errors import TuibillError, ValidationError
 from tuibill.domain.formatting import format_day, format_short_day
 from tuibill.services.patients import PatientInput
@@ -37,14 +37,15 @@ from tuibill.widgets.cells import money, right
 from tuibill.widgets.footer import AppFooter, AppHeader
 from tuibill.widgets.forms import (
     DATE_CHARS,
+    FormBaseline,
     PickField,
     clear_error,
     clear_errors,
     field,
-    form_state,
     select_value,
     show_error,
 )
+from tuibill.widgets.tables import RowTable
 
 # --- the patient file ---
 
@@ -82,7 +83,7 @@ FIRST_OF_TAB = {
 RECORD_TABS = ("tab-ordonnances", "tab-factures")
 
 
-class InvoiceTable(DataTable):
+class InvoiceTable(RowTable):
     """The « Factures » list: Entrée opens the invoice (shown in the footer)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -96,7 +97,21 @@ class InvoiceTable(DataTable):
     ]
 
 
-class PatientFileScreen(Screen[None]):
+class PrescriptionTable(RowTable):
+    """The « Ordonnances » list: Entrée opens the prescription to correct it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "enter",
+            "select_cursor",
+            "Modifier l'ordonnance",
+            id="patient_modifier_ordonnance",
+            key_display="Entrée",
+        ),
+    ]
+
+
+class PatientFileScreen(FormBaseline, Screen[None]):
     CSS_PATH = "../styles/patients.tcss"
     AUTO_FOCUS = "#last_name"
 
@@ -114,7 +129,6 @@ class PatientFileScreen(Screen[None]):
         super().__init__()
         self.patient_id = patient_id
         self.initial_name = initial_name
-        self._baseline: tuple[Any, ...] | None = None
 
     # --- layout ---
 
@@ -206,7 +220,7 @@ class PatientFileScreen(Screen[None]):
                 sector.suggester = SuggestFromList(worklists.sectors(), case_sensitive=False)
                 yield field("Secteur", sector)
             with TabPane("Ordonnances", id="tab-ordonnances"):
-                yield DataTable(id="prescriptions", cursor_type="row", zebra_stripes=True)
+                yield PrescriptionTable(id="prescriptions")
                 yield Static("", id="prescriptions-hint", classes="hint")
             with TabPane("Factures", id="tab-factures"):
                 yield InvoiceTable(id="invoices", cursor_type="row", zebra_stripes=True)
@@ -250,7 +264,7 @@ class PatientFileScreen(Screen[None]):
             self.query_one("#rank", Input).value = "1"
             self.query_one("#amo_tiers_payant", Checkbox).value = True
         self._refresh_header()
-        self.call_after_refresh(self._mark_clean)
+        self.mark_saved()
 
     def _refresh_header(self) -> None:
         tabs = self.query_one(TabbedContent)
@@ -334,12 +348,14 @@ class PatientFileScreen(Screen[None]):
             phone=text("phone"),
         )
 
-    def _mark_clean(self) -> None:
-        self._baseline = form_state(self)
-
-    @property
-    def dirty(self) -> bool:
-        return self._baseline is not None and form_state(self) != self._baseline
+    def unsaved_text(self) -> str:
+        name = " ".join(
+            self.query_one(f"#{field_id}", Input).value.strip()
+            for field_id in ("last_name", "first_name")
+        ).strip()
+        if self.patient_id is None:
+            return f"le nouveau patient {name}".strip()
+        return f"la fiche du patient {name}"
 
     # --- prescriptions and invoices ---
 
@@ -368,9 +384,9 @@ class PatientFileScreen(Screen[None]):
                     key=f"{prescription.id}-{index}",
                 )
         self.query_one("#prescriptions-hint", Static).update(
-            f"{len(prescriptions)} ordonnance(s) — ctrl+n : nouvelle ordonnance"
+            f"{len(prescriptions)} ordonnance(s) — Entrée : corriger — Ctrl+N : nouvelle ordonnance"
             if prescriptions
-            else "Aucune ordonnance — ctrl+n : nouvelle ordonnance"
+            else "Aucune ordonnance — Ctrl+N : nouvelle ordonnance"
         )
         rows = patient_invoices(self.patient_id)
         for row in rows:
@@ -395,6 +411,21 @@ class PatientFileScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         # First shown, or back from an invoice or a dialog: what was billed may have changed.
         self._load_records()
+
+    @on(DataTable.RowSelected, "#prescriptions")
+    def _prescription_selected(self, event: DataTable.RowSelected) -> None:
+        """Entrée on a prescription: correct its prescripteur or its date (seed 000)."""
+        key = event.row_key.value or ""
+        prescription_id = int(key.split("-")[0]) if key[:1].isdigit() else None
+        if prescription_id is None or self.patient_id is None:
+            return
+
+        def corrected(saved: int | None) -> None:
+            if saved is not None:
+                self._load_records()
+                self.notify("Ordonnance corrigée.")
+
+        self.app.push_screen(PrescriptionDialog(self.patient_id, prescription_id), corrected)
 
     @on(DataTable.RowSelected, "#invoices")
     def _invoice_selected(self, event: DataTable.RowSelected) -> None:
@@ -489,7 +520,7 @@ class PatientFileScreen(Screen[None]):
         if created:
             self.refresh_bindings()  # « Nouvelle ordonnance » is now possible
         self._load_records()
-        self.call_after_refresh(self._mark_clean)
+        self.mark_saved()
         self.notify(
             "Patient créé." if created else "Patient enregistré.",
             title=patient.display_name,
@@ -500,7 +531,7 @@ class PatientFileScreen(Screen[None]):
         tab = FIELD_TAB.get(widget.id or "")
         if tab:
             self.query_one(TabbedContent).active = tab
-            self.call_after_refresh(widget.focus)
+            self.set_focus(widget)  # now: a key typed next goes to it (widgets.type_ahead)
 
     def _enabled_tabs(self) -> list[str]:
         if self.patient_id is None:
@@ -513,7 +544,7 @@ class PatientFileScreen(Screen[None]):
         current = enabled.index(tabs.active) if tabs.active in enabled else 0
         target = enabled[(current + step) % len(enabled)]
         tabs.active = target
-        self.call_after_refresh(self.query_one(FIRST_OF_TAB[target]).focus)
+        self.set_focus(self.query_one(FIRST_OF_TAB[target]))
 
     def action_next_tab(self) -> None:
         self._move_tab(1)
@@ -528,7 +559,7 @@ class PatientFileScreen(Screen[None]):
 
     def action_new_prescription(self) -> None:
         if self.patient_id is None:
-            self.notify("Enregistrez d'abord le patient (ctrl+s).", severity="warning")
+            self.notify("Enregistrez d'abord le patient (Ctrl+S).", severity="warning")
             return
 
         def created(prescription_id: int | None) -> None:
@@ -536,17 +567,10 @@ class PatientFileScreen(Screen[None]):
                 return
             self._load_records()
             self.query_one(TabbedContent).active = "tab-ordonnances"
-            self.call_after_refresh(self.query_one("#prescriptions").focus)
+            self.set_focus(self.query_one("#prescriptions"))
             self.notify("Ordonnance enregistrée.")
 
         self.app.push_screen(PrescriptionDialog(self.patient_id), created)
 
     def action_leave(self) -> None:
-        if not self.dirty:
-            self.dismiss(None)
-            return
-        discard_or_stay(
-            self,
-            "Abandonner les modifications ?",
-            "Les changements de la fiche ne sont pas enregistrés (ctrl+s pour enregistrer).",
-        )
+        leave_form(self, "Abandonner les modifications de la fiche ?")

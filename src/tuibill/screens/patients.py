@@ -20,9 +20,10 @@ from tuibill.domain.formatting import format_day
 from tuibill.domain.patients import QUALITIES
 from tuibill.screens.search_list import SearchListScreen
 from tuibill.services.patients import PageKey, is_nir_search, search_patients_page
+from tuibill.widgets.tables import RowTable
 
 
-class PagedTable(DataTable):
+class PagedTable(RowTable):
     """A DataTable that asks for the next page when its end comes into view."""
 
     # Rows from the end at which the next page is fetched.
@@ -141,7 +142,7 @@ class PatientsScreen(SearchListScreen[int | None]):
                 else "Aucun patient."
             )
             if not self.pick:
-                hint += " ctrl+n : créer le patient."
+                hint += " Ctrl+N : créer le patient."
         else:
             more = " — la suite se charge en descendant (PgDn)" if self._next_key else ""
             hint = f"{table.row_count} patient(s) affiché(s){more}"

@@ -2,7 +2,7 @@
 versée directement au client », default plan values), Plans d'aide, Bordereaux, Règlements,
 Documents, Notes, Envois.
 
-A new payer (``payer_id=None``) has Définition and Paramétrage only, until saved (ctrl+s).
+A new payer (``payer_id=None``) has Définition and Paramétrage only, until saved (Ctrl+S).
 Every check is the services' own; errors show at the field they name (``widgets.forms``).
 """
 
@@ -18,7 +18,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Checkbox, DataTable, Input, Select, Static, TabbedContent, TabPane
 
-from tuibill.dialogs.confirm import discard_or_stay
+from tuibill.dialogs.unsaved import confirm_leaving
 from tuibill.domain.errors import TuibillError
 from tuibill.domain.formatting import format_cents, format_rate, format_short_day, format_when
 from tuibill.services.payers import PayerInput
@@ -167,6 +167,14 @@ class PayerFileScreen(Screen[None]):
     def dirty(self) -> bool:
         return self._baseline is not None and form_state(self) != self._baseline
 
+    def has_unsaved_changes(self) -> bool:
+        """For the guard of every way out (``dialogs.unsaved``): F-keys, Ctrl+Q, Ctrl+C."""
+        return self.dirty
+
+    def unsaved_text(self) -> str:
+        name = self.query_one("#name", Input).value.strip()
+        return f"la fiche du tiers-payeur {name}" if name else "la fiche d'un nouveau tiers-payeur"
+
     def _refresh_header(self) -> None:
         tabs = self.query_one(TabbedContent)
         if self.payer_id is None:
@@ -238,7 +246,7 @@ class PayerFileScreen(Screen[None]):
                 format_short_day(row.valid_until), row.summary, row.state_label, key=str(row.id),
             )  # fmt: skip
         self.query_one("#plans-hint", Static).update(
-            f"{len(plans)} plan(s) — ctrl+n : nouveau plan ; F10 : valider le plan (seul un plan "
+            f"{len(plans)} plan(s) — Ctrl+N : nouveau plan ; F10 : valider le plan (seul un plan "
             "validé finance)"
         )
         rows = slips.list_slips(payer_id=self.payer_id)
@@ -250,7 +258,7 @@ class PayerFileScreen(Screen[None]):
                 row.state_label, money(row.total_cents), paid, key=str(row.id),
             )  # fmt: skip
         self.query_one("#slips-hint", Static).update(
-            f"{len(rows)} bordereau(x) — en rouge : réglé en partie — ctrl+b : créer, valider, "
+            f"{len(rows)} bordereau(x) — en rouge : réglé en partie — Ctrl+B : créer, valider, "
             "envoyer les bordereaux de ce tiers-payeur"
         )
         for row in payments.list_payments(payer_id=self.payer_id):
@@ -259,7 +267,7 @@ class PayerFileScreen(Screen[None]):
                 row.mode.capitalize(), Text(row.reference), row.state_label, key=str(row.id),
             )  # fmt: skip
         self.query_one("#payments-hint", Static).update(
-            "ctrl+r : enregistrer un règlement — ctrl+a : Automatiser association (ligne choisie)"
+            "Ctrl+R : enregistrer un règlement — Ctrl+A : Automatiser association (ligne choisie)"
         )
         for doc in payers.documents_of(self.payer_id):
             tables["documents"].add_row(format_when(doc.at), doc.kind, Text(doc.name), right(str(doc.size)))
@@ -393,10 +401,6 @@ class PayerFileScreen(Screen[None]):
         self._move_tab(-1)
 
     def action_leave(self) -> None:
-        if not self.dirty:
-            self.dismiss(None)
-            return
-        discard_or_stay(self, "Abandonner les modifications ?",
-                        "La fiche n'est pas enregistrée (ctrl+s pour enregistrer).")  # fmt: skip
+        confirm_leaving(self.app, [self], lambda: self.dismiss(None))
 
 

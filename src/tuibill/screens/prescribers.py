@@ -18,9 +18,10 @@ from textual.widgets.data_table import RowDoesNotExist
 from tuibill.dialogs.prescriber import PrescriberDialog
 from tuibill.screens.search_list import SearchListScreen
 from tuibill.services.patients import PrescriberRow, prescriber_rows
+from tuibill.widgets.tables import RowTable
 
 
-class PrescriberTable(DataTable):
+class PrescriberTable(RowTable):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "enter", "select_cursor", "Modifier", id="prescripteurs_entree", key_display="Entrée"
@@ -55,7 +56,7 @@ class PrescribersScreen(SearchListScreen[PrescriberRow | None]):
 
     def heading(self) -> str:
         if self.pick:
-            return "Choisir le prescripteur : Entrée — ctrl+n : le créer s'il manque"
+            return "Choisir le prescripteur : Entrée — Ctrl+N : le créer s'il manque"
         return "Données › Prescripteurs — Entrée : modifier"
 
     def make_table(self) -> DataTable:
@@ -88,7 +89,7 @@ class PrescribersScreen(SearchListScreen[PrescriberRow | None]):
             )
         if not rows:
             hint = f"Aucun prescripteur pour « {text} »." if text else "Aucun prescripteur."
-            hint += " ctrl+n : créer le prescripteur."
+            hint += " Ctrl+N : créer le prescripteur."
         else:
             more = " (affinez la recherche)" if len(rows) == self.LIMIT else ""
             hint = f"{len(rows)} prescripteur(s){more}"

@@ -27,6 +27,8 @@ from tuibill.widgets.footer import AppFooter, AppHeader
 class RejectionTreatmentScreen(Screen):
     """The treatment of the rejection of invoice *invoice_id*."""
 
+    TITLE = "Traitement du rejet"
+
     CSS = """
     RejectionTreatmentScreen #treat-todo { border: round $warning; padding: 0 1; }
     RejectionTreatmentScreen #treat-actions { color: $accent; }

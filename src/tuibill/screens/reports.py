@@ -25,6 +25,7 @@ PAGE_ROWS = 100
 
 
 class ReportsScreen(Screen):
+    TITLE = "Retours et rejets › Rapports"
     CSS = """
     ReportsScreen #reports-list { width: 24; height: 1fr; }
     ReportsScreen #reports-main { width: 1fr; }

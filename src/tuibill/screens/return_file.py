@@ -62,6 +62,7 @@ def entry_cells(entry: EntryView) -> tuple[str, ...]:
 
 
 class ReturnFileScreen(Screen):
+    TITLE = "Retours et rejets › Fichier reçu"
     CSS_PATH = "../styles/returns.tcss"
     AUTO_FOCUS = "#rf-entries"
     BINDINGS: ClassVar[list[BindingType]] = [

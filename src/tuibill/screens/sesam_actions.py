@@ -140,6 +140,36 @@ async def _offer_degraded(screen: Screen, ids: list[int], message: str) -> Secur
     return outcome
 
 
+def _invoice_names(invoice_ids: list[int], limit: int = 4) -> str:
+    """« DUPONT Anne (n° 000000123), … et 2 autre(s) »: which invoices a PIN will sign."""
+    from tuibill.domain.formatting import format_invoice_number
+    from tuibill.services import securing
+
+    invoices = securing.get_invoices(invoice_ids)
+    names = []
+    for invoice in invoices[:limit]:
+        number = format_invoice_number(invoice.number)
+        names.append(
+            f"{invoice.patient.display_name} (n° {number})" if number
+            else invoice.patient.display_name
+        )
+    if len(invoices) > limit:
+        names.append(f"et {len(invoices) - limit} autre(s)")
+    return ", ".join(names)
+
+
+async def _signable(
+    screen: Screen, ids: list[int], holder: CpsHolder, *, finishing: bool = False
+) -> tuple[list[int], list[tuple[int, str]]]:
+    """The invoices this card will sign, and the others with why — checked before the PIN is
+    asked, so that the PIN is never spent on a card that is not the exécutant's."""
+    from tuibill.services import securing
+
+    refused = await in_thread(securing.card_refusals, ids, holder, finishing=finishing)
+    skipped = {invoice_id for invoice_id, _ in refused}
+    return [i for i in ids if i not in skipped], refused
+
+
 def _patient_names(invoice_ids: list[int]) -> dict[int, str]:
     """The invoices' patients (id → name), in the invoices' order, each once."""
     from tuibill.services import securing
@@ -213,10 +243,16 @@ async def validate_with_cards(
             return None
         holder = await in_thread(securing.signing_holder, reader, allow_cpe=True)
         semi = holder.card_type is CardType.CPE
+        ids, refused = await _signable(screen, ids, holder)
+        if not ids:
+            outcome = securing.SecuringOutcome(refused=refused)
+            report(screen, outcome, "")
+            return outcome
+        names = await in_thread(_invoice_names, ids)
         purpose = (
-            f"Semi-sécuriser {len(ids)} facture(s) avec la CPE (la CPS de l'exécutant finira)."
+            f"Semi-sécuriser avec la CPE (la CPS de l'exécutant finira) : {names}."
             if semi
-            else f"Signer {len(ids)} facture(s) en mode SESAM-Vitale."
+            else f"Signer en mode SESAM-Vitale : {names}."
         )
         outcome = await ask_pin_and_run(
             screen,
@@ -233,6 +269,7 @@ async def validate_with_cards(
             ),
         )
         if outcome is not None:
+            outcome.refused[:0] = refused
             done = (
                 "semi-sécurisée(s) avec la CPE : « À sécuriser », à signer avec la CPS de "
                 "l'exécutant (FSE à sécuriser)"
@@ -276,11 +313,17 @@ async def secure_batch(
             return None
         reader = card_reader(screen)
         holder = await in_thread(securing.signing_holder, reader)
+        ids, refused = await _signable(screen, ids, holder, finishing=True)
+        if not ids:
+            outcome = securing.SecuringOutcome(refused=refused)
+            report(screen, outcome, "")
+            return outcome
+        names = await in_thread(_invoice_names, ids)
         outcome = await ask_pin_and_run(
             screen,
             reader,
             holder,
-            f"Sécuriser {len(ids)} FSE avec la CPS de l'exécutant.",
+            f"Sécuriser avec la CPS de l'exécutant : {names}.",
             lambda pin: securing.secure_invoices(
                 ids,
                 reader=reader,
@@ -290,6 +333,7 @@ async def secure_batch(
             ),
         )
         if outcome is not None:
+            outcome.refused[:0] = refused
             report(screen, outcome, "sécurisée(s) avec la CPS")
         return outcome
     except TuibillError as problem:

@@ -75,9 +75,9 @@ class TiersPayeursScreen(Screen[None]):
             table.move_cursor(row=min(keep, len(rows) - 1))
         self.query_one("#payers-hint", Static).update(
             f"{len(rows)} tiers-payeur(s) — Entrée : fiche ; b : bordereaux ; c : clients et "
-            "facturation ; ctrl+n : nouveau"
+            "facturation ; Ctrl+N : nouveau"
             if rows
-            else "Aucun tiers-payeur — ctrl+n : créer le premier."
+            else "Aucun tiers-payeur — Ctrl+N : créer le premier."
         )
 
     def _cursor_id(self) -> int | None:

@@ -19,6 +19,7 @@ from tuibill.widgets.footer import AppFooter, AppHeader
 
 
 class UsersScreen(Screen):
+    TITLE = "Données › Utilisateurs"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "new", "Nouveau compte", id="utilisateurs_nouveau"),
         Binding("enter", "edit", "Modifier", id="utilisateurs_modifier", key_display="Entrée"),
@@ -30,7 +31,7 @@ class UsersScreen(Screen):
         yield Static("Données › Utilisateurs", classes="title")
         yield DataTable(id="users", cursor_type="row", zebra_stripes=True)
         yield Static(
-            "ctrl+n : nouveau compte — Entrée : rôle, mot de passe, PIN — ctrl+d : désactiver "
+            "Ctrl+N : nouveau compte — Entrée : rôle, mot de passe, PIN — Ctrl+D : désactiver "
             "ou réactiver",
             classes="hint",
         )

@@ -185,6 +185,10 @@ class ActPreview:
         self._birth_date = patient.birth_date
         self._prescription_date = prescription.date if prescription else None
 
+    def use_prescription_date(self, prescribed_on: date | None) -> None:
+        """Check the acts against this prescription date (being corrected in a form)."""
+        self._prescription_date = prescribed_on
+
     def price(self, act: Act, billing_date: date) -> pricing.PricedInvoice:
         """The priced lines of *act* (majorations included); ``ValidationError`` if refused."""
         invoice_rules.check_act_date(

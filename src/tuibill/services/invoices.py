@@ -13,7 +13,14 @@ import peewee
 from tuibill.domain import invoice_rules, pricing
 from tuibill.domain.acts import Act
 from tuibill.domain.errors import NotFound, RefusedOperation, ValidationError
-from tuibill.domain.invoices import CREATE, EDIT, InvoiceAction, InvoiceState, is_editable
+from tuibill.domain.invoices import (
+    CREATE,
+    EDIT,
+    InvoiceAction,
+    InvoiceState,
+    is_editable,
+    not_editable,
+)
 from tuibill.models import (
     Invoice,
     InvoiceLine,
@@ -83,6 +90,18 @@ def _prescription(prescription_id: int | None, patient: Patient) -> Prescription
             "Prescripteur inconnu : complétez la prescription.", field="prescriber"
         )
     return prescription
+
+
+def _correct_prescription(
+    prescription_id: int | None, prescriber_id: int | None, prescribed_on: date | None
+) -> None:
+    if prescription_id is None or (prescriber_id is None and prescribed_on is None):
+        return
+    from tuibill.services.prescriptions import update_prescription_header
+
+    update_prescription_header(
+        prescription_id, prescriber_id=prescriber_id, prescribed_on=prescribed_on
+    )
 
 
 def _write_lines(
@@ -252,12 +271,16 @@ def create_invoice(
     user: str,
     billing_date: date | None = None,
     prescription_id: int | None = None,
+    prescriber_id: int | None = None,
+    prescribed_on: date | None = None,
 ) -> Invoice:
-    """A new invoice in Saisie, priced at each act's date."""
+    """A new invoice in Saisie, priced at each act's date; *prescriber_id* / *prescribed_on*
+    correct its prescription in the same transaction."""
     billing_date = billing_date or date.today()
     with immediate():
         practitioner = _practitioner(practitioner_id)
         patient = _patient(patient_id)
+        _correct_prescription(prescription_id, prescriber_id, prescribed_on)
         prescription = _prescription(prescription_id, patient)
         invoice = Invoice.create(
             practitioner=practitioner.id,
@@ -283,17 +306,18 @@ def update_invoice(
     *,
     user: str,
     billing_date: date | None = None,
+    prescriber_id: int | None = None,
+    prescribed_on: date | None = None,
 ) -> Invoice:
-    """Replace the acts of a Saisie invoice. Any other state is frozen."""
+    """Replace the acts of a Saisie invoice (any other state is frozen); *prescriber_id* /
+    *prescribed_on* correct its prescription in the same transaction."""
     with immediate():
         invoice = get_invoice(invoice_id)
         if not is_editable(InvoiceState(invoice.state)):
-            raise RefusedOperation(
-                f"La facture est à l'état « {InvoiceState(invoice.state).label} » : elle n'est "
-                "plus modifiable (« Défacturer » d'abord si elle est validée)."
-            )
+            raise RefusedOperation(not_editable(InvoiceState(invoice.state)))
         practitioner = _practitioner(invoice.practitioner_id)
         patient = _patient(invoice.patient_id)
+        _correct_prescription(invoice.prescription_id, prescriber_id, prescribed_on)
         prescription = _prescription(invoice.prescription_id, patient)
         _release_lines(invoice)
         _write_lines(
@@ -321,8 +345,22 @@ def apply_action(
     """Move one invoice by *action* (mode dégradé: no card) in its own transaction."""
     with immediate():
         invoice = get_invoice(invoice_id)
+        refusal = _needs_the_device(invoice, InvoiceAction(action))
+        if refusal:
+            raise RefusedOperation(refusal)
         lifecycle.move_invoice(invoice, InvoiceAction(action), user=user, reason=reason)
     return invoice
+
+
+def _needs_the_device(invoice: Invoice, action: InvoiceAction) -> str:
+    """Why the desk alone may not do *action* (the portable reader holds the invoice), or ""."""
+    if action is InvoiceAction.CANCEL_PREPARATION and invoice.state == InvoiceState.CHARGEE_TLA:
+        # The device holds it: taken back only through it (tla_transfer), erased there first.
+        return (
+            "La facture est dans le lecteur portable : « Annuler préparation » l'en efface "
+            "d'abord, lecteur branché (Facturer, touche a ; tuibill tla unprepare)."
+        )
+    return ""
 
 
 # Invoices moved per write transaction by apply_many: the write lock is held a few
@@ -351,10 +389,12 @@ def apply_many(
                 query = query.for_update()  # SQLite's BEGIN IMMEDIATE already locks
             found = {invoice.id: invoice for invoice in query}
             wanted = list(dict.fromkeys(i for i in chunk if i in found))
+            held = {i: _needs_the_device(found[i], action) for i in wanted}
             problems = lifecycle.move_each(
-                [found[i] for i in wanted], action, user=user, reason=reason
+                [found[i] for i in wanted if not held[i]], action, user=user, reason=reason
             )
         why = {invoice.id: str(error) for invoice, error in problems}
+        why.update({i: text for i, text in held.items() if text})
         for invoice_id in chunk:
             invoice = found.get(invoice_id)
             if invoice is None:

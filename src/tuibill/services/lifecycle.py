@@ -30,6 +30,7 @@ from tuibill.domain.invoices import (
 )
 from tuibill.domain.invoices import (
     REASON_PROMPTS,
+    UNNUMBERED_ONLY,
     InvoiceAction,
     InvoiceState,
     LotLink,
@@ -167,10 +168,7 @@ def move_invoice(
         changes["amc_to_patient_cents"] = unpaid
 
     if effects.unnumbered_only and invoice.number is not None:
-        raise RefusedOperation(
-            "Seule une facture en saisie jamais numérotée peut être supprimée ; une facture "
-            "numérotée se rend « Non transmissible »."
-        )
+        raise RefusedOperation(UNNUMBERED_ONLY)
     if effects.rechecks_rules:
         check_invoice_rules(invoice)
     if effects.allocates_number and invoice.number is None:

@@ -49,7 +49,8 @@ def allocate_many(practitioner: Practitioner, count: int, kind: str = INVOICE) -
         what = "de factures" if kind == INVOICE else "de lots"
         raise ValidationError(
             f"Le praticien {practitioner.display_name} n'a pas de numérotation {what} : "
-            "indiquez son premier numéro dans sa fiche (ou « tuibill practitioner numbering »).",
+            "indiquez son prochain numéro dans « Données › Praticiens » (menu principal, "
+            "ou « tuibill practitioner numbering »).",
             field="practitioner",
         )
     last = rows[0].next_value - 1

@@ -95,13 +95,25 @@ def check_pdf(content: bytes, file_name: str = "") -> None:
         )
 
 
+def _piece_refusal(invoice: Invoice, doing: str) -> str | None:
+    if invoice.state in PIECE_STATES:
+        return None
+    return (
+        f"Facture {_label(invoice)} à l'état « {InvoiceState(invoice.state).label} » : "
+        f"impossible d'{doing} une pièce (seulement en « Saisie » ou « Validée »)."
+    )
+
+
+def attach_refusal(invoice_id: int) -> str | None:
+    """Why no piece can be attached to this invoice now (checked before asking for the file)."""
+    return _piece_refusal(invoice_service.get_invoice(invoice_id), "ajouter")
+
+
 def _editable_invoice(invoice_id: int, doing: str) -> Invoice:
     invoice = invoice_service.get_invoice(invoice_id)
-    if invoice.state not in PIECE_STATES:
-        raise RefusedOperation(
-            f"Facture {_label(invoice)} à l'état « {InvoiceState(invoice.state).label} » : "
-            f"impossible d'{doing} une pièce (seulement en « Saisie » ou « Validée »)."
-        )
+    refusal = _piece_refusal(invoice, doing)
+    if refusal is not None:
+        raise RefusedOperation(refusal)
     return invoice
 
 

@@ -1,10 +1,18 @@
-"""The practice and its practitioners (PS), including their invoice numbering set-up."""
+"""The practice and its practitioners (PS), including their invoice and lot numbering set-up.
+
+« Données › Praticiens » reads :func:`practitioner_rows` and saves a
+:class:`PractitionerInput` with :func:`save_practitioner` (one transaction: the record and both
+numberings).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from tuibill.config import PracticeSettings
 from tuibill.domain.errors import NotFound, ValidationError
-from tuibill.models import Practice, Practitioner
+from tuibill.domain.numbering import LOT_NUMBER_MAX, LOT_NUMBER_MIN
+from tuibill.models import Invoice, Lot, Practice, Practitioner
 from tuibill.models.database import immediate
 from tuibill.models.practice import SPECIALTIES
 from tuibill.services import numbering
@@ -108,3 +116,155 @@ def apply_settings(settings: PracticeSettings) -> list[str]:
             )
             done.append(f"praticien {ps.am_number} créé")
     return done
+
+
+# --- « Données › Praticiens » ------------------------------------------------------------------
+
+
+def specialties() -> dict[str, str]:
+    """Code → label of the specialties a practitioner may have (« 24 » → « Infirmier »)."""
+    return dict(SPECIALTIES)
+
+
+@dataclass(frozen=True)
+class PractitionerRow:
+    """A practitioner as the screen shows it: identity, numbering, the CPS expected."""
+
+    id: int
+    last_name: str
+    first_name: str
+    am_number: str
+    rpps: str
+    specialty: str
+    specialty_label: str
+    zone: str
+    active: bool
+    next_invoice_number: int | None  # None: no numbering, cannot validate yet
+    next_lot_number: int | None
+    has_billed: bool  # an invoice or a lot carries its AM number: the number is kept
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.last_name} {self.first_name}".strip()
+
+    @property
+    def cps_number(self) -> str:
+        """The number the exécutant's CPS carries: his AM number (checked when signing)."""
+        return self.am_number
+
+
+@dataclass(frozen=True)
+class PractitionerInput:
+    last_name: str
+    first_name: str
+    am_number: str
+    rpps: str = ""
+    specialty: str = "24"
+    zone: str = "01"
+    active: bool = True
+    next_invoice_number: int | None = None  # None: left as it is (or not set up)
+    next_lot_number: int | None = None
+
+
+def _row(practitioner: Practitioner) -> PractitionerRow:
+    billed = (
+        Invoice.select().where(Invoice.practitioner == practitioner.id).exists()
+        or Lot.select().where(Lot.practitioner == practitioner.id).exists()
+    )
+    return PractitionerRow(
+        id=practitioner.id,
+        last_name=practitioner.last_name,
+        first_name=practitioner.first_name,
+        am_number=practitioner.am_number,
+        rpps=practitioner.rpps,
+        specialty=practitioner.specialty,
+        specialty_label=practitioner.specialty_label,
+        zone=practitioner.zone,
+        active=practitioner.active,
+        next_invoice_number=numbering.peek(practitioner),
+        next_lot_number=numbering.peek(practitioner, numbering.LOT),
+        has_billed=billed,
+    )
+
+
+def practitioner_rows() -> list[PractitionerRow]:
+    """Every practitioner, active or not, by name (a practice has a few)."""
+    return [_row(p) for p in list_practitioners(active_only=False)]
+
+
+def practitioner_row(practitioner_id: int) -> PractitionerRow:
+    return _row(get_practitioner(practitioner_id))
+
+
+def _check_identity(data: PractitionerInput) -> None:
+    if not data.last_name.strip():
+        raise ValidationError("Le nom du praticien est obligatoire.", field="last_name")
+    if not (data.am_number.isdigit() and len(data.am_number) == 9):
+        raise ValidationError("Le numéro AM du praticien compte 9 chiffres.", field="am_number")
+    if data.rpps and not (data.rpps.isdigit() and len(data.rpps) == 11):
+        raise ValidationError("Le numéro RPPS compte 11 chiffres.", field="rpps")
+    if data.specialty not in SPECIALTIES:
+        raise ValidationError(f"Spécialité « {data.specialty} » inconnue.", field="specialty")
+    if not (data.zone.isdigit() and len(data.zone) == 2):
+        raise ValidationError("La zone tarifaire compte 2 chiffres (01 par défaut).", field="zone")
+
+
+def _set_lot_next(practitioner: Practitioner, value: int) -> None:
+    if not LOT_NUMBER_MIN <= value <= LOT_NUMBER_MAX:
+        raise ValidationError(
+            f"Les numéros de lot vont de {LOT_NUMBER_MIN} à {LOT_NUMBER_MAX}.",
+            field="next_lot_number",
+        )
+    current = numbering.peek(practitioner, numbering.LOT)
+    if current is not None and value < current:
+        raise ValidationError(
+            f"Le prochain numéro de lot est déjà {current:03d} : impossible de revenir en "
+            "arrière (numéros déjà attribués).",
+            field="next_lot_number",
+        )
+    if value != current:
+        numbering.set_start(practitioner, value, numbering.LOT)
+
+
+def save_practitioner(practitioner_id: int | None, data: PractitionerInput) -> Practitioner:
+    """Create (*practitioner_id* None) or correct a practitioner, with his numbering, in one
+    transaction. The AM number of a practitioner who has billed is kept: his invoices, lots and
+    signatures carry it."""
+    _check_identity(data)
+    with immediate():
+        other = Practitioner.get_or_none(Practitioner.am_number == data.am_number)
+        if other is not None and other.id != practitioner_id:
+            raise ValidationError(
+                f"Le numéro AM {data.am_number} est déjà celui de {other.display_name}.",
+                field="am_number",
+            )
+        if practitioner_id is None:
+            practitioner = Practitioner(am_number=data.am_number)
+        else:
+            practitioner = get_practitioner(practitioner_id)
+            if data.am_number != practitioner.am_number and _row(practitioner).has_billed:
+                raise ValidationError(
+                    f"{practitioner.display_name} a déjà facturé sous le numéro AM "
+                    f"{practitioner.am_number} : il ne change plus (créez un autre praticien).",
+                    field="am_number",
+                )
+        practitioner.last_name = data.last_name.strip().upper()
+        practitioner.first_name = data.first_name.strip()
+        practitioner.am_number = data.am_number
+        practitioner.rpps = data.rpps
+        practitioner.specialty = data.specialty
+        practitioner.zone = data.zone
+        practitioner.active = data.active
+        practitioner.save()
+        if data.next_invoice_number is not None:
+            current = numbering.peek(practitioner)
+            if data.next_invoice_number != current:
+                try:
+                    numbering.set_start(practitioner, data.next_invoice_number)
+                except ValidationError as error:  # the form's field for it
+                    raise ValidationError(str(error), field="next_invoice_number") from None
+        if data.next_lot_number is not None:
+            _set_lot_next(practitioner, data.next_lot_number)
+        elif numbering.peek(practitioner, numbering.LOT) is None:
+            numbering.set_start(practitioner, 1, numbering.LOT)  # lots always numbered
+    return practitioner

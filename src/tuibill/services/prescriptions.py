@@ -7,10 +7,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from tuibill.domain.errors import NotFound, ValidationError
-from tuibill.domain.formatting import format_coefficient
+from peewee import fn
+
+from tuibill.domain.errors import NotFound, RefusedOperation, ValidationError
+from tuibill.domain.formatting import format_coefficient, format_invoice_number
+from tuibill.domain.invoices import InvoiceState, back_to_draft
 from tuibill.domain.pricing import ACT, parse_coefficient
-from tuibill.models import Patient, Practitioner, Prescriber, Prescription, PrescriptionItem
+from tuibill.models import (
+    Invoice,
+    InvoiceLine,
+    Patient,
+    Practitioner,
+    Prescriber,
+    Prescription,
+    PrescriptionItem,
+)
 from tuibill.models.database import immediate
 from tuibill.services.tariffs import TariffBook
 
@@ -92,20 +103,86 @@ def get_prescription(prescription_id: int) -> Prescription:
     return prescription
 
 
+# An invoice whose content is on its way to the caisse (validated, prepared for the portable
+# reader, in it, semi-secured, in a lot not sent): the prescription it carries must not change
+# under it. « Défacturer » or « Annuler préparation » (or delete the lot) first.
+FROZEN_STATES = frozenset(
+    {
+        InvoiceState.VALIDEE.value,
+        InvoiceState.A_CHARGER.value,
+        InvoiceState.CHARGEE_TLA.value,
+        InvoiceState.A_SECURISER.value,
+        InvoiceState.A_TRANSMETTRE.value,
+    }
+)
+
+
 def update_prescription_header(
-    prescription_id: int, *, prescriber_id: int | None = None, prescribed_on: date | None = None
+    prescription_id: int,
+    *,
+    prescriber_id: int | None = None,
+    prescribed_on: date | None = None,
+    today: date | None = None,
 ) -> Prescription:
-    """Correct the prescripteur or the date (seed 000: « Prescripteur inconnu », « Date erronée »)."""
+    """Correct the prescripteur or the date (seed 000: « Prescripteur inconnu », « Date de
+    prescription erronée »), in its own transaction or inside the caller's.
+
+    Refused while an invoice of the prescription is on its way (``FROZEN_STATES``), and when an
+    act already billed on it would come before the new date.
+    """
+    today = today or date.today()
     with immediate():
         prescription = get_prescription(prescription_id)
-        if prescriber_id is not None:
-            if Prescriber.get_or_none(Prescriber.id == prescriber_id) is None:
-                raise ValidationError("Prescripteur inconnu.", field="prescriber")
-            prescription.prescriber = prescriber_id
-        if prescribed_on is not None:
-            if prescribed_on > date.today():
-                raise ValidationError("La date de prescription est dans le futur.", field="date")
-            prescription.date = prescribed_on
+        new_prescriber = prescription.prescriber_id if prescriber_id is None else prescriber_id
+        new_date = prescription.date if prescribed_on is None else prescribed_on
+        if (new_prescriber, new_date) == (prescription.prescriber_id, prescription.date):
+            return prescription
+        if Prescriber.get_or_none(Prescriber.id == new_prescriber) is None:
+            raise ValidationError(
+                "Prescripteur inconnu : créez-le dans « Données › Prescripteurs ».",
+                field="prescriber",
+            )
+        if new_date > today:
+            raise ValidationError(
+                "La date de prescription est dans le futur.", field="prescription_date"
+            )
+        patient = Patient.get_by_id(prescription.patient_id)
+        if patient.birth_date and new_date < patient.birth_date:
+            raise ValidationError(
+                "La date de prescription précède la naissance.", field="prescription_date"
+            )
+        billed = list(
+            Invoice.select(Invoice.id, Invoice.number, Invoice.state)
+            .where(
+                (Invoice.prescription == prescription.id)
+                & (Invoice.state != InvoiceState.SUPPRIMEE.value)
+            )
+            .order_by(Invoice.id)
+        )
+        frozen = [invoice for invoice in billed if invoice.state in FROZEN_STATES]
+        if frozen:
+            invoice = frozen[0]
+            state = InvoiceState(invoice.state)
+            ways = " ou ".join(f"« {a.label} »" for a in back_to_draft(state)) or "rien"
+            raise RefusedOperation(
+                f"La facture n° {format_invoice_number(invoice.number)} (« {state.label} ») "
+                f"reprend cette prescription : elle ne change pas sous elle. {ways} d'abord, "
+                "puis corrigez la prescription."
+            )
+        if new_date > prescription.date and billed:
+            earliest = (
+                InvoiceLine.select(fn.MIN(InvoiceLine.act_date))
+                .where(InvoiceLine.invoice.in_([invoice.id for invoice in billed]))
+                .scalar()
+            )
+            if earliest is not None and earliest < new_date:
+                raise ValidationError(
+                    f"Un acte facturé sur cette prescription date du {earliest:%d/%m/%Y}, avant "
+                    f"le {new_date:%d/%m/%Y} : la prescription précède ses actes.",
+                    field="prescription_date",
+                )
+        prescription.prescriber = new_prescriber
+        prescription.date = new_date
         prescription.save()
     return prescription
 

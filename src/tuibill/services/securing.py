@@ -164,6 +164,30 @@ def _check_signer(holder: CpsHolder, practitioner: Practitioner, label: str) -> 
         )
 
 
+def card_refusals(
+    invoice_ids: Sequence[int], holder: CpsHolder, *, finishing: bool = False
+) -> list[tuple[int, str]]:
+    """Before the PIN is asked: the invoices the card present will not sign, each with why —
+    not in a state the action applies to, or a CPS that is not the exécutant's (a CPE only
+    semi-secures, for any exécutant). *finishing*: « FSE à sécuriser » (the CPS signs)."""
+    if finishing:
+        action = InvoiceAction.SECURE
+    elif holder.card_type is CardType.CPE:
+        action = InvoiceAction.SEMI_SECURE
+    else:
+        action = InvoiceAction.VALIDATE
+    refused: list[tuple[int, str]] = []
+    for invoice in get_invoices(list(dict.fromkeys(invoice_ids))):
+        label = format_invoice_number(invoice.number) or f"(facture {invoice.id})"
+        try:
+            find_move(InvoiceState(invoice.state), action)
+            if action is not InvoiceAction.SEMI_SECURE:
+                _check_signer(holder, Practitioner.get_by_id(invoice.practitioner_id), label)
+        except RefusedOperation as error:
+            refused.append((invoice.id, str(error)))
+    return refused
+
+
 def _certificate_serial(der: bytes) -> str:
     from tuibill.hardware.cards.cps import certificate_summary
 

@@ -478,8 +478,10 @@ class CancelOutcome:
 def cancel_preparation_on_device(
     reader: PortableReader, invoice_ids: Sequence[int], user: str
 ) -> CancelOutcome:
-    """« Annuler préparation » (À charger → Saisie) of invoices that may be on the device:
-    erased from it first (absent keys are no error), then moved back at the desk.
+    """« Annuler préparation » (À charger or Chargée dans le TLA → Saisie) of invoices that
+    may be on the device: erased from it first, then moved back at the desk. An « À charger »
+    one absent from the device is no error (a load that broke before it); a « Chargée dans le
+    TLA » one must be on this device, not secured (the visit will not happen).
 
     An invoice already secured in the device is refused: unload it instead, or the securing
     made at the patient's home would be lost.
@@ -488,27 +490,42 @@ def cancel_preparation_on_device(
     if not invoice_ids:
         raise ValidationError("Aucune facture sélectionnée.")
     keys: dict[int, str] = {}
+    loaded: set[int] = set()  # « Chargée dans le TLA »: must be found on this device
     for invoice_id in dict.fromkeys(invoice_ids):
         invoice = Invoice.get_or_none(Invoice.id == invoice_id)
         if invoice is None:
             outcome.refused.append((invoice_id, f"Facture {invoice_id} introuvable."))
-        elif invoice.state != InvoiceState.A_CHARGER.value:
+        elif invoice.state not in (InvoiceState.A_CHARGER.value, InvoiceState.CHARGEE_TLA.value):
             outcome.refused.append(
                 (
                     invoice_id,
                     f"Facture {_label(invoice)} à l'état « {InvoiceState(invoice.state).label} » : "
-                    "seule une facture « À charger » voit sa préparation annulée.",
+                    "seule une facture « À charger » ou « Chargée dans le TLA » voit sa "
+                    "préparation annulée.",
                 )
             )
         else:
             am = Practitioner.get_by_id(invoice.practitioner_id).am_number
             keys[invoice_id] = invoice.tla_key or invoice_key(am, invoice.number)
+            if invoice.state == InvoiceState.CHARGEE_TLA.value:
+                loaded.add(invoice_id)
     if not keys:
         return outcome
     on_device = {summary.key: summary for summary in reader.contents()}
     for invoice_id, key in list(keys.items()):
         summary = on_device.get(key)
-        if summary is not None and summary.state is not DeviceInvoiceState.LOADED:
+        if summary is None and invoice_id in loaded:
+            # Loaded into a reader, but not this one: taking it back here would leave a copy
+            # there that the desk no longer knows.
+            outcome.refused.append(
+                (
+                    invoice_id,
+                    f"Facture n° {format_invoice_number(Invoice.get_by_id(invoice_id).number)} "
+                    "absente de ce lecteur portable : branchez celui où elle a été chargée.",
+                )
+            )
+            del keys[invoice_id]
+        elif summary is not None and summary.state is not DeviceInvoiceState.LOADED:
             outcome.refused.append(
                 (
                     invoice_id,
@@ -543,12 +560,23 @@ def _stranded(keys: Iterable[str]) -> list[str]:
     return labels
 
 
+def _stranded_text(labels: list[str]) -> str:
+    return (
+        f"Facture(s) {', '.join(labels)} « Chargée(s) dans le TLA » au poste : les effacer "
+        "du lecteur les bloquerait. Faites-les sécuriser puis déchargez le lecteur, ou "
+        "« Annuler préparation » (Facturer, touche a) si elles ne seront pas sécurisées."
+    )
+
+
 def _refuse_stranded(labels: list[str]) -> None:
     if labels:
-        raise RefusedOperation(
-            f"Facture(s) {', '.join(labels)} « Chargée(s) dans le TLA » au poste : les effacer "
-            "du lecteur les bloquerait. Faites-les sécuriser puis déchargez le lecteur."
-        )
+        raise RefusedOperation(_stranded_text(labels))
+
+
+def erase_refusal(keys: Iterable[str]) -> str | None:
+    """Why erasing these keys from the device is refused (checked before asking), or None."""
+    labels = _stranded(keys)
+    return _stranded_text(labels) if labels else None
 
 
 def erase_from_device(reader: PortableReader, keys: Sequence[str]) -> list[str]:

@@ -45,9 +45,10 @@ LIST_ORDER = [
     PRESCRIPTIONS_ALL,
     VALIDATED,
 ]
-# « Factures non validées » also holds the invoices prepared for the portable reader, as in
-# seed 003, so that « Annuler préparation » has something to act on.
-UNVALIDATED_STATES = (InvoiceState.SAISIE, InvoiceState.A_CHARGER)
+# « Factures non validées » also holds the invoices prepared for the portable reader and those
+# loaded into it, as in seed 003 (« Contenu lecteur portable » is reached from there), so that
+# « Annuler préparation » has something to act on.
+UNVALIDATED_STATES = (InvoiceState.SAISIE, InvoiceState.A_CHARGER, InvoiceState.CHARGEE_TLA)
 # The states of the invoices each list of invoices holds.
 LIST_STATES: dict[str, tuple[InvoiceState, ...]] = {
     UNVALIDATED: UNVALIDATED_STATES,
@@ -170,7 +171,7 @@ def prescriptions(criteria: Criteria, *, all_practitioners: bool) -> list[Factur
                 amc_cents=None,
                 patient_cents=None,
                 sector=p.patient.sector,
-                detail=f"{p.remaining} acte(s) à facturer",
+                detail=f"{p.remaining} à facturer",  # the État column: 13 characters
             )
         )
     return rows

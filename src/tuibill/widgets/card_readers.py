@@ -19,7 +19,15 @@ from tuibill.domain.errors import TuibillError
 if TYPE_CHECKING:
     from tuibill.services.devices import ReaderStatus
 
-READER_WIDTH = 28  # characters of a reader's name shown before its card
+READER_WIDTH = 22  # characters of a reader's name shown before its card (80 columns)
+
+
+def reader_name(name: str) -> str:
+    """A reader's name in READER_WIDTH characters: its start (the make) and its end (the slot,
+    « 00 01 »), which tell two readers apart."""
+    if len(name) <= READER_WIDTH:
+        return name
+    return f"{name[: READER_WIDTH - 7]}…{name[-6:]}"
 
 
 def describe_readers(statuses: list[ReaderStatus], devices: Any) -> list[str]:
@@ -39,7 +47,7 @@ def describe_readers(statuses: list[ReaderStatus], devices: Any) -> list[str]:
                 holder = view.read_cps_holder()
                 tries = view.pin_tries_left()
                 text = (
-                    f"{holder.card_type.label} {holder.name} (n° {holder.ps_number}), "
+                    f"{holder.card_type.label} {holder.name} n° {holder.ps_number} · "
                     f"{tries} essai(s)"
                 )
             except TuibillError as error:
@@ -50,7 +58,7 @@ def describe_readers(statuses: list[ReaderStatus], devices: Any) -> list[str]:
             text = "Carte Vitale 1 : illisible ici, facturez en mode dégradé"
         else:
             text = f"{card.label} (ATR {card.atr_hex})"
-        lines.append(f"{status.name[-READER_WIDTH:]:<{READER_WIDTH}} {text}")
+        lines.append(f"{reader_name(status.name):<{READER_WIDTH}} {text}")
     return lines
 
 

@@ -120,5 +120,22 @@ def form_state(root: Widget) -> tuple[Any, ...]:
     return tuple(getattr(widget, "value", None) for widget in root.query(".form-value"))
 
 
+class FormBaseline:
+    """A form's unsaved changes, for the guard of every way out (``dialogs.unsaved``): its
+    ``.form-value`` widgets against their values when last filled or saved.
+
+    Call :meth:`mark_saved` once the fields are filled (at the end of ``on_mount``, not after a
+    refresh: keys typed meanwhile would count as saved) and after each save.
+    """
+
+    _baseline: tuple[Any, ...] | None = None
+
+    def mark_saved(self) -> None:
+        self._baseline = form_state(self)  # type: ignore[arg-type]
+
+    def has_unsaved_changes(self) -> bool:
+        return self._baseline is not None and form_state(self) != self._baseline  # type: ignore[arg-type]
+
+
 def select_value(select: Select) -> Any:
     return None if select.value is Select.NULL else select.value

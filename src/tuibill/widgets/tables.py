@@ -6,32 +6,46 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
 from textual.widgets import DataTable
 
 
-class LotTable(DataTable):
-    """A table of Transmettre and the lot detail; Entrée opens the row (shown in the footer);
-    Début / Fin go to the first / last row, as the help (F1) says."""
+class RowTable(DataTable):
+    """Every list of the application: a row cursor, and Début / Fin go to the first / last row
+    as the help (F1) says. DataTable's own Home / End scroll sideways on a row cursor: the
+    highlighted row stayed where it was, and « Début » then « v » validated it, not the first.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home", "scroll_top", "Première ligne", show=False, id="liste_premiere_ligne"),
+        Binding("end", "scroll_bottom", "Dernière ligne", show=False, id="liste_derniere_ligne"),
+    ]
+
+    def __init__(self, *, id: str | None = None, zebra_stripes: bool = True, **options) -> None:
+        options.setdefault("cursor_type", "row")
+        super().__init__(id=id, zebra_stripes=zebra_stripes, **options)
+
+
+class LotTable(RowTable):
+    """A table of Transmettre and the lot detail; Entrée opens the row (shown in the footer)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Ouvrir", key_display="Entrée", id="lot_ouvrir"),
-        Binding(
-            "home",
-            "scroll_top",
-            "Première ligne",
-            key_display="Début",
-            show=False,
-            id="lot_premiere_ligne",
-        ),
-        Binding(
-            "end",
-            "scroll_bottom",
-            "Dernière ligne",
-            key_display="Fin",
-            show=False,
-            id="lot_derniere_ligne",
-        ),
     ]
+
+
+class ListsPanel(VerticalScroll):
+    """Lists one under the other in the scrolled part of a detail screen, under its fixed
+    header. Each list is at most as high as the part: Tab brings a list into view whole, and its
+    cursor (Début / Fin) reaches its last row — at 80×24 the history's last move was below the
+    screen, and nothing scrolled to it (issue 13 #13)."""
+
+    can_focus = False  # Tab goes from list to list
+
+    def on_resize(self) -> None:
+        height = max(3, self.scrollable_content_region.height)
+        for table in self.query(DataTable):
+            table.styles.max_height = height
 
 
 def cursor_key(table: DataTable) -> str | None:

@@ -22,9 +22,9 @@ from textual.widgets import DataTable, Static
 from tuibill.domain.formatting import (
     format_cents,
     format_short_day,
-    format_when,
+    format_short_when,
 )
-from tuibill.domain.lots import FSE, SENDABLE_STATES, LotState
+from tuibill.domain.lots import FSE, SENDABLE_STATES
 from tuibill.services.lot_views import LotSummary
 from tuibill.services.transmit_lists import SecureRow, ValidatedGroup, ValidatedInvoice
 from tuibill.widgets.cells import mark, money, right
@@ -148,7 +148,8 @@ class ValidatedTab(Vertical):
             format_short_day(invoice.first_act_date),
             format_short_day(invoice.last_act_date),
             money(invoice.total_cents),
-            "SESAM-Vitale" if invoice.mode == "sesam_vitale" else "Dégradé",
+            # « Vitale » (mode SESAM-Vitale) or « Dégradé »: the column fits 80 columns.
+            "Vitale" if invoice.mode == "sesam_vitale" else "Dégradé",
         )
 
     # --- selection -------------------------------------------------------------------------
@@ -224,8 +225,9 @@ class SecureTab(Vertical):
         yield LotTable(id="tx-secure", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
+        # At 80 columns: which invoice, for whom, how much, when the card was read; then who.
         self.table.add_columns(
-            "Sél", "N°", "Patient", "Praticien", "Date", "Total", "Carte lue le", "Par"
+            "Sél", "N°", "Patient", "Date", "Total", "Carte lue le", "Par", "Praticien"
         )
 
     @property
@@ -256,11 +258,11 @@ class SecureTab(Vertical):
             mark(row.id in self.marked),
             row.number_text,
             Text(row.patient),
-            Text(row.practitioner),
             format_short_day(row.billing_date),
             money(row.total_cents),
-            format_when(row.secured_at),
+            format_short_when(row.secured_at),
             Text(row.signer),
+            Text(row.practitioner),
         )
 
     def chosen_ids(self) -> list[int]:
@@ -307,18 +309,22 @@ class LotsTab(Vertical):
         yield LotTable(id="tx-lots", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self.table.add_columns(
-            "État",
-            "Lot",
-            "Type",
-            "Praticien",
-            "Caisse",
-            "Nb",
-            "Total",
-            "Créé le",
-            "Envois",
-            "Erreur / motif",
-        )
+        # At 80 columns: the state first (a lot « En cours » must be seen), the lot, whose, for
+        # which caisse, how much, since when; then the type and the last error.
+        table = self.table
+        for title, width in (
+            ("État", 13),
+            ("Lot", 3),
+            ("Praticien", 14),
+            ("Caisse", 6),
+            ("Nb", 3),
+            ("Total", 8),
+            ("Créé le", 8),
+            ("Env.", 4),
+            ("Type", 4),
+            ("Erreur / motif", None),
+        ):
+            table.add_column(title, width=width)
 
     @property
     def table(self) -> DataTable:
@@ -331,20 +337,18 @@ class LotsTab(Vertical):
         table.clear()
         for lot in self.lots:
             state = Text(lot.state_label)
-            if lot.uncertain:
+            if lot.uncertain:  # « ! En cours »: the title above says to decide (« i »)
                 state = Text(f"! {lot.state_label}", style="bold reverse")
-            elif lot.state is LotState.ARL_NEGATIF:
-                state = Text(f"{lot.state_label} (renvoi)")
             table.add_row(
                 state,
                 lot.number_text,
-                lot.kind,
                 Text(lot.practitioner),
                 lot.destination,
                 right(str(lot.invoice_count if lot.kind == FSE else lot.piece_count)),
                 right(format_cents(lot.total_cents) if lot.kind == FSE else ""),
-                f"{lot.created_at:%d/%m/%y %H:%M}",
+                format_short_day(lot.created_at),
                 right(str(lot.send_count)),
+                lot.kind,
                 Text(lot.last_error or lot.arl_reason),
                 key=str(lot.id),
             )
