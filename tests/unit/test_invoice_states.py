@@ -169,3 +169,9 @@ def test_treating_a_rejection_keeps_the_number_and_names_its_effects() -> None:
     assert [s for s in InvoiceState if is_editable(s)] == [S.SAISIE]
     with pytest.raises(IllegalTransition, match="recyclée ou rejetée"):
         next_state(S.PAYEE, A.REACTIVATE)
+
+
+def test_every_state_has_a_short_label_for_80_column_lists() -> None:
+    """Facturer's state column and the menu's counts are 13 characters wide."""
+    for state in InvoiceState:
+        assert 0 < len(state.short_label) <= 13, state

@@ -72,6 +72,9 @@ SHORT_STATE_LABELS: dict[InvoiceState, str] = {
     InvoiceState.CHARGEE_TLA: "Chargée TLA",
     InvoiceState.PAYEE_PARTIELLEMENT: "Payée en part",
     InvoiceState.NON_TRANSMISSIBLE: "Non transmis.",
+    InvoiceState.ANNULEE_AVOIR: "Annulée/avoir",
+    InvoiceState.AMC_PAPIER: "AMC papier",
+    InvoiceState.AMC_PATIENT: "AMC patient",
 }
 
 

@@ -20,7 +20,8 @@ def state_counts(since: date) -> list[tuple[str, int]]:
         .tuples()
     )
     found = dict(query)
-    return [(state.label, found.get(state.value, 0)) for state in InvoiceState]
+    # Short labels: the menu shows them beside its list at 80 columns.
+    return [(state.short_label, found.get(state.value, 0)) for state in InvoiceState]
 
 
 def counts_in(states: Sequence[InvoiceState]) -> dict[InvoiceState, int]:
