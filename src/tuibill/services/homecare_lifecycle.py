@@ -59,6 +59,23 @@ def _conditional(model, entity, source: str, changes: dict, refusal: str) -> Non
         setattr(entity, key, value)
 
 
+def _record(
+    model: type,
+    key: str,
+    owner_id: int,
+    from_state: str | None,
+    to_state: str,
+    action: str,
+    user: str,
+    reason: str,
+    at: datetime | None,
+) -> None:
+    """One row of a history (invoice, bordereau, payment), chained to the whole history."""
+    row = {key: owner_id, "at": at or now(), "user": user, "from_state": from_state,
+           "to_state": to_state, "action": action, "reason": reason}  # fmt: skip
+    model.create(**audit.seal(model, row))
+
+
 # --- invoices ---------------------------------------------------------------------------------
 
 
@@ -72,13 +89,7 @@ def record_invoice(
     *,
     at: datetime | None = None,
 ) -> None:
-    HomecareInvoiceTransition.create(
-        **audit.seal(
-            HomecareInvoiceTransition,
-            {"invoice": invoice.id, "at": at or now(), "user": user, "from_state": from_state,
-             "to_state": to_state, "action": action, "reason": reason},
-        )
-    )  # fmt: skip
+    _record(HomecareInvoiceTransition, "invoice", invoice.id, from_state, to_state, action, user, reason, at)
 
 
 def move_invoice(
@@ -133,13 +144,7 @@ def record_slip(
     *,
     at: datetime | None = None,
 ) -> None:
-    SlipTransition.create(
-        **audit.seal(
-            SlipTransition,
-            {"slip": slip.id, "at": at or now(), "user": user, "from_state": from_state,
-             "to_state": to_state, "action": action, "reason": reason},
-        )
-    )  # fmt: skip
+    _record(SlipTransition, "slip", slip.id, from_state, to_state, action, user, reason, at)
 
 
 def move_slip(
@@ -208,13 +213,7 @@ def record_payment(
     *,
     at: datetime | None = None,
 ) -> None:
-    PaymentTransition.create(
-        **audit.seal(
-            PaymentTransition,
-            {"payment": payment.id, "at": at or now(), "user": user, "from_state": from_state,
-             "to_state": to_state, "action": action, "reason": reason},
-        )
-    )  # fmt: skip
+    _record(PaymentTransition, "payment", payment.id, from_state, to_state, action, user, reason, at)
 
 
 def move_payment(
