@@ -48,6 +48,7 @@ step "mémoire du journal" "$here/journal_rss.py"
 step "exports du journal" "$here/journal_export.py"
 step "construction des lots" "$here/lots_build.py" --runs 3
 step "validation" "$here/validation.py"
+step "import d'un retour NOEMIE" "$here/returns_import.py" --runs 3
 echo "(en $(( $(date +%s) - start )) s ; détails : $log)" >&2
 echo
 "$python" "$here/report.py" "$results"
