@@ -314,21 +314,25 @@ class ReturnInvoice(Placed):
     entities: tuple[InvoiceEntity, ...] = ()
     depth: int = DEPTH_INVOICE
 
+    # The entities never change (frozen): what is read of them is kept, the posting of a
+    # return reads each several times per invoice (cached_property writes the instance's
+    # __dict__ directly, which a frozen dataclass allows).
+
     def _one(self, cls: type[_E]) -> _E | None:
         return next((item for item in self.entities if isinstance(item, cls)), None)
 
     def _all(self, cls: type[_E]) -> tuple[_E, ...]:
         return tuple(item for item in self.entities if isinstance(item, cls))
 
-    @property
+    @cached_property
     def insured_patient(self) -> InsuredPatient | None:
         return self._one(InsuredPatient)
 
-    @property
+    @cached_property
     def insured(self) -> Insured | None:
         return self._one(Insured)
 
-    @property
+    @cached_property
     def patient(self) -> Patient | None:
         return self._one(Patient)
 
@@ -340,23 +344,23 @@ class ReturnInvoice(Placed):
     def archive(self) -> Archive | None:
         return self._one(Archive)
 
-    @property
+    @cached_property
     def amo(self) -> AmoPart | None:
         return self._one(AmoPart)
 
-    @property
+    @cached_property
     def amc(self) -> AmcPart | None:
         return self._one(AmcPart)
 
-    @property
+    @cached_property
     def lines(self) -> tuple[ActLine, ...]:
         return self._all(ActLine)
 
-    @property
+    @cached_property
     def signalements(self) -> tuple[Signalement, ...]:
         return self._all(Signalement)
 
-    @property
+    @cached_property
     def rejections(self) -> tuple[Rejection, ...]:
         return self._all(Rejection)
 
@@ -364,7 +368,7 @@ class ReturnInvoice(Placed):
     def comments(self) -> tuple[Comment, ...]:
         return self._all(Comment)
 
-    @property
+    @cached_property
     def matching_number(self) -> str | None:
         """The number as tuibill's 9 digits, if the field holds digits only (padded either way)."""
         digits = self.number.strip(" ")
