@@ -209,6 +209,30 @@ async def test_f3_shows_the_validated_invoices_per_practitioner_and_caisse(start
         assert pilot.app.screen is screen
 
 
+async def test_building_the_lots_also_builds_the_validated_dres_lots(start_caisse) -> None:
+    """Issue 9 §5: « b » puts the validated DREs (part mutuelle in tiers payant) of the invoices
+    it lots into their own lots, and says so."""
+    from tuibill.models import Dre
+    from tuibill.services import dre
+
+    caisse = start_caisse()
+    before = validated_ids()
+    with_dre = [i for (i,) in Dre.select(Dre.invoice).where(Dre.invoice.in_(before)).tuples()]
+    assert with_dre  # the demo has mutualists in tiers payant
+    for invoice_id in with_dre:
+        dre.validate(invoice_id, user="test")
+    async with make_app(caisse.settings).run_test(size=SIZE) as pilot:
+        screen = await open_transmettre(pilot)
+        await pilot.press("b")
+        await settle(pilot, screen)
+        await pilot.press("o")
+        await settle(pilot, screen)
+        summary = dialog_text(pilot)
+    dre_lots = list(Lot.select().where(Lot.kind == "DRE"))
+    assert dre_lots and "Lot de DRE" in summary, summary
+    assert sum(lot.invoice_count for lot in dre_lots) == len(with_dre)
+
+
 async def test_build_send_and_receive_the_arls(start_caisse) -> None:
     caisse = start_caisse()
     before = validated_ids()

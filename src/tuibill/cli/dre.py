@@ -74,8 +74,7 @@ def cmd_move(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_lots(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tuibill.domain.formatting import format_cents
-    from tuibill.services.dre_lots import build_dre_lots
+    from tuibill.services.dre_lots import DreBuildReport, build_dre_lots, dre_summary
 
     ctx.open_db()
     report = build_dre_lots(ctx.settings.transmission, user=ctx.user)
@@ -86,11 +85,9 @@ def cmd_lots(args: argparse.Namespace, ctx: CliContext) -> int:
             "ecartees": [{"facture": i, "motif": m} for i, m in report.skipped],
         })  # fmt: skip
     else:
-        for lot in report.lots:
-            print(f"Lot de DRE {lot.number:03d} ({lot.destination}) : {lot.count} DRE, "
-                  f"{format_cents(lot.amc_cents)} € — « tuibill lots send » l'envoie.")  # fmt: skip
-        if not report.lots:
-            print("Aucune DRE validée à mettre en lot.")
+        print(dre_summary(DreBuildReport(report.lots, [])))
+        if report.lots:
+            print("« tuibill lots send » les envoie.")
     for invoice_id, message in report.skipped:
         error(f"facture {invoice_id} : {message}")
     return 1 if report.skipped else 0

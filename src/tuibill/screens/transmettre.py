@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -63,6 +63,9 @@ from tuibill.widgets.lot_reports import (
     send_summary,
 )
 from tuibill.widgets.transmit_tabs import LotsTab, SecureTab, ValidatedTab
+
+if TYPE_CHECKING:
+    from tuibill.services.dre_lots import DreBuildReport
 
 TO_SEND, TO_SECURE, FILES = "tx-tab-validees", "tx-tab-securiser", "tx-tab-fichiers"
 TABS = (TO_SEND, TO_SECURE, FILES)
@@ -433,6 +436,7 @@ class TransmettreScreen(Screen):
         previews: list[LotPreview],
         skipped: list[SkippedInvoice],
     ) -> Finish:
+        from tuibill.services.dre_lots import build_dre_lots
         from tuibill.services.lots import build_lots
 
         user = user_of(self)
@@ -444,11 +448,18 @@ class TransmettreScreen(Screen):
             )
             reports.append(build_lots(settings, user=user, invoice_ids=preview.invoice_ids))
         report = merge_builds(reports, skipped)
-        return partial(self._built, report)
+        # The DREs (part mutuelle in tiers payant) of invoices now in a lot: their own lots.
+        dres = build_dre_lots(settings, user=user)
+        return partial(self._built, report, dres)
 
-    def _built(self, report: BuildReport) -> None:
+    def _built(self, report: BuildReport, dres: DreBuildReport | None = None) -> None:
         self.marked.clear()
         text, problems = build_summary(report)
+        if dres is not None and (dres.lots or dres.skipped):
+            from tuibill.services.dre_lots import dre_summary
+
+            text += "\n\n" + dre_summary(dres)
+            problems = problems or bool(dres.skipped)
         if report.lots:
             self.action_show_tab(FILES)
         self._report("Constitution des lots", text, problems)

@@ -51,6 +51,19 @@ class DreBuildReport:
     skipped: list[tuple[int, str]]  # (invoice id, why)
 
 
+def dre_summary(report: DreBuildReport) -> str:
+    """What the DRE lots built were, in French (the screen F3 and ``tuibill dre lots``)."""
+    from tuibill.domain.formatting import format_cents
+
+    lines = [
+        f"Lot de DRE {lot.number:03d} ({lot.destination}) : {lot.count} DRE, "
+        f"{format_cents(lot.amc_cents)} €"
+        for lot in report.lots
+    ] or ["Aucune DRE validée à mettre en lot."]
+    lines += [f"DRE de la facture {i} écartée : {why}" for i, why in report.skipped]
+    return "\n".join(lines)
+
+
 def build_dre_lots(
     settings: TransmissionSettings, *, user: str, now: datetime | None = None
 ) -> DreBuildReport:
