@@ -46,6 +46,7 @@ class Treatment(StrEnum):
     NEVER_RESEND = "ne_pas_renvoyer"  # already paid (2900): never re-sent
     PAPER_WITH_AMC = "papier_amc"  # AMC rejection: on paper with the mutuelle, or the patient pays
     RECYCLE = "recycler"  # a duplicate at the concentrator: recycle there, then re-send
+    REFUSED_LINES = "lignes_refusees"  # paid in part (seed 001): a status for each refused line
 
     @property
     def label(self) -> str:
@@ -75,6 +76,10 @@ TREATMENT_LABELS = {
     Treatment.RECYCLE: (
         "Recycler la FSE chez le concentrateur, puis « Réactiver Télétrans » (même numéro)"
     ),
+    Treatment.REFUSED_LINES: (
+        "Facture payée en partie : donner à chaque ligne refusée son statut (touche l) — "
+        "refacturer à la prochaine facturation, régulariser, ou accepter le refus"
+    ),
 }
 
 # The field a motif asks to correct (what the treatment screen takes the clerk to).
@@ -96,6 +101,7 @@ TREATMENT_ACTIONS: dict[Treatment, tuple[InvoiceAction, ...]] = {
     Treatment.NEVER_RESEND: (InvoiceAction.MARK_TREATED,),
     Treatment.PAPER_WITH_AMC: (InvoiceAction.AMC_PAPER, InvoiceAction.BILL_PATIENT),
     Treatment.RECYCLE: (InvoiceAction.RECYCLE, InvoiceAction.REACTIVATE),
+    Treatment.REFUSED_LINES: (),  # the lines' own dialog, not a move of the invoice
 }
 
 
@@ -241,11 +247,15 @@ def guidance(
     sesam_vitale: bool,
     amc_only: bool,
     allowed: frozenset[InvoiceAction] | set[InvoiceAction],
+    partly_paid: bool = False,
 ) -> Guidance:
     """The treatment for *spec* given how the invoice was made and which part was rejected;
-    the actions it offers that the invoice's state allows."""
+    the actions it offers that the invoice's state allows. *partly_paid*: the caisse paid the
+    invoice and refused lines of it — those lines are what is treated (seed 001)."""
     if amc_only:
         treatment = Treatment.PAPER_WITH_AMC
+    elif partly_paid:
+        treatment = Treatment.REFUSED_LINES
     elif spec.motif in (Motif.ALREADY_PAID, Motif.DUPLICATE):
         treatment = spec.treatment
     elif sesam_vitale:

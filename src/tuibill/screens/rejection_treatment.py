@@ -15,13 +15,14 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from tuibill.domain.formatting import format_cents, format_day
 from tuibill.domain.invoices import InvoiceAction
 from tuibill.widgets.footer import AppFooter, AppHeader
+from tuibill.widgets.tables import ListsPanel
 
 
 class RejectionTreatmentScreen(Screen):
@@ -29,12 +30,7 @@ class RejectionTreatmentScreen(Screen):
 
     TITLE = "Traitement du rejet"
 
-    CSS = """
-    RejectionTreatmentScreen #treat-todo { border: round $warning; padding: 0 1; }
-    RejectionTreatmentScreen #treat-actions { color: $accent; }
-    RejectionTreatmentScreen #treat-rejections { height: 6; }
-    RejectionTreatmentScreen #treat-lines { height: 8; }
-    """
+    CSS_PATH = "../styles/rejections.tcss"
     AUTO_FOCUS = "#treat-rejections"
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -58,13 +54,16 @@ class RejectionTreatmentScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
-        with VerticalScroll(id="treat-body"):
+        # The invoice, the motif and the keys stay in view; the lists scroll under them (at
+        # 80×24 the invoice's number and what to do were scrolled out of sight).
+        with Vertical(id="treat-top"):
             yield Static("", id="treat-title", classes="title")
             yield Static("", id="treat-header")
-            yield Static("Rejets de la caisse", classes="title")
-            yield DataTable(id="treat-rejections", cursor_type="row", zebra_stripes=True)
             yield Static("", id="treat-todo")
             yield Static("", id="treat-actions")
+        with ListsPanel(id="treat-body"):
+            yield Static("Rejets de la caisse", classes="title")
+            yield DataTable(id="treat-rejections", cursor_type="row", zebra_stripes=True)
             yield Static("Actes", classes="title")
             yield DataTable(id="treat-lines", cursor_type="row", zebra_stripes=True)
         yield AppFooter()
@@ -125,7 +124,7 @@ class RejectionTreatmentScreen(Screen):
             keys.append("n : Nouvelle facture")
         keys.append("l : Lignes refusées — d : Détail")
         self.query_one("#treat-actions", Static).update(
-            "   ".join(keys) if view.actions or view.credit_note else "Aucune action : " + keys[-1]
+            "   ".join(keys) if view.actions or view.credit_note else "Touches : " + keys[-1]
         )
         lines = self.query_one("#treat-lines", DataTable)
         lines.clear()

@@ -251,8 +251,9 @@ def rejection_view(invoice_id: int) -> RejectionView:
     if invoice.mode == "sesam_vitale":
         allowed.discard(InvoiceAction.RESTART)
     advice = guidance(
-        spec, sesam_vitale=invoice.mode == "sesam_vitale", amc_only=amc_only, allowed=allowed
-    )
+        spec, sesam_vitale=invoice.mode == "sesam_vitale", amc_only=amc_only, allowed=allowed,
+        partly_paid=state is InvoiceState.PAYEE_PARTIELLEMENT,
+    )  # fmt: skip
     prescription = (
         Prescription.get_or_none(Prescription.id == invoice.prescription_id)
         if invoice.prescription_id

@@ -204,3 +204,15 @@ def test_a_draft_carrying_a_regularisation_is_edited_and_replaced_without_doubli
     )
     amount = Invoice.get_by_id(nxt.id).total_cents
     assert len(totals) == 3 and totals[0] < 0 and sum(totals) == amount
+
+
+def test_a_partly_paid_invoice_is_treated_line_by_line(partly_paid):
+    """The treatment of a partial payment is the refused lines' statuses (seed 001), not
+    « Recommencer la FSE » of the whole invoice (seed 000), whatever the line's motif."""
+    from tuibill.services.rejections import rejection_view
+
+    _, invoice_id = partly_paid
+    view = rejection_view(invoice_id)
+    assert view.treatment.value == "lignes_refusees"
+    assert view.actions == ()
+    assert "ligne refusée" in view.what_to_do and "Recommencer" not in view.what_to_do
