@@ -89,15 +89,6 @@ def _tiers():
     return TiersPayeursScreen()
 
 
-def _pending(key: str):
-    def build():
-        from tuibill.screens.pending import PendingScreen
-
-        return PendingScreen(key)
-
-    return build
-
-
 def _menu():
     from tuibill.screens.menu import MenuScreen
 

@@ -119,6 +119,21 @@ def test_roles_are_enforced_by_the_services(staff) -> None:
     users.require("chef", Family.CREDIT, practitioner_id=staff["brunet"])
 
 
+def test_only_an_administrateur_corrects_a_practitioner(staff) -> None:
+    """Données › Praticiens (the numbering, the AM number) is the administrateur's."""
+    from tuibill.services import practice
+
+    row = practice.get_practitioner(staff["gautier"])
+    data = practice.PractitionerInput(
+        last_name=row.last_name, first_name=row.first_name, am_number=row.am_number,
+        rpps="10001234567",
+    )  # fmt: skip
+    for login in ("accueil", "a.gautier"):
+        with pytest.raises(Forbidden, match="administrateur"):
+            practice.save_practitioner(row.id, data, user=login)
+    assert practice.save_practitioner(row.id, data, user="chef").rpps == "10001234567"
+
+
 def test_a_disabled_account_may_do_nothing_and_the_last_admin_stays(staff) -> None:
     users.set_active("accueil", False, by="chef", reason="départ")
     with pytest.raises(AuthenticationFailed, match="désactivé"):

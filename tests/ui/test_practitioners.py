@@ -88,13 +88,13 @@ def test_an_am_number_that_billed_is_kept_and_numbers_never_go_back(demo) -> Non
         rpps=row.rpps, specialty=row.specialty, zone=row.zone,
     )
     with pytest.raises(ValidationError, match="déjà facturé") as refused:
-        save_practitioner(gautier.id, PractitionerInput(**{**base.__dict__, "am_number": "281999999"}))
+        save_practitioner(gautier.id, PractitionerInput(**{**base.__dict__, "am_number": "281999999"}), user="test")
     assert refused.value.field == "am_number"
     with pytest.raises(ValidationError) as back:
-        save_practitioner(gautier.id, PractitionerInput(**{**base.__dict__, "next_invoice_number": 1}))
+        save_practitioner(gautier.id, PractitionerInput(**{**base.__dict__, "next_invoice_number": 1}), user="test")
     assert back.value.field == "next_invoice_number"
     with pytest.raises(ValidationError) as lot:
-        save_practitioner(gautier.id, PractitionerInput(**{**base.__dict__, "next_lot_number": 1000}))
+        save_practitioner(gautier.id, PractitionerInput(**{**base.__dict__, "next_lot_number": 1000}), user="test")
     assert lot.value.field == "next_lot_number"
-    saved = save_practitioner(gautier.id, PractitionerInput(**{**base.__dict__, "rpps": "10001234567"}))
+    saved = save_practitioner(gautier.id, PractitionerInput(**{**base.__dict__, "rpps": "10001234567"}), user="test")
     assert saved.rpps == "10001234567" and saved.am_number == row.am_number

@@ -199,7 +199,7 @@ class PractitionerDialog(FormBaseline, ModalScreen[int | None]):
         clear_errors(self)
         try:
             saved = save_practitioner(
-                self.current.id if self.current else None, self._collect()
+                self.current.id if self.current else None, self._collect(), user=self.app.user
             )
         except TuibillError as error:
             show_error(self, error)

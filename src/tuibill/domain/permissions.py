@@ -1,8 +1,10 @@
 """Who may do what: the roles of the practice's staff and one table of action families.
 
 Roles are data (``User.role`` holds one of :class:`Role`'s codes); what each role may do is
-the table :data:`ALLOWED` below, checked by ``services.users.require`` before any service
-writes. A refusal names the roles that may do the action, in French.
+the table :data:`ALLOWED` below, checked by ``services.users.require`` where a family is not
+every role's: every invoice and lot move (``services.lifecycle``), the accounts, the practice
+and its practitioners, the settings. A refusal names the roles that may do the action, in
+French.
 """
 
 from __future__ import annotations

@@ -2,8 +2,7 @@
 Facturer's « DRE non validées », validated, and answered by the NOEMIE returns (type D, part 199).
 
 Every move follows ``domain.dre.DRE_MOVES`` and is recorded in the invoice's history (sealed in
-the audit chain), in the caller's transaction. Not here yet: the DRE's own lots to the AMC (see
-the issue's report).
+the audit chain), in the caller's transaction. Their own lots to the AMC: ``services.dre_lots``.
 """
 
 from __future__ import annotations

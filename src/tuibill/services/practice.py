@@ -226,10 +226,16 @@ def _set_lot_next(practitioner: Practitioner, value: int) -> None:
         numbering.set_start(practitioner, value, numbering.LOT)
 
 
-def save_practitioner(practitioner_id: int | None, data: PractitionerInput) -> Practitioner:
+def save_practitioner(
+    practitioner_id: int | None, data: PractitionerInput, *, user: str
+) -> Practitioner:
     """Create (*practitioner_id* None) or correct a practitioner, with his numbering, in one
     transaction. The AM number of a practitioner who has billed is kept: his invoices, lots and
-    signatures carry it."""
+    signatures carry it. Only an administrateur may (``domain.permissions``)."""
+    from tuibill.domain.permissions import Family
+    from tuibill.services import users
+
+    users.require(user, Family.PRACTICE)
     _check_identity(data)
     with immediate():
         other = Practitioner.get_or_none(Practitioner.am_number == data.am_number)
