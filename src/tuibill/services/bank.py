@@ -235,6 +235,9 @@ def import_data(
             found, statements = read_statements(data, format_name)
         except (FormatError, ValidationError) as error:
             return ImportReport(name, REFUSED_STATUS, str(error), dry_run=True)
+        clash = _format_clash(statements, found)
+        if clash:
+            return ImportReport(name, REFUSED_STATUS, clash, dry_run=True)
         report = ImportReport(name, IMPORTED, format=found, dry_run=True)
         report.statements = intake.rehearse(
             STATEMENT_FILE, data, name, at,
@@ -268,6 +271,10 @@ def post_received(
         except (FormatError, ValidationError) as error:
             intake.finish(row, REFUSED, f"Relevé refusé, mis de côté : {error}", at)
             return ImportReport(row.file_name, REFUSED_STATUS, str(error), received_file_id=row.id)
+        clash = _format_clash(statements, found)
+        if clash:
+            intake.finish(row, REFUSED, f"Relevé refusé, mis de côté : {clash}", at)
+            return ImportReport(row.file_name, REFUSED_STATUS, clash, received_file_id=row.id)
         report = ImportReport(row.file_name, IMPORTED, format=found, received_file_id=row.id)
         report.statements = _store(statements, found, row, user=user, at=at)
         intake.finish(row, APPLIED, "", at)
@@ -288,6 +295,45 @@ def _account(statement: BankStatement, at: datetime) -> BankAccount:
             created_at=at,
         )
     return account
+
+
+def _period(statement: BankStatement) -> tuple[date, date] | None:
+    days = [line.booking_date for line in statement.lines]
+    start = statement.opening_date or (min(days) if days else None)
+    end = statement.closing_date or (max(days) if days else None)
+    return (start, end) if start and end else None
+
+
+def _format_clash(statements: tuple[BankStatement, ...], format_name: str) -> str:
+    """Why these statements would count lines twice: their account already has statements of
+    the same days in another format (a line's key depends on the format: CFONB has no entry
+    reference), or "" — one format per account, as the bank sends it."""
+    for statement in statements:
+        period = _period(statement)
+        account = BankAccount.get_or_none(BankAccount.account_key == statement.account_key)
+        if period is None or account is None:
+            continue
+        other = (
+            AccountStatement.select()
+            .where(
+                (AccountStatement.account == account.id)
+                & (AccountStatement.format != format_name)
+                & (AccountStatement.opening_date <= period[1])
+                & (AccountStatement.closing_date >= period[0])
+            )
+            .order_by(AccountStatement.id)
+            .first()
+        )
+        if other is not None:
+            before = FORMAT_LABELS.get(other.format, other.format)
+            now = FORMAT_LABELS.get(format_name, format_name)
+            return (
+                f"le compte {statement.account_key} a déjà un relevé {before} du "
+                f"{other.opening_date:%d/%m/%Y} au {other.closing_date:%d/%m/%Y} : un relevé "
+                f"{now} des mêmes jours compterait ses lignes deux fois. Importez les relevés "
+                "d'un compte dans un seul format."
+            )
+    return ""
 
 
 def _store(

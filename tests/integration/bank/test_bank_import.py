@@ -89,6 +89,40 @@ def test_a_camt_statement_and_an_ofx_statement(tmp_path, transmission) -> None:
     )
 
 
+def test_the_same_days_of_an_account_in_another_format_are_refused(tmp_path, transmission) -> None:
+    """CFONB lines have no entry reference, CAMT ones do: the same operations read from both
+    would get two keys each. A statement of days the account already has in another format is
+    refused whole and kept aside; another month in the other format is taken."""
+    bank.import_files(
+        [write(tmp_path, "mars.cfonb", write_cfonb([statement(MARCH)]))],
+        transmission, user="anne", now=NOW,
+    )  # fmt: skip
+    camt = write_camt(
+        [statement(for_camt(MARCH), format="camt.053", statement_id="REL-2026-03")],
+        message_id="MSG-1", created_at=datetime(2026, 4, 1, 6),
+    )  # fmt: skip
+    path = write(tmp_path, "mars.xml", camt)
+    (dry,) = bank.import_files([path], transmission, user="anne", dry_run=True, now=NOW)
+    (report,) = bank.import_files([path], transmission, user="anne", now=NOW)
+
+    for refused in (dry, report):
+        assert refused.status == "refusé" and "CFONB 120" in refused.reason
+        assert "deux fois" in refused.reason
+    assert BankOperation.select().count() == 4
+    assert ReceivedFile.get(ReceivedFile.file_name == "mars.xml").status == "refuse"
+
+    april = [line(date(2026, 4, 2), 2_000, "VIR CPAM AVRIL")]
+    later = write_camt(
+        [statement(for_camt(april), format="camt.053", start=date(2026, 4, 1),
+                   end=date(2026, 4, 30), statement_id="REL-2026-04")],
+        message_id="MSG-2", created_at=datetime(2026, 5, 1, 6),
+    )  # fmt: skip
+    (taken,) = bank.import_files(
+        [write(tmp_path, "avril.xml", later)], transmission, user="anne", now=NOW
+    )
+    assert taken.status == "importé" and BankOperation.select().count() == 5
+
+
 def test_the_same_file_twice_changes_nothing(tmp_path, transmission) -> None:
     path = write(tmp_path, "releve.cfonb", write_cfonb([statement(MARCH)]))
     bank.import_files([path], transmission, user="anne", now=NOW)
