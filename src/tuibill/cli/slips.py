@@ -31,6 +31,12 @@ def register(subparsers, common) -> None:
     _period_options(validate, required=False)
     send = _verb(verbs, common, "send", cmd_send, "envoi par courriel (par défaut : tous les validés)")
     send.add_argument("ids", type=arguments.identifier, metavar="ID", nargs="*", help="bordereaux")
+    send.add_argument("--again", action="store_true",
+                      help="renvoyer aussi ceux dont un envoi n'a pas été confirmé")  # fmt: skip
+    confirmed = _verb(verbs, common, "mark-sent", cmd_mark_sent,
+                      "un envoi non confirmé a bien été reçu : « Envoyé »")  # fmt: skip
+    confirmed.add_argument("id", type=arguments.identifier, metavar="ID", help="Id du bordereau")
+    confirmed.add_argument("--reason", metavar="MOTIF", default="", help="comment on l'a su")
     printed = _verb(verbs, common, "print", cmd_print, "édition d'un lot : un PDF (envoi postal)")
     printed.add_argument("ids", type=arguments.identifier, metavar="ID", nargs="+", help="bordereaux")
     printed.add_argument("--output", metavar="FICHIER", required=True, help="PDF à écrire")
@@ -181,7 +187,9 @@ def cmd_send(args, ctx: CliContext) -> int | None:
     from tuibill.services.payer_mail import SENT, send_slips
 
     ctx.open_db()
-    outcomes = send_slips(ctx.settings.transmission, args.ids or None, user=ctx.user)
+    outcomes = send_slips(
+        ctx.settings.transmission, args.ids or None, user=ctx.user, again=args.again
+    )
     if ctx.json:
         print_json([o.as_dict() for o in outcomes])
     else:
@@ -191,6 +199,18 @@ def cmd_send(args, ctx: CliContext) -> int | None:
         if not outcomes:
             print("Aucun bordereau validé à envoyer.")
     return 0 if all(o.status == SENT for o in outcomes) else 1
+
+
+def cmd_mark_sent(args, ctx: CliContext) -> None:
+    from tuibill.domain.slips import format_number
+    from tuibill.services.payer_mail import mark_sent
+
+    ctx.open_db()
+    slip = mark_sent(args.id, user=ctx.user, reason=args.reason)
+    if ctx.json:
+        print_json({"bordereau": slip.id, "numero": format_number(slip.number), "etat": slip.state})
+        return
+    print(f"Bordereau {format_number(slip.number)} : « Envoyé » (envoi confirmé).")
 
 
 def cmd_print(args, ctx: CliContext) -> None:

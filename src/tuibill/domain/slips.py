@@ -76,7 +76,14 @@ ACTION_LABELS: dict[SlipAction, str] = {
 }
 
 CREATE = "create"
-EVENT_LABELS = {CREATE: "Création", "remind": "Relance", "resend": "Nouvel envoi"}
+# A send by e-mail, recorded before the mail leaves and after the server's answer: the last of
+# these in a bordereau's history says whether an unconfirmed send waits for a decision.
+SEND_STARTED, SEND_UNCONFIRMED, SEND_FAILED = "send_started", "send_unconfirmed", "send_failed"
+EVENT_LABELS = {
+    CREATE: "Création", "remind": "Relance", "resend": "Nouvel envoi",
+    SEND_STARTED: "Envoi commencé", SEND_UNCONFIRMED: "Envoi non confirmé",
+    SEND_FAILED: "Envoi refusé",
+}  # fmt: skip
 
 
 def history_label(action: str) -> str:

@@ -15,6 +15,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
+from tuibill.dialogs.confirm import ConfirmDialog
 from tuibill.dialogs.file_name import PathDialog
 from tuibill.dialogs.text_view import TextDialog
 from tuibill.domain.errors import TuibillError, ValidationError
@@ -227,7 +228,52 @@ class SlipsScreen(Screen[None]):
         outcomes = send_slips(self.app.settings.transmission, ids, user=self.app.user)
         self.reload()
         failed = any(o.status != "envoye" for o in outcomes)
-        self.app.push_screen(TextDialog("Envoi par courriel", outcomes_text(outcomes), error=failed))
+        pending = [o for o in outcomes if o.pending and o.slip_id is not None]
+        self.app.push_screen(
+            TextDialog("Envoi par courriel", outcomes_text(outcomes), error=failed),
+            lambda _: self._resolve_pending(pending) if pending else None,
+        )
+
+    def _resolve_pending(self, pending: list) -> None:
+        """A send not confirmed (a crash, the server's silence): the payer may have the mail.
+        The clerk says whether it arrived (« Envoyé ») or sends it again; Échap decides later."""
+        from tuibill.services.payer_mail import mark_sent, send_slips
+
+        names = "\n".join(f"- {o.payer} — {o.what}" for o in pending)
+        ids = [o.slip_id for o in pending]
+
+        def resend(yes: bool | None) -> None:
+            if not yes:
+                return
+            outcomes = send_slips(self.app.settings.transmission, ids, user=self.app.user,
+                                  again=True)  # fmt: skip
+            self.reload()
+            failed = any(o.status != "envoye" for o in outcomes)
+            self.app.push_screen(
+                TextDialog("Envoi par courriel", outcomes_text(outcomes), error=failed)
+            )
+
+        def received(yes: bool | None) -> None:
+            if not yes:
+                self.app.push_screen(
+                    ConfirmDialog("Les renvoyer maintenant ?", names), resend
+                )
+                return
+            try:
+                for slip_id in ids:
+                    mark_sent(slip_id, user=self.app.user)
+            except TuibillError as error:
+                self.app.push_screen(TextDialog("Refusé", str(error), error=True))
+            self.reload()
+            self.notify(f"{len(ids)} bordereau(x) « Envoyé » (envoi confirmé).")
+
+        self.app.push_screen(
+            ConfirmDialog(
+                "Le tiers-payeur a-t-il reçu ces bordereaux ?",
+                f"{names}\nO : oui, les marquer envoyés — N : non (proposer de les renvoyer).",
+            ),
+            received,
+        )
 
     def _do_print(self) -> None:
         from tuibill.services.slips import print_slips, write_file

@@ -20,7 +20,14 @@ from tuibill.config import TransmissionSettings
 from tuibill.domain import payers as payer_rules
 from tuibill.domain.errors import ConfigError, RefusedOperation, ValidationError
 from tuibill.domain.formatting import format_cents
-from tuibill.domain.slips import OPEN_STATES, SlipAction, SlipState
+from tuibill.domain.slips import (
+    OPEN_STATES,
+    SEND_FAILED,
+    SEND_STARTED,
+    SEND_UNCONFIRMED,
+    SlipAction,
+    SlipState,
+)
 from tuibill.domain.slips import format_number as slip_number
 from tuibill.formats.slip_pdf import Letter, letter_pdf
 from tuibill.models import Payer, PayerDocument, PayerMail, Slip
@@ -59,6 +66,8 @@ class MailOutcome:
     what: str  # « bordereau B-000012 », « relance niveau 2 »
     status: str
     message: str
+    slip_id: int | None = None  # the bordereau, for a send to resolve (``pending``)
+    pending: bool = False  # an earlier send not confirmed: resolve before sending again
 
     @property
     def status_label(self) -> str:
@@ -128,14 +137,57 @@ def _send(session: SmtpSession, message: EmailMessage) -> tuple[str, str]:
     return SENT, f"Accepté par le serveur ({message['Message-ID']})."
 
 
+# A bordereau's send is recorded in its history before the mail leaves (with its Message-ID),
+# and its end after: a send the server did not confirm (« incertain »), or that a crash cut,
+# stays pending — the payer may have the mail, so it is never sent again without a decision.
+
+
+def pending_send(slip: Slip) -> str:
+    """Why *slip* (« Validé ») may already be at the payer's — an earlier send not confirmed —
+    in French, or "" when it may be sent."""
+    from tuibill.models import SlipTransition
+
+    last = (
+        SlipTransition.select()
+        .where(SlipTransition.slip == slip.id)
+        .order_by(SlipTransition.id.desc())
+        .first()
+    )
+    if last is None or last.action not in (SEND_STARTED, SEND_UNCONFIRMED):
+        return ""
+    what = "interrompu" if last.action == SEND_STARTED else "sans confirmation du serveur"
+    return (
+        f"un envoi du {last.at:%d/%m/%Y à %H:%M} ({last.reason}) s'est terminé {what} : le "
+        "tiers-payeur l'a peut-être reçu. Vérifiez, puis marquez-le envoyé (« tuibill slip "
+        "mark-sent ») ou renvoyez-le (« tuibill slip send --again »)."
+    )
+
+
+def mark_sent(slip_id: int, *, user: str, reason: str = "", now: datetime | None = None) -> Slip:
+    """The payer did receive the bordereau of an unconfirmed send: « Envoyé » (courriel)."""
+    at = (now or lifecycle.now()).replace(microsecond=0)
+    with immediate():
+        slip = get_slip(slip_id)
+        if not pending_send(slip):
+            raise RefusedOperation(
+                f"Le bordereau {slip_number(slip.number) or slip.id} n'a pas d'envoi à confirmer."
+            )
+        lifecycle.move_slip(slip, SlipAction.SEND, user=user, at=at, sent_by="courriel",
+                            reason=reason or "envoi confirmé : reçu par le tiers-payeur")  # fmt: skip
+        lifecycle.sync_slip_payment(slip, user=user, reason="règlement reçu avant l'envoi", at=at)
+    return slip
+
+
 def send_slips(
     settings: TransmissionSettings,
     slip_ids: Sequence[int] | None = None,
     *,
     user: str,
     now: datetime | None = None,
+    again: bool = False,
 ) -> list[MailOutcome]:
-    """« Envoi par courriel » of *slip_ids* (default: every bordereau « Validé »)."""
+    """« Envoi par courriel » of *slip_ids* (default: every bordereau « Validé »). A bordereau
+    whose earlier send was not confirmed is left for a decision, unless *again*."""
     at = (now or lifecycle.now()).replace(microsecond=0)
     if slip_ids is None:
         slips = list(Slip.select().where(Slip.state == SlipState.VALIDE.value).order_by(Slip.id))
@@ -152,6 +204,11 @@ def send_slips(
     for slip in slips:
         payer = slip.payer
         what = f"bordereau {slip_number(slip.number)}"
+        unconfirmed = pending_send(slip)
+        if unconfirmed and not again:
+            outcomes.append(MailOutcome(payer.id, payer.name, what, UNCERTAIN,
+                                        f"Non renvoyé : {unconfirmed}", slip.id, True))  # fmt: skip
+            continue
         if not payer.email:
             outcomes.append(
                 MailOutcome(payer.id, payer.name, what, NO_EMAIL,
@@ -191,15 +248,25 @@ def send_slips(
             if not session.connected:
                 status, detail = FAILED, "Connexion au serveur d'envoi perdue : à renvoyer."
             else:
+                with immediate():  # before the mail leaves: a crash after it is never silent
+                    lifecycle.record_slip(slip, slip.state, slip.state, SEND_STARTED, user,
+                                          f"message {message['Message-ID']}", at=at)  # fmt: skip
                 status, detail = _send(session, message)
             _archive(payer, message, "BORDEREAU", status, detail, user=user, at=at)
-            if status == SENT:
-                with immediate():
-                    slip = get_slip(slip.id)
+            with immediate():
+                slip = get_slip(slip.id)
+                if status == SENT:
                     lifecycle.move_slip(slip, SlipAction.SEND, user=user, at=at, sent_by="courriel",
                                         reason=f"envoyé à {payer.email}")  # fmt: skip
                     lifecycle.sync_slip_payment(slip, user=user, reason="règlement reçu avant l'envoi", at=at)
-            outcomes.append(MailOutcome(payer.id, payer.name, f"bordereau {number}", status, detail))
+                elif status == UNCERTAIN:
+                    lifecycle.record_slip(slip, slip.state, slip.state, SEND_UNCONFIRMED, user,
+                                          f"message {message['Message-ID']}", at=at)  # fmt: skip
+                else:  # refused, or the connection lost before: nothing reached the payer
+                    lifecycle.record_slip(slip, slip.state, slip.state, SEND_FAILED, user,
+                                          detail[:200], at=at)  # fmt: skip
+            outcomes.append(MailOutcome(payer.id, payer.name, f"bordereau {number}", status, detail,
+                                        slip.id, status == UNCERTAIN))  # fmt: skip
     return outcomes
 
 

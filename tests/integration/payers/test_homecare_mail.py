@@ -14,6 +14,7 @@ from lxml import etree
 
 from conftest import november_interventions
 from tuibill.cli.main import main
+from tuibill.domain.errors import RefusedOperation
 from tuibill.formats import facturx as facturx_format
 from tuibill.formats.errors import FormatError
 from tuibill.models import PayerMail, Slip
@@ -77,6 +78,57 @@ def test_a_refused_recipient_leaves_the_bordereau_validated_and_is_archived(
     assert Slip.get_by_id(carsat.id).state == "VALIDE"
     (archived,) = payers.mails_of(office.carsat.id)
     assert archived.status == "REFUSE" and mail_server.received == []
+
+
+def test_a_crash_after_the_mail_left_never_sends_the_bordereau_twice(
+    validated, mail_server, monkeypatch
+) -> None:
+    """The server accepted the mail, then the desk died before recording « Envoyé »: the next
+    send does not mail the payer again; the clerk says it arrived (mark-sent) or re-sends."""
+    from tuibill.services import homecare_lifecycle
+
+    office = validated
+    apa = slips.list_slips(payer_id=office.apa.id)[0]
+    real_move = homecare_lifecycle.move_slip
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("coupure de courant")
+
+    monkeypatch.setattr(homecare_lifecycle, "move_slip", crash)
+    with pytest.raises(RuntimeError):
+        payer_mail.send_slips(mail_server.settings(), [apa.id], user="anne")
+    monkeypatch.setattr(homecare_lifecycle, "move_slip", real_move)
+    assert len(mail_server.received) == 1 and Slip.get_by_id(apa.id).state == "VALIDE"
+
+    (outcome,) = payer_mail.send_slips(mail_server.settings(), [apa.id], user="anne")
+    assert outcome.status == "incertain" and outcome.pending and outcome.slip_id == apa.id
+    assert "peut-être reçu" in outcome.message
+    assert len(mail_server.received) == 1  # not mailed twice
+    payer_mail.mark_sent(apa.id, user="anne")
+    assert Slip.get_by_id(apa.id).state == "ENVOYE"
+    with pytest.raises(RefusedOperation):
+        payer_mail.mark_sent(apa.id, user="anne")
+
+
+def test_an_unconfirmed_send_is_sent_again_only_when_asked(validated, mail_server) -> None:
+    office = validated
+    apa = slips.list_slips(payer_id=office.apa.id)[0]
+    _left_unconfirmed(apa.id)
+    (outcome,) = payer_mail.send_slips(mail_server.settings(), [apa.id], user="anne")
+    assert outcome.pending and mail_server.received == []
+    (outcome,) = payer_mail.send_slips(mail_server.settings(), [apa.id], user="anne", again=True)
+    assert outcome.status == "envoye" and len(mail_server.received) == 1
+    assert Slip.get_by_id(apa.id).state == "ENVOYE"
+
+
+def _left_unconfirmed(slip_id: int) -> None:
+    """The slip's history as a send the server never confirmed left it (« incertain »)."""
+    from tuibill.services import homecare_lifecycle
+
+    slip = Slip.get_by_id(slip_id)
+    homecare_lifecycle.record_slip(
+        slip, slip.state, slip.state, "send_unconfirmed", "anne", "message <x@y>"
+    )
 
 
 def test_relance_for_what_remains_archived_under_envois(validated, mail_server) -> None:
