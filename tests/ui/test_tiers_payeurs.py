@@ -177,6 +177,38 @@ async def test_bordereaux_screen_simulates_and_validates_by_keys(bound):
     assert all(after[r.id] == "VALIDE" for r in created)
 
 
+async def test_an_unconfirmed_send_is_resolved_from_the_bordereaux_screen(bound):
+    """« Envoi par courriel » does not mail a bordereau whose earlier send was never confirmed:
+    it says so, then asks whether the payer received it (O: « Envoyé »)."""
+    from tuibill.dialogs.confirm import ConfirmDialog
+    from tuibill.models import Slip
+    from tuibill.services import homecare_lifecycle
+
+    async with TuibillApp(user="test").run_test(size=SIZE) as pilot:
+        await open_f8(pilot)
+        await pilot.press("b")
+        await pilot.pause()
+        start, end = pilot.app.screen._bounds()
+        waiting = [r.id for r in slips.list_slips(start=start, end=end) if r.state == "VALIDE"]
+        assert waiting
+        for slip_id in waiting:
+            slip = Slip.get_by_id(slip_id)
+            homecare_lifecycle.record_slip(
+                slip, slip.state, slip.state, "send_unconfirmed", "test", "message <x@y>"
+            )
+        await pilot.press("4")  # Envoi par courriel
+        await pilot.pause()
+        summary = pilot.app.screen
+        assert isinstance(summary, TextDialog) and "peut-être reçu" in summary.text
+        await pilot.press("escape")
+        await pilot.pause()
+        question = pilot.app.screen
+        assert isinstance(question, ConfirmDialog) and "a-t-il reçu" in question.question
+        await pilot.press("o")
+        await pilot.pause()
+    assert {Slip.get_by_id(i).state for i in waiting} == {"ENVOYE"}
+
+
 async def test_clients_billing_shows_invoices_and_the_planning(bound):
     async with TuibillApp(user="test").run_test(size=SIZE) as pilot:
         await open_f8(pilot)
