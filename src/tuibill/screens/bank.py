@@ -23,7 +23,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Static
 
 from tuibill.dialogs.confirm import ConfirmDialog
@@ -32,12 +31,13 @@ from tuibill.dialogs.reason import ReasonDialog
 from tuibill.dialogs.text_view import TextDialog
 from tuibill.domain.errors import TuibillError
 from tuibill.domain.formatting import format_cents, format_short_day
+from tuibill.screens.tabbed import TabbedListsScreen
 from tuibill.services.bank import OperationView, RefusedFile, StatementView
 from tuibill.services.bank_matching import MatchView, ReceiptView
 from tuibill.services.database import DatabaseError
 from tuibill.widgets.cells import money
 from tuibill.widgets.footer import AppFooter, AppHeader
-from tuibill.widgets.keys import key_hint, number_bindings
+from tuibill.widgets.keys import number_bindings
 from tuibill.widgets.tables import cursor_key, keep_cursor
 
 STATEMENTS, TO_MATCH, MATCHES, DIFFERENCES = "bk-releves", "bk-a-rapprocher", "bk-rappr", "bk-ecarts"
@@ -60,8 +60,14 @@ def _euros(cents: int) -> str:
     return f"{format_cents(cents)} €"
 
 
-class BankScreen(Screen):
+class BankScreen(TabbedListsScreen):
     """The four tabs, their keys, and what each operation did."""
+
+    SWITCHER_ID = "#bk-switcher"
+    HINT_ID = "#bk-hint"
+    BINDING_PREFIX = "banque_"
+    TAB_FOCUS = TAB_FOCUS
+    SPAN_DIGITS = True
 
     TITLE = "Banque et comptabilité"
 
@@ -77,10 +83,7 @@ class BankScreen(Screen):
     CSS_PATH = "../styles/bank.tcss"
 
     def __init__(self) -> None:
-        super().__init__()
-        self.tab = STATEMENTS
-        self.notice = ""
-        self.notice_error = False
+        super().__init__(STATEMENTS)
         self.statements: list[StatementView] = []
         self.refused: list[RefusedFile] = []
         self.credits: list[OperationView] = []
@@ -137,9 +140,6 @@ class BankScreen(Screen):
             self.dismiss()
             return
         self.reload()
-
-    def table(self, selector: str) -> DataTable:
-        return self.query_one(selector, DataTable)
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -255,10 +255,6 @@ class BankScreen(Screen):
             line.append(" ")
         self.query_one("#bk-tabs", Static).update(line)
 
-    def _set_notice(self, text: str, *, error: bool = False) -> None:
-        self.notice, self.notice_error = text, error
-        self._show_status()
-
     def _show_status(self) -> None:
         status = self.query_one("#bk-status", Static)
         text = self.notice
@@ -282,24 +278,6 @@ class BankScreen(Screen):
                 )
         status.update(text)
         status.set_class(self.notice_error, "error")
-
-    def _update_hint(self) -> None:
-        hint = key_hint(self, "banque_", groups={"show_tab": "Onglets"}, span_digits=True)
-        self.query_one("#bk-hint", Static).update(hint)
-
-    def action_show_tab(self, tab: str) -> None:
-        self.tab = tab
-        self.query_one("#bk-switcher", ContentSwitcher).current = tab
-        self.table(TAB_FOCUS[tab]).focus()
-        self.notice, self.notice_error = "", False
-        self._show_tabs()
-        self._show_status()
-        self.refresh_bindings()
-        self._update_hint()
-
-    def action_reload(self) -> None:
-        self.notice = ""
-        self.reload()
 
     def current_match(self) -> MatchView | None:
         selector = {MATCHES: "#bk-matches", DIFFERENCES: "#bk-differences"}.get(self.tab)

@@ -31,7 +31,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Static
 
 from tuibill.config import TransmissionSettings
@@ -41,6 +40,7 @@ from tuibill.domain.errors import TuibillError
 from tuibill.domain.formatting import format_lot_number
 from tuibill.domain.lots import SENDABLE_STATES, LotAction, LotState, can
 from tuibill.screens.lot_actions import ask_delete, ask_resolution, user_of
+from tuibill.screens.tabbed import TabbedListsScreen
 from tuibill.services.database import DatabaseError, close_thread_connection
 from tuibill.services.lot_views import LotSummary
 from tuibill.services.lots import BuildReport, LotPreview, SkippedInvoice
@@ -48,7 +48,6 @@ from tuibill.widgets.footer import AppFooter, AppHeader
 from tuibill.widgets.job_progress import JobProgress
 from tuibill.widgets.keys import (
     delete_binding,
-    key_hint,
     number_bindings,
     selection_bindings,
 )
@@ -102,8 +101,13 @@ class Progress(Message):
         self.detail = detail
 
 
-class TransmettreScreen(Screen):
+class TransmettreScreen(TabbedListsScreen):
     """The three tabs, the operations' progress and outcome, the keys of the tab shown."""
+
+    SWITCHER_ID = "#tx-switcher"
+    HINT_ID = "#tx-hint"
+    BINDING_PREFIX = "transmettre_"
+    TAB_FOCUS = TAB_FOCUS
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("b", "build", "Constituer les lots", id="transmettre_constituer"),
@@ -121,10 +125,7 @@ class TransmettreScreen(Screen):
     CSS_PATH = "../styles/transmettre.tcss"
 
     def __init__(self) -> None:
-        super().__init__()
-        self.tab = TO_SEND
-        self.notice = ""  # the last operation's outcome, on the status line
-        self.notice_error = False
+        super().__init__(TO_SEND)
         self._active = False
         self._untold: TextDialog | None = None  # an outcome that came while in another menu
 
@@ -158,9 +159,6 @@ class TransmettreScreen(Screen):
 
     def on_screen_suspend(self) -> None:
         self._active = False
-
-    def table(self, selector: str) -> DataTable:
-        return self.query_one(selector, DataTable)
 
     @property
     def validated(self) -> ValidatedTab:
@@ -230,10 +228,6 @@ class TransmettreScreen(Screen):
             line.append(" ")
         self.query_one("#tx-tabs", Static).update(line)
 
-    def _set_notice(self, text: str, *, error: bool = False) -> None:
-        self.notice, self.notice_error = text, error
-        self._show_status()
-
     def _show_status(self) -> None:
         status = self.query_one("#tx-status", Static)
         text = self.notice
@@ -255,25 +249,6 @@ class TransmettreScreen(Screen):
                 text = "t : transmettre tous les lots — e : ce lot — r : relever les ARL."
         status.update(text)
         status.set_class(self.notice_error, "error")
-
-    def _update_hint(self) -> None:
-        """Every key of this tab (the footer is cut at 80 columns)."""
-        hint = key_hint(self, "transmettre_", groups={"show_tab": "Onglets"})
-        self.query_one("#tx-hint", Static).update(hint)
-
-    def action_show_tab(self, tab: str) -> None:
-        self.tab = tab
-        self.query_one("#tx-switcher", ContentSwitcher).current = tab
-        self.table(TAB_FOCUS[tab]).focus()
-        self.notice, self.notice_error = "", False
-        self._show_tabs()
-        self._show_status()
-        self.refresh_bindings()
-        self._update_hint()
-
-    def action_reload(self) -> None:
-        self.notice = ""
-        self.reload()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         tab = self.tab
