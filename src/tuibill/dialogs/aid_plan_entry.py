@@ -13,8 +13,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Select, Static
 
+from tuibill.dialogs.unsaved import leave_form
 from tuibill.domain.errors import TuibillError, ValidationError
-from tuibill.widgets.forms import DATE_CHARS, clear_errors, field, show_error
+from tuibill.widgets.forms import DATE_CHARS, FormBaseline, clear_errors, field, show_error
 
 
 def _percent(text: str, name: str) -> int:
@@ -33,7 +34,7 @@ def _hours(text: str, name: str) -> int:
     return int(hours) * 60 + int(minutes or 0)
 
 
-class AidPlanDialog(ModalScreen[int | None]):
+class AidPlanDialog(FormBaseline, ModalScreen[int | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Enregistrer", id="plan_enregistrer"),
         Binding("escape", "cancel", "Annuler", id="plan_annuler"),
@@ -49,16 +50,18 @@ class AidPlanDialog(ModalScreen[int | None]):
         with Vertical(classes="dialog"):
             yield Static("Nouveau plan d'aide", classes="title")
             with Vertical(classes="line-form"):
-                yield field("Bénéficiaire", Select(self.clients, prompt="(choisir)", compact=True, id="client"))
+                yield field("Bénéficiaire", Select(self.clients, prompt="(choisir)", compact=True, id="client",
+                                                   classes="form-value"))  # fmt: skip
                 yield field("Prestation", Select([(p, p) for p in self.prestations], prompt="(choisir)",
-                                                 compact=True, id="prestation"))  # fmt: skip
-                yield field("Début de validité", Input(id="valid_from", compact=True,
+                                                 compact=True, id="prestation", classes="form-value"))  # fmt: skip
+                yield field("Début de validité", Input(id="valid_from", compact=True, classes="form-value",
                                                        placeholder="JJ/MM/AAAA", restrict=DATE_CHARS))  # fmt: skip
-                yield field("Fin de validité", Input(id="valid_until", compact=True,
+                yield field("Fin de validité", Input(id="valid_until", compact=True, classes="form-value",
                                                      placeholder="(aucune)", restrict=DATE_CHARS))  # fmt: skip
-                yield field("Heures accordées/mois", Input(id="monthly_minutes", compact=True))
-                yield field("Taux de PEC (%)", Input(id="pec_bp", compact=True))
-                yield field("Référence du plan", Input(id="reference", compact=True, max_length=40))
+                yield field("Heures accordées/mois", Input(id="monthly_minutes", compact=True, classes="form-value"))
+                yield field("Taux de PEC (%)", Input(id="pec_bp", compact=True, classes="form-value"))
+                yield field("Référence du plan", Input(id="reference", compact=True, max_length=40,
+                                                       classes="form-value"))  # fmt: skip
             yield Static(
                 "Seules les prestations ayant des valeurs par défaut (Paramétrage) sont proposées.",
                 classes="hint",
@@ -68,6 +71,14 @@ class AidPlanDialog(ModalScreen[int | None]):
     def on_mount(self) -> None:
         self.add_class("tiers")
         self.query_one("#client", Select).focus()
+        self.mark_saved()
+
+    def unsaved_text(self) -> str:
+        client = self.query_one("#client", Select).value
+        names = {client_id: name for name, client_id in self.clients}
+        if client in names:
+            return f"la saisie d'un plan d'aide pour {names[client]}"
+        return "la saisie d'un nouveau plan d'aide"
 
     @on(Select.Changed, "#prestation")
     def _defaults(self, event: Select.Changed) -> None:
@@ -118,4 +129,4 @@ class AidPlanDialog(ModalScreen[int | None]):
         self.dismiss(plan.id)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        leave_form(self)

@@ -13,8 +13,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Select, Static
 
 from tuibill.dialogs.payment_entry import parse_euros
+from tuibill.dialogs.unsaved import leave_form
 from tuibill.domain.errors import TuibillError, ValidationError
-from tuibill.widgets.forms import clear_errors, field, show_error
+from tuibill.widgets.forms import FormBaseline, clear_errors, field, show_error
 
 TEXT = [("last_name", "Nom"), ("first_name", "Prénom"), ("address", "Adresse"),
         ("postcode", "Code postal"), ("city", "Ville"), ("email", "E-mail"), ("phone", "Téléphone")]  # fmt: skip
@@ -22,7 +23,7 @@ RATES = [("base_cents", "Tarif de base (€/h)"), ("saturday_cents", "Tarif same
          ("sunday_cents", "Tarif dim./JF (€/h)")]  # fmt: skip
 
 
-class ClientDialog(ModalScreen[int | None]):
+class ClientDialog(FormBaseline, ModalScreen[int | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Enregistrer", id="client_enregistrer"),
         Binding("escape", "cancel", "Annuler", id="client_annuler"),
@@ -37,16 +38,24 @@ class ClientDialog(ModalScreen[int | None]):
             yield Static("Nouveau client", classes="title")
             with Vertical(classes="line-form"):
                 for name, label in TEXT:
-                    yield field(label, Input(id=name, compact=True, max_length=80))
+                    yield field(label, Input(id=name, compact=True, max_length=80, classes="form-value"))
                 yield field("Prestation du contrat", Select(self.prestations, prompt="(aucune)",
-                                                            compact=True, id="prestation"))  # fmt: skip
+                                                            compact=True, id="prestation",
+                                                            classes="form-value"))  # fmt: skip
                 for name, label in RATES:
-                    yield field(label, Input(id=name, compact=True, restrict=r"[0-9,. ]*", max_length=10))
+                    yield field(label, Input(id=name, compact=True, restrict=r"[0-9,. ]*", max_length=10,
+                                             classes="form-value"))  # fmt: skip
             yield Static("Ctrl+S : enregistrer — Échap : annuler", classes="hint")
 
     def on_mount(self) -> None:
         self.add_class("tiers")
         self.query_one("#last_name", Input).focus()
+        self.mark_saved()
+
+    def unsaved_text(self) -> str:
+        parts = [self.query_one(f"#{name}", Input).value.strip() for name in ("last_name", "first_name")]
+        name = " ".join(part for part in parts if part)
+        return f"la saisie du nouveau client {name}" if name else "la saisie d'un nouveau client"
 
     @on(Input.Submitted)
     def _next(self, event: Input.Submitted) -> None:
@@ -78,4 +87,4 @@ class ClientDialog(ModalScreen[int | None]):
         self.dismiss(client.id)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        leave_form(self)

@@ -10,6 +10,9 @@ from textual.widgets import Button, Static
 
 
 class ConfirmDialog(ModalScreen[bool]):
+    # The button focused at first, as a class attribute: a subclass's on_mount could not move
+    # it (Textual runs every class's on_mount, the base's last).
+    AUTO_FOCUS = "#yes"
     BINDINGS = [
         Binding("o", "answer(True)", "Oui", id="confirmer_oui"),
         Binding("n", "answer(False)", "Non", id="confirmer_non"),
@@ -30,9 +33,6 @@ class ConfirmDialog(ModalScreen[bool]):
             with HorizontalGroup():
                 yield Button("Oui (O)", id="yes", variant="primary")
                 yield Button("Non (N)", id="no")
-
-    def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")

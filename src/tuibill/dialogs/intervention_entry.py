@@ -13,9 +13,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Select, Static
 
+from tuibill.dialogs.unsaved import leave_form
 from tuibill.domain.errors import TuibillError, ValidationError
 from tuibill.domain.formatting import format_day
-from tuibill.widgets.forms import DATE_CHARS, clear_errors, field, show_error
+from tuibill.widgets.forms import DATE_CHARS, FormBaseline, clear_errors, field, show_error
 
 
 def parse_clock(text: str, field_name: str) -> int:
@@ -29,7 +30,7 @@ def parse_clock(text: str, field_name: str) -> int:
     return total
 
 
-class InterventionDialog(ModalScreen[int | None]):
+class InterventionDialog(FormBaseline, ModalScreen[int | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Enregistrer", id="intervention_enregistrer"),
         Binding("escape", "cancel", "Annuler", id="intervention_annuler"),
@@ -45,22 +46,36 @@ class InterventionDialog(ModalScreen[int | None]):
         with Vertical(classes="dialog"):
             yield Static("Nouvelle intervention", classes="title")
             with Vertical(classes="line-form"):
-                yield field("Date", Input(format_day(self.day), id="day", compact=True,
+                yield field("Date", Input(format_day(self.day), id="day", compact=True, classes="form-value",
                                           restrict=DATE_CHARS, max_length=10))  # fmt: skip
-                yield field("Début", Input("09:00", id="start_minute", compact=True, max_length=5))
-                yield field("Fin", Input("11:00", id="end_minute", compact=True, max_length=5))
+                yield field("Début", Input("09:00", id="start_minute", compact=True, max_length=5,
+                                           classes="form-value"))  # fmt: skip
+                yield field("Fin", Input("11:00", id="end_minute", compact=True, max_length=5,
+                                         classes="form-value"))  # fmt: skip
                 yield field(
                     "Prestation",
-                    Select(self.prestations, allow_blank=False, compact=True, id="prestation")
+                    Select(self.prestations, allow_blank=False, compact=True, id="prestation",
+                           classes="form-value")
                     if self.prestations
                     else Static("(contrat vide)", id="prestation"),
-                )
-                yield field("Intervenant", Input(id="intervenant", compact=True, max_length=60))
+                )  # fmt: skip
+                yield field("Intervenant", Input(id="intervenant", compact=True, max_length=60,
+                                                 classes="form-value"))  # fmt: skip
             yield Static("Ctrl+S : enregistrer — Échap : annuler", classes="hint")
 
     def on_mount(self) -> None:
         self.add_class("tiers")
         self.query_one("#day", Input).focus()
+        self.mark_saved()
+
+    def unsaved_text(self) -> str:
+        def value(widget_id: str) -> str:
+            return self.query_one(f"#{widget_id}", Input).value.strip()
+
+        return (
+            f"la saisie d'une intervention le {value('day')} "
+            f"de {value('start_minute')} à {value('end_minute')}"
+        )
 
     @on(Input.Submitted)
     def _next(self, event: Input.Submitted) -> None:
@@ -93,4 +108,4 @@ class InterventionDialog(ModalScreen[int | None]):
         self.dismiss(item.id)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        leave_form(self)

@@ -10,12 +10,14 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tuibill.dialogs.unsaved import leave_form
 from tuibill.domain.errors import TuibillError
 from tuibill.domain.formatting import format_cents
 from tuibill.services.return_lists import EntryRow
+from tuibill.widgets.forms import FormBaseline
 
 
-class MatchEntryDialog(ModalScreen[str | None]):
+class MatchEntryDialog(FormBaseline, ModalScreen[str | None]):
     """Ask for the desk's invoice (9-digit number or id); dismiss with what was done."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -37,12 +39,17 @@ class MatchEntryDialog(ModalScreen[str | None]):
                 markup=False,
             )
             yield Static("Facture du cabinet (numéro à 9 chiffres ou identifiant) :")
-            yield Input(id="match-invoice", restrict=r"[0-9]*", max_length=9)
+            yield Input(id="match-invoice", restrict=r"[0-9]*", max_length=9, classes="form-value")
             yield Static("", id="match-error", classes="error")
             yield Static("Entrée : rapprocher — Échap : annuler", classes="hint")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
+        self.mark_saved()
+
+    def unsaved_text(self) -> str:
+        typed = self.query_one("#match-invoice", Input).value.strip()
+        return f"le rapprochement du retour n° {self.row.number or '?'} avec la facture {typed}"
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -67,4 +74,4 @@ class MatchEntryDialog(ModalScreen[str | None]):
         self.dismiss(f"Rapprochée de la facture n° {report.number} ({report.patient}) : {state}.")
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        leave_form(self)

@@ -13,9 +13,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Select, Static
 
+from tuibill.dialogs.unsaved import leave_form
 from tuibill.domain.errors import TuibillError, ValidationError
-from tuibill.domain.formatting import format_day
-from tuibill.widgets.forms import DATE_CHARS, clear_errors, field, show_error
+from tuibill.domain.formatting import format_cents, format_day
+from tuibill.widgets.forms import DATE_CHARS, FormBaseline, clear_errors, field, show_error
 
 MODES = [("Virement", "VIREMENT"), ("Chèque", "CHEQUE"), ("Espèces", "ESPECES"),
          ("Prélèvement", "PRELEVEMENT"), ("CESU", "CESU")]  # fmt: skip
@@ -30,7 +31,7 @@ def parse_euros(text: str, field_name: str = "amount") -> int:
     return int(whole) * 100 + int(cents.ljust(2, "0") or 0)
 
 
-class PaymentDialog(ModalScreen[int | None]):
+class PaymentDialog(FormBaseline, ModalScreen[int | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Enregistrer", id="reglement_enregistrer"),
         Binding("escape", "cancel", "Annuler", id="reglement_annuler"),
@@ -44,17 +45,31 @@ class PaymentDialog(ModalScreen[int | None]):
         with Vertical(classes="dialog"):
             yield Static("Nouveau règlement du tiers-payeur", classes="title")
             with Vertical(classes="line-form"):
-                yield field("Date", Input(format_day(date.today()), id="date", compact=True,
+                yield field("Date", Input(format_day(date.today()), id="date", compact=True, classes="form-value",
                                           restrict=DATE_CHARS, max_length=10))  # fmt: skip
-                yield field("Montant (€)", Input(id="amount", compact=True, restrict=r"[0-9,. ]*", max_length=14))
-                yield field("Mode", Select(MODES, allow_blank=False, value="VIREMENT", compact=True, id="mode"))
-                yield field("Référence", Input(id="reference", compact=True, max_length=60))
-                yield field("Automatiser association", Checkbox("oui", True, compact=True, id="auto"))
+                yield field("Montant (€)", Input(id="amount", compact=True, restrict=r"[0-9,. ]*", max_length=14,
+                                                 classes="form-value"))  # fmt: skip
+                yield field("Mode", Select(MODES, allow_blank=False, value="VIREMENT", compact=True, id="mode",
+                                           classes="form-value"))  # fmt: skip
+                yield field("Référence", Input(id="reference", compact=True, max_length=60, classes="form-value"))
+                yield field("Automatiser association", Checkbox("oui", True, compact=True, id="auto",
+                                                                classes="form-value"))  # fmt: skip
             yield Static("Ctrl+S : enregistrer — Échap : annuler", classes="hint")
 
     def on_mount(self) -> None:
         self.add_class("tiers")
         self.query_one("#amount", Input).focus()
+        self.mark_saved()
+
+    def unsaved_text(self) -> str:
+        text = self.query_one("#amount", Input).value.strip()
+        if not text:
+            return "la saisie d'un règlement"
+        try:
+            amount = format_cents(parse_euros(text))
+        except ValidationError:
+            amount = text  # named as typed
+        return f"la saisie d'un règlement de {amount} €"
 
     @on(Input.Submitted)
     def _next(self, event: Input.Submitted) -> None:
@@ -85,4 +100,4 @@ class PaymentDialog(ModalScreen[int | None]):
         self.dismiss(payment.id)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        leave_form(self)

@@ -16,10 +16,12 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tuibill.dialogs.unsaved import leave_form
 from tuibill.domain.formatting import format_day
+from tuibill.widgets.forms import FormBaseline
 
 
-class CorrectionsDialog(ModalScreen[str | None]):
+class CorrectionsDialog(FormBaseline, ModalScreen[str | None]):
     CSS = """
     CorrectionsDialog .dialog { max-height: 22; }
     CorrectionsDialog Input {
@@ -44,19 +46,25 @@ class CorrectionsDialog(ModalScreen[str | None]):
             yield Static(view.what_to_do, classes="hint", markup=False)
             with VerticalScroll():
                 yield Static("N° du prescripteur (vide : inchangé)")
-                yield Input(placeholder=view.prescriber or "9 chiffres", id="fix-prescriber")
+                yield Input(
+                    placeholder=view.prescriber or "9 chiffres", id="fix-prescriber", classes="form-value"
+                )
                 yield Static("", id="err-prescriber", classes="field-error")
                 yield Static("Date de prescription (JJ/MM/AAAA)")
-                yield Input(format_day(view.prescription_date), id="fix-prescription-date")
+                yield Input(
+                    format_day(view.prescription_date), id="fix-prescription-date", classes="form-value"
+                )
                 yield Static("", id="err-prescription_date", classes="field-error")
                 for rank, line in enumerate(view.lines, 1):
                     if line["type"] != "act":
                         continue
                     yield Static(f"Acte {rank} : {line['code']} {line['coefficient']}")
-                    yield Input(format_day(line["date"]), id=f"fix-act-{rank}", classes="act-date")
+                    yield Input(
+                        format_day(line["date"]), id=f"fix-act-{rank}", classes="act-date form-value"
+                    )
                 yield Static("", id="err-act_date", classes="field-error")
                 yield Static("Motif (ce qui a été corrigé)")
-                yield Input(placeholder="Motif", id="fix-reason")
+                yield Input(placeholder="Motif", id="fix-reason", classes="form-value")
                 yield Static("", id="err-reason", classes="field-error")
             yield Static(
                 "Ctrl+S : recommencer et revalider — Ctrl+P : prescripteurs — Échap : annuler",
@@ -72,6 +80,10 @@ class CorrectionsDialog(ModalScreen[str | None]):
             acts = list(self.query(".act-date"))
             first = f"#{acts[0].id}" if acts else None
         self.query_one(first or "#fix-reason", Input).focus()
+        self.mark_saved()
+
+    def unsaved_text(self) -> str:
+        return f"les corrections de la FSE n° {self.view.number}"
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -138,4 +150,4 @@ class CorrectionsDialog(ModalScreen[str | None]):
         self.app.open_prescribers(chosen)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        leave_form(self)

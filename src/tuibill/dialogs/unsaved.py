@@ -38,8 +38,7 @@ def unsaved(screens: Iterable[Screen]) -> list[Screen]:
 class LeaveDialog(ConfirmDialog):
     """« Quitter sans enregistrer ? »: « Non » has the focus, a stray Entrée loses nothing."""
 
-    def on_mount(self) -> None:
-        self.query_one("#no").focus()
+    AUTO_FOCUS = "#no"
 
 
 def confirm_leaving(

@@ -15,14 +15,22 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Select, Static
 
+from tuibill.dialogs.unsaved import leave_form
 from tuibill.domain.errors import TuibillError, ValidationError
 from tuibill.domain.permissions import Role
 from tuibill.services import users
 from tuibill.services.users import UserRow
-from tuibill.widgets.forms import clear_error, clear_errors, field, select_value, show_error
+from tuibill.widgets.forms import (
+    FormBaseline,
+    clear_error,
+    clear_errors,
+    field,
+    select_value,
+    show_error,
+)
 
 
-class UserAccountDialog(ModalScreen[UserRow | None]):
+class UserAccountDialog(FormBaseline, ModalScreen[UserRow | None]):
     """A new account (``None``) or an existing one; dismissed with the account saved."""
 
     CSS_PATH = "../styles/patients.tcss"
@@ -76,6 +84,16 @@ class UserAccountDialog(ModalScreen[UserRow | None]):
         options.setdefault("max_length", 60)
         return Input(value=value, id=widget_id, compact=True, classes="form-value", **options)
 
+    def on_mount(self) -> None:
+        # The baseline holds the empty secrets only: a typed password is compared, never kept.
+        self.mark_saved()
+
+    def unsaved_text(self) -> str:
+        if self.account is not None:
+            return f"le compte de l'utilisateur {self.account.login}"
+        login = self.query_one("#login", Input).value.strip()
+        return f"le nouveau compte {login}" if login else "la saisie d'un nouveau compte"
+
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
         clear_error(self, event.input)
@@ -115,4 +133,4 @@ class UserAccountDialog(ModalScreen[UserRow | None]):
         self.dismiss(saved)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        leave_form(self)
