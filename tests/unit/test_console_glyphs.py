@@ -25,6 +25,8 @@ def test_the_glyphs_seen_on_the_console_become_ascii() -> None:
     # The header's icon, the scrollbar's blocks, a cut text, a list's arrow, a rounded corner.
     assert for_console("⭘ ▆▇▋ Chargée da… ▼ ╭─╮") == "o     Chargée da. v +─+"
     assert for_console("Données › Praticiens — n° 3") == "Données > Praticiens - n° 3"
+    # A warning mark reads as one, not as a question (F8's « ⚠ aucune » e-mail).
+    assert for_console("⚠ aucune — ≥ 2 s") == "! aucune - > 2 s"
 
 
 def test_french_text_and_ascii_frames_pass_unchanged() -> None:

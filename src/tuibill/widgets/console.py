@@ -55,6 +55,9 @@ REPLACEMENTS: dict[str, str] = {
     "✓": "v",
     "✔": "v",
     "✗": "x",
+    "⚠": "!",  # a warning (no e-mail, a refused item…)
+    "≥": ">",
+    "≤": "<",
     "╭": "+",
     "╮": "+",
     "╰": "+",
