@@ -127,6 +127,18 @@ async def test_the_five_lists_by_keys(story) -> None:
         assert isinstance(app.screen, ReportsScreen)
 
 
+async def test_the_menu_says_what_the_returns_ask_today(story) -> None:
+    """« À faire » under the menu: read in a worker (a year of returns), shown when it comes."""
+    app = TuibillApp(user="anne")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = str(app.screen.query_one("#alerts", Static).render())
+        assert "À faire" in text and "rejetée(s) à traiter (F7)" in text
+        assert "non rapprochée(s)" in text
+
+
 async def test_match_a_non_rapprochee_by_hand(story) -> None:
     target = Invoice.select().where(Invoice.state == "TRANSMISE").order_by(Invoice.id).first()
     app = TuibillApp(user="anne")

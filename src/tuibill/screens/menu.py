@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from time import monotonic
 from typing import ClassVar
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -13,6 +14,8 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from tuibill.config import ReturnSettings
+from tuibill.services.database import DatabaseError, close_thread_connection
 from tuibill.widgets.footer import AppFooter, AppHeader
 
 # (binding id, key, mode, footer label, menu label) — the menus of the seeds, in F-key order.
@@ -93,7 +96,7 @@ class MenuScreen(Screen):
             )
 
     def refresh_counts(self) -> None:
-        from tuibill.services.dashboard import return_alerts, state_counts
+        from tuibill.services.dashboard import state_counts
 
         self.refresh_audit_warning()
 
@@ -102,7 +105,23 @@ class MenuScreen(Screen):
         counts = state_counts(since)
         lines = [f"{label[:21]:<21}{count:>6}" for label, count in counts if count]
         self.query_one("#counts", Static).update("\n".join(lines))
-        alerts = return_alerts(self.app.settings.returns, date.today())
+        self._read_alerts(self.app.settings.returns, date.today())
+
+    @work(thread=True, exclusive=True, group="menu-alerts")
+    def _read_alerts(self, settings: ReturnSettings, today: date) -> None:
+        # The legal delays read a year of returns: the menu is drawn and answers keys meanwhile
+        # (~0.7 s over a million invoices).
+        from tuibill.services.dashboard import return_alerts
+
+        try:
+            alerts = return_alerts(settings, today)
+        except DatabaseError:
+            return  # the menu's « À faire » is a courtesy: the lists themselves say it
+        finally:
+            close_thread_connection()
+        self.app.call_from_thread(self._show_alerts, alerts)
+
+    def _show_alerts(self, alerts: list[str]) -> None:
         self.query_one("#alerts", Static).update(
             "\n".join(["À faire :"] + [f"  {alert}" for alert in alerts]) if alerts else ""
         )
