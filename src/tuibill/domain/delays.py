@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from tuibill.domain.errors import ValidationError
 from tuibill.domain.formatting import format_cents, format_rate
@@ -31,11 +32,15 @@ SEND_DELAY_TIERS_PAYANT = 8  # b) dispense d'avance de frais
 ONE_DAY = timedelta(days=1)
 
 
+# Pure functions of dates, asked for the same few hundred days over and over (the menu's legal
+# delays assess thousands of FSE): each answer is kept.
+@lru_cache(maxsize=8192)
 def is_working_day(day: date) -> bool:
     """Monday–Friday and not a French public holiday."""
     return day.weekday() < 5 and not is_sunday_or_holiday(day)
 
 
+@lru_cache(maxsize=8192)
 def add_working_days(start: date, n: int) -> date:
     """The *n*-th working day after *start* (before it when *n* < 0); *start* itself when n = 0."""
     step = ONE_DAY if n >= 0 else -ONE_DAY
@@ -47,6 +52,7 @@ def add_working_days(start: date, n: int) -> date:
     return day
 
 
+@lru_cache(maxsize=8192)
 def working_days_between(start: date, end: date) -> int:
     """Working days after *start* up to and including *end*; negative when *end* is before *start*.
 
