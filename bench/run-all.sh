@@ -52,6 +52,7 @@ step "construction des lots" "$here/lots_build.py" --runs 3
 step "validation" "$here/validation.py"
 step "import d'un retour NOEMIE" "$here/returns_import.py" --runs 3
 step "rapports de suivi des retours" "$here/reports.py" --runs 3
+step "fin de mois de l'aide à domicile" "$here/slips.py" --runs 3
 echo "(en $(( $(date +%s) - start )) s ; détails : $log)" >&2
 echo
 "$python" "$here/report.py" "$results"
