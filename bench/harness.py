@@ -359,6 +359,24 @@ class Pty:
         self.total += len(data)
         return bytes(data), first, last
 
+    def settle(self, silence: float, timeout: float = 30.0) -> bytes:
+        """Read until *silence* seconds pass with nothing written — at once when the screen is
+        already quiet (``read`` waits for a first byte: a key's answer)."""
+        data = bytearray()
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if not select.select([self.master], [], [], silence)[0]:
+                break
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        self.total += len(data)
+        return bytes(data)
+
     def wait_for(self, pattern: bytes, timeout: float = 30.0) -> bytes:
         """Read until the regular expression *pattern* matches what was written since the call
         (then until 50 ms of silence)."""
@@ -488,11 +506,11 @@ def journal_on_pty(db: str, *, all_time: bool = False, env: dict[str, str] | Non
         pty.read(0.5, timeout=30)  # the menu
         pty.send("f5")
         pty.wait_for(COUNTED + rb"du ", timeout=60)
-        pty.read(0.3)
+        pty.settle(0.3)
         if all_time:
             pty.send("ctrl+t")
             pty.wait_for(COUNTED + rb"sans limite", timeout=120)
-            pty.read(0.3)
+            pty.settle(0.3)
     except BaseException:
         pty.close()
         raise
