@@ -327,6 +327,7 @@ class Pty:
         )  # fmt: skip
         os.close(slave)
         self.total = 0
+        self.last_at: float | None = None  # perf_counter time of the last byte read
 
     def read(self, silence: float, timeout: float = 30.0) -> tuple[bytes, float | None, float | None]:
         """Read until *silence* seconds pass with nothing written; (bytes, first, last) with the
@@ -354,7 +355,7 @@ class Pty:
                 break
             now = time.perf_counter()
             first = now if first is None else first
-            last = now
+            last = self.last_at = now
             data += chunk
         self.total += len(data)
         return bytes(data), first, last
@@ -373,6 +374,7 @@ class Pty:
                 break
             if not chunk:
                 break
+            self.last_at = time.perf_counter()
             data += chunk
         self.total += len(data)
         return bytes(data)
