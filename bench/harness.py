@@ -505,7 +505,8 @@ def journal_on_pty(db: str, *, all_time: bool = False, env: dict[str, str] | Non
     again; with *all_time*, then on the whole history (Ctrl+T, « N factures · sans limite »)."""
     pty = Pty(tuibill_argv("--db", db, "--user", "bench"), env=env)
     try:
-        pty.read(0.5, timeout=30)  # the menu
+        pty.wait_for(rb"Facturer", timeout=30)  # the menu (not the terminal set-up before it)
+        pty.settle(0.3)
         pty.send("f5")
         pty.wait_for(COUNTED + rb"du ", timeout=60)
         pty.settle(0.3)
