@@ -6,8 +6,8 @@ The database (made once, kept in the work folder, one per month billed): the dem
 client directly), four more tiers-payeurs (a second département's APA and the MDPH's PCH, both
 « Globale » and public; the MSA and a mutuelle, « Individuelle »), and 2,000 clients made through
 the services: a contract each, plans d'aide validated (APA on the aide à domicile, a caisse de
-retraite on the ménage, two payers for some, a plan still « Saisi » or none at all for one client
-in ten), and last month's planning imported as a CSV file (``homecare.import_interventions``):
+retraite on the ménage, two payers for some; a plan still « Saisi » for one client in fifty,
+none at all for one in ten), and last month's planning imported as a CSV file (``homecare.import_interventions``):
 one to seven days a week, one or two visits a day, Saturdays, Sundays and public holidays too.
 The demo's staff accounts are added: the commands log in as « secretariat » with
 TUIBILL_PASSWORD, as a desk would.
