@@ -198,20 +198,47 @@ class Measured:
     stderr: str = ""
 
 
+# The child is started by this small interpreter, not by the benchmark itself: on Linux a child's
+# peak RSS (``ru_maxrss``) starts from the RSS of the process that forked it, so a benchmark that
+# holds tuibill, a database's pages or a big file would lend its own size to every child. The
+# wall time is taken here too, from the spawn to the child's end.
+_SPAWNER = """
+import os, sys, time
+fd, argv = int(sys.argv[1]), sys.argv[2:]
+start = time.perf_counter()
+pid = os.posix_spawnp(argv[0], argv, os.environ)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - start
+os.write(fd, f"{seconds!r} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}".encode())
+"""
+
+
 def measure(
     argv: Sequence[str], *, env: dict[str, str] | None = None, stdout=subprocess.DEVNULL
 ) -> Measured:
     """Wall time and peak RSS (the kernel's own count, ``wait4``) of one child process."""
-    start = time.perf_counter()
-    child = subprocess.Popen(
-        list(argv), stdout=stdout, stderr=subprocess.PIPE, env=env or child_env()
-    )
-    # Drain stderr in the same loop as wait4 would block on a full pipe: children write little.
-    stderr = child.stderr.read() if child.stderr else b""
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    return Measured(seconds, usage.ru_maxrss, child.returncode, stderr.decode(errors="replace"))
+    read_end, write_end = os.pipe()
+    try:
+        spawner = subprocess.Popen(
+            [PY, "-I", "-S", "-c", _SPAWNER, str(write_end), *argv], stdout=stdout,
+            stderr=subprocess.PIPE, env=env or child_env(), pass_fds=(write_end,),
+        )  # fmt: skip
+        os.close(write_end)
+        write_end = -1
+        # Drain stderr before waiting: a child blocked on a full pipe never ends.
+        stderr = spawner.stderr.read() if spawner.stderr else b""
+        spawner.wait()
+        with os.fdopen(read_end, "rb") as pipe:
+            read_end = -1
+            answer = pipe.read().decode()
+    finally:
+        for fd in (read_end, write_end):
+            if fd >= 0:
+                os.close(fd)
+    if not answer:
+        raise RuntimeError(f"mesure impossible de {list(argv)} : {stderr.decode(errors='replace')}")
+    seconds, peak, code = answer.split()
+    return Measured(float(seconds), int(peak), int(code), stderr.decode(errors="replace"))
 
 
 # --- databases ---------------------------------------------------------------------------------
@@ -300,6 +327,7 @@ class Pty:
         )  # fmt: skip
         os.close(slave)
         self.total = 0
+        self.last_at: float | None = None  # perf_counter time of the last byte read
 
     def read(self, silence: float, timeout: float = 30.0) -> tuple[bytes, float | None, float | None]:
         """Read until *silence* seconds pass with nothing written; (bytes, first, last) with the
@@ -327,10 +355,29 @@ class Pty:
                 break
             now = time.perf_counter()
             first = now if first is None else first
-            last = now
+            last = self.last_at = now
             data += chunk
         self.total += len(data)
         return bytes(data), first, last
+
+    def settle(self, silence: float, timeout: float = 30.0) -> bytes:
+        """Read until *silence* seconds pass with nothing written — at once when the screen is
+        already quiet (``read`` waits for a first byte: a key's answer)."""
+        data = bytearray()
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if not select.select([self.master], [], [], silence)[0]:
+                break
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            self.last_at = time.perf_counter()
+            data += chunk
+        self.total += len(data)
+        return bytes(data)
 
     def wait_for(self, pattern: bytes, timeout: float = 30.0) -> bytes:
         """Read until the regular expression *pattern* matches what was written since the call
@@ -458,14 +505,15 @@ def journal_on_pty(db: str, *, all_time: bool = False, env: dict[str, str] | Non
     again; with *all_time*, then on the whole history (Ctrl+T, « N factures · sans limite »)."""
     pty = Pty(tuibill_argv("--db", db, "--user", "bench"), env=env)
     try:
-        pty.read(0.5, timeout=30)  # the menu
+        pty.wait_for(rb"Facturer", timeout=30)  # the menu (not the terminal set-up before it)
+        pty.settle(0.3)
         pty.send("f5")
         pty.wait_for(COUNTED + rb"du ", timeout=60)
-        pty.read(0.3)
+        pty.settle(0.3)
         if all_time:
             pty.send("ctrl+t")
             pty.wait_for(COUNTED + rb"sans limite", timeout=120)
-            pty.read(0.3)
+            pty.settle(0.3)
     except BaseException:
         pty.close()
         raise

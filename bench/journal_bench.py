@@ -199,7 +199,7 @@ def measure(path: Path, runs: int) -> list[tuple[str, list[float], str]]:
     add(
         "Page aux 3/4, OFFSET depuis la fin (TUI)",
         timed(view, lambda p: p.read_far(three_quarters)),
-        "journal_extra.read_far",
+        "KeysetPager.read_far",
     )
     prefix = "MARTIN"
     by_patient = JournalFilter(patient=prefix, all_time=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from harness import Result, big_db, child_env, journal_on_pty, main_of, median, ms, p95
+from harness import Result, big_db, child_env, journal_on_pty, main_of, median, ms, number, p95
 
 PRESSES = 150
 
@@ -32,7 +32,7 @@ def run_figures(args: argparse.Namespace) -> list[Result]:
                     sizes.append(size)
     return [
         Result(
-            "Journal : Page suivante, p95 (1M, sans limite)",
+            f"Journal : Page suivante, p95 ({number(args.invoices)} factures, sans limite)",
             ms(p95(latencies)), "≤ 16 ms", p95(latencies) <= 0.016,
             f"médiane {ms(median(latencies))}, max {ms(max(latencies))}, {len(latencies)} "
             f"touches ; {median(sizes):.0f} octets par page",

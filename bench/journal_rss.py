@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from harness import COUNTED, Result, big_db, journal_on_pty, main_of, mib
+from harness import COUNTED, Result, big_db, journal_on_pty, main_of, mib, number
 
 
 def run_figures(args: argparse.Namespace) -> list[Result]:
@@ -20,16 +20,16 @@ def run_figures(args: argparse.Namespace) -> list[Result]:
         opened = pty.status()
         pty.send("ctrl+t")
         pty.wait_for(COUNTED + rb"sans limite", timeout=120)
-        pty.read(0.3)
+        pty.settle(0.3)
         for _ in range(100):
             pty.key("pagedown", silence=0.03)
         pty.key("end", silence=0.5)
-        pty.read(0.5)
+        pty.settle(0.5)
         after = pty.status()
     peak = after["VmHWM"]
     return [
         Result(
-            "RSS, journal de 1M ouvert (après Ctrl+T, 100 pages, Fin)",
+            f"RSS, journal de {number(args.invoices)} factures ouvert (après Ctrl+T, 100 pages, Fin)",
             mib(after["VmRSS"]), "≤ 60 MB", after["VmRSS"] <= 60 * 1024,
             f"à l'ouverture {mib(opened['VmRSS'])} ; pic {mib(peak)}",
         )

@@ -31,12 +31,14 @@ src=$("$python" -c 'import tuibill, pathlib; print(pathlib.Path(tuibill.__file__
 "$python" -m compileall -q "$src" > /dev/null
 start=$(date +%s)
 step() {
-    echo "· $1" >&2
+    printf '· %s' "$1" >&2
     shift
+    began=$(date +%s)
     "$python" "$@" --invoices "$invoices" --workdir "$work" --json "$results" >> "$log" 2>&1 || {
-        echo "échec : $* (voir $log)" >&2
+        echo " — échec : $* (voir $log)" >&2
         exit 1
     }
+    echo " ($(( $(date +%s) - began )) s)" >&2
 }
 step "seed ($invoices factures)" "$here/seed.py"
 step "démarrage de l'application" "$here/startup.py" --runs "$runs"
@@ -49,6 +51,8 @@ step "exports du journal" "$here/journal_export.py"
 step "construction des lots" "$here/lots_build.py" --runs 3
 step "validation" "$here/validation.py"
 step "import d'un retour NOEMIE" "$here/returns_import.py" --runs 3
+step "rapports de suivi des retours" "$here/reports.py" --runs 3
+step "fin de mois de l'aide à domicile" "$here/slips.py" --runs 3
 echo "(en $(( $(date +%s) - start )) s ; détails : $log)" >&2
 echo
 "$python" "$here/report.py" "$results"
