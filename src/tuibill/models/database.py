@@ -141,6 +141,16 @@ def insert_rows(model: type[peewee.Model], rows: list[dict]) -> None:
     time of a big batch). Every row has the same keys, the fields' names."""
     if not rows:
         return
+    # Peewee applies a field's default in Python (the table has none): so does this.
+    missing = {
+        name: field.default
+        for name, field in model._meta.fields.items()
+        if field.default is not None and name not in rows[0] and not field.primary_key
+    }
+    if missing:
+        rows = [
+            {**row, **{k: (v() if callable(v) else v) for k, v in missing.items()}} for row in rows
+        ]
     fields = [model._meta.fields[name] for name in rows[0]]
     columns = ", ".join(f'"{field.column_name}"' for field in fields)
     marks = ", ".join([model._meta.database.param] * len(fields))

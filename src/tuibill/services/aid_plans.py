@@ -40,13 +40,22 @@ def to_domain(plan: AidPlan, payer_name: str | None = None) -> aid_plans.AidPlan
 
 
 def plans_of_client(client_id: int) -> list[aid_plans.AidPlan]:
-    query = (
-        AidPlan.select(AidPlan, Payer)
-        .join(Payer)
-        .where(AidPlan.client == client_id)
-        .order_by(AidPlan.valid_from, AidPlan.id)
-    )
-    return [to_domain(plan, plan.payer.name) for plan in query]
+    return plans_of_clients([client_id]).get(client_id, [])
+
+
+def plans_of_clients(client_ids: list[int]) -> dict[int, list[aid_plans.AidPlan]]:
+    """The plans of many clients in a few queries (a month's billing of every client)."""
+    found: dict[int, list[aid_plans.AidPlan]] = {}
+    for start in range(0, len(client_ids), 500):  # SQLite's bound-parameter limit
+        query = (
+            AidPlan.select(AidPlan, Payer)
+            .join(Payer)
+            .where(AidPlan.client.in_(client_ids[start : start + 500]))
+            .order_by(AidPlan.valid_from, AidPlan.id)
+        )
+        for plan in query:
+            found.setdefault(plan.client_id, []).append(to_domain(plan, plan.payer.name))
+    return found
 
 
 def prestations_offered(payer_id: int) -> list[str]:

@@ -155,17 +155,27 @@ def set_contract_line(
 
 
 def contract_of(client_id: int) -> list[aid_plans.ContractPrestation]:
+    return contracts_of([client_id]).get(client_id, [])
+
+
+def contracts_of(client_ids: list[int]) -> dict[int, list[aid_plans.ContractPrestation]]:
+    """The contracts of many clients in a few queries (a month's billing of every client)."""
     labels = prestation_labels()
-    return [
-        aid_plans.ContractPrestation(
-            line.prestation,
-            labels.get(line.prestation, line.prestation),
-            aid_plans.HourlyRates(line.base_cents, line.saturday_cents, line.sunday_cents),
-        )
-        for line in ContractLine.select()
-        .where(ContractLine.client == client_id)
-        .order_by(ContractLine.prestation)
-    ]
+    found: dict[int, list[aid_plans.ContractPrestation]] = {}
+    for start in range(0, len(client_ids), 500):  # SQLite's bound-parameter limit
+        for line in (
+            ContractLine.select()
+            .where(ContractLine.client.in_(client_ids[start : start + 500]))
+            .order_by(ContractLine.client, ContractLine.prestation)
+        ):
+            found.setdefault(line.client_id, []).append(
+                aid_plans.ContractPrestation(
+                    line.prestation,
+                    labels.get(line.prestation, line.prestation),
+                    aid_plans.HourlyRates(line.base_cents, line.saturday_cents, line.sunday_cents),
+                )
+            )
+    return found
 
 
 # --- interventions ----------------------------------------------------------------------------

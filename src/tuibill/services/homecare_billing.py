@@ -37,10 +37,10 @@ from tuibill.models import (
     Payer,
     Payment,
 )
-from tuibill.models.database import immediate
+from tuibill.models.database import immediate, insert_rows
 from tuibill.services import homecare_lifecycle as lifecycle
-from tuibill.services.aid_plans import plans_of_client
-from tuibill.services.homecare import contract_of
+from tuibill.services.aid_plans import plans_of_clients
+from tuibill.services.homecare import contracts_of
 
 
 def month_bounds(year: int, month: int) -> tuple[date, date]:
@@ -128,32 +128,51 @@ def _clients(client_ids: Sequence[int] | None, start: date, end: date) -> list[C
     return list(Client.select().where(Client.id.in_(with_work)).order_by(Client.search_name))
 
 
-def _previews(year: int, month: int, client_ids: Sequence[int] | None) -> list[Preview]:
-    start, end = month_bounds(year, month)
-    previews = []
-    for client in _clients(client_ids, start, end):
-        items = list(
+def _month_of(clients: list[Client], start: date, end: date):
+    """Each client's interventions of the month still to bill, and the month's invoice each
+    already has (Créée or Validée): a few queries for every client at once."""
+    ids = [client.id for client in clients]
+    work: dict[int, list[Intervention]] = {}
+    billed: dict[int, HomecareInvoice] = {}
+    for first in range(0, len(ids), 500):  # SQLite's bound-parameter limit
+        chunk = ids[first : first + 500]
+        for item in (
             Intervention.select()
             .where(
-                (Intervention.client == client.id) & (Intervention.day >= start)
+                Intervention.client.in_(chunk) & (Intervention.day >= start)
                 & (Intervention.day <= end) & Intervention.invoice_id.is_null()
             )
             .order_by(Intervention.day, Intervention.start_minute, Intervention.id)
-        )  # fmt: skip
-        name = client.display_name
-        if not items:
-            previews.append(Preview(client.id, name, year, month, None, "Aucune intervention à facturer."))
-            continue
-        existing = (
+        ):  # fmt: skip
+            work.setdefault(item.client_id, []).append(item)
+        for invoice in (
             HomecareInvoice.select()
             .where(
-                (HomecareInvoice.client == client.id) & (HomecareInvoice.period_start == start)
+                HomecareInvoice.client.in_(chunk) & (HomecareInvoice.period_start == start)
                 & (HomecareInvoice.kind == InvoiceKind.FACTURE.value)
                 & HomecareInvoice.state.in_([HomecareInvoiceState.CREEE.value,
                                              HomecareInvoiceState.VALIDEE.value])
             )
-            .first()
-        )  # fmt: skip
+            .order_by(HomecareInvoice.id)
+        ):  # fmt: skip
+            billed.setdefault(invoice.client_id, invoice)
+    return work, billed
+
+
+def _previews(year: int, month: int, client_ids: Sequence[int] | None) -> list[Preview]:
+    start, end = month_bounds(year, month)
+    previews = []
+    clients = _clients(client_ids, start, end)
+    work, billed = _month_of(clients, start, end)
+    ids = [client.id for client in clients if work.get(client.id)]
+    plans, contracts = plans_of_clients(ids), contracts_of(ids)
+    for client in clients:
+        items = work.get(client.id, [])
+        name = client.display_name
+        if not items:
+            previews.append(Preview(client.id, name, year, month, None, "Aucune intervention à facturer."))
+            continue
+        existing = billed.get(client.id)
         if existing is not None:
             # The hours granted are counted over the month: a second invoice would count them
             # twice. The month is billed again whole, after an avoir (or deleting the draft).
@@ -176,7 +195,7 @@ def _previews(year: int, month: int, client_ids: Sequence[int] | None) -> list[P
         try:
             billing = aid_plans.bill_month(
                 year=year, month=month, client_id=client.id, interventions=interventions,
-                plans=plans_of_client(client.id), contract=contract_of(client.id),
+                plans=plans.get(client.id, []), contract=contracts.get(client.id, []),
             )  # fmt: skip
         except ValidationError as error:
             previews.append(Preview(client.id, name, year, month, None, str(error)))
@@ -204,28 +223,59 @@ def create_invoices(
     today = today or date.today()
     start, end = month_bounds(year, month)
     created: list[int] = []
+    at = at or lifecycle.now()
     with immediate():
         previews = _previews(year, month, client_ids)
+        lines: list[dict] = []
+        fundings: list[dict] = []
+        billed: list[tuple[int, int]] = []  # (intervention, invoice)
+        history: list[dict] = []
         for preview in previews:
             if preview.billing is None:
                 continue
-            created.append(_create(preview, start, end, user=user, today=today, at=at))
+            invoice_id = _create(preview, start, end, user=user, today=today, at=at,
+                                 lines=lines, fundings=fundings)  # fmt: skip
+            created.append(invoice_id)
+            billed += [(item, invoice_id) for item in preview.intervention_ids]
+            history.append({"invoice": invoice_id, "at": at, "user": user, "from_state": None,
+                            "to_state": HomecareInvoiceState.CREEE.value, "action": CREATE,
+                            "reason": f"{len(preview.billing.lines)} ligne(s) du {start:%m/%Y}"})  # fmt: skip
+        # The month's rows in a few prepared statements (peewee's SQL per row: most of the time).
+        insert_rows(HomecareInvoiceLine, lines)
+        insert_rows(Funding, fundings)
+        Intervention._meta.database.cursor().executemany(
+            f'UPDATE "intervention" SET "invoice_id" = {Intervention._meta.database.param} '
+            f'WHERE "id" = {Intervention._meta.database.param}',
+            [(invoice_id, item) for item, invoice_id in billed],
+        )
+        lifecycle.record_invoices(history)
     return created, previews
 
 
-def _create(preview: Preview, start: date, end: date, *, user: str, today: date, at) -> int:
+def _create(
+    preview: Preview,
+    start: date,
+    end: date,
+    *,
+    user: str,
+    today: date,
+    at: datetime,
+    lines: list[dict],
+    fundings: list[dict],
+) -> int:
+    """The invoice of *preview*; its lines and fundings added to *lines* and *fundings* (the
+    caller writes them all at once)."""
     billing = preview.billing
     assert billing is not None
     invoice = HomecareInvoice.create(
         client=preview.client_id, kind=InvoiceKind.FACTURE.value,
         state=HomecareInvoiceState.CREEE.value, period_start=start, period_end=end,
         issue_date=today, total_cents=billing.amount_cents, client_cents=billing.client_cents,
-        payer_cents=billing.payer_cents, created_at=at or lifecycle.now(), created_by=user,
+        payer_cents=billing.payer_cents, created_at=at, created_by=user,
     )  # fmt: skip
-    rows = []
     for position, line in enumerate(billing.lines, start=1):
         plan = line.plan if line.funding.financed else None
-        rows.append(
+        lines.append(
             dict(
                 invoice=invoice.id, position=position, intervention=line.intervention.ref,
                 day=line.day, start_minute=line.start_minute, end_minute=line.end_minute,
@@ -237,17 +287,10 @@ def _create(preview: Preview, start: date, end: date, *, user: str, today: date,
                 explanation=line.explanation,
             )
         )  # fmt: skip
-    for chunk in range(0, len(rows), 100):
-        HomecareInvoiceLine.insert_many(rows[chunk : chunk + 100]).execute()
-    for payer_id, cents in billing.payer_totals().items():
-        Funding.create(invoice=invoice.id, payer=payer_id, cents=cents)
-    Intervention.update(invoice_id=invoice.id).where(
-        Intervention.id.in_(list(preview.intervention_ids))
-    ).execute()
-    lifecycle.record_invoice(
-        invoice, None, invoice.state, CREATE, user,
-        f"{len(billing.lines)} ligne(s) du {start:%m/%Y}", at=at,
-    )  # fmt: skip
+    fundings += [
+        {"invoice": invoice.id, "payer": payer_id, "cents": cents}
+        for payer_id, cents in billing.payer_totals().items()
+    ]
     return invoice.id
 
 

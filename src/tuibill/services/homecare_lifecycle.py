@@ -25,6 +25,7 @@ from tuibill.models import (
     Slip,
     SlipTransition,
 )
+from tuibill.models.database import insert_rows
 from tuibill.services import audit
 
 INVOICE_COUNTER = "invoice"
@@ -77,6 +78,11 @@ def _record(
 
 
 # --- invoices ---------------------------------------------------------------------------------
+
+
+def record_invoices(rows: list[dict]) -> None:
+    """Many invoices' history rows (a month's billing), chained in order, in one statement."""
+    insert_rows(HomecareInvoiceTransition, audit.seal_many(HomecareInvoiceTransition, rows))
 
 
 def record_invoice(
