@@ -222,62 +222,69 @@ def create_invoices(
     new invoice ids and the previews (refusals included), in one transaction."""
     today = today or date.today()
     start, end = month_bounds(year, month)
-    created: list[int] = []
     at = at or lifecycle.now()
     with immediate():
         previews = _previews(year, month, client_ids)
+        billable = [preview for preview in previews if preview.billing is not None]
+        # The month's rows in a few prepared statements (peewee's SQL per row: most of the time).
+        insert_rows(HomecareInvoice, [
+            dict(client=p.client_id, kind=InvoiceKind.FACTURE.value,
+                 state=HomecareInvoiceState.CREEE.value, period_start=start, period_end=end,
+                 issue_date=today, total_cents=p.billing.amount_cents,
+                 client_cents=p.billing.client_cents, payer_cents=p.billing.payer_cents,
+                 created_at=at, created_by=user)
+            for p in billable
+        ])  # fmt: skip
+        # One « Créée » invoice of the month per client: _previews refused the clients that had
+        # one, in this same transaction.
+        ids = _new_invoice_ids([p.client_id for p in billable], start)
         lines: list[dict] = []
         fundings: list[dict] = []
-        billed: list[tuple[int, int]] = []  # (intervention, invoice)
+        billed: list[tuple[int, int]] = []  # (invoice, intervention)
         history: list[dict] = []
-        for preview in previews:
-            if preview.billing is None:
-                continue
-            invoice_id = _create(preview, start, end, user=user, today=today, at=at,
-                                 lines=lines, fundings=fundings)  # fmt: skip
-            created.append(invoice_id)
-            billed += [(item, invoice_id) for item in preview.intervention_ids]
+        for preview in billable:
+            invoice_id = ids[preview.client_id]
+            _rows(preview, invoice_id, lines=lines, fundings=fundings)
+            billed += [(invoice_id, item) for item in preview.intervention_ids]
             history.append({"invoice": invoice_id, "at": at, "user": user, "from_state": None,
                             "to_state": HomecareInvoiceState.CREEE.value, "action": CREATE,
                             "reason": f"{len(preview.billing.lines)} ligne(s) du {start:%m/%Y}"})  # fmt: skip
-        # The month's rows in a few prepared statements (peewee's SQL per row: most of the time).
         insert_rows(HomecareInvoiceLine, lines)
         insert_rows(Funding, fundings)
+        param = Intervention._meta.database.param
         Intervention._meta.database.cursor().executemany(
-            f'UPDATE "intervention" SET "invoice_id" = {Intervention._meta.database.param} '
-            f'WHERE "id" = {Intervention._meta.database.param}',
-            [(invoice_id, item) for item, invoice_id in billed],
+            f'UPDATE "intervention" SET "invoice_id" = {param} WHERE "id" = {param}', billed
         )
         lifecycle.record_invoices(history)
-    return created, previews
+    return [ids[p.client_id] for p in billable], previews
 
 
-def _create(
-    preview: Preview,
-    start: date,
-    end: date,
-    *,
-    user: str,
-    today: date,
-    at: datetime,
-    lines: list[dict],
-    fundings: list[dict],
-) -> int:
-    """The invoice of *preview*; its lines and fundings added to *lines* and *fundings* (the
-    caller writes them all at once)."""
+def _new_invoice_ids(client_ids: list[int], start: date) -> dict[int, int]:
+    """client → the id of its invoice « Créée » of the month starting *start*."""
+    found: dict[int, int] = {}
+    for first in range(0, len(client_ids), 500):  # SQLite's bound-parameter limit
+        found.update(
+            HomecareInvoice.select(HomecareInvoice.client, HomecareInvoice.id)
+            .where(
+                HomecareInvoice.client.in_(client_ids[first : first + 500])
+                & (HomecareInvoice.period_start == start)
+                & (HomecareInvoice.kind == InvoiceKind.FACTURE.value)
+                & (HomecareInvoice.state == HomecareInvoiceState.CREEE.value)
+            )
+            .tuples()
+        )
+    return found
+
+
+def _rows(preview: Preview, invoice_id: int, *, lines: list[dict], fundings: list[dict]) -> None:
+    """The lines and fundings of *preview*'s invoice, added to *lines* and *fundings*."""
     billing = preview.billing
     assert billing is not None
-    invoice = HomecareInvoice.create(
-        client=preview.client_id, kind=InvoiceKind.FACTURE.value,
-        state=HomecareInvoiceState.CREEE.value, period_start=start, period_end=end,
-        issue_date=today, total_cents=billing.amount_cents, client_cents=billing.client_cents,
-        payer_cents=billing.payer_cents, created_at=at, created_by=user,
-    )  # fmt: skip
     for position, line in enumerate(billing.lines, start=1):
         plan = line.plan if line.funding.financed else None
         lines.append(
             dict(
-                invoice=invoice.id, position=position, intervention=line.intervention.ref,
+                invoice=invoice_id, position=position, intervention=line.intervention.ref,
                 day=line.day, start_minute=line.start_minute, end_minute=line.end_minute,
                 prestation=line.intervention.prestation, day_kind=line.day_kind.value,
                 funding=line.funding.value, rate_cents=line.rate_cents,
@@ -288,10 +295,9 @@ def _create(
             )
         )  # fmt: skip
     fundings += [
-        {"invoice": invoice.id, "payer": payer_id, "cents": cents}
+        {"invoice": invoice_id, "payer": payer_id, "cents": cents}
         for payer_id, cents in billing.payer_totals().items()
     ]
-    return invoice.id
 
 
 def get_invoice(invoice_id: int) -> HomecareInvoice:
