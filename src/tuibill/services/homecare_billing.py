@@ -132,19 +132,28 @@ def _month_of(clients: list[Client], start: date, end: date):
     """Each client's interventions of the month still to bill, and the month's invoice each
     already has (Créée or Validée): a few queries for every client at once."""
     ids = [client.id for client in clients]
-    work: dict[int, list[Intervention]] = {}
+    work: dict[int, list[aid_plans.Intervention]] = {}
     billed: dict[int, HomecareInvoice] = {}
     for first in range(0, len(ids), 500):  # SQLite's bound-parameter limit
         chunk = ids[first : first + 500]
-        for item in (
-            Intervention.select()
+        # Plain rows, straight into the domain's shape: a month holds tens of thousands.
+        for client_id, day, start_minute, end_minute, prestation, intervenant, item_id in (
+            Intervention.select(
+                Intervention.client, Intervention.day, Intervention.start_minute,
+                Intervention.end_minute, Intervention.prestation, Intervention.intervenant,
+                Intervention.id,
+            )
             .where(
                 Intervention.client.in_(chunk) & (Intervention.day >= start)
                 & (Intervention.day <= end) & Intervention.invoice_id.is_null()
             )
             .order_by(Intervention.day, Intervention.start_minute, Intervention.id)
+            .tuples()
         ):  # fmt: skip
-            work.setdefault(item.client_id, []).append(item)
+            work.setdefault(client_id, []).append(
+                aid_plans.Intervention(day, start_minute, end_minute, prestation, intervenant,
+                                       item_id)  # fmt: skip
+            )
         for invoice in (
             HomecareInvoice.select()
             .where(
@@ -188,10 +197,7 @@ def _previews(year: int, month: int, client_ids: Sequence[int] | None) -> list[P
                 )  # fmt: skip
             )
             continue
-        interventions = [
-            aid_plans.Intervention(i.day, i.start_minute, i.end_minute, i.prestation, i.intervenant, i.id)
-            for i in items
-        ]
+        interventions = items
         try:
             billing = aid_plans.bill_month(
                 year=year, month=month, client_id=client.id, interventions=interventions,
@@ -200,7 +206,7 @@ def _previews(year: int, month: int, client_ids: Sequence[int] | None) -> list[P
         except ValidationError as error:
             previews.append(Preview(client.id, name, year, month, None, str(error)))
             continue
-        previews.append(Preview(client.id, name, year, month, billing, "", tuple(i.id for i in items)))
+        previews.append(Preview(client.id, name, year, month, billing, "", tuple(i.ref for i in items)))
     return previews
 
 
