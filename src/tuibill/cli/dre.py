@@ -74,7 +74,7 @@ def cmd_move(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_lots(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tuibill.services.dre_lots import DreBuildReport, build_dre_lots, dre_summary
+    from tuibill.services.dre_lots import build_dre_lots, dre_summary
 
     ctx.open_db()
     report = build_dre_lots(ctx.settings.transmission, user=ctx.user)
@@ -85,7 +85,7 @@ def cmd_lots(args: argparse.Namespace, ctx: CliContext) -> int:
             "ecartees": [{"facture": i, "motif": m} for i, m in report.skipped],
         })  # fmt: skip
     else:
-        print(dre_summary(DreBuildReport(report.lots, [])))
+        print(dre_summary(report, skipped=False))
         if report.lots:
             print("« tuibill lots send » les envoie.")
     for invoice_id, message in report.skipped:

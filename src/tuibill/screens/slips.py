@@ -259,13 +259,16 @@ class SlipsScreen(Screen[None]):
                     ConfirmDialog("Les renvoyer maintenant ?", names), resend
                 )
                 return
+            marked = 0
             try:
                 for slip_id in ids:
                     mark_sent(slip_id, user=self.app.user)
+                    marked += 1
             except TuibillError as error:
                 self.app.push_screen(TextDialog("Refusé", str(error), error=True))
             self.reload()
-            self.notify(f"{len(ids)} bordereau(x) « Envoyé » (envoi confirmé).")
+            if marked:
+                self.notify(f"{marked} bordereau(x) « Envoyé » (envoi confirmé).")
 
         self.app.push_screen(
             ConfirmDialog(

@@ -33,15 +33,6 @@ class TabbedListsScreen(Screen):
     def table(self, selector: str) -> DataTable:
         return self.query_one(selector, DataTable)
 
-    def reload(self) -> None:
-        raise NotImplementedError  # each screen reads its own lists
-
-    def _show_tabs(self) -> None:
-        raise NotImplementedError
-
-    def _show_status(self) -> None:
-        raise NotImplementedError
-
     def _set_notice(self, text: str, *, error: bool = False) -> None:
         self.notice, self.notice_error = text, error
         self._show_status()

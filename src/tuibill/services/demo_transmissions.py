@@ -245,7 +245,7 @@ def _play(
                 now=at(35, 14),
             )
 
-    _treat_rejections(today, settings, script, clock, box, at, file_ids, counts)
+    _treat_rejections(today, settings, box, at, file_ids, counts)
 
     # --- three weeks ago: lots acknowledged, no return yet (one still without its ARL) ------
     second = at(20)
@@ -294,8 +294,6 @@ def _play(
 def _treat_rejections(
     today: date,
     settings: TransmissionSettings,
-    script: _Script,
-    clock: _Clock,
     box: mailbox.Maildir,
     at,
     file_ids,

@@ -51,8 +51,9 @@ class DreBuildReport:
     skipped: list[tuple[int, str]]  # (invoice id, why)
 
 
-def dre_summary(report: DreBuildReport) -> str:
-    """What the DRE lots built were, in French (the screen F3 and ``tuibill dre lots``)."""
+def dre_summary(report: DreBuildReport, *, skipped: bool = True) -> str:
+    """What the DRE lots built were, in French (the screen F3 and ``tuibill dre lots``, which
+    writes the DREs left out on its error stream: *skipped* False)."""
     from tuibill.domain.formatting import format_cents
 
     lines = [
@@ -60,7 +61,8 @@ def dre_summary(report: DreBuildReport) -> str:
         f"{format_cents(lot.amc_cents)} €"
         for lot in report.lots
     ] or ["Aucune DRE validée à mettre en lot."]
-    lines += [f"DRE de la facture {i} écartée : {why}" for i, why in report.skipped]
+    if skipped:
+        lines += [f"DRE de la facture {i} écartée : {why}" for i, why in report.skipped]
     return "\n".join(lines)
 
 
