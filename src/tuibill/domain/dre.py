@@ -47,6 +47,7 @@ class DreAction(StrEnum):
     PAY = "dre_pay"
     REJECT = "dre_reject"
     CANCEL = "dre_cancel"
+    REOPEN = "dre_reopen"
 
     @property
     def label(self) -> str:
@@ -60,6 +61,7 @@ DRE_ACTION_LABELS = {
     DreAction.PAY: "Paiement de la mutuelle (DRE)",
     DreAction.REJECT: "Rejet de la mutuelle (DRE)",
     DreAction.CANCEL: "Annuler la DRE",
+    DreAction.REOPEN: "Rétablir la DRE",
 }
 
 
@@ -82,6 +84,8 @@ DRE_MOVES: tuple[DreMove, ...] = (
     DreMove(D.NON_VALIDEE, X.CANCEL, D.ANNULEE),
     DreMove(D.VALIDEE, X.CANCEL, D.ANNULEE),
     DreMove(D.REJETEE, X.CANCEL, D.ANNULEE),
+    # A draft corrected back to a mutuelle in tiers payant: the DRE it had lost comes back.
+    DreMove(D.ANNULEE, X.REOPEN, D.NON_VALIDEE),
 )
 DRE_TRANSITIONS = {(m.source, m.action): m for m in DRE_MOVES}
 

@@ -19,16 +19,7 @@ from tuibill.services import lifecycle
 
 
 def _move(dre: Dre, invoice: Invoice, action: DreAction, *, user: str, reason: str = "") -> None:
-    target = next_dre_state(DreState(dre.state), action)
-    updated = (
-        Dre.update(state=target.value, updated_at=lifecycle.now())
-        .where((Dre.id == dre.id) & (Dre.state == dre.state))
-        .execute()
-    )
-    if updated != 1:
-        raise RefusedOperation("La DRE a été modifiée par un autre poste : rechargez-la.")
-    dre.state = target.value
-    lifecycle.record_invoice_event(invoice, action.value, user, reason)
+    lifecycle.move_dre(dre, invoice, action, user=user, reason=reason)
 
 
 def sync(invoice: Invoice, *, user: str) -> Dre | None:
@@ -47,9 +38,12 @@ def sync(invoice: Invoice, *, user: str) -> Dre | None:
     if dre is None:
         return None
     if wanted and dre.state in (DreState.NON_VALIDEE.value, DreState.ANNULEE.value):
+        if dre.state == DreState.ANNULEE.value:
+            _move(dre, invoice, DreAction.REOPEN, user=user, reason="part mutuelle en tiers payant")
+        Dre.update(
+            amount_cents=invoice.amc_cents, mutuelle=invoice.mutuelle_id, updated_at=now
+        ).where(Dre.id == dre.id).execute()
         dre.amount_cents, dre.mutuelle, dre.updated_at = invoice.amc_cents, invoice.mutuelle_id, now
-        dre.state = DreState.NON_VALIDEE.value
-        dre.save()
     elif not wanted and dre.state in (DreState.NON_VALIDEE.value, DreState.VALIDEE.value):
         _move(dre, invoice, DreAction.CANCEL, user=user, reason="plus de part mutuelle en tiers payant")
     return dre

@@ -621,10 +621,28 @@ def _cancel_dre(invoice: Invoice, *, user: str, reason: str, at: datetime) -> No
     dre = Dre.get_or_none(Dre.invoice == invoice.id)
     if dre is None or not dre_rules.can_cancel(DreState(dre.state)):
         return
-    Dre.update(state=DreState.ANNULEE.value, updated_at=at).where(Dre.id == dre.id).execute()
-    record_invoice(
-        invoice, invoice.state, invoice.state, DreAction.CANCEL.value, user, reason, at=at
+    move_dre(dre, invoice, DreAction.CANCEL, user=user, reason=reason, at=at)
+
+
+def move_dre(
+    dre: Dre, invoice: Invoice, action: DreAction, *, user: str, reason: str = "",
+    at: datetime | None = None,
+) -> DreState:
+    """The one way a DRE changes state: the target from ``domain.dre.DRE_MOVES``, written only
+    if the DRE is still in the state read (another desk may have moved it), and recorded in the
+    invoice's history — in the caller's transaction."""
+    at = current_time(at)
+    target = dre_rules.next_dre_state(DreState(dre.state), action)
+    updated = (
+        Dre.update(state=target.value, updated_at=at)
+        .where((Dre.id == dre.id) & (Dre.state == dre.state))
+        .execute()
     )
+    if updated != 1:
+        raise RefusedOperation("La DRE a été modifiée par un autre poste : rechargez-la.")
+    dre.state, dre.updated_at = target.value, at
+    record_invoice(invoice, invoice.state, invoice.state, action.value, user, reason, at=at)
+    return target
 
 
 def _transmitted_on(invoice: Invoice):
@@ -832,11 +850,7 @@ def _carry_dres(lot: Lot, invoice_action: InvoiceAction, *, user: str, at: datet
     if invoice_action is InvoiceAction.TRANSMIT:
         for dre in dres:
             if DreState(dre.state) is DreState.VALIDEE:
-                Dre.update(state=DreState.TRANSMISE.value, updated_at=at).where(
-                    Dre.id == dre.id
-                ).execute()
-                record_invoice(dre.invoice, dre.invoice.state, dre.invoice.state,
-                               DreAction.TRANSMIT.value, user, reason, at=at)  # fmt: skip
+                move_dre(dre, dre.invoice, DreAction.TRANSMIT, user=user, reason=reason, at=at)
     elif invoice_action is InvoiceAction.REMOVE_FROM_LOT:
         Dre.update(lot=None, lot_number=None, updated_at=at).where(Dre.lot == lot.id).execute()
 

@@ -149,3 +149,28 @@ def test_dre_lots_sent_to_the_concentrator_and_answered(office, start_caisse, mu
     for invoice_id in ids:
         invoice = Invoice.get_by_id(invoice_id)
         assert invoice.amc_paid_cents == invoice.amc_cents  # counted once, from the DRE
+
+
+def test_a_draft_corrected_back_to_tiers_payant_gets_its_dre_again_through_the_table(
+    office, mutualist
+):
+    """The DRE a draft lost (its mutuelle no longer in tiers payant) comes back with the
+    correction — a move of ``DRE_MOVES`` (« Rétablir la DRE »), recorded in the history."""
+    from tuibill.models import InvoiceTransition, Patient
+
+    invoice = invoice_for(office, mutualist)
+    acts = [Act(act_date=TODAY - timedelta(days=2), code="AMI", act_time=time(9))]
+    Patient.update(amc_tiers_payant=False).where(Patient.id == mutualist.id).execute()
+    invoice_service.update_invoice(invoice.id, acts, user="anne")
+    assert Dre.get(Dre.invoice == invoice.id).state == "ANNULEE"
+    Patient.update(amc_tiers_payant=True).where(Patient.id == mutualist.id).execute()
+    invoice_service.update_invoice(invoice.id, acts, user="anne")
+    again = Dre.get(Dre.invoice == invoice.id)
+    assert (again.state, again.amount_cents) == ("NON_VALIDEE", Invoice.get_by_id(invoice.id).amc_cents)
+    actions = [
+        t.action
+        for t in InvoiceTransition.select().where(InvoiceTransition.invoice == invoice.id)
+        .order_by(InvoiceTransition.id)
+        if t.action.startswith("dre_")
+    ]
+    assert actions == ["dre_cancel", "dre_reopen"]
