@@ -181,3 +181,23 @@ def test_no_secret_reaches_the_database_in_clear(staff, db_url) -> None:
     for path in Path(db_url).parent.glob("tuibill.sqlite*"):
         content = path.read_bytes()
         assert PIN.encode() not in content and PASSWORD.encode() not in content
+
+
+def test_hashes_use_owasps_setting_and_older_ones_are_remade_at_login(staff) -> None:
+    """19 MiB per login instead of argon2-cffi's 64 MiB; a hash of the old default still logs in
+    and is remade with today's setting (the same password, no history row)."""
+    from argon2 import PasswordHasher
+
+    from tuibill.models import User, UserTransition
+
+    assert users.hash_secret(PASSWORD).startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    old = PasswordHasher().hash(PASSWORD)  # argon2-cffi's default: m=65536,t=3,p=4
+    User.update(password_hash=old).where(User.login == "accueil").execute()
+    history = UserTransition.select().count()
+    assert users.authenticate("accueil", PASSWORD).login == "accueil"
+    remade = User.get(User.login == "accueil").password_hash
+    assert remade.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert users.authenticate("accueil", PASSWORD).login == "accueil"
+    assert UserTransition.select().count() == history
+    with pytest.raises(AuthenticationFailed, match="Identifiant ou mot de passe incorrect"):
+        users.authenticate("inconnu", PASSWORD)
