@@ -96,14 +96,51 @@ class AppFooter(Widget, can_focus=False):
         dim = self.get_component_rich_style("app-footer--disabled")
         text = Text(no_wrap=True, overflow="crop")
         self._spans = []
-        for key, display, label, enabled in self._shown:
+
+        def add(key: str, display: str, label: str, enabled: bool) -> None:
             start = text.cell_len
             text.append(display, key_style if enabled else key_style + dim)
             if label:
                 text.append(" " + label, label_style if enabled else label_style + dim)
             self._spans.append((start, text.cell_len, key, enabled))
             text.append(" ")
+
+        shown, help_key = self._fitted(self.size.width)
+        for entry in shown:
+            add(*entry)
+        if help_key is not None:  # the keys left out are all in F1's list
+            text.append("… ", label_style)
+            add(*help_key)
         return text
+
+    def _fitted(
+        self, width: int
+    ) -> tuple[tuple[tuple[str, str, str, bool], ...], tuple[str, str, str, bool] | None]:
+        """The keys that fit in *width* columns, in order; when some do not, the last place
+        goes to « … F1 Aide » (the help lists every key) rather than to half a label."""
+
+        def cells(entry: tuple[str, str, str, bool]) -> int:
+            _, display, label, _ = entry
+            return len(display) + (len(label) + 1 if label else 0) + 1
+
+        if width <= 0 or sum(map(cells, self._shown)) <= width:
+            return self._shown, None
+        help_key = next((entry for entry in self._shown if entry[0] == "f1"), None)
+        if help_key is None:
+            return self._shown, None
+        room = width - cells(help_key) - 2
+        kept = []
+        for entry in self._shown:
+            if entry is help_key:
+                continue
+            room -= cells(entry)
+            if room < 0:
+                break
+            kept.append(entry)
+        return tuple(kept), help_key
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.refresh()  # what fits changed
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
