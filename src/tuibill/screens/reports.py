@@ -4,12 +4,14 @@ delays (block characters; ASCII on the Linux console). Opened by ``app.open_repo
 
 Keys: ↑/↓ choose a report in the list, Entrée opens it (or the row's invoice / lot in the
 table); Ctrl+N / Ctrl+B the next / previous page; Ctrl+E CSV; Ctrl+P PDF; Ctrl+G the charts;
-Ctrl+T « pointage » of a lot without a return.
+Ctrl+T « pointage » of a lot without a return. In the table the list steps aside (the key facts fit
+at 80 columns, the rest scrolls sideways); Échap brings it back, a second Échap leaves.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -24,6 +26,23 @@ from tuibill.widgets.footer import AppFooter, AppHeader
 PAGE_ROWS = 100
 
 
+def _screen_cell(column, value) -> str:
+    """A cell as the screen shows it: an invoice's state by its short label (13 characters, the
+    lists' « État » at 80 columns); the exports keep the whole label."""
+    from tuibill.services.reports.pdf import cell_text
+
+    if column.key == "etat":
+        value = _short_states().get(value, value)
+    return cell_text(column, value)
+
+
+@cache
+def _short_states() -> dict[str, str]:
+    from tuibill.domain.invoices import InvoiceState
+
+    return {state.label: state.short_label for state in InvoiceState}
+
+
 class ReportsScreen(Screen):
     TITLE = "Retours et rejets › Rapports"
     CSS = """
@@ -35,6 +54,7 @@ class ReportsScreen(Screen):
     }
     ReportsScreen #reports-filters Static { width: auto; padding: 0 1; }
     ReportsScreen #reports-table { height: 1fr; }
+    ReportsScreen.wide #reports-list { display: none; }
     ReportsScreen #reports-chart { height: auto; max-height: 14; display: none; }
     ReportsScreen.charts #reports-chart { display: block; }
     ReportsScreen.charts #reports-table { display: none; }
@@ -42,7 +62,7 @@ class ReportsScreen(Screen):
     AUTO_FOCUS = "#reports-list"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.back", "Retour", id="rapports_retour"),
+        Binding("escape", "back", "Retour", id="rapports_retour"),
         Binding("ctrl+n", "next_page", "Page suiv.", id="rapports_suivante"),
         Binding("ctrl+b", "previous_page", "Page préc.", id="rapports_precedente"),
         Binding("ctrl+e", "export_csv", "CSV", id="rapports_csv"),
@@ -111,13 +131,13 @@ class ReportsScreen(Screen):
     def _read_page(self) -> None:
         from tuibill.domain.errors import TuibillError
         from tuibill.services import reports
-        from tuibill.services.reports.pdf import cell_text
 
         report = reports.get(self.report_name)
         self.query_one("#reports-title", Static).update(f"{report.title} — {report.description}")
         table = self.query_one("#reports-table", DataTable)
         table.clear(columns=True)
-        for column in report.columns:
+        columns = report.screen_columns()
+        for column in columns:
             table.add_column(column.label, key=column.key, width=column.width)
         status = self.query_one("#reports-status", Static)
         try:
@@ -126,7 +146,7 @@ class ReportsScreen(Screen):
             status.update(str(problem))
             return
         for row in self.page_rows:
-            table.add_row(*(cell_text(c, row.values.get(c.key)) for c in report.columns))
+            table.add_row(*(_screen_cell(c, row.values.get(c.key)) for c in columns))
         more = " — Ctrl+N : page suivante" if len(self.page_rows) == PAGE_ROWS else ""
         status.update(
             f"Page {len(self.starts)} : {len(self.page_rows)} ligne(s){more} — "
@@ -138,6 +158,17 @@ class ReportsScreen(Screen):
         event.stop()
         self.show_report(str(event.option.id))
         self.query_one("#reports-table", DataTable).focus()
+
+    def on_descendant_focus(self, event) -> None:
+        # The table takes the whole width (its key facts fit at 80 columns); the list comes
+        # back with Échap or a click on the filters.
+        self.set_class(self.query_one("#reports-table", DataTable).has_focus, "wide")
+
+    def action_back(self) -> None:
+        if self.has_class("wide"):
+            self.query_one("#reports-list", OptionList).focus()
+        else:
+            self.app.action_back()
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()

@@ -173,6 +173,17 @@ async def test_reports_pages_chart_and_export_by_keys(office, start_caisse, tmp_
 
         await pilot.press("tab")  # to the table; Entrée opens the invoice
         screen.query_one("#reports-table", DataTable).focus()
+        await pilot.pause()
+        # The list steps aside: the key facts fit at 80 columns (state by its short label).
+        assert not screen.query_one("#reports-list").display
+        labels = [str(c.label) for c in table.columns.values()]
+        assert labels[:5] == ["N° FSE", "Date FSE", "Patient", "Total", "État"]
+        assert sum(c.get_render_width(table) for c in list(table.columns.values())[:5]) <= 76
+        assert all(len(str(table.get_cell_at((r, 4)))) <= 13 for r in range(table.row_count))
+        await pilot.press("escape")  # the list back, still on the screen
+        await pilot.pause()
+        assert screen.query_one("#reports-list").display and pilot.app.screen is screen
+        table.focus()
         await pilot.press("enter")
         await pilot.pause()
         assert pilot.app.screen.__class__.__name__ == "InvoiceDetailScreen"

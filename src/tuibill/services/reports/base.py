@@ -43,6 +43,14 @@ class Report(ABC):
     title: str
     description: str
     columns: tuple[Column, ...]
+    # The columns an 80-column screen shows first, in this order (the rest follow, scrolled
+    # sideways); the invoice's or lot's id is the exports' (the screen opens the row by it).
+    screen_keys: tuple[str, ...] = ()
+
+    def screen_columns(self) -> tuple[Column, ...]:
+        first = [c for key in self.screen_keys for c in self.columns if c.key == key]
+        rest = [c for c in self.columns if c not in first and c.key != "id"]
+        return (*first, *rest)
 
     @abstractmethod
     def page(self, filters: Filters, after: tuple | None, limit: int = PAGE) -> list[ReportRow]:

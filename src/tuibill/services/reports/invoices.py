@@ -36,6 +36,7 @@ COLUMNS = (
 class InvoiceReport(Report):
     states: tuple[InvoiceState, ...] = TRANSMITTED
     columns = COLUMNS
+    screen_keys = ("numero", "date", "patient", "total_cents", "etat")
 
     def narrow(self, query: peewee.ModelSelect, filters: Filters) -> peewee.ModelSelect:
         return query

@@ -27,6 +27,7 @@ LOT_COLUMNS = (
 
 class LotReport(Report):
     columns = LOT_COLUMNS
+    screen_keys = ("lot", "envoye", "caisse", "factures", "total_cents", "etat")
 
     def narrow(self, query: peewee.ModelSelect, filters: Filters) -> peewee.ModelSelect:
         return query

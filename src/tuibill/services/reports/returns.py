@@ -28,6 +28,7 @@ class AmcRejections(Report):
         Column("amc_cents", "Part AMC", "cents", 9),
         Column("etat", "État", "text", 14),
     )
+    screen_keys = ("numero", "date", "patient", "code", "amc_cents", "libelle")
 
     def page(self, filters: Filters, after: tuple | None, limit: int = PAGE) -> list[ReportRow]:
         query = (
@@ -75,6 +76,7 @@ class LegalDelays(Report):
         Column("penalite_cents", "Pénalité", "cents", 9),
         Column("regle", "Règle", "text", 30),
     )
+    screen_keys = ("numero", "caisse", "echeance", "jours_retard", "amo_cents", "penalite_cents")
 
     def page(self, filters: Filters, after: tuple | None, limit: int = PAGE) -> list[ReportRow]:
         rows: list[ReportRow] = []
