@@ -201,3 +201,39 @@ def test_hashes_use_owasps_setting_and_older_ones_are_remade_at_login(staff) -> 
     assert UserTransition.select().count() == history
     with pytest.raises(AuthenticationFailed, match="Identifiant ou mot de passe incorrect"):
         users.authenticate("inconnu", PASSWORD)
+
+
+def test_five_wrong_secrets_block_the_account_for_a_while(staff, monkeypatch) -> None:
+    """Each wrong password is in the account's chained history; the fifth within 15 minutes
+    blocks it — the right password too — until the time passes or an administrateur sets a new
+    password. The lock screen's tries count as well."""
+    from datetime import datetime
+
+    clock = [datetime(2026, 12, 6, 9, 0)]
+    monkeypatch.setattr(users, "_now", lambda: clock[0])
+    for _ in range(users.BLOCK_TRIES - 1):
+        with pytest.raises(AuthenticationFailed, match="incorrect"):
+            users.authenticate("accueil", "wrong password")
+    session = users.authenticate("accueil", PASSWORD)  # four: still allowed
+    assert not users.unlock(session, "wrong again")  # the lock screen's fifth
+    with pytest.raises(AuthenticationFailed, match="bloqué après 5 essais faux.*15 min"):
+        users.authenticate("accueil", PASSWORD)
+    with pytest.raises(AuthenticationFailed, match="bloqué"):
+        users.unlock(session, PASSWORD)
+    actions = [row.action for row in users.history("accueil")]
+    assert actions.count(users.FAILED) == 5
+    assert audit.verify().ok  # the failures are sealed in the chain
+
+    clock[0] = datetime(2026, 12, 6, 9, 14)
+    with pytest.raises(AuthenticationFailed, match="dans 1 min"):
+        users.authenticate("accueil", PASSWORD)
+    clock[0] = datetime(2026, 12, 6, 9, 15, 1)
+    assert users.authenticate("accueil", PASSWORD).login == "accueil"
+
+    for _ in range(users.BLOCK_TRIES):
+        with pytest.raises(AuthenticationFailed):
+            users.authenticate("accueil", "wrong password")
+    with pytest.raises(AuthenticationFailed, match="bloqué"):
+        users.authenticate("accueil", PASSWORD)
+    users.set_password("accueil", "a fresh password", by="chef")  # the administrateur unblocks
+    assert users.authenticate("accueil", "a fresh password").login == "accueil"

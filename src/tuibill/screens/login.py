@@ -115,7 +115,12 @@ class LockScreen(Screen[str]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         secret = event.value
         event.input.value = ""
-        if users.unlock(self.session, secret, pin_allowed=self.failed_pins < PIN_TRIES):
+        try:
+            unlocked = users.unlock(self.session, secret, pin_allowed=self.failed_pins < PIN_TRIES)
+        except RefusedOperation as blocked:  # too many wrong secrets: the account waits
+            self.query_one("#lock-error", Static).update(str(blocked))
+            return
+        if unlocked:
             self.dismiss("unlocked")
             return
         if secret.isdigit():

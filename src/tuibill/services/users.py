@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tuibill.domain.errors import AuthenticationFailed, Forbidden, NotFound, ValidationError
 from tuibill.domain.permissions import Family, Role, check, valid_pin
@@ -153,7 +153,9 @@ def authenticate(login: str, password: str) -> Session:
     if account is None:
         _matches(_decoy_hash(), password)  # as slow as a wrong password: no login is revealed
         raise AuthenticationFailed("Identifiant ou mot de passe incorrect.")
+    _refuse_if_blocked(account)
     if not _matches(account.password_hash, password):
+        _record_failure(account)
         raise AuthenticationFailed("Identifiant ou mot de passe incorrect.")
     if not account.active:
         raise AuthenticationFailed(f"Le compte « {account.login} » est désactivé.")
@@ -190,9 +192,56 @@ def unlock(session: Session, secret: str, *, pin_allowed: bool = True) -> bool:
     account = User.get_or_none(User.login == session.login)
     if account is None or not account.active:
         return False
+    _refuse_if_blocked(account)
     if pin_allowed and valid_pin(secret) and _matches(account.pin_hash, secret):
         return True
-    return _matches(account.password_hash, secret)
+    if _matches(account.password_hash, secret):
+        return True
+    _record_failure(account)
+    return False
+
+
+# Wrong passwords or PINs in a row before an account waits (argon2 makes each try slow; this bounds them).
+BLOCK_TRIES = 5
+BLOCK_MINUTES = 15
+FAILED = "login_failed"  # the history's action of a wrong password or PIN
+
+
+def _refuse_if_blocked(account: User) -> None:
+    """After :data:`BLOCK_TRIES` wrong secrets within :data:`BLOCK_MINUTES` minutes (and since the
+    password was last set), the account waits until the last of them is that old."""
+    since = _now() - timedelta(minutes=BLOCK_MINUTES)
+    recent = (
+        UserTransition.select(UserTransition.at, UserTransition.action)
+        .where(
+            (UserTransition.account == account.id)
+            & (UserTransition.at >= since)
+            & UserTransition.action.in_((FAILED, "password", "enable"))
+        )
+        .order_by(UserTransition.id.desc())
+        .limit(BLOCK_TRIES)
+        .tuples()
+    )
+    failures = []
+    for at, action in recent:
+        if action != FAILED:
+            break  # a new password (or the account enabled again) starts the count again
+        failures.append(at)
+    if len(failures) < BLOCK_TRIES:
+        return
+    wait = failures[0] + timedelta(minutes=BLOCK_MINUTES) - _now()
+    minutes = max(1, -(-int(wait.total_seconds()) // 60))
+    raise AuthenticationFailed(
+        f"Compte « {account.login} » bloqué après {BLOCK_TRIES} essais faux : réessayez "
+        f"dans {minutes} min, ou un administrateur lui donne un nouveau mot de passe."
+    )
+
+
+def _record_failure(account: User) -> None:
+    """A wrong password or PIN, in the account's chained history (who tried is the account's
+    login: the desk is not logged in)."""
+    with immediate():
+        _record(account, _state(account), _state(account), FAILED, account.login)
 
 
 def session_for(login: str) -> Session:
@@ -499,6 +548,7 @@ USER_ACTION_LABELS = {
     "role": "Rôle changé",
     "password": "Mot de passe changé",
     "pin": "PIN changé",
+    FAILED: "Mot de passe faux",
 }
 
 
