@@ -14,7 +14,6 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from operator import itemgetter
 from typing import Any, NamedTuple
 
 from tuibill import __version__
@@ -287,23 +286,28 @@ _LOT_INVOICE_COLUMNS = (
 _LOT_INVOICE_SELECT = "SELECT " + ", ".join(f'"{c}"' for c in _LOT_INVOICE_COLUMNS) + ' FROM "invoice"'
 
 
-def _lot_invoice(row: tuple) -> LotInvoice:
-    invoice = LotInvoice(*row)
-    invoice.billing_date = as_date(invoice.billing_date)
-    invoice.secured_at = as_datetime(invoice.secured_at)
-    invoice.amo_tiers_payant = bool(invoice.amo_tiers_payant)
-    invoice.amc_tiers_payant = bool(invoice.amc_tiers_payant)
-    invoice.secured_with_vitale = bool(invoice.secured_with_vitale)
-    return invoice
+def _lot_invoices(rows: Iterable[tuple]) -> list[LotInvoice]:
+    days: dict[object, date | None] = {}  # thousands of invoices, a few dozen billing days
+    found = []
+    for row in rows:
+        invoice = LotInvoice(*row)
+        day = days.get(invoice.billing_date)
+        if day is None:
+            day = days[invoice.billing_date] = as_date(invoice.billing_date)
+        invoice.billing_date = day
+        if invoice.secured_at is not None:
+            invoice.secured_at = as_datetime(invoice.secured_at)
+        invoice.amo_tiers_payant = bool(invoice.amo_tiers_payant)
+        invoice.amc_tiers_payant = bool(invoice.amc_tiers_payant)
+        invoice.secured_with_vitale = bool(invoice.secured_with_vitale)
+        found.append(invoice)
+    return found
 
 
 def lot_invoices(ids: Sequence[int], *, state: str | None = None) -> list[LotInvoice]:
     """The invoices of *ids* (in *state* only, if given) as a lot reads them, in no order."""
     where = ' WHERE "id" IN ({ids})' + (' AND "state" = {param}' if state else "")
-    return [
-        _lot_invoice(row)
-        for row in rows_of(_LOT_INVOICE_SELECT + where, ids, *([state] if state else []))
-    ]
+    return _lot_invoices(rows_of(_LOT_INVOICE_SELECT + where, ids, *([state] if state else [])))
 
 
 def validated_invoices(practitioner_id: int | None = None) -> list[LotInvoice]:
@@ -314,20 +318,18 @@ def validated_invoices(practitioner_id: int | None = None) -> list[LotInvoice]:
     if practitioner_id is not None:
         sql += f' AND "practitioner_id" = {database.param}'
         params.append(practitioner_id)
-    return [_lot_invoice(row) for row in database.execute_sql(sql, params).fetchall()]
+    return _lot_invoices(database.execute_sql(sql, params).fetchall())
+
+
+# Each act line made once from its row (as read, the invoice aside): most repeat — same day,
+# act and amounts — from patient to patient and from lot to lot, and the records share them.
+_LINES: dict[tuple, FseLine] = {}
+_LINES_KEPT = 16_384
 
 
 def _related(invoices: Sequence[Invoice]) -> _Related:
     def ids_of(attribute: str) -> list[int]:
         return sorted({getattr(inv, attribute) for inv in invoices} - {None})
-
-    dates: dict[object, date | None] = {}  # a lot's lines fall on a few dozen days
-
-    def day(value: object) -> date | None:
-        found = dates.get(value)
-        if found is None:
-            found = dates[value] = as_date(value)
-        return found
 
     patients = {
         row[0]: _Patient(
@@ -339,24 +341,22 @@ def _related(invoices: Sequence[Invoice]) -> _Related:
             ids_of("patient_id"),
         )
     }
-    # Each act line made once per lot: most repeat (same day, act and amounts) from patient
-    # to patient, and the records share them.
-    made: dict[tuple, FseLine] = {}
+    made = _LINES
+    if len(made) >= _LINES_KEPT:
+        made.clear()
     lines: dict[int, list[FseLine]] = {}
-    for row in sorted(
-        rows_of(
-            'SELECT "invoice_id", "act_date", "act_time", "code", "coefficient_x100", '
-            '"quantity", "unit_cents", "total_cents", "amo_cents", "amc_cents", '
-            '"patient_cents", "position", "id" FROM "invoice_line" WHERE "invoice_id" IN ({ids})',
-            [inv.id for inv in invoices],
-        ),
-        key=itemgetter(0, 11, 12),
+    for row in rows_of(
+        'SELECT "invoice_id", "act_date", "act_time", "code", "coefficient_x100", "quantity", '
+        '"unit_cents", "total_cents", "amo_cents", "amc_cents", "patient_cents" '
+        'FROM "invoice_line" WHERE "invoice_id" IN ({ids}) '
+        'ORDER BY "invoice_id", "position", "id"',
+        [inv.id for inv in invoices],
     ):
-        key = row[1:11]
+        key = row[1:]
         line = made.get(key)
         if line is None:
             line = made[key] = FseLine(
-                act_date=day(row[1]),
+                act_date=as_date(row[1]),
                 code=row[3].strip().upper(),
                 coefficient_x100=row[4],
                 quantity=row[5],
