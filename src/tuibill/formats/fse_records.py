@@ -218,9 +218,15 @@ SIGNATURE_PART = continuation_record(
 FSE_RECORDS = (FSE_IDENTITY, FSE_COVERAGE, ACT_LINE, SIGNATURE, SIGNATURE_PART)
 
 
-# An act line's record is a function of its position and its values alone, and lines repeat
-# (the same act, day and amounts for many patients): a lot of 10,000 FSE writes each once.
-_LINE_RECORDS: dict[tuple[int, FseLine], str] = {}
+# Records written as runs of fields whose values repeat apart (see records.FieldRun): a lot of
+# 10,000 FSE has some 200 patients, 1,500 coverages and a few hundred acts priced alike, so
+# most runs are a text already made; only the invoice number is new on every FSE.
+_IDENTITY_HEAD = FSE_IDENTITY.run("type", "billing_date")
+_IDENTITY_PATIENT = FSE_IDENTITY.run("patient_last_name", "filler", keep=True)
+_COVERAGE = FSE_COVERAGE.run("type", "filler", keep=True)
+_LINE_WHEN = ACT_LINE.run("type", "act_time", keep=True)
+_LINE_ACT = ACT_LINE.run("code", "filler", keep=True)
+_SIGNATURE = SIGNATURE.run("type", "filler", keep=True)
 
 
 def encode_fse(fse: object, first: int) -> list[str]:
@@ -228,22 +234,21 @@ def encode_fse(fse: object, first: int) -> list[str]:
     if not isinstance(fse, FseRecord):
         raise FSE_IDENTITY.error(first, "type", "une FseRecord est attendue", writing=True)
     records = [
-        FSE_IDENTITY.encode(
-            {
-                "invoice_number": fse.invoice_number,
-                "mode": fse.mode,
-                "billing_date": fse.billing_date,
-                "patient_last_name": fse.patient_last_name,
-                "patient_first_name": fse.patient_first_name,
-                "birth_date": fse.birth_date,
-                "nir": fse.nir,
-                "rank": fse.rank,
-                "quality": fse.quality,
-            },
+        _IDENTITY_HEAD.encode((fse.invoice_number, fse.mode, fse.billing_date), first)
+        + _IDENTITY_PATIENT.encode(
+            (
+                fse.patient_last_name,
+                fse.patient_first_name,
+                fse.birth_date,
+                fse.nir,
+                fse.rank,
+                fse.quality,
+            ),
             first,
         )
     ]
-    if not isinstance(fse.amo, CaisseCode):
+    amo = fse.amo
+    if not isinstance(amo, CaisseCode):
         raise FSE_COVERAGE.error(first + 1, "amo_regime", "un CaisseCode est attendu", writing=True)
     try:
         lines = tuple(fse.lines)
@@ -252,55 +257,43 @@ def encode_fse(fse: object, first: int) -> list[str]:
             first + 1, "line_count", "une suite de FseLine est attendue", writing=True
         ) from None
     records.append(
-        FSE_COVERAGE.encode(
-            {
-                "amo_regime": fse.amo.regime,
-                "amo_caisse": fse.amo.caisse,
-                "amo_centre": fse.amo.centre,
-                "amc_number": fse.amc_number,
-                "amo_tiers_payant": fse.amo_tiers_payant,
-                "amc_tiers_payant": fse.amc_tiers_payant,
-                "amo_rate": fse.amo_rate,
-                "prescriber_number": fse.prescriber_number,
-                "prescription_date": fse.prescription_date,
-                "total_cents": fse.total_cents,
-                "amo_cents": fse.amo_cents,
-                "amc_cents": fse.amc_cents,
-                "patient_cents": fse.patient_cents,
-                "line_count": len(lines),
-            },
+        _COVERAGE.encode(
+            (
+                amo.regime,
+                amo.caisse,
+                amo.centre,
+                fse.amc_number,
+                fse.amo_tiers_payant,
+                fse.amc_tiers_payant,
+                fse.amo_rate,
+                fse.prescriber_number,
+                fse.prescription_date,
+                fse.total_cents,
+                fse.amo_cents,
+                fse.amc_cents,
+                fse.patient_cents,
+                len(lines),
+            ),
             first + 1,
         )
     )
-    for position, line in enumerate(lines, 1):
-        number = first + 1 + position
+    number = first + 1
+    for line in lines:
+        number += 1
         if not isinstance(line, FseLine):
             raise ACT_LINE.error(number, "type", "une FseLine est attendue", writing=True)
-        text = _LINE_RECORDS.get((position, line))
-        if text is None:
-            negative = line.total_cents < 0
-            text = ACT_LINE.encode(
-                {
-                    "line_number": position,
-                    "act_date": line.act_date,
-                    "act_time": line.act_time,
-                    "code": line.code,
-                    "coefficient_x100": line.coefficient_x100,
-                    "quantity": line.quantity,
-                    "unit_cents": line.unit_cents,
-                    "total_cents": abs(line.total_cents),
-                    "amo_cents": abs(line.amo_cents) if negative else line.amo_cents,
-                    "amc_cents": abs(line.amc_cents) if negative else line.amc_cents,
-                    "patient_cents": abs(line.patient_cents) if negative else line.patient_cents,
-                    "sign": "N" if negative else None,
-                },
-                number,
-            )
-            if len(_LINE_RECORDS) >= 8192:
-                _LINE_RECORDS.clear()
-            _LINE_RECORDS[(position, line)] = text
-        records.append(text)
-    number = first + 2 + len(lines)
+        total = line.total_cents
+        if total < 0:  # a regularisation line: its amounts written positive, signed « N »
+            act = (line.code, line.coefficient_x100, line.quantity, line.unit_cents, -total,
+                   abs(line.amo_cents), abs(line.amc_cents), abs(line.patient_cents), "N")  # fmt: skip
+        else:
+            act = (line.code, line.coefficient_x100, line.quantity, line.unit_cents, total,
+                   line.amo_cents, line.amc_cents, line.patient_cents, None)  # fmt: skip
+        records.append(
+            _LINE_WHEN.encode((number - first - 1, line.act_date, line.act_time), number)
+            + _LINE_ACT.encode(act, number)
+        )
+    number += 1
     signature = fse.signature
     if not isinstance(signature, FseSignature):
         raise SIGNATURE.error(number, "type", "une FseSignature est attendue", writing=True)
@@ -311,14 +304,14 @@ def encode_fse(fse: object, first: int) -> list[str]:
     text = base64.b64encode(signature.value).decode("ascii")
     chunks = [text[i : i + SIGNATURE_CHUNK] for i in range(0, len(text), SIGNATURE_CHUNK)]
     records.append(
-        SIGNATURE.encode(
-            {
-                "card_type": signature.card_type,
-                "algorithm": signature.algorithm,
-                "signer": signature.signer,
-                "length": len(signature.value),
-                "chunk_count": len(chunks),
-            },
+        _SIGNATURE.encode(
+            (
+                signature.card_type,
+                signature.algorithm,
+                signature.signer,
+                len(signature.value),
+                len(chunks),
+            ),
             number,
         )
     )
@@ -356,9 +349,16 @@ def check_fse(fse: FseRecord, destination: CaisseCode, first: int, *, writing: b
     if fse.amc_number is None and fse.amc_cents:
         raise fail(FSE_COVERAGE, coverage, "amc_cents", "part AMC sans numéro AMC")
 
+    # The FSE's amounts are summed in the same pass as the lines are checked (one pass, not
+    # one per amount: a lot checks some 30,000 lines).
+    total = amo = amc = patient = 0
     for position, line in enumerate(fse.lines, 1):
         number = coverage + position
         shares = line.amo_cents + line.amc_cents + line.patient_cents
+        total += line.total_cents
+        amo += line.amo_cents
+        amc += line.amc_cents
+        patient += line.patient_cents
         if shares != line.total_cents:
             raise fail(
                 ACT_LINE,
@@ -374,9 +374,12 @@ def check_fse(fse: FseRecord, destination: CaisseCode, first: int, *, writing: b
                 "total_cents",
                 f"{line.total_cents} différent de prix unitaire × coefficient × quantité ({expected})",
             )
-    for name in ("total_cents", "amo_cents", "amc_cents", "patient_cents"):
-        stated = getattr(fse, name)
-        summed = sum(getattr(line, name) for line in fse.lines)
+    for name, stated, summed in (
+        ("total_cents", fse.total_cents, total),
+        ("amo_cents", fse.amo_cents, amo),
+        ("amc_cents", fse.amc_cents, amc),
+        ("patient_cents", fse.patient_cents, patient),
+    ):
         if stated != summed:
             raise fail(
                 FSE_COVERAGE,

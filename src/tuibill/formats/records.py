@@ -23,7 +23,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, NoReturn
 
 from tuibill.formats.errors import ChecksumError, FormatError
 
@@ -584,27 +584,25 @@ class RecordSpec:
 
     def encode(self, values: Mapping[str, object], number: int) -> str:
         get = values.get
-        parts = []
         try:
-            for name, encode, width, known in self._encoders:
-                value = get(name)
-                key = (value.__class__, value)  # 1 and True, "A" and an enum: not the same
-                try:
-                    text = known[key]
-                except KeyError:
-                    text = encode(value, width)
-                    if len(known) < _KNOWN_TEXTS:
-                        known[key] = text
-                except TypeError:  # not hashable
-                    text = encode(value, width)
-                parts.append(text)
-            return "".join(parts)
+            return _encode_fields(self._encoders, [get(name) for name, *_ in self._encoders])
         except Reject:
             pass
+        self._name_refusal(self.fields, [values.get(item.name) for item in self.fields], number)
+
+    def run(self, first: str, last: str, *, keep: bool = False) -> FieldRun:
+        """An encoder of the fields *first* to *last* (consecutive), their values given in
+        order, without a dict; fillers and the type take none. See :class:`FieldRun`."""
+        names = [item.name for item in self.fields]
+        return FieldRun(self, names.index(first), names.index(last) + 1, keep=keep)
+
+    def _name_refusal(
+        self, items: Sequence[Field], values: Sequence[object], number: int
+    ) -> NoReturn:
         # Refused: again field by field, to name the field (the kinds' encoders are pure).
-        for item in self.fields:
+        for item, value in zip(items, values, strict=True):
             try:
-                item.kind.encode(values.get(item.name), item.width)
+                item.kind.encode(value, item.width)
             except Reject as reason:
                 raise self.error(number, item.name, str(reason), writing=True) from None
         raise AssertionError(f"record {self.code}: a field refused once, not twice")
@@ -626,7 +624,81 @@ class RecordSpec:
         return values
 
 
+def _encode_fields(encoders: Sequence[tuple], values: Iterable[object]) -> str:
+    """The fields' texts joined, each value's encoding kept per field (``RecordSpec._encoders``)."""
+    parts = []
+    for (_, encode, width, known), value in zip(encoders, values, strict=True):
+        key = (value.__class__, value)  # 1 and True, "A" and an enum: not the same
+        try:
+            text = known[key]
+        except KeyError:
+            text = encode(value, width)
+            if len(known) < _KNOWN_TEXTS:
+                known[key] = text
+        except TypeError:  # not hashable
+            text = encode(value, width)
+        parts.append(text)
+    return "".join(parts)
+
+
+_CONSTANT_KINDS = (Literal, Filler)
+
+
+class FieldRun:
+    """Consecutive fields of one record written from their values in order (the type and
+    fillers take none), the same texts as :meth:`RecordSpec.encode` gives.
+
+    A record whose parts repeat apart (a patient's fields over his invoices, an act's code and
+    amounts over days) is written as runs; with *keep*, a run's whole text is kept per values.
+    """
+
+    def __init__(self, spec: RecordSpec, start: int, stop: int, *, keep: bool) -> None:
+        if not 0 <= start < stop:
+            raise ValueError(f"record {spec.code}: empty run")
+        self.spec = spec
+        self.items = spec.fields[start:stop]
+        variable = [
+            i for i, item in enumerate(self.items) if not isinstance(item.kind, _CONSTANT_KINDS)
+        ]
+        self.names = tuple(self.items[i].name for i in variable)
+        self._variable = tuple(variable)
+        self._encoders = spec._encoders[start:stop]
+        self._known: dict | None = {} if keep else None
+
+    def _all_values(self, values: Sequence[object]) -> list[object]:
+        if len(values) != len(self._variable):
+            raise TypeError(f"record {self.spec.code}: {len(self._variable)} values expected")
+        every: list[object] = [None] * len(self.items)
+        for index, value in zip(self._variable, values, strict=True):
+            every[index] = value
+        return every
+
+    def encode(self, values: tuple, number: int) -> str:
+        """The run's text for *values* (in the order of ``names``); *number*: the record's
+        number, for the error (FormatError naming the field) when a value is refused."""
+        known = self._known
+        if known is not None:
+            key = (values, tuple(map(type, values)))  # 1 and True: not the same
+            try:
+                return known[key]
+            except KeyError:
+                pass
+            except TypeError:  # not hashable
+                known = None
+        every = self._all_values(values)
+        try:
+            text = _encode_fields(self._encoders, every)
+        except Reject:
+            self.spec._name_refusal(self.items, every, number)
+        if known is not None:
+            if len(known) >= _KNOWN_RUNS:
+                known.clear()
+            known[key] = text
+        return text
+
+
 _KNOWN_TEXTS = 4096  # per field: the encodings kept for values seen again
+_KNOWN_RUNS = 8192  # per kept run: its texts (then forgotten all at once)
 
 
 def _sentence(reason: str) -> str:
@@ -742,9 +814,10 @@ def seal(records: list[str], trailer: RecordSpec, values: dict[str, object]) -> 
     """Append the trailer, its checksum computed over everything before the checksum field."""
     number = len(records) + 1
     draft = trailer.encode({**values, "checksum": "0" * 64}, number)
-    prefix = join_records(records) + draft[: trailer.starts["checksum"]].encode(ENCODING)
+    body = join_records(records)  # joined once: a lot file is some 60,000 records
+    prefix = body + draft[: trailer.starts["checksum"]].encode(ENCODING)
     final = trailer.encode({**values, "checksum": hashlib.sha256(prefix).hexdigest()}, number)
-    return join_records([*records, final])
+    return body + join_records([final])
 
 
 def describe_layout(spec: RecordSpec) -> str:

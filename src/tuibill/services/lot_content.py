@@ -14,7 +14,6 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from functools import partial
 from typing import Any, NamedTuple
 
 from tuibill import __version__
@@ -182,7 +181,7 @@ class _Related:
     patients: dict[int, _Patient]
     organisms: dict[int, Organism]
     mutuelles: dict[int, Mutuelle]
-    lines: dict[int, list[_Line]]  # per invoice id, in the invoice's order
+    lines: dict[int, tuple[FseLine, ...]]  # per invoice id, in the invoice's order
     prescriptions: dict[int, tuple[str, date]]  # prescription id → (prescriber number, date)
     # The FSE's immutable parts already made, shared by the invoices that have the same (most
     # act lines repeat: same day, code and amounts): a lot makes each once.
@@ -205,26 +204,12 @@ def _chunked(ids: list[int], size: int = 500) -> Iterable[list[int]]:
 # written once, they cost a fraction of model objects (and of peewee building the IN lists).
 class _Patient(NamedTuple):
     id: int
-    last_name: str
-    first_name: str
+    last_name: str | None  # as the lot file writes it (latin1_text), None when nothing is left
+    first_name: str | None
     birth_date: date
     nir: str
     rank: int
     quality: str
-
-
-class _Line(NamedTuple):
-    invoice: int
-    act_date: date
-    act_time: str | None
-    code: str
-    coefficient_x100: int
-    quantity: int
-    unit_cents: int
-    total_cents: int
-    amo_cents: int
-    amc_cents: int
-    patient_cents: int
 
 
 def rows_of(sql: str, ids: Sequence[int], *params: object) -> list[tuple]:
@@ -301,23 +286,28 @@ _LOT_INVOICE_COLUMNS = (
 _LOT_INVOICE_SELECT = "SELECT " + ", ".join(f'"{c}"' for c in _LOT_INVOICE_COLUMNS) + ' FROM "invoice"'
 
 
-def _lot_invoice(row: tuple) -> LotInvoice:
-    invoice = LotInvoice(*row)
-    invoice.billing_date = as_date(invoice.billing_date)
-    invoice.secured_at = as_datetime(invoice.secured_at)
-    invoice.amo_tiers_payant = bool(invoice.amo_tiers_payant)
-    invoice.amc_tiers_payant = bool(invoice.amc_tiers_payant)
-    invoice.secured_with_vitale = bool(invoice.secured_with_vitale)
-    return invoice
+def _lot_invoices(rows: Iterable[tuple]) -> list[LotInvoice]:
+    days: dict[object, date | None] = {}  # thousands of invoices, a few dozen billing days
+    found = []
+    for row in rows:
+        invoice = LotInvoice(*row)
+        day = days.get(invoice.billing_date)
+        if day is None:
+            day = days[invoice.billing_date] = as_date(invoice.billing_date)
+        invoice.billing_date = day
+        if invoice.secured_at is not None:
+            invoice.secured_at = as_datetime(invoice.secured_at)
+        invoice.amo_tiers_payant = bool(invoice.amo_tiers_payant)
+        invoice.amc_tiers_payant = bool(invoice.amc_tiers_payant)
+        invoice.secured_with_vitale = bool(invoice.secured_with_vitale)
+        found.append(invoice)
+    return found
 
 
 def lot_invoices(ids: Sequence[int], *, state: str | None = None) -> list[LotInvoice]:
     """The invoices of *ids* (in *state* only, if given) as a lot reads them, in no order."""
     where = ' WHERE "id" IN ({ids})' + (' AND "state" = {param}' if state else "")
-    return [
-        _lot_invoice(row)
-        for row in rows_of(_LOT_INVOICE_SELECT + where, ids, *([state] if state else []))
-    ]
+    return _lot_invoices(rows_of(_LOT_INVOICE_SELECT + where, ids, *([state] if state else [])))
 
 
 def validated_invoices(practitioner_id: int | None = None) -> list[LotInvoice]:
@@ -328,7 +318,13 @@ def validated_invoices(practitioner_id: int | None = None) -> list[LotInvoice]:
     if practitioner_id is not None:
         sql += f' AND "practitioner_id" = {database.param}'
         params.append(practitioner_id)
-    return [_lot_invoice(row) for row in database.execute_sql(sql, params).fetchall()]
+    return _lot_invoices(database.execute_sql(sql, params).fetchall())
+
+
+# Each act line made once from its row (as read, the invoice aside): most repeat — same day,
+# act and amounts — from patient to patient and from lot to lot, and the records share them.
+_LINES: dict[tuple, FseLine] = {}
+_LINES_KEPT = 16_384
 
 
 def _related(invoices: Sequence[Invoice]) -> _Related:
@@ -336,27 +332,45 @@ def _related(invoices: Sequence[Invoice]) -> _Related:
         return sorted({getattr(inv, attribute) for inv in invoices} - {None})
 
     patients = {
-        row[0]: _Patient(row[0], row[1], row[2], as_date(row[3]), row[4], row[5], row[6])
+        row[0]: _Patient(
+            row[0], latin1_text(row[1], 40), latin1_text(row[2], 30), as_date(row[3]), *row[4:7]
+        )
         for row in rows_of(
             'SELECT "id", "last_name", "first_name", "birth_date", "nir", "rank", "quality" '
             'FROM "patient" WHERE "id" IN ({ids})',
             ids_of("patient_id"),
         )
     }
-    lines: dict[int, list[_Line]] = {}
-    for row in sorted(
-        rows_of(
-            'SELECT "invoice_id", "act_date", "act_time", "code", "coefficient_x100", '
-            '"quantity", "unit_cents", "total_cents", "amo_cents", "amc_cents", '
-            '"patient_cents", "position", "id" FROM "invoice_line" WHERE "invoice_id" IN ({ids})',
-            [inv.id for inv in invoices],
-        ),
-        key=lambda row: (row[0], row[11], row[12]),
+    made = _LINES
+    if len(made) >= _LINES_KEPT:
+        made.clear()
+    lines: dict[int, list[FseLine]] = {}
+    for row in rows_of(
+        'SELECT "invoice_id", "act_date", "act_time", "code", "coefficient_x100", "quantity", '
+        '"unit_cents", "total_cents", "amo_cents", "amc_cents", "patient_cents" '
+        'FROM "invoice_line" WHERE "invoice_id" IN ({ids}) '
+        'ORDER BY "invoice_id", "position", "id"',
+        [inv.id for inv in invoices],
     ):
-        lines.setdefault(row[0], []).append(_Line(row[0], as_date(row[1]), *row[2:11]))
+        key = row[1:]
+        line = made.get(key)
+        if line is None:
+            line = made[key] = FseLine(
+                act_date=as_date(row[1]),
+                code=row[3].strip().upper(),
+                coefficient_x100=row[4],
+                quantity=row[5],
+                unit_cents=row[6],
+                total_cents=row[7],
+                amo_cents=row[8],
+                amc_cents=row[9],
+                patient_cents=row[10],
+                act_time=_time(row[2]),
+            )
+        lines.setdefault(row[0], []).append(line)
     prescriptions = {
-        pid: (number, as_date(day))
-        for pid, day, number in rows_of(
+        pid: (number, as_date(when))
+        for pid, when, number in rows_of(
             'SELECT p."id", p."date", s."number" FROM "prescription" AS p '
             'JOIN "prescriber" AS s ON s."id" = p."prescriber_id" WHERE p."id" IN ({ids})',
             ids_of("prescription_id"),
@@ -366,7 +380,7 @@ def _related(invoices: Sequence[Invoice]) -> _Related:
         patients=patients,
         organisms={o.id: o for o in Organism.select()},
         mutuelles={m.id: m for m in Mutuelle.select()},
-        lines=lines,
+        lines={invoice_id: tuple(found) for invoice_id, found in lines.items()},
         prescriptions=prescriptions,
     )
 
@@ -388,39 +402,29 @@ def fse_record(invoice: Invoice) -> FseRecord:
     return _record(invoice, _related([invoice]))
 
 
-def _line(line: _Line) -> FseLine:
-    return FseLine(
-        act_date=line.act_date,
-        code=line.code.strip().upper(),
-        coefficient_x100=line.coefficient_x100,
-        quantity=line.quantity,
-        unit_cents=line.unit_cents,
-        total_cents=line.total_cents,
-        amo_cents=line.amo_cents,
-        amc_cents=line.amc_cents,
-        patient_cents=line.patient_cents,
-        act_time=_time(line.act_time),
-    )
+_MODES = {mode.value: mode for mode in FseMode}
 
 
 def _record(invoice: Invoice, related: _Related) -> FseRecord:
+    # The invoice's number as the messages show it is made only for a message.
     if invoice.number is None:
         raise ValidationError(f"Facture {invoice.id} sans numéro : validez-la d'abord.")
-    number = format_invoice_number(invoice.number)
     organism = related.organisms.get(invoice.organism_id)
     if organism is None:
         raise ValidationError(
-            f"Facture {number} : pas de caisse AMO (régime, caisse, centre) : complétez le "
-            "dossier du patient puis refaites la facture."
+            f"Facture {format_invoice_number(invoice.number)} : pas de caisse AMO (régime, "
+            "caisse, centre) : complétez le dossier du patient puis refaites la facture."
         )
     patient = related.patients[invoice.patient_id]
-    last_name = latin1_text(patient.last_name, 40)
-    first_name = latin1_text(patient.first_name, 30)
-    if last_name is None or first_name is None:
-        raise ValidationError(f"Facture {number} : nom ou prénom du patient vide.")
-    lines = related.lines.get(invoice.id, [])
+    if patient.last_name is None or patient.first_name is None:
+        raise ValidationError(
+            f"Facture {format_invoice_number(invoice.number)} : nom ou prénom du patient vide."
+        )
+    lines = related.lines.get(invoice.id)
     if not lines:
-        raise ValidationError(f"Facture {number} : aucune ligne d'acte.")
+        raise ValidationError(
+            f"Facture {format_invoice_number(invoice.number)} : aucune ligne d'acte."
+        )
     prescriber_number = prescription_date = None
     if invoice.prescription_id in related.prescriptions:
         prescriber_number, prescription_date = related.prescriptions[invoice.prescription_id]
@@ -428,20 +432,23 @@ def _record(invoice: Invoice, related: _Related) -> FseRecord:
     mutuelle = related.mutuelles.get(invoice.mutuelle_id)
     if mutuelle is not None:
         amc_number = mutuelle.number.strip().upper() or None
+    amo = related.made.get(("caisse", organism.id))
+    if amo is None:
+        amo = related.made["caisse", organism.id] = CaisseCode(
+            organism.regime, organism.caisse, organism.centre
+        )
+    mode = _MODES.get(invoice.mode) or FseMode(invoice.mode)
     return FseRecord(
         invoice_number=invoice.number,
-        mode=FseMode(invoice.mode),
+        mode=mode,
         billing_date=invoice.billing_date,
-        patient_last_name=last_name,
-        patient_first_name=first_name,
+        patient_last_name=patient.last_name,
+        patient_first_name=patient.first_name,
         birth_date=patient.birth_date,
         nir=patient.nir,
         rank=patient.rank,
         quality=patient.quality,
-        amo=related.share(
-            ("caisse", organism.id),
-            lambda: CaisseCode(organism.regime, organism.caisse, organism.centre),
-        ),
+        amo=amo,
         amo_tiers_payant=bool(invoice.amo_tiers_payant),
         amc_tiers_payant=bool(invoice.amc_tiers_payant) and amc_number is not None,
         amo_rate=invoice.amo_rate,
@@ -449,10 +456,10 @@ def _record(invoice: Invoice, related: _Related) -> FseRecord:
         amo_cents=invoice.amo_cents,
         amc_cents=invoice.amc_cents,
         patient_cents=invoice.patient_cents,
-        lines=tuple(related.share(line[1:], partial(_line, line)) for line in lines),
+        lines=lines,
         signature=(
             _signature(invoice)
-            if invoice.signature or invoice.mode == FseMode.SESAM_VITALE
+            if invoice.signature or mode == FseMode.SESAM_VITALE
             else related.share("unsigned", FseSignature.unsigned)
         ),
         amc_number=amc_number,

@@ -287,6 +287,7 @@ def _groups(
     practitioners = {p.id: p for p in Practitioner.select()}
     organisms = {o.id: o for o in Organism.select()}
     groups: dict[tuple[int, str], _Group] = {}
+    codes: dict[int, CaisseCode] = {}
     without_pieces: list[LotInvoice] = []
     records = fse_records(invoices) if check else {}
     pieces = _pieces_of([inv.id for inv in invoices if inv.mode == "degrade"])
@@ -317,7 +318,11 @@ def _groups(
                 continue
             if not pieces.get(invoice.id):
                 without_pieces.append(invoice)
-        code = CaisseCode(organism.regime, organism.caisse, organism.centre)
+        code = codes.get(organism.id)
+        if code is None:  # one per caisse, not one per invoice
+            code = codes[organism.id] = CaisseCode(
+                organism.regime, organism.caisse, organism.centre
+            )
         key = (practitioner.id, code.destination)
         group = groups.setdefault(key, _Group(practitioner, code.destination))
         group.invoices.append(invoice)
