@@ -11,6 +11,7 @@ goes round in a circle.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
@@ -293,9 +294,9 @@ class TuibillApp(App[int]):
 
     @property
     def is_locked(self) -> bool:
-        from tuibill.screens.login import LockScreen, LoginScreen
-
-        return isinstance(self.screen, LockScreen | LoginScreen)
+        # Asked for every key: a desk that has shown neither screen has not imported them.
+        login = sys.modules.get("tuibill.screens.login")
+        return login is not None and isinstance(self.screen, login.LockScreen | login.LoginScreen)
 
     def lock(self) -> None:
         """Hide the desk behind the lock screen; what was open stays as it was, unsaved."""
@@ -344,7 +345,6 @@ class TuibillApp(App[int]):
     def _fatal_error(self) -> None:
         # A crash's trace goes to the terminal (and a kiosk's journal): no local variables (a
         # PIN, a patient's record) and NIRs masked, instead of Textual's trace with locals.
-        import sys
         import traceback
 
         from rich.text import Text
