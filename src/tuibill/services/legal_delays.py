@@ -114,15 +114,10 @@ def _names() -> tuple[dict[int, str], dict[int, str]]:
     return practitioners, organisms
 
 
-def late_to_send(today: date) -> list[LateInvoice]:
-    """FSE not transmitted yet and past their sending delay, most late first."""
-    practitioners, organisms = _names()
-    query = (
-        Invoice.select(
-            Invoice.id, Invoice.number, Invoice.patient_name, Invoice.practitioner,
-            Invoice.organism, Invoice.state, Invoice.last_act_date, Invoice.amo_tiers_payant,
-            Invoice.amo_cents,
-        )  # fmt: skip
+def _unsent(today: date, *columns: peewee.Field) -> peewee.ModelSelect:
+    """*columns* of the FSE not transmitted yet that may be late to send on *today*."""
+    return (
+        Invoice.select(*columns)
         .where(
             Invoice.state.in_([s.value for s in NOT_SENT])
             # Never late before 3 working days (so never before 3 days): the index does the rest.
@@ -131,6 +126,31 @@ def late_to_send(today: date) -> list[LateInvoice]:
         )
         .tuples()
     )
+
+
+def count_late_to_send(today: date) -> int:
+    """How many FSE ``late_to_send`` lists, without making the list (the menu's « À faire »:
+    over a big history, the list is thousands of rows the menu would only count)."""
+    late = 0
+    for last_act, tiers_payant in _unsent(
+        today, Invoice.last_act_date, Invoice.amo_tiers_payant
+    ).iterator():
+        start = _day(last_act)
+        assert start is not None
+        if assess_sending(start, bool(tiers_payant), sent_on=None, today=today).late:
+            late += 1
+    return late
+
+
+def late_to_send(today: date) -> list[LateInvoice]:
+    """FSE not transmitted yet and past their sending delay, most late first."""
+    practitioners, organisms = _names()
+    query = _unsent(
+        today,
+        Invoice.id, Invoice.number, Invoice.patient_name, Invoice.practitioner,
+        Invoice.organism, Invoice.state, Invoice.last_act_date, Invoice.amo_tiers_payant,
+        Invoice.amo_cents,
+    )  # fmt: skip
     late = []
     for iid, number, patient, pid, oid, state, last_act, tiers_payant, amo in query:
         start = _day(last_act)
