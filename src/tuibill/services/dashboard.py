@@ -40,7 +40,7 @@ def counts_in(states: Sequence[InvoiceState]) -> dict[InvoiceState, int]:
 def return_alerts(settings: ReturnSettings, today: date) -> list[str]:
     """What the returns and the legal delays ask of the desk today (French lines, for the menu);
     empty when nothing does."""
-    from tuibill.services.legal_delays import count_late_to_send, late_payments
+    from tuibill.services.legal_delays import count_late_payments, count_late_to_send
     from tuibill.services.return_views import unmatched_count
 
     lines = []
@@ -59,7 +59,7 @@ def return_alerts(settings: ReturnSettings, today: date) -> list[str]:
     to_send = count_late_to_send(today)
     if to_send:
         lines.append(f"{to_send} FSE en retard d'envoi (R161-47)")
-    unpaid, _ = late_payments(today, settings)
+    unpaid = count_late_payments(today, settings)
     if unpaid:
-        lines.append(f"{len(unpaid)} paiement(s) de caisse en retard (décret 2016-1069, F7 r)")
+        lines.append(f"{unpaid} paiement(s) de caisse en retard (décret 2016-1069, F7 r)")
     return lines
