@@ -84,3 +84,15 @@ def test_psycopg2_stays_importable_after_a_sqlite_start() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "psycopg2"
+
+
+def test_a_postgresql_desk_imports_peewee_with_its_driver() -> None:
+    code = (
+        "from tuibill.cli.tui import server_drivers_hidden\n"
+        "with server_drivers_hidden('postgresql://tuibill@localhost/cabinet'):\n"
+        "    import peewee\n"
+        "print(peewee.psycopg2 is not None)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"
