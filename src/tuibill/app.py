@@ -93,7 +93,13 @@ def _tiers():
 def _menu():
     from tuibill.screens.menu import MenuScreen
 
-    return MenuScreen()
+    menu = MenuScreen()
+    if not menu.app.screen_stack:
+        # The desk's first screen: the style sheet was just read with the app's variables, yet
+        # Textual reads it all again and restyles every node for a screen of MODES (~30 ms of
+        # CPU at start-up, issue 12). A theme change still re-reads it (Textual's own count).
+        menu._css_update_count = menu.app._css_update_count
+    return menu
 
 
 def _titled(mode: str, build: Callable[[], Screen]) -> Callable[[], Screen]:
