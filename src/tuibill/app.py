@@ -11,6 +11,7 @@ goes round in a circle.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
@@ -92,7 +93,13 @@ def _tiers():
 def _menu():
     from tuibill.screens.menu import MenuScreen
 
-    return MenuScreen()
+    menu = MenuScreen()
+    if not menu.app.screen_stack:
+        # The desk's first screen: the style sheet was just read with the app's variables, yet
+        # Textual reads it all again and restyles every node for a screen of MODES (~30 ms of
+        # CPU at start-up, issue 12). A theme change still re-reads it (Textual's own count).
+        menu._css_update_count = menu.app._css_update_count
+    return menu
 
 
 def _titled(mode: str, build: Callable[[], Screen]) -> Callable[[], Screen]:
@@ -293,9 +300,9 @@ class TuibillApp(App[int]):
 
     @property
     def is_locked(self) -> bool:
-        from tuibill.screens.login import LockScreen, LoginScreen
-
-        return isinstance(self.screen, LockScreen | LoginScreen)
+        # Asked for every key: a desk that has shown neither screen has not imported them.
+        login = sys.modules.get("tuibill.screens.login")
+        return login is not None and isinstance(self.screen, login.LockScreen | login.LoginScreen)
 
     def lock(self) -> None:
         """Hide the desk behind the lock screen; what was open stays as it was, unsaved."""
@@ -344,7 +351,6 @@ class TuibillApp(App[int]):
     def _fatal_error(self) -> None:
         # A crash's trace goes to the terminal (and a kiosk's journal): no local variables (a
         # PIN, a patient's record) and NIRs masked, instead of Textual's trace with locals.
-        import sys
         import traceback
 
         from rich.text import Text

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -357,6 +356,8 @@ def _check_accounting(accounting: AccountingSettings, file: str) -> None:
 
 
 def parse(text: str, file: str = "<texte>") -> Settings:
+    import tomllib  # only when there is a file to read: a desk without one starts sooner
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

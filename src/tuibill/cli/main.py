@@ -131,12 +131,18 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _error(message: str) -> None:
+    # Imported on an error only: the output module (json…) is not part of starting the desk.
+    from tuibill.cli.output import error
+
+    error(message)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     from tuibill.cli.context import from_args
-    from tuibill.cli.output import error
 
     try:
         ctx = from_args(args)
@@ -152,13 +158,13 @@ def main(argv: list[str] | None = None) -> int:
         result = args.handler(args, ctx)
         return EXIT_OK if result is None else int(result)
     except ConfigError as exc:
-        error(str(exc))
+        _error(str(exc))
         return EXIT_USAGE
     except RefusedOperation as exc:
-        error(str(exc))
+        _error(str(exc))
         return EXIT_REFUSED
     except KeyboardInterrupt:
-        error("interrompu.")
+        _error("interrompu.")
         return 130
     except BrokenPipeError:
         # « tuibill journal | head »: the reader left; stop quietly, like other Unix tools.

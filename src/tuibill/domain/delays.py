@@ -3,7 +3,7 @@
 docs/rules/delays.md quotes the texts and says where they are silent. The rules kept here:
 
 * a **working day** (jour ouvré) is Monday to Friday, except French public holidays (metropole,
-  from the ``holidays`` package through :func:`tuibill.domain.pricing.is_sunday_or_holiday`);
+  the days of the ``holidays`` package, through :func:`tuibill.domain.pricing.is_sunday_or_holiday`);
 * a delay of *n* working days from a date *start* ends on the *n*-th working day **after** *start*
   (the day of the event itself is not counted: ``add_working_days(start, n)``);
 * an event on date *d* happens on working day number ``working_day_number(start, d)``: the number

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from time import monotonic
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -14,9 +14,11 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from tuibill.config import ReturnSettings
 from tuibill.services.database import DatabaseError, close_thread_connection
 from tuibill.widgets.footer import AppFooter, AppHeader
+
+if TYPE_CHECKING:
+    from tuibill.config import ReturnSettings
 
 # (binding id, key, mode, footer label, menu label) — the menus of the seeds, in F-key order.
 # The application binds the F-keys from these entries; this screen lists them. Footer labels
@@ -51,10 +53,17 @@ class MenuScreen(Screen):
     _counted_at = -1.0  # monotonic time of the last count
 
     def compose(self) -> ComposeResult:
+        # The counts and the warning are read here, so that the first layout already holds them:
+        # filled in after the mount, each would lay the screen out and draw it again before the
+        # first frame is complete (issue 12, start-up).
+        warning = self._audit_warning()
+        counts = self._counts()
         yield AppHeader()
         with Vertical(id="menu-body"):
             yield Static("Menu principal", classes="title")
-            yield Static(id="audit-warning", classes="error")
+            audit = Static(warning, id="audit-warning", classes="error")
+            audit.display = bool(warning)
+            yield audit
             # The menu and the month's counts side by side; what is to do below, full width.
             with Horizontal(id="menu-row"):
                 yield OptionList(
@@ -69,43 +78,58 @@ class MenuScreen(Screen):
                     Option(" F1  Aide (toutes les touches)", id="aide"),
                     id="menu",
                 )
-                yield Static(id="counts")
+                counted = Static(counts, id="counts")
+                counted.border_title = "Factures, 2 derniers mois"
+                yield counted
             yield Static(id="alerts")
         yield AppFooter()
 
     def on_screen_resume(self) -> None:
-        # Also the first display: Textual may send it twice then, one count is enough.
+        # Also the first display (counted by compose): Textual may send it twice then.
         if monotonic() - self._counted_at > 0.2:
             self.refresh_counts()
+        else:
+            self._alerts_after_refresh()
 
     def on_mount(self) -> None:
-        self.query_one("#counts").border_title = "Factures, 2 derniers mois"
         self.query_one(OptionList).focus()
 
-    def refresh_audit_warning(self) -> None:
+    @staticmethod
+    def _audit_warning() -> str:
         """The last check of the history found it edited: say so until a check passes."""
         from tuibill.services.audit import last_check
 
         check = last_check()
-        warning = self.query_one("#audit-warning", Static)
-        warning.display = check is not None and not check.ok
-        if check is not None and not check.ok:
-            warning.update(
-                f"⚠ Historique retouché (vérification du {check.at:%d/%m/%Y %H:%M}) : "
-                f"{check.message} — « tuibill audit verify »."
-            )
+        if check is None or check.ok:
+            return ""
+        return (
+            f"⚠ Historique retouché (vérification du {check.at:%d/%m/%Y %H:%M}) : "
+            f"{check.message} — « tuibill audit verify »."
+        )
 
-    def refresh_counts(self) -> None:
+    def _counts(self) -> str:
         from tuibill.services.dashboard import state_counts
 
-        self.refresh_audit_warning()
-
         self._counted_at = monotonic()
-        since = date.today() - timedelta(days=61)
-        counts = state_counts(since)
-        lines = [f"{label[:21]:<21}{count:>6}" for label, count in counts if count]
-        self.query_one("#counts", Static).update("\n".join(lines))
-        self._read_alerts(self.app.settings.returns, date.today())
+        counts = state_counts(date.today() - timedelta(days=61))
+        return "\n".join(f"{label[:21]:<21}{count:>6}" for label, count in counts if count)
+
+    def refresh_audit_warning(self) -> None:
+        warning = self._audit_warning()
+        shown = self.query_one("#audit-warning", Static)
+        shown.display = bool(warning)
+        if warning:
+            shown.update(warning)
+
+    def refresh_counts(self) -> None:
+        self.refresh_audit_warning()
+        self.query_one("#counts", Static).update(self._counts())
+        self._alerts_after_refresh()
+
+    def _alerts_after_refresh(self) -> None:
+        # Once the menu is on the terminal: the worker's imports and reads would otherwise hold
+        # the interpreter while the screen is drawn (issue 12, start-up).
+        self.call_after_refresh(self._read_alerts, self.app.settings.returns, date.today())
 
     @work(thread=True, exclusive=True, group="menu-alerts")
     def _read_alerts(self, settings: ReturnSettings, today: date) -> None:

@@ -114,15 +114,10 @@ def _names() -> tuple[dict[int, str], dict[int, str]]:
     return practitioners, organisms
 
 
-def late_to_send(today: date) -> list[LateInvoice]:
-    """FSE not transmitted yet and past their sending delay, most late first."""
-    practitioners, organisms = _names()
-    query = (
-        Invoice.select(
-            Invoice.id, Invoice.number, Invoice.patient_name, Invoice.practitioner,
-            Invoice.organism, Invoice.state, Invoice.last_act_date, Invoice.amo_tiers_payant,
-            Invoice.amo_cents,
-        )  # fmt: skip
+def _unsent(today: date, *columns: peewee.Field) -> peewee.ModelSelect:
+    """*columns* of the FSE not transmitted yet that may be late to send on *today*."""
+    return (
+        Invoice.select(*columns)
         .where(
             Invoice.state.in_([s.value for s in NOT_SENT])
             # Never late before 3 working days (so never before 3 days): the index does the rest.
@@ -131,6 +126,33 @@ def late_to_send(today: date) -> list[LateInvoice]:
         )
         .tuples()
     )
+
+
+def count_late_to_send(today: date) -> int:
+    """How many FSE ``late_to_send`` lists, without making the list (the menu's « À faire »:
+    over a big history, thousands of rows the menu would only count). Lateness depends only on
+    the last act's day and the tiers payant: counted per pair, a few hundred of them."""
+    pairs = _unsent(
+        today, Invoice.last_act_date, Invoice.amo_tiers_payant, peewee.fn.COUNT(peewee.SQL("*"))
+    ).group_by(Invoice.last_act_date, Invoice.amo_tiers_payant)
+    late = 0
+    for last_act, tiers_payant, count in pairs:
+        start = _day(last_act)
+        assert start is not None
+        if assess_sending(start, bool(tiers_payant), sent_on=None, today=today).late:
+            late += count
+    return late
+
+
+def late_to_send(today: date) -> list[LateInvoice]:
+    """FSE not transmitted yet and past their sending delay, most late first."""
+    practitioners, organisms = _names()
+    query = _unsent(
+        today,
+        Invoice.id, Invoice.number, Invoice.patient_name, Invoice.practitioner,
+        Invoice.organism, Invoice.state, Invoice.last_act_date, Invoice.amo_tiers_payant,
+        Invoice.amo_cents,
+    )  # fmt: skip
     late = []
     for iid, number, patient, pid, oid, state, last_act, tiers_payant, amo in query:
         start = _day(last_act)
@@ -164,18 +186,14 @@ def _payment_start(lot_sent: object, lot_arl: object, settings: ReturnSettings) 
     return _day(lot_arl)
 
 
-def late_payments(
-    today: date, settings: ReturnSettings
-) -> tuple[list[LateInvoice], list[LateInvoice]]:
-    """Tiers-payant FSE unpaid past the delay, and those paid late (with the penalty)."""
-    practitioners, organisms = _names()
+def _paid_by_caisse(
+    today: date, settings: ReturnSettings, *columns: peewee.Node
+) -> peewee.ModelSelect:
+    """*columns* of the tiers-payant FSE (and their lot) whose payment delay is watched."""
     since = today - timedelta(days=settings.late_payment_window_days)
     started = Lot.arl_at if settings.payment_start == "arl" else Lot.sent_at
     base = (
-        Invoice.select(
-            Invoice.id, Invoice.number, Invoice.patient_name, Invoice.practitioner,
-            Invoice.organism, Invoice.state, Invoice.amo_cents, Lot.sent_at, Lot.arl_at,
-        )  # fmt: skip
+        Invoice.select(*columns)
         .join(Lot, on=(Invoice.lot == Lot.id))
         .where(
             Invoice.amo_tiers_payant
@@ -186,6 +204,36 @@ def late_payments(
     )
     if settings.payment_start == "arl":
         base = base.where(Lot.state != "ARL_NEGATIF")
+    return base
+
+
+def count_late_payments(today: date, settings: ReturnSettings) -> int:
+    """How many unpaid FSE ``late_payments`` lists, without making the list (the menu's
+    « À faire »). Lateness depends only on the lot's dates: counted per lot."""
+    lots = (
+        _paid_by_caisse(today, settings, Lot.sent_at, Lot.arl_at, peewee.fn.COUNT(peewee.SQL("*")))
+        .where(Invoice.state == S.TRANSMISE.value)
+        .group_by(Lot.id)
+        .tuples()
+    )
+    late = 0
+    for sent_at, arl_at, count in lots:
+        start = _payment_start(sent_at, arl_at, settings)
+        if start is not None and assess_payment(start, 0, paid_on=None, today=today).late:
+            late += count
+    return late
+
+
+def late_payments(
+    today: date, settings: ReturnSettings
+) -> tuple[list[LateInvoice], list[LateInvoice]]:
+    """Tiers-payant FSE unpaid past the delay, and those paid late (with the penalty)."""
+    practitioners, organisms = _names()
+    base = _paid_by_caisse(
+        today, settings,
+        Invoice.id, Invoice.number, Invoice.patient_name, Invoice.practitioner,
+        Invoice.organism, Invoice.state, Invoice.amo_cents, Lot.sent_at, Lot.arl_at,
+    )  # fmt: skip
 
     def item(t: tuple, kind: str, paid_on: date | None) -> LateInvoice | None:
         iid, number, patient, pid, oid, state, amo, sent_at, arl_at = t

@@ -24,7 +24,6 @@ from tuibill.models import (
     ReturnRejection,
     Virement,
 )
-from tuibill.services import rejection_motifs
 
 RETURN = "retour"  # ReceivedFile.kind of a NOEMIE return
 FILE_STATUS_LABELS = {
@@ -88,6 +87,8 @@ def invoice_returns(invoice_id: int) -> dict:
             )
             known["rembourse_cents"] += line.refunded_cents
             known["refusee"] = line.refused  # the latest answer on the line
+    from tuibill.services import rejection_motifs  # the motifs' table: only for a detail
+
     motifs = rejection_motifs.shipped_table()
     rejections = [
         {

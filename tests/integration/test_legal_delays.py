@@ -1,0 +1,43 @@
+"""The legal delays as the menu counts them and F7 lists them."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from tuibill.config import ReturnSettings
+from tuibill.services.dashboard import return_alerts
+from tuibill.services.legal_delays import (
+    count_late_payments,
+    count_late_to_send,
+    late_payments,
+    late_to_send,
+)
+
+
+def test_the_menu_counts_the_fse_the_list_shows(demo_url) -> None:
+    # The demo's drafts, seen on several days: none late yet, some, then all past the delay.
+    counts = []
+    for today in (date(2026, 11, 23) + timedelta(days=n) for n in (-60, -20, -8, -4, 0, 40, 400)):
+        listed = late_to_send(today)
+        assert count_late_to_send(today) == len(listed), today
+        counts.append(len(listed))
+        alerts = return_alerts(ReturnSettings(), today)
+        sending = [line for line in alerts if "retard d'envoi" in line]
+        assert sending == ([f"{len(listed)} FSE en retard d'envoi (R161-47)"] if listed else [])
+    assert len(set(counts)) >= 3 and max(counts) > 0, counts  # drafts become late, then too old
+
+
+def test_the_menu_counts_the_payments_the_list_shows(story_url) -> None:
+    # The demo's story has lots sent and answered: unpaid ones become late as days pass.
+    counts = []
+    for payment_start in ("arl", "envoi"):
+        settings = ReturnSettings(payment_start=payment_start)
+        for today in (date(2026, 11, 23) + timedelta(days=n) for n in (-30, 0, 10, 30, 90)):
+            unpaid, _ = late_payments(today, settings)
+            assert count_late_payments(today, settings) == len(unpaid), (payment_start, today)
+            alerts = return_alerts(settings, today)
+            paying = [line for line in alerts if "paiement(s) de caisse" in line]
+            expected = f"{len(unpaid)} paiement(s) de caisse en retard (décret 2016-1069, F7 r)"
+            assert paying == ([expected] if unpaid else [])
+            counts.append(len(unpaid))
+    assert len(set(counts)) >= 2 and max(counts) > 0, counts
