@@ -36,8 +36,8 @@ def test_the_menu_counts_the_payments_the_list_shows(story_url) -> None:
             unpaid, _ = late_payments(today, settings)
             assert count_late_payments(today, settings) == len(unpaid), (payment_start, today)
             alerts = return_alerts(settings, today)
-            paying = [line for line in alerts if "paiement(s) de caisse" in line]
-            expected = f"{len(unpaid)} paiement(s) de caisse en retard (décret 2016-1069, F7 r)"
+            paying = [line for line in alerts if "paiement(s) en retard" in line]
+            expected = f"{len(unpaid)} paiement(s) en retard (F7 r)"
             assert paying == ([expected] if unpaid else [])
             counts.append(len(unpaid))
     assert len(set(counts)) >= 2 and max(counts) > 0, counts

@@ -134,9 +134,27 @@ async def test_the_menu_says_what_the_returns_ask_today(story) -> None:
         await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause()
-        text = str(app.screen.query_one("#alerts", Static).render())
+        alerts = app.screen.query_one("#alerts", Static)
+        text = str(alerts.render())
         assert "À faire" in text and "rejetée(s) à traiter (F7)" in text
         assert "non rapprochée(s)" in text
+        # At 80×24 every line of it is on the screen, none wider than the terminal.
+        lines = text.splitlines()
+        assert alerts.region.height >= len(lines) and alerts.region.bottom <= 23
+        assert max(map(len, lines)) <= 80
+
+
+def test_five_alerts_fit_under_the_menu_at_80_columns() -> None:
+    from tuibill.screens.menu import alerts_text
+
+    alerts = [
+        "123 rejetée(s) à traiter (F7)", "45 payée(s) partiellement (F7)",
+        "6 non rapprochée(s) (F7, 5)", "13565 FSE en retard d'envoi (R161-47)",
+        "32 paiement(s) en retard (F7 r)",
+    ]  # fmt: skip
+    lines = alerts_text(alerts).splitlines()
+    assert lines[0] == "À faire :" and len(lines) == 4 and max(map(len, lines)) <= 80
+    assert all(alert in alerts_text(alerts) for alert in alerts)
 
 
 async def test_match_a_non_rapprochee_by_hand(story) -> None:

@@ -46,6 +46,20 @@ DESK_OPTIONS: list[tuple[str, str]] = [
 ]
 
 
+ALERT_WIDTH = 38  # two alerts side by side at 80 columns: the five fit under the menu at 80×24
+
+
+def alerts_text(alerts: list[str]) -> str:
+    """« À faire : » and the alerts two by two, in columns."""
+    if not alerts:
+        return ""
+    rows = [
+        "  " + "".join(f"{alert:<{ALERT_WIDTH - 1}} " for alert in alerts[i : i + 2]).rstrip()
+        for i in range(0, len(alerts), 2)
+    ]
+    return "\n".join(["À faire :", *rows])
+
+
 class MenuScreen(Screen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("b", "open_bank", "Banque", id="menu_banque"),
@@ -146,9 +160,7 @@ class MenuScreen(Screen):
         self.app.call_from_thread(self._show_alerts, alerts)
 
     def _show_alerts(self, alerts: list[str]) -> None:
-        self.query_one("#alerts", Static).update(
-            "\n".join(["À faire :"] + [f"  {alert}" for alert in alerts]) if alerts else ""
-        )
+        self.query_one("#alerts", Static).update(alerts_text(alerts))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id == "aide":

@@ -38,22 +38,20 @@ def counts_in(states: Sequence[InvoiceState]) -> dict[InvoiceState, int]:
 
 
 def return_alerts(settings: ReturnSettings, today: date) -> list[str]:
-    """What the returns and the legal delays ask of the desk today (French lines, for the menu);
-    empty when nothing does."""
+    """What the returns and the legal delays ask of the desk today (French lines, for the menu:
+    short, two side by side at 80 columns); empty when nothing does."""
     from tuibill.services.legal_delays import count_late_payments, count_late_to_send
     from tuibill.services.return_views import unmatched_count
 
     lines = []
     waiting = counts_in([InvoiceState.REJETEE, InvoiceState.PAYEE_PARTIELLEMENT])
     if waiting[InvoiceState.REJETEE]:
-        lines.append(f"{waiting[InvoiceState.REJETEE]} facture(s) rejetée(s) à traiter (F7)")
+        lines.append(f"{waiting[InvoiceState.REJETEE]} rejetée(s) à traiter (F7)")
     if waiting[InvoiceState.PAYEE_PARTIELLEMENT]:
-        lines.append(
-            f"{waiting[InvoiceState.PAYEE_PARTIELLEMENT]} facture(s) payée(s) partiellement (F7)"
-        )
+        lines.append(f"{waiting[InvoiceState.PAYEE_PARTIELLEMENT]} payée(s) partiellement (F7)")
     unmatched = unmatched_count()
     if unmatched:
-        lines.append(f"{unmatched} facture(s) de retour non rapprochée(s) (F7, 5)")
+        lines.append(f"{unmatched} non rapprochée(s) (F7, 5)")
     # Counted, not listed (the list of F7 r): over a million invoices, thousands of rows made
     # only to be counted held ~13 MB of the worker's peak, and the desk's memory after it.
     to_send = count_late_to_send(today)
@@ -61,5 +59,5 @@ def return_alerts(settings: ReturnSettings, today: date) -> list[str]:
         lines.append(f"{to_send} FSE en retard d'envoi (R161-47)")
     unpaid = count_late_payments(today, settings)
     if unpaid:
-        lines.append(f"{unpaid} paiement(s) de caisse en retard (décret 2016-1069, F7 r)")
+        lines.append(f"{unpaid} paiement(s) en retard (F7 r)")
     return lines
