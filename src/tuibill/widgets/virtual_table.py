@@ -298,14 +298,20 @@ class VirtualTable(ScrollView, can_focus=True):
         self._header = None
 
     def on_focus(self, event: events.Focus) -> None:
-        self._strips.clear()
-        self._styles.clear()
-        self.refresh()
+        self._repaint_cursor()
 
     def on_blur(self, event: events.Blur) -> None:
-        self._strips.clear()
-        self._styles.clear()
-        self.refresh()
+        self._repaint_cursor()
+
+    def _repaint_cursor(self) -> None:
+        # Focus changes the cursor's colours only (``:focus > .virtual-table--cursor``): one
+        # line repainted, not every row (a style of the table itself that changes with focus
+        # goes through notify_style_update, which clears everything).
+        self._styles = {parts: style for parts, style in self._styles.items()
+                        if "cursor" not in parts}  # fmt: skip
+        self._strips.discard((self._cursor, True))
+        if self._row_count:
+            self._refresh_row(self._cursor)
 
     def _style(self, *parts: str) -> Style:
         """The widget's style plus those of the component classes *parts*, computed once per
