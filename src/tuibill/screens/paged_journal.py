@@ -168,6 +168,7 @@ class PagedJournalScreen(Screen, Generic[Filter]):
         self._far_busy = False
         self._far_timer: Timer | None = None
         self._reading_ahead: set[int] = set()  # pages read ahead by a worker now
+        self._table: VirtualTable | None = None
 
     # --- what a journal says --------------------------------------------------------------
 
@@ -208,7 +209,10 @@ class PagedJournalScreen(Screen, Generic[Filter]):
 
     @property
     def table(self) -> VirtualTable:
-        return self.query_one(f"#{self.TABLE_ID}", VirtualTable)
+        # Asked for every row drawn (the read-ahead): found once, not by a query each time.
+        if self._table is None:
+            self._table = self.query_one(f"#{self.TABLE_ID}", VirtualTable)
+        return self._table
 
     @property
     def search_filter(self) -> Filter | None:
