@@ -198,9 +198,10 @@ class VirtualTable(ScrollView, can_focus=True):
         self._cursor = 0
         self.pending_text = pending_text
         self._widths: list[int] = [c.width for c in self.columns]
-        # Full-width (uncropped) strips of rows, keyed by (index, is_cursor); cleared whenever
-        # the data, the widths or the styles change. Bounded: a million rows never all land here.
-        self._strips: LRUCache[tuple[int, bool], Strip] = LRUCache(256)
+        # Full-width (uncropped) strips of rows, keyed by (index, style): a style change (the
+        # focus recolours the cursor) redraws only the rows whose style changed. Cleared when
+        # the data or the widths change. Bounded: a million rows never all land here.
+        self._strips: LRUCache[tuple[int, Style], Strip] = LRUCache(256)
         self._header: Strip | None = None
         self._styles: dict[tuple[str, ...], Style] = {}
 
@@ -320,9 +321,9 @@ class VirtualTable(ScrollView, can_focus=True):
         self._update_virtual_size()
 
     def notify_style_update(self) -> None:
-        # Theme or pseudo-class (focus) change: the cached strips carry old colours.
+        # Theme or pseudo-class (focus) change, called by Textual at every focus change: the
+        # styles are computed again; a row whose style is the same keeps its strip.
         super().notify_style_update()
-        self._strips.clear()
         self._styles.clear()
         self._header = None
 
@@ -333,12 +334,10 @@ class VirtualTable(ScrollView, can_focus=True):
         self._repaint_cursor()
 
     def _repaint_cursor(self) -> None:
-        # Focus changes the cursor's colours only (``:focus > .virtual-table--cursor``): one
-        # line repainted, not every row (a style of the table itself that changes with focus
-        # goes through notify_style_update, which clears everything).
-        self._styles = {parts: style for parts, style in self._styles.items()
-                        if "cursor" not in parts}  # fmt: skip
-        self._strips.discard((self._cursor, True))
+        # Focus changes the cursor's colours (``:focus > .virtual-table--cursor``): that line
+        # is repainted, not every row (when the table's own style changes, Textual repaints it
+        # whole and the rows' strips, keyed by style, are drawn again).
+        self._styles.clear()
         if self._row_count:
             self._refresh_row(self._cursor)
 
@@ -377,7 +376,8 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def _row_strip(self, index: int) -> Strip:
         is_cursor = index == self._cursor and self._row_count > 0
-        key = (index, is_cursor)
+        style = self._style("cursor") if is_cursor else self._style()
+        key = (index, style)
         strip = self._strips.get(key)
         if strip is not None:
             return strip
@@ -386,7 +386,7 @@ class VirtualTable(ScrollView, can_focus=True):
             # Not loaded yet: a muted placeholder, replaced by refresh_rows() when data arrives.
             style = self._style("pending", "cursor") if is_cursor else self._style("pending")
             return self._line_segments([self.pending_text], style)  # not cached: asked again
-        strip = self._line_segments(cells, self._style("cursor") if is_cursor else self._style())
+        strip = self._line_segments(cells, style)
         self._strips[key] = strip
         return strip
 
