@@ -436,3 +436,26 @@ async def test_entree_in_the_filter_repaints_the_list_once(monkeypatch) -> None:
         # was drawn again before the new rows came.
         assert sum(not name.startswith("DUP") for name in built) <= 1
         assert sum(name.startswith("DUP") for name in built) >= screen.table.visible_rows
+
+
+async def test_a_bug_in_a_search_is_not_swallowed(monkeypatch) -> None:
+    """A search reads in a thread of its own: an unexpected error there still reaches the
+    application (as a Textual worker's would), it is not lost with the thread."""
+
+    def broken(flt, **kwargs):
+        if flt.patient:
+            raise RuntimeError("bogue de lecture")
+        return real(flt, **kwargs)
+
+    real = JournalScreen.PAGER
+    monkeypatch.setattr(JournalScreen, "PAGER", staticmethod(broken))
+    app = TuibillApp(user="test")
+    with pytest.raises(RuntimeError, match="bogue de lecture"):
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            await pilot.press("slash")
+            await type_text(pilot, "dup")
+            await pilot.press("enter")
+            deadline = time.monotonic() + 10
+            while app.is_running and time.monotonic() < deadline:
+                await pilot.pause(0.02)
