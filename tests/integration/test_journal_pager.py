@@ -87,3 +87,27 @@ def test_patient_prefix_plans_read_the_same_rows_through_their_indexes(demo_url)
         assert index in plan
         if query.plan == "by_date":
             assert "TEMP B-TREE" not in plan  # walked in order: no sort at all
+
+
+def test_the_plan_counts_the_prefix_no_further_than_its_bound(demo_url, monkeypatch) -> None:
+    """prepare() chooses the name index when R² ≤ PAGE × N, counting the prefix's R index
+    entries only up to √(PAGE × N): the same choice as a full count, at every boundary."""
+    import peewee
+
+    from tuibill.services import journal
+
+    seed(3000, years=2, today=date(2026, 11, 23))
+    history = Invoice.select(peewee.fn.MAX(Invoice.id)).scalar()
+    plans = set()
+    for prefix in ("M", "MA", "MAR", "MARTIN", "D", "DU", "Z"):
+        matches = Invoice.select().where(
+            (Invoice.patient_name >= prefix) & (Invoice.patient_name < prefix + "\uffff")
+        ).count()
+        for page in (1, 2, 4, 16, 64, 256, 1024):
+            monkeypatch.setattr(journal, "PAGE", page)
+            query = JournalQuery(JournalFilter(patient=prefix.lower(), all_time=True))
+            query.prepare()
+            expected = "by_name" if matches * matches <= page * history else "by_date"
+            assert query.plan == expected, (prefix, page, matches, history)
+            plans.add(query.plan)
+    assert plans == {"by_name", "by_date"}

@@ -349,3 +349,113 @@ async def test_the_next_page_is_read_ahead_in_a_worker() -> None:
         assert screen.table.cursor_row < size and pager.reads["offset"] == 0
         expected = Invoice.select().order_by(*NEWEST_FIRST).offset(size).first()
         assert pager.row(size).id == expected.id
+
+
+async def test_a_stale_answer_never_replaces_a_newer_search(monkeypatch) -> None:
+    """« dup », Entrée, then « mar » typed and Entrée while « dup » is still being read: the keys
+    land in the filter, the table shows « mar », and the answer for « dup » that comes last is
+    dropped (issue 12)."""
+    import threading
+
+    first_may_answer = threading.Event()
+    real = JournalScreen.PAGER
+
+    def pager(flt, **kwargs):
+        if flt.patient == "dup":
+            assert first_may_answer.wait(10)
+        return real(flt, **kwargs)
+
+    monkeypatch.setattr(JournalScreen, "PAGER", staticmethod(pager))
+    app = TuibillApp(user="test")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_journal(pilot)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "dup")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.is_searching and screen.focused is screen.table
+        await pilot.press("slash", "backspace", "backspace", "backspace")
+        await type_text(pilot, "mar")
+        assert screen.query_one("#f-patient", Input).value == "mar"  # no key lost
+        await pilot.press("enter")
+        deadline = time.monotonic() + 10
+        while screen.is_searching and time.monotonic() < deadline:
+            await pilot.pause(0.02)
+        assert screen.pager.query.filter.patient == "mar"
+
+        first_may_answer.set()  # « dup » answers now, after « mar »
+        await settle(pilot)
+        assert screen.search_filter.patient == "mar"
+        assert screen.pager.query.filter.patient == "mar"
+        expected = Invoice.select().where(Invoice.patient_name.startswith("MAR"))
+        assert screen.pager.total == screen.table.row_count == expected.count() > 0
+        assert all(screen.pager.row(i).patient_name.startswith("MAR") for i in shown_ids_range(screen))
+        assert status(screen).startswith(f"{expected.count():,}".replace(",", " "))
+
+
+def shown_ids_range(screen: JournalScreen) -> range:
+    top = round(screen.table.scroll_y)
+    return range(top, min(screen.table.row_count, top + screen.table.visible_rows))
+
+
+async def test_entree_in_the_filter_repaints_the_list_once(monkeypatch) -> None:
+    """Entrée moves the focus to the list: the screen is not repainted whole for it, nor the
+    rows of the old search (issue 12: the UI thread only swaps in rows)."""
+    from textual.screen import Screen
+
+    app = TuibillApp(user="test")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_journal(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "dup")
+        whole: list[object] = []
+        original = Screen.refresh
+
+        def refresh(self, *regions, **kwargs):
+            if self is screen and not regions:
+                whole.append(kwargs)
+            return original(self, *regions, **kwargs)
+
+        monkeypatch.setattr(Screen, "refresh", refresh)
+        built: list[str] = []
+        cells = screen.row_cells
+
+        def counted(row):
+            built.append(row.patient_name)
+            return cells(row)
+
+        monkeypatch.setattr(screen, "row_cells", counted)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.focused is screen.table
+        assert whole == []
+        assert screen.pager.query.filter.patient == "dup"
+        # The focus recoloured the cursor's line only: of the old search's rows, that one alone
+        # was drawn again before the new rows came.
+        assert sum(not name.startswith("DUP") for name in built) <= 1
+        assert sum(name.startswith("DUP") for name in built) >= screen.table.visible_rows
+
+
+async def test_a_bug_in_a_search_is_not_swallowed(monkeypatch) -> None:
+    """A search reads in a thread of its own: an unexpected error there still reaches the
+    application (as a Textual worker's would), it is not lost with the thread."""
+
+    def broken(flt, **kwargs):
+        if flt.patient:
+            raise RuntimeError("bogue de lecture")
+        return real(flt, **kwargs)
+
+    real = JournalScreen.PAGER
+    monkeypatch.setattr(JournalScreen, "PAGER", staticmethod(broken))
+    app = TuibillApp(user="test")
+    with pytest.raises(RuntimeError, match="bogue de lecture"):
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            await pilot.press("slash")
+            await type_text(pilot, "dup")
+            await pilot.press("enter")
+            deadline = time.monotonic() + 10
+            while app.is_running and time.monotonic() < deadline:
+                await pilot.pause(0.02)

@@ -224,3 +224,74 @@ async def test_a_count_that_arrives_keeps_the_cursor() -> None:
         await pilot.press("end")
         await pilot.pause()
         assert table.cursor_row == MILLION - 1
+
+
+async def test_focus_repaints_only_the_cursor_line() -> None:
+    """Focus changes the cursor's colours only: the other rows are not read or drawn again
+    (Entrée in a journal's filter moves the focus to the list as its new rows come)."""
+    app = TableApp(MILLION)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(VirtualTable)
+        focused = list(table.render_line(1))  # line 1: row 0, the cursor
+        app.calls.clear()
+        table.blur()
+        await pilot.pause()
+        lines = screen_lines(table)
+        assert set(app.calls) == {0}  # the cursor's row only
+        blurred = list(table.render_line(1))
+        assert blurred[0].text == focused[0].text and blurred[0].style != focused[0].style
+        assert lines[2].startswith("000000001")  # the others, from the cache
+        table.focus()
+        await pilot.pause()
+        assert list(table.render_line(1))[0].style == focused[0].style
+        assert set(app.calls) == {0}
+
+
+async def test_the_scrollbar_repaints_only_when_its_thumb_moves() -> None:
+    """Over a million rows a page moves the thumb by far less than the eighth of a cell it is
+    drawn to: the scrollbar is not repainted, and its position stays exact."""
+    app = TableApp(MILLION)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(VirtualTable)
+        bar = table.vertical_scrollbar
+        repaints: list[object] = []
+        original = bar.refresh
+
+        def counted(*args, **kwargs):
+            repaints.append(args)
+            return original(*args, **kwargs)
+
+        bar.refresh = counted  # type: ignore[method-assign]
+        await pilot.press("pagedown", "pagedown", "pagedown")
+        await pilot.pause()
+        assert table.scroll_y > 0 and bar.position == table.scroll_y
+        assert repaints == []
+        await pilot.press("end")
+        await pilot.pause()
+        assert bar.position == table.scroll_y == MILLION - table.visible_rows
+        assert repaints  # the thumb went to the bottom: drawn again
+
+
+async def test_a_short_list_scrollbar_follows_every_page() -> None:
+    """A few hundred rows: each page moves the thumb, which is drawn again where it now is."""
+    app = TableApp(300)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(VirtualTable)
+        bar = table.vertical_scrollbar
+        for _ in range(3):
+            repaints: list[object] = []
+            original = bar.refresh
+
+            def counted(*args, _original=original, _repaints=repaints, **kwargs):
+                _repaints.append(args)
+                return _original(*args, **kwargs)
+
+            bar.refresh = counted  # type: ignore[method-assign]
+            await pilot.press("pagedown")
+            await pilot.pause()
+            bar.refresh = original  # type: ignore[method-assign]
+            assert bar.position == table.scroll_y > 0
+            assert repaints

@@ -7,6 +7,7 @@ for a virtual list, reading only the pages that are looked at.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -143,7 +144,7 @@ class JournalQuery(KeysetQuery[JournalRow]):
 
     def prepare(self) -> None:
         """Choose how a patient prefix is read: through the name index when it is narrow, in
-        the journal's order when it is wide (one index-only count; see ``NARROW_PREFIX``)."""
+        the journal's order when it is wide (one index-only count, bounded; see the module)."""
         if self.plan is not None:
             return
         names = self._name_range()
@@ -151,13 +152,18 @@ class JournalQuery(KeysetQuery[JournalRow]):
             self.plan = "plain"
             return
         low, high = names
-        matches = (
-            Invoice.select(peewee.fn.COUNT(peewee.SQL("*")))
-            .where((Invoice.patient_name >= low) & (Invoice.patient_name < high))
-            .scalar()
-        ) or 0
         history = Invoice.select(peewee.fn.MAX(Invoice.id)).scalar() or 0  # ≈ N, at once
-        self.plan = "by_name" if matches * matches <= PAGE * history else "by_date"
+        # R ≤ √(PAGE × N) or not: counting stops one entry past that bound (a one-letter
+        # prefix over a million invoices: 16,001 index entries, not 178,757).
+        bound = math.isqrt(PAGE * history)
+        matching = (
+            Invoice.select(peewee.SQL("1"))
+            .where((Invoice.patient_name >= low) & (Invoice.patient_name < high))
+            .limit(bound + 1)
+        )
+        matches = peewee.Select([matching], [peewee.fn.COUNT(peewee.SQL("*"))])
+        found = matches.bind(Invoice._meta.database).scalar() or 0
+        self.plan = "by_name" if found <= bound else "by_date"
 
     def fetch(self, query: peewee.ModelSelect, newest_first: bool) -> list[tuple]:
         self.prepare()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from math import ceil
 from typing import ClassVar, Literal
 
 from rich.cells import cell_len, set_cell_size
@@ -28,6 +29,7 @@ from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
 Align = Literal["left", "right", "center"]
@@ -65,6 +67,20 @@ def fit(text: str, width: int, align: Align, ellipsis: str = "…") -> str:
     if align == "center":
         return " " * (pad // 2) + text + " " * (pad - pad // 2)
     return text + " " * pad
+
+
+def _thumb(bar: ScrollBar, position: float) -> tuple[int, int] | None:
+    """Where a vertical scrollbar's thumb is drawn, in eighths of a cell, at *position* (as
+    Textual's ``ScrollBarRender.render_bar`` places it); None when no thumb is drawn."""
+    size = bar.size.height
+    virtual_size = ceil(bar.window_virtual_size)
+    window_size = ceil(bar.window_size) if bar.window_size < bar.window_virtual_size else 0
+    if not (window_size and size and virtual_size and size != virtual_size):
+        return None
+    thumb_size = max(1, window_size / (virtual_size / size))
+    start = int((size - thumb_size) * (bar.validate_position(position) /
+                                       (virtual_size - window_size)) * 8)  # fmt: skip
+    return start, start + ceil(thumb_size * 8)
 
 
 class VirtualTable(ScrollView, can_focus=True):
@@ -182,9 +198,10 @@ class VirtualTable(ScrollView, can_focus=True):
         self._cursor = 0
         self.pending_text = pending_text
         self._widths: list[int] = [c.width for c in self.columns]
-        # Full-width (uncropped) strips of rows, keyed by (index, is_cursor); cleared whenever
-        # the data, the widths or the styles change. Bounded: a million rows never all land here.
-        self._strips: LRUCache[tuple[int, bool], Strip] = LRUCache(256)
+        # Full-width (uncropped) strips of rows, keyed by (index, style): a style change (the
+        # focus recolours the cursor) redraws only the rows whose style changed. Cleared when
+        # the data or the widths change. Bounded: a million rows never all land here.
+        self._strips: LRUCache[tuple[int, Style], Strip] = LRUCache(256)
         self._header: Strip | None = None
         self._styles: dict[tuple[str, ...], Style] = {}
 
@@ -281,6 +298,19 @@ class VirtualTable(ScrollView, can_focus=True):
         self._scroll_update(size)
         self.refresh()
 
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        # ScrollView repaints the scrollbar at every scroll. Over a million rows its thumb
+        # moves by an eighth of a cell every ~5,000 rows: a Page suivante would repaint 22
+        # identical cells (~1.5 ms). The position is kept exact (a drag starts from it).
+        if self.show_vertical_scrollbar:
+            bar = self.vertical_scrollbar
+            if _thumb(bar, bar.position) == _thumb(bar, new_value):
+                bar.set_reactive(ScrollBar.position, bar.validate_position(new_value))
+            else:
+                bar.position = new_value
+        if round(old_value) != round(new_value):
+            self.refresh(self.size.region)
+
     def on_resize(self, event: events.Resize) -> None:
         self._layout_columns()
         self._update_virtual_size()
@@ -291,21 +321,25 @@ class VirtualTable(ScrollView, can_focus=True):
         self._update_virtual_size()
 
     def notify_style_update(self) -> None:
-        # Theme or pseudo-class (focus) change: the cached strips carry old colours.
+        # Theme or pseudo-class (focus) change, called by Textual at every focus change: the
+        # styles are computed again; a row whose style is the same keeps its strip.
         super().notify_style_update()
-        self._strips.clear()
         self._styles.clear()
         self._header = None
 
     def on_focus(self, event: events.Focus) -> None:
-        self._strips.clear()
-        self._styles.clear()
-        self.refresh()
+        self._repaint_cursor()
 
     def on_blur(self, event: events.Blur) -> None:
-        self._strips.clear()
+        self._repaint_cursor()
+
+    def _repaint_cursor(self) -> None:
+        # Focus changes the cursor's colours (``:focus > .virtual-table--cursor``): that line
+        # is repainted, not every row (when the table's own style changes, Textual repaints it
+        # whole and the rows' strips, keyed by style, are drawn again).
         self._styles.clear()
-        self.refresh()
+        if self._row_count:
+            self._refresh_row(self._cursor)
 
     def _style(self, *parts: str) -> Style:
         """The widget's style plus those of the component classes *parts*, computed once per
@@ -342,7 +376,8 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def _row_strip(self, index: int) -> Strip:
         is_cursor = index == self._cursor and self._row_count > 0
-        key = (index, is_cursor)
+        style = self._style("cursor") if is_cursor else self._style()
+        key = (index, style)
         strip = self._strips.get(key)
         if strip is not None:
             return strip
@@ -351,7 +386,7 @@ class VirtualTable(ScrollView, can_focus=True):
             # Not loaded yet: a muted placeholder, replaced by refresh_rows() when data arrives.
             style = self._style("pending", "cursor") if is_cursor else self._style("pending")
             return self._line_segments([self.pending_text], style)  # not cached: asked again
-        strip = self._line_segments(cells, self._style("cursor") if is_cursor else self._style())
+        strip = self._line_segments(cells, style)
         self._strips[key] = strip
         return strip
 
