@@ -98,3 +98,17 @@ async def test_acts_typed_in_one_burst_each_on_its_line(app) -> None:
         assert texts[0].endswith("AMI 1")
         assert texts[1].endswith("AMI 1 MAU")
         assert texts[2].endswith("AMI 1 MAU IFD")
+
+
+async def test_a_key_typed_alone_settles_once_its_path_is_quiet(app) -> None:
+    """Not a burst: no key waits, so the key is settled when the queues of its path are empty —
+    not after all MAX_ROUNDS rounds (~160 callbacks a key, 5–7 ms of CPU on every key)."""
+    from tuibill.widgets.type_ahead import MAX_ROUNDS
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        for key in ("down", "pagedown", "up"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert 0 < app.type_ahead._rounds < MAX_ROUNDS // 4, key

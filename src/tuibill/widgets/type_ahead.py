@@ -14,7 +14,8 @@ After handing a key on, the App calls :meth:`TypeAhead.handed_on`, which watches
 (the App, the screen, the focused widget and its parents) round after round until their queues
 are empty — the key has bubbled, its bindings ran, the messages it posted (``Submitted``, a
 ``focus()``, a screen pushed) were handled — then hands on the next held key. Typing at human
-speed finds every key settled and costs one round of callbacks per key.
+speed finds every key settled and costs a round or two of callbacks per key; keys held behind
+another (a burst) wait the whole MAX_ROUNDS, some effects showing in no queue for a round or two.
 """
 
 from __future__ import annotations
@@ -38,8 +39,12 @@ def _unfinished(node: MessagePump) -> int:
     """Messages *node* has queued or is handling (its handler may be awaiting), besides the
     callback running this check."""
     queue = node._message_queue
+    unfinished = getattr(queue, "_unfinished_tasks", None)
+    if unfinished is None:
+        # Textual's own queue: the message being handled (this callback, on the active pump) is
+        # already out of it. Counting it again made every key run all MAX_ROUNDS rounds.
+        return queue.qsize()
     # asyncio.Queue counts a message until the pump calls task_done() after handling it.
-    unfinished = getattr(queue, "_unfinished_tasks", queue.qsize())
     return unfinished - 1 if node is active_message_pump.get(None) else unfinished
 
 
@@ -108,7 +113,13 @@ class TypeAhead:
             return
         self._rounds += 1
         # The key may still be bubbling, or have posted messages further up: one more round.
-        if self._rounds < MAX_ROUNDS and any(_unfinished(n) for n in self._path()):
+        # Keys held behind it (a burst: a paste, a barcode reader) wait all MAX_ROUNDS rounds:
+        # some effects (a binding run once the key is back at the App, a screen pushed) show in
+        # no queue of the path for a round or two. A key typed alone is settled once the path
+        # is quiet — the next one comes tens of milliseconds later.
+        if self._rounds < MAX_ROUNDS and (
+            self._held or any(_unfinished(n) for n in self._path())
+        ):
             self._start_round()
         else:
             self._settled()
