@@ -163,16 +163,21 @@ def contracts_of(client_ids: list[int]) -> dict[int, list[aid_plans.ContractPres
     labels = prestation_labels()
     found: dict[int, list[aid_plans.ContractPrestation]] = {}
     for start in range(0, len(client_ids), 500):  # SQLite's bound-parameter limit
-        for line in (
-            ContractLine.select()
+        # Plain rows, not models: a month's billing reads thousands of contract lines.
+        for client_id, prestation, base, saturday, sunday in (
+            ContractLine.select(
+                ContractLine.client, ContractLine.prestation, ContractLine.base_cents,
+                ContractLine.saturday_cents, ContractLine.sunday_cents,
+            )
             .where(ContractLine.client.in_(client_ids[start : start + 500]))
             .order_by(ContractLine.client, ContractLine.prestation)
-        ):
-            found.setdefault(line.client_id, []).append(
+            .tuples()
+        ):  # fmt: skip
+            found.setdefault(client_id, []).append(
                 aid_plans.ContractPrestation(
-                    line.prestation,
-                    labels.get(line.prestation, line.prestation),
-                    aid_plans.HourlyRates(line.base_cents, line.saturday_cents, line.sunday_cents),
+                    prestation,
+                    labels.get(prestation, prestation),
+                    aid_plans.HourlyRates(base, saturday, sunday),
                 )
             )
     return found

@@ -134,23 +134,33 @@ def _month_of(clients: list[Client], start: date, end: date):
     ids = [client.id for client in clients]
     work: dict[int, list[aid_plans.Intervention]] = {}
     billed: dict[int, HomecareInvoice] = {}
+    days: dict[object, date] = {}  # the driver's value of a day → the day: a month has thirty
+    to_day = Intervention.day.python_value
     for first in range(0, len(ids), 500):  # SQLite's bound-parameter limit
         chunk = ids[first : first + 500]
-        # Plain rows, straight into the domain's shape: a month holds tens of thousands.
-        for client_id, day, start_minute, end_minute, prestation, intervenant, item_id in (
-            Intervention.select(
-                Intervention.client, Intervention.day, Intervention.start_minute,
-                Intervention.end_minute, Intervention.prestation, Intervention.intervenant,
-                Intervention.id,
+        # The driver's rows, straight into the domain's shape: a month holds tens of thousands,
+        # and peewee would convert each of their values in Python.
+        for client_id, raw_day, start_minute, end_minute, prestation, intervenant, item_id in (
+            _raw_rows(
+                Intervention.select(
+                    Intervention.client, Intervention.day, Intervention.start_minute,
+                    Intervention.end_minute, Intervention.prestation, Intervention.intervenant,
+                    Intervention.id,
+                )
+                .where(
+                    Intervention.client.in_(chunk) & (Intervention.day >= start)
+                    & (Intervention.day <= end) & Intervention.invoice_id.is_null()
+                )
+                .order_by(Intervention.day, Intervention.start_minute, Intervention.id)
             )
-            .where(
-                Intervention.client.in_(chunk) & (Intervention.day >= start)
-                & (Intervention.day <= end) & Intervention.invoice_id.is_null()
-            )
-            .order_by(Intervention.day, Intervention.start_minute, Intervention.id)
-            .tuples()
         ):  # fmt: skip
-            work.setdefault(client_id, []).append(
+            day = days.get(raw_day)
+            if day is None:
+                day = days[raw_day] = to_day(raw_day)
+            items = work.get(client_id)
+            if items is None:
+                items = work[client_id] = []
+            items.append(
                 aid_plans.Intervention(day, start_minute, end_minute, prestation, intervenant,
                                        item_id)  # fmt: skip
             )
@@ -166,6 +176,12 @@ def _month_of(clients: list[Client], start: date, end: date):
         ):  # fmt: skip
             billed.setdefault(invoice.client_id, invoice)
     return work, billed
+
+
+def _raw_rows(query: peewee.Select) -> list[tuple]:
+    """*query*'s rows as the database driver gives them, unconverted."""
+    sql, params = query.sql()
+    return query.model._meta.database.execute_sql(sql, params).fetchall()
 
 
 def _previews(year: int, month: int, client_ids: Sequence[int] | None) -> list[Preview]:
