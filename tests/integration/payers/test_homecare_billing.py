@@ -41,6 +41,63 @@ def test_simulation_equals_creation_line_for_line(office) -> None:
         ]
 
 
+def test_the_whole_month_at_once_equals_client_by_client(office) -> None:
+    """The month's billing reads every client's interventions, plans and contract in a few
+    batched queries: it must bill each client as that client billed alone would be, lines and
+    explanations included. Holidays (Sun 1 Toussaint, Wed 11 Armistice), a night into the next
+    day, hours granted running out mid-intervention, two payers, a plan still « Saisi » and a
+    client without any plan."""
+    from tuibill.services import aid_plans
+
+    november_interventions(office)
+    add = homecare.add_intervention
+    for day in (1, 9, 11, 16, 23, 29, 30):  # APA AD: 10 h a month, 3 h a visit
+        add(office.jeanne.id, D(2026, 11, day), 1260, 1440 + 60 if day == 30 else 1440, "AD", "Léa")
+    add(office.paul.id, D(2026, 11, 11), 480, 600, "MEN", "Sami")
+    add(office.paul.id, D(2026, 11, 14), 480, 600, "AD", "Sami")
+    waiting = homecare.create_client(homecare.ClientInput("BERNARD", "Odile"))
+    alone = homecare.create_client(homecare.ClientInput("ROBERT", "Henri"))
+    for client in (waiting, alone):
+        homecare.set_contract_line(client.id, "AD", 2400, 2600, 3000)
+        add(client.id, D(2026, 11, 1), 540, 600, "AD", "Inès")
+        add(client.id, D(2026, 11, 7), 540, 630, "AD", "Inès")
+    aid_plans.create_plan(waiting.id, office.apa.id, "AD", D(2026, 11, 1))  # stays « Saisi »
+
+    whole = [p.as_dict() for p in homecare_billing.simulate(*NOV)]
+    one_by_one = {
+        client_id: homecare_billing.simulate(*NOV, [client_id])[0].as_dict()
+        for client_id in (office.jeanne.id, office.paul.id, waiting.id, alone.id)
+    }
+    assert {p["client"]: p for p in whole} == one_by_one
+    kinds = {line["financement"] for p in whole for line in p["lignes"]}
+    assert {"FINANCE", "SANS_PLAN", "HEURES_EPUISEES"} <= kinds
+    assert {line["type_jour"] for p in whole for line in p["lignes"]} == {
+        "SEMAINE", "SAMEDI", "DIMANCHE_FERIE",
+    }  # fmt: skip
+    assert not one_by_one[waiting.id]["par_organisme"]  # a plan « Saisi » finances nothing
+
+    created, previews = homecare_billing.create_invoices(*NOV, user="anne", today=TODAY)
+    assert [p.as_dict() for p in previews] == whole and len(created) == 4
+    for preview in whole:
+        invoice = HomecareInvoice.get(HomecareInvoice.client == preview["client"])
+        stored = [
+            (line.day, line.start_minute, line.funding, line.amount_cents, line.payer_cents,
+             line.client_cents, line.explanation)
+            for line in invoice.lines.order_by(HomecareInvoiceLine.position)
+        ]  # fmt: skip
+        assert stored == [
+            (line["date"], int(line["debut"][:2]) * 60 + int(line["debut"][3:]),
+             line["financement"], line["montant"], line["part_organisme"], line["part_client"],
+             line["detail"])
+            for line in preview["lignes"]
+        ]  # fmt: skip
+        billed = Intervention.select().where(Intervention.invoice_id == invoice.id).count()
+        assert billed == Intervention.select().where(
+            Intervention.client == preview["client"]
+        ).count()
+    assert audit.verify().ok
+
+
 def test_the_month_checked_by_hand(office) -> None:
     november_interventions(office)
     homecare_billing.create_invoices(*NOV, user="anne", today=TODAY)
