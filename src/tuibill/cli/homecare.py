@@ -268,20 +268,23 @@ def _print_previews(previews, ctx: CliContext, created: list[int] | None = None)
             data["factures_creees"] = created
         print_json(data)
         return
+    # One write, not a print a line: a month of 2,000 clients is 46,000 lines.
+    out: list[str] = []
     for preview in previews:
         if preview.billing is None:
-            print(f"{preview.client} : {preview.refusal}")
+            out.append(f"{preview.client} : {preview.refusal}")
             continue
         billing = preview.billing
-        print(
+        out.append(
             f"{preview.client} — {preview.month:02d}/{preview.year} : total "
             f"{format_cents(billing.amount_cents)} €, organismes {format_cents(billing.payer_cents)} €,"
             f" client {format_cents(billing.client_cents)} €"
         )
-        for line in billing.lines:
-            print(f"    {line.explanation}")
+        out += [f"    {line.explanation}" for line in billing.lines]
     if created is not None:
-        print(f"{len(created)} facture(s) créée(s) : « tuibill billing validate » pour les valider.")
+        out.append(f"{len(created)} facture(s) créée(s) : « tuibill billing validate » pour les valider.")
+    if out:
+        print("\n".join(out))
 
 
 def cmd_simulate(args, ctx: CliContext) -> None:

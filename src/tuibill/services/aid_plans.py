@@ -10,10 +10,11 @@ from datetime import date, datetime
 from tuibill.domain import aid_plans
 from tuibill.domain.errors import IllegalTransition, NotFound, ValidationError
 from tuibill.domain.formatting import format_rate
-from tuibill.domain.payers import check_plan_prestation
 from tuibill.models import AidPlan, Client, ContractLine, Payer
 from tuibill.models.database import immediate
-from tuibill.services.payers import PlanValues, defaults_of, get_payer
+
+# The payers' services are imported where used: the month's billing (``tuibill billing create``)
+# imports this module for the plans alone.
 
 
 def now() -> datetime:
@@ -78,6 +79,8 @@ def plans_of_clients(client_ids: list[int]) -> dict[int, list[aid_plans.AidPlan]
 
 def prestations_offered(payer_id: int) -> list[str]:
     """« Seules les prestations pour lesquelles des valeurs par défaut ont été définies »."""
+    from tuibill.services.payers import defaults_of
+
     return sorted(defaults_of(payer_id))
 
 
@@ -93,6 +96,9 @@ def create_plan(
 ) -> AidPlan:
     """A plan « Saisi » with the payer's defaults for *prestation*, *changes* applied
     (``PlanValues`` field names)."""
+    from tuibill.domain.payers import check_plan_prestation
+    from tuibill.services.payers import defaults_of, get_payer
+
     payer = get_payer(payer_id)
     client = Client.get_or_none(Client.id == client_id)
     if client is None:
@@ -133,6 +139,8 @@ def get_plan(plan_id: int) -> AidPlan:
 
 def update_plan(plan_id: int, *, valid_until: date | None = None, **changes) -> AidPlan:
     """Change a plan « Saisi » (a validated one only gets an end of validity, to renew it)."""
+    from tuibill.services.payers import PlanValues
+
     with immediate():
         plan = get_plan(plan_id)
         if plan.state != aid_plans.PlanState.SAISI.value and changes:

@@ -8,11 +8,11 @@ from datetime import date, datetime, timedelta
 
 from tuibill.domain import aid_plans
 from tuibill.domain.errors import NotFound, ValidationError
-from tuibill.formats.errors import FormatError
-from tuibill.formats.homecare_csv import read_interventions
 from tuibill.models import Client, ContractLine, HomecareService, Intervention, Prestation
 from tuibill.models.database import immediate
-from tuibill.services.patients import prefix_range, search_key
+
+# The planning file's format and the patients' name keys are imported where used: the month's
+# billing (``tuibill billing create``) imports this module for the contracts alone.
 
 
 def now() -> datetime:
@@ -97,6 +97,7 @@ class ClientInput:
 
 def create_client(data: ClientInput) -> Client:
     from tuibill.domain.payers import check_email
+    from tuibill.services.patients import search_key
 
     if not data.last_name.strip():
         raise ValidationError("Le nom du client est obligatoire.", field="last_name")
@@ -122,6 +123,8 @@ def get_client(client_id: int) -> Client:
 
 
 def search_clients(text: str = "", *, limit: int = 200) -> list[Client]:
+    from tuibill.services.patients import prefix_range, search_key
+
     query = Client.select().where(Client.active)
     if text.strip():
         low, high = prefix_range(search_key(text))
@@ -260,6 +263,9 @@ def import_interventions(data: bytes) -> int:
     """Import a planning file (``formats.homecare_csv``): all lines or none. A line naming an
     unknown client, a prestation outside its contract or a bad time refuses the whole file,
     with the line and the reason."""
+    from tuibill.formats.errors import FormatError
+    from tuibill.formats.homecare_csv import read_interventions
+
     rows = read_interventions(data)
     contracts: dict[int, set[str]] = {}
     items = []
