@@ -263,23 +263,39 @@ def create_invoices(
         ids = _new_invoice_ids([p.client_id for p in billable], start)
         lines: list[tuple] = []  # in _LINE_COLUMNS order
         fundings: list[dict] = []
-        billed: list[tuple[int, int]] = []  # (invoice, intervention)
         history: list[dict] = []
         for preview in billable:
             invoice_id = ids[preview.client_id]
             _rows(preview, invoice_id, lines=lines, fundings=fundings)
-            billed += [(invoice_id, item) for item in preview.intervention_ids]
             history.append({"invoice": invoice_id, "at": at, "user": user, "from_state": None,
                             "to_state": HomecareInvoiceState.CREEE.value, "action": CREATE,
                             "reason": f"{len(preview.billing.lines)} ligne(s) du {start:%m/%Y}"})  # fmt: skip
         _insert_lines(lines)
         insert_rows(Funding, fundings)
-        param = Intervention._meta.database.param
-        Intervention._meta.database.cursor().executemany(
-            f'UPDATE "intervention" SET "invoice_id" = {param} WHERE "id" = {param}', billed
-        )
+        _mark_billed(billable, ids, start, end)
         lifecycle.record_invoices(history)
     return [ids[p.client_id] for p in billable], previews
+
+
+def _mark_billed(billable: list[Preview], ids: dict[int, int], start: date, end: date) -> None:
+    """Each billed client's interventions of the month get their invoice: one statement a client,
+    by the very condition ``_month_of`` read them with, in the same transaction (an intervention
+    at a time costs five times more: its index on the invoice filled out of order)."""
+    sql, params = (
+        Intervention.update(invoice_id=0)
+        .where(
+            (Intervention.client == 0) & (Intervention.day >= start) & (Intervention.day <= end)
+            & Intervention.invoice_id.is_null()
+        )
+        .sql()
+    )  # fmt: skip
+    assert len(params) == 4  # invoice, client, first and last day
+    cursor = Intervention._meta.database.cursor()
+    cursor.executemany(sql, [(ids[p.client_id], p.client_id, *params[2:]) for p in billable])
+    if cursor.rowcount != sum(len(p.intervention_ids) for p in billable):
+        raise RefusedOperation(
+            "Les interventions du mois ont changé pendant la facturation : recommencez."
+        )
 
 
 def _new_invoice_ids(client_ids: list[int], start: date) -> dict[int, int]:

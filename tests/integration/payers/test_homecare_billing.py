@@ -98,6 +98,24 @@ def test_the_whole_month_at_once_equals_client_by_client(office) -> None:
     assert audit.verify().ok
 
 
+def test_interventions_marked_billed_are_those_read_or_nothing_is_billed(office, monkeypatch) -> None:
+    """The interventions get their invoice by one statement a client, by the condition they were
+    read with: should the two ever differ, the whole month is refused, nothing written."""
+    november_interventions(office)
+    read = homecare_billing._month_of
+
+    def one_missed(clients, start, end):
+        work, billed = read(clients, start, end)
+        work[office.jeanne.id] = work[office.jeanne.id][1:]
+        return work, billed
+
+    monkeypatch.setattr(homecare_billing, "_month_of", one_missed)
+    with pytest.raises(RefusedOperation, match="ont changé pendant la facturation"):
+        homecare_billing.create_invoices(*NOV, user="anne", today=TODAY)
+    assert HomecareInvoice.select().count() == 0
+    assert Intervention.select().where(Intervention.invoice_id.is_null(False)).count() == 0
+
+
 def test_the_month_checked_by_hand(office) -> None:
     november_interventions(office)
     homecare_billing.create_invoices(*NOV, user="anne", today=TODAY)
