@@ -23,7 +23,7 @@ docs/rules/aid-plans.md gives the rules with worked examples. In short:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -267,15 +267,23 @@ class BilledLine:
         return self.end_minute - self.start_minute
 
 
-_LINE_FIELDS = tuple(field.name for field in fields(BilledLine))
 _new_object = object.__new__
 
 
-def _new_line(*values: object) -> BilledLine:
-    """``BilledLine(*values)`` without a frozen dataclass's ``object.__setattr__`` per field: a
-    month makes tens of thousands of lines."""
+def _new_line(
+    intervention: Intervention, day: date, start_minute: int, end_minute: int, day_kind: DayKind,
+    funding: Funding, rate_cents: int, amount_cents: int, payer_cents: int, client_cents: int,
+    pec_bp: int, plan: AidPlan | None, explanation: str,
+) -> BilledLine:  # fmt: skip
+    """``BilledLine(...)`` without a frozen dataclass's ``object.__setattr__`` per field: a month
+    makes tens of thousands of lines."""
     line = _new_object(BilledLine)
-    line.__dict__.update(zip(_LINE_FIELDS, values, strict=True))
+    line.__dict__.update(
+        intervention=intervention, day=day, start_minute=start_minute, end_minute=end_minute,
+        day_kind=day_kind, funding=funding, rate_cents=rate_cents, amount_cents=amount_cents,
+        payer_cents=payer_cents, client_cents=client_cents, pec_bp=pec_bp, plan=plan,
+        explanation=explanation,
+    )  # fmt: skip
     return line
 
 
