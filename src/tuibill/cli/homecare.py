@@ -268,23 +268,21 @@ def _print_previews(previews, ctx: CliContext, created: list[int] | None = None)
             data["factures_creees"] = created
         print_json(data)
         return
-    # One write, not a print a line: a month of 2,000 clients is 46,000 lines.
-    out: list[str] = []
+    # A write a client, not a print a line: a month of 2,000 clients is 46,000 lines (and one
+    # write of them all would hold them twice more in memory).
     for preview in previews:
         if preview.billing is None:
-            out.append(f"{preview.client} : {preview.refusal}")
+            print(f"{preview.client} : {preview.refusal}")
             continue
         billing = preview.billing
-        out.append(
+        head = (
             f"{preview.client} — {preview.month:02d}/{preview.year} : total "
             f"{format_cents(billing.amount_cents)} €, organismes {format_cents(billing.payer_cents)} €,"
             f" client {format_cents(billing.client_cents)} €"
         )
-        out += [f"    {line.explanation}" for line in billing.lines]
+        print("\n    ".join([head, *(line.explanation for line in billing.lines)]))
     if created is not None:
-        out.append(f"{len(created)} facture(s) créée(s) : « tuibill billing validate » pour les valider.")
-    if out:
-        print("\n".join(out))
+        print(f"{len(created)} facture(s) créée(s) : « tuibill billing validate » pour les valider.")
 
 
 def cmd_simulate(args, ctx: CliContext) -> None:
