@@ -394,11 +394,9 @@ def validate_invoices(
         )
         if client_ids:
             query = query.where(HomecareInvoice.client.in_(list(client_ids)))
-        done = []
-        for invoice in query.order_by(HomecareInvoice.id):
-            lifecycle.move_invoice(invoice, HomecareInvoiceAction.VALIDATE, user=user, at=at)
-            done.append(invoice.id)
-        return done
+        invoices = list(query.order_by(HomecareInvoice.id))
+        lifecycle.move_invoices(invoices, HomecareInvoiceAction.VALIDATE, user=user, at=at)
+        return [invoice.id for invoice in invoices]
 
 
 def delete_invoice(invoice_id: int, *, user: str) -> HomecareInvoice:

@@ -116,6 +116,55 @@ def test_interventions_marked_billed_are_those_read_or_nothing_is_billed(office,
     assert Intervention.select().where(Intervention.invoice_id.is_null(False)).count() == 0
 
 
+def test_validating_the_month_at_once_numbers_and_records_as_one_by_one(office) -> None:
+    """``validate_invoices`` moves the month in one batch (``homecare_lifecycle.move_invoices``):
+    the numbers follow the invoices' order after those already given, each invoice gets its
+    « Valider » history row, chained, and the counter moves on by as many."""
+    from datetime import datetime
+
+    from tuibill.models import HomecareCounter, HomecareInvoiceTransition
+    from tuibill.services import homecare_lifecycle
+
+    november_interventions(office)
+    homecare_billing.create_invoices(*NOV, [office.paul.id], user="anne", today=TODAY)
+    first = HomecareInvoice.get(HomecareInvoice.client == office.paul.id)
+    homecare_billing.validate_invoice(first.id, user="anne")  # F-000001, one by one
+    homecare_billing.credit_invoice(first.id, user="anne", reason="erreur", today=TODAY)  # AV-2
+    homecare_billing.create_invoices(*NOV, user="anne", today=TODAY)
+    at = datetime(2026, 12, 4, 10, 30)
+    done = homecare_billing.validate_invoices(*NOV, user="bea", at=at)
+    moved = list(HomecareInvoice.select().where(HomecareInvoice.id.in_(done)).order_by(HomecareInvoice.id))
+    assert done == sorted(done) and len(done) == 2
+    assert [(i.state, i.number) for i in moved] == [("VALIDEE", 3), ("VALIDEE", 4)]
+    assert HomecareCounter.get(HomecareCounter.kind == homecare_lifecycle.INVOICE_COUNTER).next_value == 5
+    history = [
+        (row.invoice_id, row.at, row.user, row.from_state, row.to_state, row.action)
+        for row in HomecareInvoiceTransition.select()
+        .where(HomecareInvoiceTransition.user == "bea")
+        .order_by(HomecareInvoiceTransition.seq)
+    ]
+    assert history == [(i.id, at, "bea", "CREEE", "VALIDEE", "validate") for i in moved]
+    assert audit.verify().ok
+
+
+def test_a_batch_validation_is_refused_whole_when_another_desk_moved_an_invoice(office) -> None:
+    from tuibill.domain.homecare_invoices import HomecareInvoiceAction
+    from tuibill.models import HomecareCounter
+    from tuibill.models.database import immediate
+    from tuibill.services import homecare_lifecycle
+
+    november_interventions(office)
+    homecare_billing.create_invoices(*NOV, user="anne", today=TODAY)
+    read = list(HomecareInvoice.select().order_by(HomecareInvoice.id))
+    homecare_billing.delete_invoice(read[1].id, user="other")  # meanwhile, on another desk
+    with pytest.raises(RefusedOperation, match="modifiées par un autre poste"), immediate():
+        homecare_lifecycle.move_invoices(read, HomecareInvoiceAction.VALIDATE, user="anne")
+    states = [i.state for i in HomecareInvoice.select().order_by(HomecareInvoice.id)]
+    assert states == ["CREEE", "SUPPRIMEE"]
+    assert not HomecareCounter.select().where(HomecareCounter.next_value > 1).exists()
+    assert audit.verify().ok
+
+
 def test_the_month_checked_by_hand(office) -> None:
     november_interventions(office)
     homecare_billing.create_invoices(*NOV, user="anne", today=TODAY)
