@@ -59,7 +59,8 @@ _DAY_KIND_LABELS = {
 }
 
 
-@lru_cache(maxsize=1024)  # a month's billing asks for the same thirty days tens of thousands of times
+# A month's billing asks for the same thirty days tens of thousands of times.
+@lru_cache(maxsize=1024)
 def day_kind(day: date) -> DayKind:
     if is_sunday_or_holiday(day):
         return DayKind.SUNDAY_HOLIDAY

@@ -69,9 +69,11 @@ def plans_of_clients(client_ids: list[int]) -> dict[int, list[aid_plans.AidPlan]
              plan_id) in query:  # fmt: skip
             found.setdefault(client_id, []).append(
                 aid_plans.AidPlan(
-                    client_id, payer_id, payer_name, prestation, valid_from, minutes,
-                    aid_plans.HourlyRates(base, saturday, sunday), pec_bp, modes[mode],
-                    states[state], valid_until, sunday_pec_bp, sunday_cap, plan_id,
+                    beneficiary_id=client_id, payer_id=payer_id, payer_name=payer_name,
+                    prestation=prestation, valid_from=valid_from, monthly_minutes=minutes,
+                    rates=aid_plans.HourlyRates(base, saturday, sunday), pec_bp=pec_bp,
+                    billing_mode=modes[mode], state=states[state], valid_until=valid_until,
+                    sunday_pec_bp=sunday_pec_bp, sunday_cap_minutes=sunday_cap, plan_id=plan_id,
                 )  # fmt: skip
             )
     return found

@@ -343,8 +343,9 @@ def _rows(preview: Preview, invoice_id: int, *, lines: list[tuple], fundings: li
         plan = line.plan if line.funding in _FINANCED else None
         lines.append(
             (
-                invoice_id, position, line.intervention.ref, _stored_day(line.day), line.start_minute,
-                line.end_minute, line.intervention.prestation, _CODES[line.day_kind],
+                invoice_id, position, line.intervention.ref, _stored_day(line.day),
+                line.start_minute, line.end_minute, line.intervention.prestation,
+                _CODES[line.day_kind],
                 _CODES[line.funding], line.rate_cents, line.amount_cents, line.payer_cents,
                 line.client_cents, line.pec_bp, plan.payer_id if plan else None,
                 plan.plan_id if plan else None, line.explanation,

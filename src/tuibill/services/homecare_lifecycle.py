@@ -179,20 +179,22 @@ def move_invoices(
     if not reason.strip() and any(row.effects.needs_reason for _, row in moves):
         raise ValidationError("Indiquez le motif de l'avoir.", field="reason")
     needing = [inv for inv, row in moves if row.effects.allocates_number and inv.number is None]
-    numbers = dict(
-        zip((inv.id for inv in needing), allocate_numbers(INVOICE_COUNTER, len(needing)), strict=True)
-    )
+    allocated = allocate_numbers(INVOICE_COUNTER, len(needing))
+    numbers = dict(zip((invoice.id for invoice in needing), allocated, strict=True))
     values, history = [], []
     for invoice, row in moves:
         values.append((row.target.value, numbers.get(invoice.id, invoice.number), invoice.id,
                        invoice.state))  # fmt: skip
-        history.append({"invoice": invoice.id, "at": at, "user": user, "from_state": invoice.state,
-                        "to_state": row.target.value, "action": action.value, "reason": reason})  # fmt: skip
+        history.append(
+            {"invoice": invoice.id, "at": at, "user": user, "from_state": invoice.state,
+             "to_state": row.target.value, "action": action.value, "reason": reason}
+        )  # fmt: skip
     if not values:
         return
     database = HomecareInvoice._meta.database
     param = database.param
-    columns = {name: HomecareInvoice._meta.fields[name].column_name for name in ("state", "number", "id")}
+    fields = HomecareInvoice._meta.fields
+    columns = {name: fields[name].column_name for name in ("state", "number", "id")}
     cursor = database.cursor()
     cursor.executemany(
         f'UPDATE "{HomecareInvoice._meta.table_name}" SET "{columns["state"]}" = {param}, '

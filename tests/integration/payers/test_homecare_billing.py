@@ -98,7 +98,9 @@ def test_the_whole_month_at_once_equals_client_by_client(office) -> None:
     assert audit.verify().ok
 
 
-def test_interventions_marked_billed_are_those_read_or_nothing_is_billed(office, monkeypatch) -> None:
+def test_interventions_marked_billed_are_those_read_or_nothing_is_billed(
+    office, monkeypatch
+) -> None:
     """The interventions get their invoice by one statement a client, by the condition they were
     read with: should the two ever differ, the whole month is refused, nothing written."""
     november_interventions(office)
@@ -133,10 +135,13 @@ def test_validating_the_month_at_once_numbers_and_records_as_one_by_one(office) 
     homecare_billing.create_invoices(*NOV, user="anne", today=TODAY)
     at = datetime(2026, 12, 4, 10, 30)
     done = homecare_billing.validate_invoices(*NOV, user="bea", at=at)
-    moved = list(HomecareInvoice.select().where(HomecareInvoice.id.in_(done)).order_by(HomecareInvoice.id))
+    moved = list(
+        HomecareInvoice.select().where(HomecareInvoice.id.in_(done)).order_by(HomecareInvoice.id)
+    )
     assert done == sorted(done) and len(done) == 2
     assert [(i.state, i.number) for i in moved] == [("VALIDEE", 3), ("VALIDEE", 4)]
-    assert HomecareCounter.get(HomecareCounter.kind == homecare_lifecycle.INVOICE_COUNTER).next_value == 5
+    counter = HomecareCounter.get(HomecareCounter.kind == homecare_lifecycle.INVOICE_COUNTER)
+    assert counter.next_value == 5
     history = [
         (row.invoice_id, row.at, row.user, row.from_state, row.to_state, row.action)
         for row in HomecareInvoiceTransition.select()
