@@ -170,6 +170,32 @@ def test_a_batch_validation_is_refused_whole_when_another_desk_moved_an_invoice(
     assert audit.verify().ok
 
 
+def test_the_month_leaves_the_garbage_collector_as_it_found_it(office, monkeypatch) -> None:
+    """The month is computed with the cyclic collector paused (its objects hold no cycle): it
+    runs again afterwards, even after a refusal, or stays off when the caller had turned it
+    off."""
+    import gc
+
+    november_interventions(office)
+    assert gc.isenabled()
+    homecare_billing.simulate(*NOV)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        created, _ = homecare_billing.create_invoices(*NOV, user="anne", today=TODAY)
+        assert not gc.isenabled() and len(created) == 2
+    finally:
+        gc.enable()
+
+    def refused(*args):
+        raise RefusedOperation("non")
+
+    monkeypatch.setattr(homecare_billing, "_month_of", refused)
+    with pytest.raises(RefusedOperation):
+        homecare_billing.create_invoices(*NOV, user="anne", today=TODAY)
+    assert gc.isenabled()
+
+
 def test_the_month_checked_by_hand(office) -> None:
     november_interventions(office)
     homecare_billing.create_invoices(*NOV, user="anne", today=TODAY)
