@@ -17,7 +17,7 @@ client = amount − payer.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, fields, replace
 from datetime import date
 
 import pytest
@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from tuibill.domain.aid_plans import (
     AidPlan,
+    BilledLine,
     BillingMode,
     ContractPrestation,
     DayKind,
@@ -433,6 +434,21 @@ def test_explanation_lines() -> None:
         "prestation) = 24,00 € ; au-delà des 1 h 30 accordées par APA Eure-et-Loir pour le "
         "mois : client 24,00 €.",
     ]
+
+
+def test_billed_lines_are_the_frozen_dataclass() -> None:
+    """Lines are made without the dataclass's constructor (a month has tens of thousands): they
+    are still equal to one made with it, and still frozen."""
+    billing = bill_month(
+        year=2026, month=11, client_id=CLIENT, interventions=[iv(1, "10:00", "12:00")],
+        plans=[apa(sunday_cap_minutes=60, monthly_minutes=90)], contract=CONTRACT,
+    )  # fmt: skip
+    for line in billing.lines:
+        assert type(line) is BilledLine
+        assert line == BilledLine(**{f.name: getattr(line, f.name) for f in fields(BilledLine)})
+        with pytest.raises(FrozenInstanceError):
+            line.amount_cents = 0  # type: ignore[misc]
+    assert len({hash(line) for line in billing.lines}) == 3
 
 
 def test_explanation_no_plan_and_sunday_cap_zero() -> None:

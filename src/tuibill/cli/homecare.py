@@ -268,18 +268,19 @@ def _print_previews(previews, ctx: CliContext, created: list[int] | None = None)
             data["factures_creees"] = created
         print_json(data)
         return
+    # A write a client, not a print a line: a month of 2,000 clients is 46,000 lines (and one
+    # write of them all would hold them twice more in memory).
     for preview in previews:
         if preview.billing is None:
             print(f"{preview.client} : {preview.refusal}")
             continue
         billing = preview.billing
-        print(
+        head = (
             f"{preview.client} — {preview.month:02d}/{preview.year} : total "
             f"{format_cents(billing.amount_cents)} €, organismes {format_cents(billing.payer_cents)} €,"
             f" client {format_cents(billing.client_cents)} €"
         )
-        for line in billing.lines:
-            print(f"    {line.explanation}")
+        print("\n    ".join([head, *(line.explanation for line in billing.lines)]))
     if created is not None:
         print(f"{len(created)} facture(s) créée(s) : « tuibill billing validate » pour les valider.")
 

@@ -26,6 +26,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import lru_cache
+from operator import attrgetter
 
 from tuibill.domain.errors import ValidationError
 from tuibill.domain.formatting import format_cents, format_rate
@@ -47,13 +49,18 @@ class DayKind(StrEnum):
 
     @property
     def label(self) -> str:
-        return {
-            DayKind.WEEKDAY: "semaine",
-            DayKind.SATURDAY: "samedi",
-            DayKind.SUNDAY_HOLIDAY: "dimanche/jour férié",
-        }[self]
+        return _DAY_KIND_LABELS[self]
 
 
+_DAY_KIND_LABELS = {
+    DayKind.WEEKDAY: "semaine",
+    DayKind.SATURDAY: "samedi",
+    DayKind.SUNDAY_HOLIDAY: "dimanche/jour férié",
+}
+
+
+# A month's billing asks for the same thirty days tens of thousands of times.
+@lru_cache(maxsize=1024)
 def day_kind(day: date) -> DayKind:
     if is_sunday_or_holiday(day):
         return DayKind.SUNDAY_HOLIDAY
@@ -197,7 +204,6 @@ class Intervention:
     ref: int | None = None  # the caller's id, carried to the lines
 
     def __post_init__(self) -> None:
-        where = f"Intervention du {self.day:%d/%m/%Y} à {format_clock(self.start_minute)}"
         if not 0 <= self.start_minute < MINUTES_PER_DAY:
             raise ValidationError(
                 f"Intervention du {self.day:%d/%m/%Y} : heure de début invalide.",
@@ -205,12 +211,17 @@ class Intervention:
             )
         if self.end_minute <= self.start_minute:
             raise ValidationError(
-                f"{where} : la fin doit suivre le début (une intervention qui finit après minuit "
-                "se saisit avec une fin le lendemain).",
+                f"{self._where} : la fin doit suivre le début (une intervention qui finit après "
+                "minuit se saisit avec une fin le lendemain).",
                 field="end_minute",
             )
         if self.end_minute - self.start_minute > MINUTES_PER_DAY:
-            raise ValidationError(f"{where} : plus de 24 heures.", field="end_minute")
+            raise ValidationError(f"{self._where} : plus de 24 heures.", field="end_minute")
+
+    @property
+    def _where(self) -> str:
+        # Written only for an error: a month holds tens of thousands of valid interventions.
+        return f"Intervention du {self.day:%d/%m/%Y} à {format_clock(self.start_minute)}"
 
     @property
     def minutes(self) -> int:
@@ -228,7 +239,10 @@ class Funding(StrEnum):
 
     @property
     def financed(self) -> bool:
-        return self in (Funding.FINANCED, Funding.BEYOND_SUNDAY_CAP)
+        return self in _FINANCED
+
+
+_FINANCED = frozenset((Funding.FINANCED, Funding.BEYOND_SUNDAY_CAP))
 
 
 @dataclass(frozen=True)
@@ -252,6 +266,26 @@ class BilledLine:
     @property
     def minutes(self) -> int:
         return self.end_minute - self.start_minute
+
+
+_new_object = object.__new__
+
+
+def _new_line(
+    intervention: Intervention, day: date, start_minute: int, end_minute: int, day_kind: DayKind,
+    funding: Funding, rate_cents: int, amount_cents: int, payer_cents: int, client_cents: int,
+    pec_bp: int, plan: AidPlan | None, explanation: str,
+) -> BilledLine:  # fmt: skip
+    """``BilledLine(...)`` without a frozen dataclass's ``object.__setattr__`` per field: a month
+    makes tens of thousands of lines."""
+    line = _new_object(BilledLine)
+    line.__dict__.update(
+        intervention=intervention, day=day, start_minute=start_minute, end_minute=end_minute,
+        day_kind=day_kind, funding=funding, rate_cents=rate_cents, amount_cents=amount_cents,
+        payer_cents=payer_cents, client_cents=client_cents, pec_bp=pec_bp, plan=plan,
+        explanation=explanation,
+    )  # fmt: skip
+    return line
 
 
 @dataclass(frozen=True)
@@ -310,18 +344,34 @@ def funder_share_cents(minutes: int, plan_hourly_cents: int, pec_bp: int) -> int
     return round_div(minutes * plan_hourly_cents * pec_bp, 60 * FULL_RATE_BP)
 
 
+# The explanations of a month's lines (tens of thousands) spell the same few hours, durations,
+# amounts and days over and over: each is written once, then looked up.
+
+
+@lru_cache(maxsize=4096)
 def format_clock(minute: int) -> str:
     """Minutes from midnight → « 09:30 »; the end of a day is « 24:00 »."""
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
+@lru_cache(maxsize=4096)
 def format_duration(minutes: int) -> str:
     """150 → « 2 h 30 »."""
     return f"{minutes // 60} h {minutes % 60:02d}"
 
 
+@lru_cache(maxsize=8192)
 def format_euros(cents: int) -> str:
     return f"{format_cents(cents)} €"
+
+
+_format_rate = lru_cache(maxsize=512)(format_rate)
+
+
+@lru_cache(maxsize=1024)
+def _format_day(day: date) -> str:
+    """« lun. 02/11/2026 »."""
+    return f"{WEEKDAY_ABBREVIATIONS[day.weekday()]} {day:%d/%m/%Y}"
 
 
 # --- plan choice -------------------------------------------------------------------------------
@@ -395,8 +445,11 @@ def bill_month(
                 f"La prestation « {item.code} » figure deux fois au contrat.", field="prestation"
             )
         prestations[item.code] = item
-    valid = [plan for plan in plans if plan.counts and plan.beneficiary_id == client_id]
-    ordered = sorted(interventions, key=lambda i: (i.day, i.start_minute, i.end_minute))
+    valid: dict[str, list[AidPlan]] = {}  # by prestation, in the order given
+    for plan in plans:
+        if plan.counts and plan.beneficiary_id == client_id:
+            valid.setdefault(plan.prestation, []).append(plan)
+    ordered = sorted(interventions, key=_CHRONOLOGICAL)
     counters: dict[int, _Counter] = {}  # by id() of the plan: equal plans stay distinct
     used: dict[int, AidPlan] = {}
     lines: list[BilledLine] = []
@@ -414,18 +467,23 @@ def bill_month(
                 "n'est pas au contrat du client.",
                 field="prestation",
             )
+        candidates = valid.get(item.prestation)
         for day, start, end in _parts(item):
-            plan = _plan_for(valid, item.prestation, day)
+            plan = _plan_for(candidates, item.prestation, day) if candidates else None
+            counter = None
             if plan is not None:
-                counter = counters.setdefault(id(plan), _Counter())
-                used.setdefault(id(plan), plan)
-            else:
-                counter = _Counter()
+                counter = counters.get(id(plan))
+                if counter is None:
+                    counter = counters[id(plan)] = _Counter()
+                    used[id(plan)] = plan
             lines.extend(_bill_part(item, prestation, plan, counter, day, start, end))
     usage = tuple(
         PlanUsage(plan, counters[key].financed, counters[key].sunday) for key, plan in used.items()
     )
     return MonthBilling(year, month, tuple(lines), usage)
+
+
+_CHRONOLOGICAL = attrgetter("day", "start_minute", "end_minute")
 
 
 def _parts(item: Intervention) -> list[tuple[date, int, int]]:
@@ -442,7 +500,7 @@ def _bill_part(
     item: Intervention,
     prestation: ContractPrestation,
     plan: AidPlan | None,
-    counter: _Counter,
+    counter: _Counter | None,  # the plan's, None without a plan
     day: date,
     start: int,
     end: int,
@@ -452,37 +510,27 @@ def _bill_part(
 
     def line(funding: Funding, a: int, b: int, pec_bp: int = 0) -> BilledLine:
         minutes = b - a
-        if funding.financed:
+        financed = funding in _FINANCED
+        if financed:
             assert plan is not None
             plan_rate = plan.rates.for_day(kind)
             rate = plan_rate if plan.billing_mode is BillingMode.PLAN_RATES else contract_rate
             amount = amount_cents(minutes, rate)
             payer = min(amount, funder_share_cents(minutes, plan_rate, pec_bp))
         else:
-            plan_rate, rate = 0, contract_rate
+            plan_rate, rate, pec_bp = 0, contract_rate, 0
             amount = amount_cents(minutes, rate)
             payer = 0
         text = _explain(
             prestation, plan, funding, day, kind, a, b, rate, amount, payer, plan_rate, pec_bp
         )
-        return BilledLine(
-            intervention=item,
-            day=day,
-            start_minute=a,
-            end_minute=b,
-            day_kind=kind,
-            funding=funding,
-            rate_cents=rate,
-            amount_cents=amount,
-            payer_cents=payer,
-            client_cents=amount - payer,
-            pec_bp=pec_bp if funding.financed else 0,
-            plan=plan,
-            explanation=text,
+        return _new_line(
+            item, day, a, b, kind, funding, rate, amount, payer, amount - payer, pec_bp, plan, text
         )
 
     if plan is None:
         return [line(Funding.NO_PLAN, start, end)]
+    assert counter is not None
     sunday = kind is DayKind.SUNDAY_HOLIDAY
     if sunday and plan.sunday_cap_minutes == 0:
         return [line(Funding.SUNDAY_NOT_FINANCED, start, end)]
@@ -521,23 +569,23 @@ def _explain(
     pec_bp: int,
 ) -> str:
     """The French line of « Simuler la facturation »."""
-    minutes = end - start
-    head = (
-        f"{WEEKDAY_ABBREVIATIONS[day.weekday()]} {day:%d/%m/%Y} {format_clock(start)}–"
-        f"{format_clock(end)} {prestation.label} ({kind.label}) : {format_duration(minutes)} × "
-        f"{format_euros(rate)}"
-    )
+    duration = format_duration(end - start)
+    financed = funding in _FINANCED
     from_contract = (
-        plan is None or not funding.financed or (plan.billing_mode is BillingMode.PRESTATION_RATES)
+        plan is None or not financed or (plan.billing_mode is BillingMode.PRESTATION_RATES)
     )
-    head += f" ({'tarif de la prestation' if from_contract else 'tarif du plan'}) = "
-    head += format_euros(amount)
+    head = (
+        f"{_format_day(day)} {format_clock(start)}–{format_clock(end)} {prestation.label} "
+        f"({_DAY_KIND_LABELS[kind]}) : {duration} × {format_euros(rate)} "
+        f"({'tarif de la prestation' if from_contract else 'tarif du plan'}) = "
+        f"{format_euros(amount)}"
+    )
     client = format_euros(amount - payer)
-    if funding.financed:
+    if financed:
         assert plan is not None
         share = (
-            f"{plan.payer_name} : {format_duration(minutes)} × {format_euros(plan_rate)} × "
-            f"{format_rate(pec_bp)} = {format_euros(payer)}"
+            f"{plan.payer_name} : {duration} × {format_euros(plan_rate)} × "
+            f"{_format_rate(pec_bp)} = {format_euros(payer)}"
         )
         if funding is Funding.BEYOND_SUNDAY_CAP:
             share += (

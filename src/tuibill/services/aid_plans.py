@@ -10,10 +10,11 @@ from datetime import date, datetime
 from tuibill.domain import aid_plans
 from tuibill.domain.errors import IllegalTransition, NotFound, ValidationError
 from tuibill.domain.formatting import format_rate
-from tuibill.domain.payers import check_plan_prestation
 from tuibill.models import AidPlan, Client, ContractLine, Payer
 from tuibill.models.database import immediate
-from tuibill.services.payers import PlanValues, defaults_of, get_payer
+
+# The payers' services are imported where used: the month's billing (``tuibill billing create``)
+# imports this module for the plans alone.
 
 
 def now() -> datetime:
@@ -46,20 +47,42 @@ def plans_of_client(client_id: int) -> list[aid_plans.AidPlan]:
 def plans_of_clients(client_ids: list[int]) -> dict[int, list[aid_plans.AidPlan]]:
     """The plans of many clients in a few queries (a month's billing of every client)."""
     found: dict[int, list[aid_plans.AidPlan]] = {}
+    # Plain rows, not models: a month's billing reads thousands of plans.
+    modes = {mode.value: mode for mode in aid_plans.BillingMode}
+    states = {state.value: state for state in aid_plans.PlanState}
     for start in range(0, len(client_ids), 500):  # SQLite's bound-parameter limit
         query = (
-            AidPlan.select(AidPlan, Payer)
+            AidPlan.select(
+                AidPlan.client, AidPlan.payer, Payer.name, AidPlan.prestation,
+                AidPlan.valid_from, AidPlan.monthly_minutes, AidPlan.base_cents,
+                AidPlan.saturday_cents, AidPlan.sunday_cents, AidPlan.pec_bp,
+                AidPlan.billing_mode, AidPlan.state, AidPlan.valid_until, AidPlan.sunday_pec_bp,
+                AidPlan.sunday_cap_minutes, AidPlan.id,
+            )
             .join(Payer)
             .where(AidPlan.client.in_(client_ids[start : start + 500]))
             .order_by(AidPlan.valid_from, AidPlan.id)
-        )
-        for plan in query:
-            found.setdefault(plan.client_id, []).append(to_domain(plan, plan.payer.name))
+            .tuples()
+        )  # fmt: skip
+        for (client_id, payer_id, payer_name, prestation, valid_from, minutes, base, saturday,
+             sunday, pec_bp, mode, state, valid_until, sunday_pec_bp, sunday_cap,
+             plan_id) in query:  # fmt: skip
+            found.setdefault(client_id, []).append(
+                aid_plans.AidPlan(
+                    beneficiary_id=client_id, payer_id=payer_id, payer_name=payer_name,
+                    prestation=prestation, valid_from=valid_from, monthly_minutes=minutes,
+                    rates=aid_plans.HourlyRates(base, saturday, sunday), pec_bp=pec_bp,
+                    billing_mode=modes[mode], state=states[state], valid_until=valid_until,
+                    sunday_pec_bp=sunday_pec_bp, sunday_cap_minutes=sunday_cap, plan_id=plan_id,
+                )  # fmt: skip
+            )
     return found
 
 
 def prestations_offered(payer_id: int) -> list[str]:
     """« Seules les prestations pour lesquelles des valeurs par défaut ont été définies »."""
+    from tuibill.services.payers import defaults_of
+
     return sorted(defaults_of(payer_id))
 
 
@@ -75,6 +98,9 @@ def create_plan(
 ) -> AidPlan:
     """A plan « Saisi » with the payer's defaults for *prestation*, *changes* applied
     (``PlanValues`` field names)."""
+    from tuibill.domain.payers import check_plan_prestation
+    from tuibill.services.payers import defaults_of, get_payer
+
     payer = get_payer(payer_id)
     client = Client.get_or_none(Client.id == client_id)
     if client is None:
@@ -115,6 +141,8 @@ def get_plan(plan_id: int) -> AidPlan:
 
 def update_plan(plan_id: int, *, valid_until: date | None = None, **changes) -> AidPlan:
     """Change a plan « Saisi » (a validated one only gets an end of validity, to renew it)."""
+    from tuibill.services.payers import PlanValues
+
     with immediate():
         plan = get_plan(plan_id)
         if plan.state != aid_plans.PlanState.SAISI.value and changes:

@@ -8,11 +8,11 @@ from datetime import date, datetime, timedelta
 
 from tuibill.domain import aid_plans
 from tuibill.domain.errors import NotFound, ValidationError
-from tuibill.formats.errors import FormatError
-from tuibill.formats.homecare_csv import read_interventions
 from tuibill.models import Client, ContractLine, HomecareService, Intervention, Prestation
 from tuibill.models.database import immediate
-from tuibill.services.patients import prefix_range, search_key
+
+# The planning file's format and the patients' name keys are imported where used: the month's
+# billing (``tuibill billing create``) imports this module for the contracts alone.
 
 
 def now() -> datetime:
@@ -97,6 +97,7 @@ class ClientInput:
 
 def create_client(data: ClientInput) -> Client:
     from tuibill.domain.payers import check_email
+    from tuibill.services.patients import search_key
 
     if not data.last_name.strip():
         raise ValidationError("Le nom du client est obligatoire.", field="last_name")
@@ -122,6 +123,8 @@ def get_client(client_id: int) -> Client:
 
 
 def search_clients(text: str = "", *, limit: int = 200) -> list[Client]:
+    from tuibill.services.patients import prefix_range, search_key
+
     query = Client.select().where(Client.active)
     if text.strip():
         low, high = prefix_range(search_key(text))
@@ -163,16 +166,21 @@ def contracts_of(client_ids: list[int]) -> dict[int, list[aid_plans.ContractPres
     labels = prestation_labels()
     found: dict[int, list[aid_plans.ContractPrestation]] = {}
     for start in range(0, len(client_ids), 500):  # SQLite's bound-parameter limit
-        for line in (
-            ContractLine.select()
+        # Plain rows, not models: a month's billing reads thousands of contract lines.
+        for client_id, prestation, base, saturday, sunday in (
+            ContractLine.select(
+                ContractLine.client, ContractLine.prestation, ContractLine.base_cents,
+                ContractLine.saturday_cents, ContractLine.sunday_cents,
+            )
             .where(ContractLine.client.in_(client_ids[start : start + 500]))
             .order_by(ContractLine.client, ContractLine.prestation)
-        ):
-            found.setdefault(line.client_id, []).append(
+            .tuples()
+        ):  # fmt: skip
+            found.setdefault(client_id, []).append(
                 aid_plans.ContractPrestation(
-                    line.prestation,
-                    labels.get(line.prestation, line.prestation),
-                    aid_plans.HourlyRates(line.base_cents, line.saturday_cents, line.sunday_cents),
+                    prestation,
+                    labels.get(prestation, prestation),
+                    aid_plans.HourlyRates(base, saturday, sunday),
                 )
             )
     return found
@@ -255,6 +263,9 @@ def import_interventions(data: bytes) -> int:
     """Import a planning file (``formats.homecare_csv``): all lines or none. A line naming an
     unknown client, a prestation outside its contract or a bad time refuses the whole file,
     with the line and the reason."""
+    from tuibill.formats.errors import FormatError
+    from tuibill.formats.homecare_csv import read_interventions
+
     rows = read_interventions(data)
     contracts: dict[int, set[str]] = {}
     items = []

@@ -50,6 +50,24 @@ def allocate_number(kind: str) -> int:
     return int(rows[0].next_value) - 1
 
 
+def allocate_numbers(kind: str, count: int) -> list[int]:
+    """The next *count* numbers of *kind* in one statement: those *count* calls of
+    :func:`allocate_number` would give, in the caller's write transaction."""
+    if count <= 0:
+        return []
+    rows = list(
+        HomecareCounter.update(next_value=HomecareCounter.next_value + count)
+        .where(HomecareCounter.kind == kind)
+        .returning(HomecareCounter.next_value)
+        .execute()
+    )
+    if not rows:
+        HomecareCounter.insert(kind=kind, next_value=count + 1).on_conflict_ignore().execute()
+        return list(range(1, count + 1))
+    end = int(rows[0].next_value)
+    return list(range(end - count, end))
+
+
 def _conditional(model, entity, source: str, changes: dict, refusal: str) -> None:
     updated = (
         model.update(**changes).where((model.id == entity.id) & (model.state == source)).execute()
@@ -135,6 +153,64 @@ def move_invoice(
             ).execute()
     record_invoice(invoice, source, row.target.value, action.value, user, reason, at=at)
     return row.target
+
+
+def move_invoices(
+    invoices: list[HomecareInvoice],
+    action: invoice_rules.HomecareInvoiceAction,
+    *,
+    user: str,
+    reason: str = "",
+    at: datetime | None = None,
+) -> None:
+    """*action* on many invoices at once (a month validated), as :func:`move_invoice` on each in
+    turn would leave them: each invoice's row of the domain's table, the numbers allocated in
+    the order given, one prepared UPDATE on condition of the state read and one batch of history
+    rows sealed in order. Refused whole when one invoice was moved meanwhile by another desk.
+
+    A move that frees interventions or makes an avoir is not batched: :func:`move_invoice` each.
+    """
+    at = at or now()
+    moves = [(invoice, invoice_rules.find_move(invoice.state, action)) for invoice in invoices]
+    if any(row.effects.frees_interventions or row.effects.makes_credit_note for _, row in moves):
+        for invoice in invoices:
+            move_invoice(invoice, action, user=user, reason=reason, at=at)
+        return
+    if not reason.strip() and any(row.effects.needs_reason for _, row in moves):
+        raise ValidationError("Indiquez le motif de l'avoir.", field="reason")
+    needing = [inv for inv, row in moves if row.effects.allocates_number and inv.number is None]
+    allocated = allocate_numbers(INVOICE_COUNTER, len(needing))
+    numbers = dict(zip((invoice.id for invoice in needing), allocated, strict=True))
+    values, history = [], []
+    for invoice, row in moves:
+        values.append((row.target.value, numbers.get(invoice.id, invoice.number), invoice.id,
+                       invoice.state))  # fmt: skip
+        history.append(
+            {"invoice": invoice.id, "at": at, "user": user, "from_state": invoice.state,
+             "to_state": row.target.value, "action": action.value, "reason": reason}
+        )  # fmt: skip
+    if not values:
+        return
+    database = HomecareInvoice._meta.database
+    param = database.param
+    fields = HomecareInvoice._meta.fields
+    columns = {name: fields[name].column_name for name in ("state", "number", "id")}
+    cursor = database.cursor()
+    cursor.executemany(
+        f'UPDATE "{HomecareInvoice._meta.table_name}" SET "{columns["state"]}" = {param}, '
+        f'"{columns["number"]}" = {param} WHERE "{columns["id"]}" = {param} '
+        f'AND "{columns["state"]}" = {param}',
+        values,
+    )
+    if cursor.rowcount != len(values):
+        raise RefusedOperation(
+            "Des factures ont été modifiées par un autre poste pendant l'opération : rien n'a "
+            "changé, recommencez."
+        )
+    record_invoices(history)
+    for invoice, row in moves:
+        invoice.state = row.target.value
+        invoice.number = numbers.get(invoice.id, invoice.number)
 
 
 # --- bordereaux -------------------------------------------------------------------------------

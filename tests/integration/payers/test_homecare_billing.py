@@ -41,6 +41,161 @@ def test_simulation_equals_creation_line_for_line(office) -> None:
         ]
 
 
+def test_the_whole_month_at_once_equals_client_by_client(office) -> None:
+    """The month's billing reads every client's interventions, plans and contract in a few
+    batched queries: it must bill each client as that client billed alone would be, lines and
+    explanations included. Holidays (Sun 1 Toussaint, Wed 11 Armistice), a night into the next
+    day, hours granted running out mid-intervention, two payers, a plan still « Saisi » and a
+    client without any plan."""
+    from tuibill.services import aid_plans
+
+    november_interventions(office)
+    add = homecare.add_intervention
+    for day in (1, 9, 11, 16, 23, 29, 30):  # APA AD: 10 h a month, 3 h a visit
+        add(office.jeanne.id, D(2026, 11, day), 1260, 1440 + 60 if day == 30 else 1440, "AD", "Léa")
+    add(office.paul.id, D(2026, 11, 11), 480, 600, "MEN", "Sami")
+    add(office.paul.id, D(2026, 11, 14), 480, 600, "AD", "Sami")
+    waiting = homecare.create_client(homecare.ClientInput("BERNARD", "Odile"))
+    alone = homecare.create_client(homecare.ClientInput("ROBERT", "Henri"))
+    for client in (waiting, alone):
+        homecare.set_contract_line(client.id, "AD", 2400, 2600, 3000)
+        add(client.id, D(2026, 11, 1), 540, 600, "AD", "Inès")
+        add(client.id, D(2026, 11, 7), 540, 630, "AD", "Inès")
+    aid_plans.create_plan(waiting.id, office.apa.id, "AD", D(2026, 11, 1))  # stays « Saisi »
+
+    whole = [p.as_dict() for p in homecare_billing.simulate(*NOV)]
+    one_by_one = {
+        client_id: homecare_billing.simulate(*NOV, [client_id])[0].as_dict()
+        for client_id in (office.jeanne.id, office.paul.id, waiting.id, alone.id)
+    }
+    assert {p["client"]: p for p in whole} == one_by_one
+    kinds = {line["financement"] for p in whole for line in p["lignes"]}
+    assert {"FINANCE", "SANS_PLAN", "HEURES_EPUISEES"} <= kinds
+    assert {line["type_jour"] for p in whole for line in p["lignes"]} == {
+        "SEMAINE", "SAMEDI", "DIMANCHE_FERIE",
+    }  # fmt: skip
+    assert not one_by_one[waiting.id]["par_organisme"]  # a plan « Saisi » finances nothing
+
+    created, previews = homecare_billing.create_invoices(*NOV, user="anne", today=TODAY)
+    assert [p.as_dict() for p in previews] == whole and len(created) == 4
+    for preview in whole:
+        invoice = HomecareInvoice.get(HomecareInvoice.client == preview["client"])
+        stored = [
+            (line.day, line.start_minute, line.funding, line.amount_cents, line.payer_cents,
+             line.client_cents, line.explanation)
+            for line in invoice.lines.order_by(HomecareInvoiceLine.position)
+        ]  # fmt: skip
+        assert stored == [
+            (line["date"], int(line["debut"][:2]) * 60 + int(line["debut"][3:]),
+             line["financement"], line["montant"], line["part_organisme"], line["part_client"],
+             line["detail"])
+            for line in preview["lignes"]
+        ]  # fmt: skip
+        billed = Intervention.select().where(Intervention.invoice_id == invoice.id).count()
+        assert billed == Intervention.select().where(
+            Intervention.client == preview["client"]
+        ).count()
+    assert audit.verify().ok
+
+
+def test_interventions_marked_billed_are_those_read_or_nothing_is_billed(
+    office, monkeypatch
+) -> None:
+    """The interventions get their invoice by one statement a client, by the condition they were
+    read with: should the two ever differ, the whole month is refused, nothing written."""
+    november_interventions(office)
+    read = homecare_billing._month_of
+
+    def one_missed(clients, start, end):
+        work, billed = read(clients, start, end)
+        work[office.jeanne.id] = work[office.jeanne.id][1:]
+        return work, billed
+
+    monkeypatch.setattr(homecare_billing, "_month_of", one_missed)
+    with pytest.raises(RefusedOperation, match="ont changé pendant la facturation"):
+        homecare_billing.create_invoices(*NOV, user="anne", today=TODAY)
+    assert HomecareInvoice.select().count() == 0
+    assert Intervention.select().where(Intervention.invoice_id.is_null(False)).count() == 0
+
+
+def test_validating_the_month_at_once_numbers_and_records_as_one_by_one(office) -> None:
+    """``validate_invoices`` moves the month in one batch (``homecare_lifecycle.move_invoices``):
+    the numbers follow the invoices' order after those already given, each invoice gets its
+    « Valider » history row, chained, and the counter moves on by as many."""
+    from datetime import datetime
+
+    from tuibill.models import HomecareCounter, HomecareInvoiceTransition
+    from tuibill.services import homecare_lifecycle
+
+    november_interventions(office)
+    homecare_billing.create_invoices(*NOV, [office.paul.id], user="anne", today=TODAY)
+    first = HomecareInvoice.get(HomecareInvoice.client == office.paul.id)
+    homecare_billing.validate_invoice(first.id, user="anne")  # F-000001, one by one
+    homecare_billing.credit_invoice(first.id, user="anne", reason="erreur", today=TODAY)  # AV-2
+    homecare_billing.create_invoices(*NOV, user="anne", today=TODAY)
+    at = datetime(2026, 12, 4, 10, 30)
+    done = homecare_billing.validate_invoices(*NOV, user="bea", at=at)
+    moved = list(
+        HomecareInvoice.select().where(HomecareInvoice.id.in_(done)).order_by(HomecareInvoice.id)
+    )
+    assert done == sorted(done) and len(done) == 2
+    assert [(i.state, i.number) for i in moved] == [("VALIDEE", 3), ("VALIDEE", 4)]
+    counter = HomecareCounter.get(HomecareCounter.kind == homecare_lifecycle.INVOICE_COUNTER)
+    assert counter.next_value == 5
+    history = [
+        (row.invoice_id, row.at, row.user, row.from_state, row.to_state, row.action)
+        for row in HomecareInvoiceTransition.select()
+        .where(HomecareInvoiceTransition.user == "bea")
+        .order_by(HomecareInvoiceTransition.seq)
+    ]
+    assert history == [(i.id, at, "bea", "CREEE", "VALIDEE", "validate") for i in moved]
+    assert audit.verify().ok
+
+
+def test_a_batch_validation_is_refused_whole_when_another_desk_moved_an_invoice(office) -> None:
+    from tuibill.domain.homecare_invoices import HomecareInvoiceAction
+    from tuibill.models import HomecareCounter
+    from tuibill.models.database import immediate
+    from tuibill.services import homecare_lifecycle
+
+    november_interventions(office)
+    homecare_billing.create_invoices(*NOV, user="anne", today=TODAY)
+    read = list(HomecareInvoice.select().order_by(HomecareInvoice.id))
+    homecare_billing.delete_invoice(read[1].id, user="other")  # meanwhile, on another desk
+    with pytest.raises(RefusedOperation, match="modifiées par un autre poste"), immediate():
+        homecare_lifecycle.move_invoices(read, HomecareInvoiceAction.VALIDATE, user="anne")
+    states = [i.state for i in HomecareInvoice.select().order_by(HomecareInvoice.id)]
+    assert states == ["CREEE", "SUPPRIMEE"]
+    assert not HomecareCounter.select().where(HomecareCounter.next_value > 1).exists()
+    assert audit.verify().ok
+
+
+def test_the_month_leaves_the_garbage_collector_as_it_found_it(office, monkeypatch) -> None:
+    """The month is computed with the cyclic collector paused (its objects hold no cycle): it
+    runs again afterwards, even after a refusal, or stays off when the caller had turned it
+    off."""
+    import gc
+
+    november_interventions(office)
+    assert gc.isenabled()
+    homecare_billing.simulate(*NOV)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        created, _ = homecare_billing.create_invoices(*NOV, user="anne", today=TODAY)
+        assert not gc.isenabled() and len(created) == 2
+    finally:
+        gc.enable()
+
+    def refused(*args):
+        raise RefusedOperation("non")
+
+    monkeypatch.setattr(homecare_billing, "_month_of", refused)
+    with pytest.raises(RefusedOperation):
+        homecare_billing.create_invoices(*NOV, user="anne", today=TODAY)
+    assert gc.isenabled()
+
+
 def test_the_month_checked_by_hand(office) -> None:
     november_interventions(office)
     homecare_billing.create_invoices(*NOV, user="anne", today=TODAY)
