@@ -308,15 +308,13 @@ def move_invoices(
                     "Des factures ont été modifiées par un autre poste pendant l'opération : "
                     "rien n'a changé, recommencez."
                 )
-        history = audit.seal_many(
+        _insert_alike(
             InvoiceTransition,
-            [
-                {"invoice": invoice.id, "at": at, "user": user, "from_state": state,
-                 "to_state": row.target.value, "action": action.value, "reason": reason}
-                for invoice in group
-            ],
+            "invoice",
+            ids,
+            {"at": at, "user": user, "from_state": state, "to_state": row.target.value,
+             "action": action.value, "reason": reason},
         )  # fmt: skip
-        _insert_history(InvoiceTransition, history)
         for invoice in group:
             for key, value in changes.items():
                 setattr(invoice, key, value)
@@ -561,6 +559,23 @@ def _insert_history(model: type[InvoiceTransition] | type[LotTransition], rows: 
     cursor.executemany(
         f'INSERT INTO "{table}" ({columns}) VALUES ({marks})',
         [tuple(convert(i, row[name]) for i, name in enumerate(names)) for row in rows],
+    )
+
+
+def _insert_alike(
+    model: type[InvoiceTransition], entity: str, entity_ids: list[int], values: dict
+) -> None:
+    """One history row per entity of *entity_ids*, alike but for the entity (a batch move):
+    sealed in the chain and inserted in one prepared statement, each value converted once."""
+    places = audit.seal_alike(model, entity_ids, values)
+    names = [entity, *values, "seq", "hash"]
+    fields = [model._meta.fields[name] for name in names]
+    columns = ", ".join(f'"{field.column_name}"' for field in fields)
+    marks = ", ".join([model._meta.database.param] * len(fields))
+    alike = tuple(model._meta.fields[name].db_value(value) for name, value in values.items())
+    model._meta.database.cursor().executemany(
+        f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})',
+        [(entity_id, *alike, *place) for entity_id, place in zip(entity_ids, places, strict=True)],
     )
 
 
