@@ -179,8 +179,8 @@ class _Related:
     """What the FSE of a set of invoices need, read in a few queries (not ~15 per invoice)."""
 
     patients: dict[int, _Patient]
-    organisms: dict[int, Organism]
-    mutuelles: dict[int, Mutuelle]
+    organisms: dict[int, CaisseCode]  # organism id → its code as the FSE carries it
+    mutuelles: dict[int, str | None]  # mutuelle id → its AMC number as the FSE carries it
     lines: dict[int, tuple[FseLine, ...]]  # per invoice id, in the invoice's order
     prescriptions: dict[int, tuple[str, date]]  # prescription id → (prescriber number, date)
     # The FSE's immutable parts already made, shared by the invoices that have the same (most
@@ -321,6 +321,39 @@ def validated_invoices(practitioner_id: int | None = None) -> list[LotInvoice]:
     return _lot_invoices(database.execute_sql(sql, params).fetchall())
 
 
+class Candidate(NamedTuple):
+    """What choosing and grouping an invoice for a lot read of it; the lot reads the rest (its
+    FSE, its signature and certificate) under its write lock (:func:`lot_invoices`)."""
+
+    id: int
+    state: str
+    number: int | None
+    practitioner_id: int
+    organism_id: int | None
+    mode: str
+
+
+_CANDIDATE_SELECT = (
+    'SELECT "id", "state", "number", "practitioner_id", "organism_id", "mode" FROM "invoice"'
+)
+
+
+def candidates(ids: Sequence[int]) -> list[Candidate]:
+    """The invoices of *ids* as a build chooses them, in no order."""
+    return [Candidate(*row) for row in rows_of(_CANDIDATE_SELECT + ' WHERE "id" IN ({ids})', ids)]
+
+
+def validated_candidates(practitioner_id: int | None = None) -> list[Candidate]:
+    """Every « Validée » invoice (of one practitioner, if given) as a build chooses them."""
+    database = Invoice._meta.database
+    sql = _CANDIDATE_SELECT + f' WHERE "state" = {database.param}'
+    params: list[object] = [InvoiceState.VALIDEE.value]
+    if practitioner_id is not None:
+        sql += f' AND "practitioner_id" = {database.param}'
+        params.append(practitioner_id)
+    return [Candidate(*row) for row in database.execute_sql(sql, params).fetchall()]
+
+
 # Each act line made once from its row (as read, the invoice aside): most repeat — same day,
 # act and amounts — from patient to patient and from lot to lot, and the records share them.
 _LINES: dict[tuple, FseLine] = {}
@@ -376,10 +409,24 @@ def _related(invoices: Sequence[Invoice]) -> _Related:
             ids_of("prescription_id"),
         )
     }
+    # A handful of caisses and mutuelles, read again for each lot (under its lock) as rows.
+    database = Invoice._meta.database
+    organisms = {
+        oid: CaisseCode(regime, caisse, centre)
+        for oid, regime, caisse, centre in database.execute_sql(
+            f'SELECT "id", "regime", "caisse", "centre" FROM "{Organism._meta.table_name}"'
+        ).fetchall()
+    }
+    mutuelles = {
+        mid: number.strip().upper() or None
+        for mid, number in database.execute_sql(
+            f'SELECT "id", "number" FROM "{Mutuelle._meta.table_name}"'
+        ).fetchall()
+    }
     return _Related(
         patients=patients,
-        organisms={o.id: o for o in Organism.select()},
-        mutuelles={m.id: m for m in Mutuelle.select()},
+        organisms=organisms,
+        mutuelles=mutuelles,
         lines={invoice_id: tuple(found) for invoice_id, found in lines.items()},
         prescriptions=prescriptions,
     )
@@ -409,8 +456,8 @@ def _record(invoice: Invoice, related: _Related) -> FseRecord:
     # The invoice's number as the messages show it is made only for a message.
     if invoice.number is None:
         raise ValidationError(f"Facture {invoice.id} sans numéro : validez-la d'abord.")
-    organism = related.organisms.get(invoice.organism_id)
-    if organism is None:
+    amo = related.organisms.get(invoice.organism_id)
+    if amo is None:
         raise ValidationError(
             f"Facture {format_invoice_number(invoice.number)} : pas de caisse AMO (régime, "
             "caisse, centre) : complétez le dossier du patient puis refaites la facture."
@@ -428,15 +475,7 @@ def _record(invoice: Invoice, related: _Related) -> FseRecord:
     prescriber_number = prescription_date = None
     if invoice.prescription_id in related.prescriptions:
         prescriber_number, prescription_date = related.prescriptions[invoice.prescription_id]
-    amc_number = None
-    mutuelle = related.mutuelles.get(invoice.mutuelle_id)
-    if mutuelle is not None:
-        amc_number = mutuelle.number.strip().upper() or None
-    amo = related.made.get(("caisse", organism.id))
-    if amo is None:
-        amo = related.made["caisse", organism.id] = CaisseCode(
-            organism.regime, organism.caisse, organism.centre
-        )
+    amc_number = related.mutuelles.get(invoice.mutuelle_id)
     mode = _MODES.get(invoice.mode) or FseMode(invoice.mode)
     return FseRecord(
         invoice_number=invoice.number,

@@ -54,12 +54,15 @@ from tuibill.models.database import immediate
 from tuibill.services import lifecycle
 from tuibill.services.lifecycle import current_time
 from tuibill.services.lot_content import (
+    Candidate,
     LotInvoice,
+    candidates,
     fse_records,
     lot_header,
     lot_invoices,
     rows_of,
     sender_name,
+    validated_candidates,
     validated_invoices,
 )
 from tuibill.services.lot_views import LotSummary, get_lot, summarize
@@ -193,11 +196,11 @@ class BuildReport:
 class _Group:
     practitioner: Practitioner
     destination: str
-    invoices: list[LotInvoice] = field(default_factory=list)
+    invoices: list[LotInvoice | Candidate] = field(default_factory=list)
     codes: dict[int, CaisseCode] = field(default_factory=dict)  # invoice id → its caisse
 
 
-def _prefixed(invoice: LotInvoice, error: TuibillError) -> str:
+def _prefixed(invoice: LotInvoice | Candidate, error: TuibillError) -> str:
     text = str(error)
     number = format_invoice_number(invoice.number) or str(invoice.id)
     return text if text.startswith("Facture ") else f"Facture {number} : {text}"
@@ -225,16 +228,18 @@ def _pieces_problem(pieces: list[tuple[str, bytes, int]]) -> str | None:
 
 
 def _candidates(
-    invoice_ids: Sequence[int] | None, practitioner_id: int | None
-) -> tuple[list[LotInvoice], list[SkippedInvoice]]:
+    invoice_ids: Sequence[int] | None, practitioner_id: int | None, *, whole: bool
+) -> tuple[list, list[SkippedInvoice]]:
     """The Validée invoices to put in lots (all, or those given), by practitioner and number,
-    read as plain rows; those given that cannot go, with why."""
+    read as plain rows — *whole* (LotInvoice: what their FSE need, for the preview) or not
+    (Candidate: the build reads the rest under the lock of each lot); those given that cannot
+    go, with why."""
     skipped: list[SkippedInvoice] = []
     if invoice_ids is None:
-        invoices = validated_invoices(practitioner_id)
+        invoices = (validated_invoices if whole else validated_candidates)(practitioner_id)
     else:
         wanted = list(dict.fromkeys(invoice_ids))
-        found = {inv.id: inv for inv in lot_invoices(wanted)}
+        found = {inv.id: inv for inv in (lot_invoices if whole else candidates)(wanted)}
         invoices = []
         for invoice_id in wanted:
             invoice = found.get(invoice_id)
@@ -278,17 +283,18 @@ def signed_content_problem(invoice: Invoice | LotInvoice, record: FseRecord, cod
 
 
 def _groups(
-    invoices: list[LotInvoice], skipped: list[SkippedInvoice], lot_codec: str, *, check: bool
-) -> tuple[list[_Group], list[LotInvoice]]:
+    invoices: list, skipped: list[SkippedInvoice], lot_codec: str, *, check: bool
+) -> tuple[list[_Group], list]:
     """Group invoices per practitioner and régime + caisse; refuse those without a caisse or
     whose SCOR pieces are wrong. With *check* (the preview), each FSE is also made and tried by
-    the codec now; the build does that once, under the write lock of each lot."""
+    the codec now (*invoices* are then LotInvoice); the build does that once, under the write
+    lock of each lot."""
     codec = get_lot_codec(lot_codec)
     practitioners = {p.id: p for p in Practitioner.select()}
     organisms = {o.id: o for o in Organism.select()}
     groups: dict[tuple[int, str], _Group] = {}
     codes: dict[int, CaisseCode] = {}
-    without_pieces: list[LotInvoice] = []
+    without_pieces: list[LotInvoice | Candidate] = []
     records = fse_records(invoices) if check else {}
     pieces = _pieces_of([inv.id for inv in invoices if inv.mode == "degrade"])
     for invoice in invoices:
@@ -362,7 +368,7 @@ def _writable(
     group.invoices = kept
 
 
-def _chunks(items: list[LotInvoice], size: int) -> list[list[LotInvoice]]:
+def _chunks(items: list, size: int) -> list[list]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
@@ -373,7 +379,7 @@ def preview_build(
     practitioner_id: int | None = None,
 ) -> tuple[list[LotPreview], list[SkippedInvoice]]:
     """What :func:`build_lots` would make now, without writing anything."""
-    invoices, skipped = _candidates(invoice_ids, practitioner_id)
+    invoices, skipped = _candidates(invoice_ids, practitioner_id, whole=True)
     groups, _ = _groups(invoices, skipped, settings.lot_codec, check=True)
     organisms = {
         f"{o.regime}{o.caisse}": o.name for o in Organism.select().order_by(Organism.centre)
@@ -410,7 +416,7 @@ def build_lots(
     another desk is left out of its lot.
     """
     at = current_time(now)
-    invoices, skipped = _candidates(invoice_ids, practitioner_id)
+    invoices, skipped = _candidates(invoice_ids, practitioner_id, whole=False)
     groups, without_pieces = _groups(invoices, skipped, settings.lot_codec, check=False)
     built: list[LotSummary] = []
     for group in groups:
@@ -443,7 +449,7 @@ def build_lots(
 def _build_one(
     settings: TransmissionSettings,
     practitioner: Practitioner,
-    chunk: list[LotInvoice],
+    chunk: list[Candidate],
     name: str,
     user: str,
     at: datetime,
