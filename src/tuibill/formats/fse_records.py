@@ -229,6 +229,14 @@ _LINE_ACT = ACT_LINE.run("code", "filler", keep=True)
 _SIGNATURE = SIGNATURE.run("type", "filler", keep=True)
 
 
+# The act lines of a lot are mostly objects shared between its FSE (services.lot_content makes
+# each distinct line once): each line's record at a position, and that its amounts hold, are
+# kept per object — by identity, the object kept with it so that its identity is not reused.
+_LINE_RECORDS: dict[tuple[int, int], tuple[FseLine, str]] = {}
+_LINES_CHECKED: dict[int, FseLine] = {}
+_LINES_KEPT = 16_384  # then forgotten all at once
+
+
 def encode_fse(fse: object, first: int) -> list[str]:
     """One FSE's records (field rules only; see :func:`check_fse`); *first*: its record 10's number."""
     if not isinstance(fse, FseRecord):
@@ -278,8 +286,13 @@ def encode_fse(fse: object, first: int) -> list[str]:
         )
     )
     number = first + 1
+    kept = _LINE_RECORDS
     for line in lines:
         number += 1
+        known = kept.get((id(line), number - first))
+        if known is not None and known[0] is line:
+            records.append(known[1])
+            continue
         if not isinstance(line, FseLine):
             raise ACT_LINE.error(number, "type", "une FseLine est attendue", writing=True)
         total = line.total_cents
@@ -289,10 +302,12 @@ def encode_fse(fse: object, first: int) -> list[str]:
         else:
             act = (line.code, line.coefficient_x100, line.quantity, line.unit_cents, total,
                    line.amo_cents, line.amc_cents, line.patient_cents, None)  # fmt: skip
-        records.append(
-            _LINE_WHEN.encode((number - first - 1, line.act_date, line.act_time), number)
-            + _LINE_ACT.encode(act, number)
-        )
+        text = _LINE_WHEN.encode((number - first - 1, line.act_date, line.act_time), number)
+        text += _LINE_ACT.encode(act, number)
+        if len(kept) >= _LINES_KEPT:
+            kept.clear()
+        kept[id(line), number - first] = (line, text)
+        records.append(text)
     number += 1
     signature = fse.signature
     if not isinstance(signature, FseSignature):
@@ -352,13 +367,16 @@ def check_fse(fse: FseRecord, destination: CaisseCode, first: int, *, writing: b
     # The FSE's amounts are summed in the same pass as the lines are checked (one pass, not
     # one per amount: a lot checks some 30,000 lines).
     total = amo = amc = patient = 0
+    checked = _LINES_CHECKED
     for position, line in enumerate(fse.lines, 1):
-        number = coverage + position
-        shares = line.amo_cents + line.amc_cents + line.patient_cents
         total += line.total_cents
         amo += line.amo_cents
         amc += line.amc_cents
         patient += line.patient_cents
+        if checked.get(id(line)) is line:
+            continue
+        number = coverage + position
+        shares = line.amo_cents + line.amc_cents + line.patient_cents
         if shares != line.total_cents:
             raise fail(
                 ACT_LINE,
@@ -374,6 +392,10 @@ def check_fse(fse: FseRecord, destination: CaisseCode, first: int, *, writing: b
                 "total_cents",
                 f"{line.total_cents} différent de prix unitaire × coefficient × quantité ({expected})",
             )
+        if writing:  # lines read from a file are new objects, not worth keeping
+            if len(checked) >= _LINES_KEPT:
+                checked.clear()
+            checked[id(line)] = line
     for name, stated, summed in (
         ("total_cents", fse.total_cents, total),
         ("amo_cents", fse.amo_cents, amo),
