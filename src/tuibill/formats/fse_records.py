@@ -235,6 +235,7 @@ _SIGNATURE = SIGNATURE.run("type", "filler", keep=True)
 _LINE_RECORDS: dict[tuple[int, int], tuple[FseLine, str]] = {}
 _LINES_CHECKED: dict[int, FseLine] = {}
 _LINES_KEPT = 16_384  # then forgotten all at once
+_UNSIGNED_RECORDS: dict[int, tuple[FseSignature, list[str]]] = {}  # the same, for signatures
 
 
 def encode_fse(fse: object, first: int) -> list[str]:
@@ -310,6 +311,10 @@ def encode_fse(fse: object, first: int) -> list[str]:
         records.append(text)
     number += 1
     signature = fse.signature
+    known = _UNSIGNED_RECORDS.get(id(signature))
+    if known is not None and known[0] is signature:
+        records.extend(known[1])  # nothing in them depends on the FSE
+        return records
     if not isinstance(signature, FseSignature):
         raise SIGNATURE.error(number, "type", "une FseSignature est attendue", writing=True)
     if not isinstance(signature.value, bytes):
@@ -334,6 +339,10 @@ def encode_fse(fse: object, first: int) -> list[str]:
         records.append(
             SIGNATURE_PART.encode({"sequence": sequence, "chunk": chunk}, number + sequence)
         )
+    if not signature.value:  # the unsigned FSE of a lot share theirs (a signature is unique)
+        if len(_UNSIGNED_RECORDS) >= 64:
+            _UNSIGNED_RECORDS.clear()
+        _UNSIGNED_RECORDS[id(signature)] = (signature, records[-1 - len(chunks) :])
     return records
 
 
@@ -396,19 +405,18 @@ def check_fse(fse: FseRecord, destination: CaisseCode, first: int, *, writing: b
             if len(checked) >= _LINES_KEPT:
                 checked.clear()
             checked[id(line)] = line
-    for name, stated, summed in (
-        ("total_cents", fse.total_cents, total),
-        ("amo_cents", fse.amo_cents, amo),
-        ("amc_cents", fse.amc_cents, amc),
-        ("patient_cents", fse.patient_cents, patient),
-    ):
-        if stated != summed:
-            raise fail(
-                FSE_COVERAGE,
-                coverage,
-                name,
-                f"{stated} différent de la somme des lignes ({summed})",
-            )
+    stated = (fse.total_cents, fse.amo_cents, fse.amc_cents, fse.patient_cents)
+    summed = (total, amo, amc, patient)
+    if stated != summed:  # rarely: then name the first amount that differs
+        names = ("total_cents", "amo_cents", "amc_cents", "patient_cents")
+        for name, value, lines_sum in zip(names, stated, summed, strict=True):
+            if value != lines_sum:
+                raise fail(
+                    FSE_COVERAGE,
+                    coverage,
+                    name,
+                    f"{value} différent de la somme des lignes ({lines_sum})",
+                )
 
     number = coverage + len(fse.lines) + 1
     signature = fse.signature

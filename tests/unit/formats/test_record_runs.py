@@ -11,7 +11,7 @@ import pytest
 from format_samples import DESTINATION, fses, make_fse, make_line, sample_lot
 from hypothesis import given, settings
 
-from tuibill.formats.codec import CaisseCode, FseRecord
+from tuibill.formats.codec import CaisseCode, FseRecord, FseSignature
 from tuibill.formats.errors import FormatError
 from tuibill.formats.fse_records import (
     ACT_LINE,
@@ -173,16 +173,20 @@ def test_unhashable_values_are_written_without_being_kept():
 
 def test_a_line_shared_between_fse_is_written_at_each_of_its_places():
     # One line object in several FSE, at different places (services.lot_content shares them):
-    # each record has its own line number, as from equal copies never seen before.
+    # each record has its own line number, as from equal copies never seen before; one
+    # unsigned signature shared by every FSE is written for each.
     shared = make_line("AMI", 315, coefficient=300, at=time(8, 30))
     other = make_line("IFD", 275)
+    unsigned = FseSignature.unsigned()  # shared too, as lot_content makes it
     lot = replace(
         sample_lot(),
-        fses=(make_fse(8001, (shared, other)), make_fse(8002, (other, shared)),
-              make_fse(8003, (shared,))),
+        fses=(make_fse(8001, (shared, other), signature=unsigned),
+              make_fse(8002, (other, shared), signature=unsigned),
+              make_fse(8003, (shared,), signature=unsigned)),
     )  # fmt: skip
     copies = replace(
-        lot, fses=tuple(replace(fse, lines=tuple(replace(line) for line in fse.lines))
+        lot, fses=tuple(replace(fse, lines=tuple(replace(line) for line in fse.lines),
+                                signature=FseSignature.unsigned())
                         for fse in lot.fses),
     )  # fmt: skip
     data = CODEC.write(lot)
