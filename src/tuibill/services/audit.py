@@ -108,11 +108,24 @@ def seal_many(model: type[peewee.Model], rows: list[dict]) -> list[dict]:
     The caller holds the write transaction and inserts the rows as returned.
     """
     chained = _BY_MODEL[model]
-    ids = []
+    ids, tails = [], []
+    # Most rows of a batch share their time, user, move and reason: that part of the canonical
+    # text is made once per distinct values (their types in the key: 1, True and "1" differ).
+    known: dict[tuple, str] = {}
     for values in rows:
         entity = values[chained.entity]
         ids.append(entity if isinstance(entity, int) else entity.id)
-    places = _chain(chained.kind, ids, rows)
+        get = values.get
+        content = tuple([get(name) for name in _CONTENT])
+        key = (content, tuple(map(type, content)))
+        try:
+            tail = known[key]
+        except KeyError:
+            tail = known[key] = _tail(values)
+        except TypeError:  # a value not hashable
+            tail = _tail(values)
+        tails.append(tail)
+    places = _chain(chained.kind, ids, tails)
     return [
         {**values, "seq": seq, "hash": digest}
         for values, (seq, digest) in zip(rows, places, strict=True)
@@ -126,29 +139,18 @@ def seal_alike(
     that order, every row with the same other *values* (a batch move: one time, user, move and
     reason): what :func:`seal_many` gives, without a dict per row. The caller holds the write
     transaction and inserts the rows."""
-    return _chain(_BY_MODEL[model].kind, entity_ids, itertools.repeat(values))
+    return _chain(_BY_MODEL[model].kind, entity_ids, itertools.repeat(_tail(values)))
 
 
-def _chain(kind: str, entity_ids: Sequence[int], rows: Iterable[dict]) -> list[tuple[int, str]]:
+def _chain(kind: str, entity_ids: Sequence[int], tails: Iterable[str]) -> list[tuple[int, str]]:
+    """Chain rows after the head: each one's entity and the canonical text after it."""
     head = _head()
     seq, previous = int(head.seq), head.hash or GENESIS
-    # Most rows of a batch share their time, user, move and reason: that part of the canonical
-    # text is made once per distinct values (their types in the key: 1, True and "1" differ).
-    tails: dict[tuple, str] = {}
     start = f"{SEPARATOR}{kind}{SEPARATOR}"
     sha256 = hashlib.sha256
     places = []
-    for entity_id, values in zip(entity_ids, rows, strict=False):  # rows may repeat forever
+    for entity_id, tail in zip(entity_ids, tails, strict=False):  # tails may repeat forever
         seq += 1
-        get = values.get
-        content = tuple([get(name) for name in _CONTENT])
-        key = (content, tuple(map(type, content)))
-        try:
-            tail = tails[key]
-        except KeyError:
-            tail = tails[key] = _tail(values)
-        except TypeError:  # a value not hashable
-            tail = _tail(values)
         # link(previous, canonical(kind, seq, entity_id, values)), written out: thousands a lot.
         text = f"{previous}{start}{seq}{SEPARATOR}{_text(entity_id)}{SEPARATOR}{tail}"
         previous = sha256(text.encode()).hexdigest()
