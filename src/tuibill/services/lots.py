@@ -17,9 +17,12 @@ which applies the domain's table and records the move in the same transaction. S
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+import peewee
 
 from tuibill.config import TransmissionSettings
 from tuibill.domain.errors import RefusedOperation, TuibillError, ValidationError
@@ -419,15 +422,16 @@ def build_lots(
     invoices, skipped = _candidates(invoice_ids, practitioner_id, whole=False)
     groups, without_pieces = _groups(invoices, skipped, settings.lot_codec, check=False)
     built: list[LotSummary] = []
-    for group in groups:
-        name = sender_name(group.practitioner)
-        for chunk in _chunks(group.invoices, settings.lot_max_invoices):
-            try:
-                built.extend(
-                    _build_one(settings, group.practitioner, chunk, name, user, at, skipped)
-                )
-            except _NothingWritable:
-                continue  # each refusal is in skipped; the transaction gave the number back
+    with _page_cache(BUILD_PAGE_CACHE_KIB):
+        for group in groups:
+            name = sender_name(group.practitioner)
+            for chunk in _chunks(group.invoices, settings.lot_max_invoices):
+                try:
+                    built.extend(
+                        _build_one(settings, group.practitioner, chunk, name, user, at, skipped)
+                    )
+                except _NothingWritable:
+                    continue  # each refusal is in skipped; the transaction gave the number back
     warnings: list[str] = []
     lotted = {
         invoice_id
@@ -444,6 +448,30 @@ def build_lots(
             "la caisse peut les rejeter faute de justificatif."
         )
     return BuildReport(lots=tuple(built), skipped=tuple(skipped), warnings=tuple(warnings))
+
+
+# Each lot reads again pages of the invoices' table and indexes that the previous lot's writes
+# (its file, its history) pushed out of the usual page cache: for 10,000 invoices, some 10,000
+# reads from the file fewer with 8 MB (and no fewer with more), for some 4 MB of memory.
+BUILD_PAGE_CACHE_KIB = 8_000
+
+
+@contextmanager
+def _page_cache(kib: int) -> Iterator[None]:
+    """At least *kib* KiB of SQLite page cache for this connection (this thread's) meanwhile."""
+    database = Invoice._meta.database
+    if not isinstance(database.obj, peewee.SqliteDatabase):
+        yield  # PostgreSQL: the server's cache
+        return
+    previous = database.execute_sql("PRAGMA cache_size").fetchone()[0]
+    if previous > 0 or -previous >= kib:  # given in pages, or already as big
+        yield
+        return
+    database.execute_sql(f"PRAGMA cache_size = -{int(kib)}")
+    try:
+        yield
+    finally:
+        database.execute_sql(f"PRAGMA cache_size = {int(previous)}")
 
 
 def _build_one(
