@@ -390,6 +390,8 @@ def _related(invoices: Sequence[Invoice]) -> _Related:
     if len(made) >= _LINES_KEPT:
         made.clear()
     lines: dict[int, list[FseLine]] = {}
+    current: list[FseLine] = []
+    current_id = None
     for row in rows_of(
         'SELECT "invoice_id", "act_date", "act_time", "code", "coefficient_x100", "quantity", '
         '"unit_cents", "total_cents", "amo_cents", "amc_cents", "patient_cents" '
@@ -412,7 +414,10 @@ def _related(invoices: Sequence[Invoice]) -> _Related:
                 patient_cents=row[10],
                 act_time=_time(row[2]),
             )
-        lines.setdefault(row[0], []).append(line)
+        if row[0] != current_id:  # the rows come invoice by invoice
+            current_id = row[0]
+            current = lines.setdefault(current_id, [])
+        current.append(line)
     prescriptions = {
         pid: (number, as_date(when))
         for pid, when, number in rows_of(

@@ -333,7 +333,9 @@ def _groups(
                 organism.regime, organism.caisse, organism.centre
             )
         key = (practitioner.id, code.destination)
-        group = groups.setdefault(key, _Group(practitioner, code.destination))
+        group = groups.get(key)
+        if group is None:  # not one _Group made per invoice to be thrown away
+            group = groups[key] = _Group(practitioner, code.destination)
         group.invoices.append(invoice)
         group.codes.setdefault(invoice.id, code)
     if check:
