@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime
 
 import pytest
 
@@ -114,3 +115,51 @@ def test_desks_validating_at_once_keep_one_chain(tmp_path, desks) -> None:
         run.communicate(timeout=120)
     verified = tuibill("--db", path, "audit", "verify", "--json")
     assert verified.returncode == 0, verified.stderr
+
+
+def test_the_canonical_text_and_hash_are_those_of_stored_chains() -> None:
+    # Known values: a change of the canonical text would break every chain already stored.
+    values = {"at": datetime(2026, 3, 4, 5, 6, 7, 89), "user": "amelie", "from_state": "VALIDEE",
+              "to_state": "A_TRANSMETTRE", "action": "put_in_lot", "reason": "Lot 007"}  # fmt: skip
+    text = audit.canonical("facture", 12, 345, values)
+    assert text == (
+        "facture\x1f12\x1f345\x1f2026-03-04 05:06:07.000089\x1famelie\x1fVALIDEE\x1f"
+        "A_TRANSMETTRE\x1fput_in_lot\x1fLot 007"
+    )
+    assert audit.link(audit.GENESIS, text) == (
+        "bec4e39e106a4b6173378ac904b908eda88285c0df037d269ac0c5fbd7fc2360"
+    )
+    created = {"at": datetime(2026, 3, 4, 5, 6, 7), "user": "amelie", "from_state": None,
+               "to_state": "A", "action": "b"}  # fmt: skip
+    assert audit.link(audit.GENESIS, audit.canonical("lot", 1, 2, created)) == (
+        "642555558a1542c217edf2972a9d546eda9746ea6e99b08860a0399b85c2234f"
+    )
+
+
+def test_rows_sealed_alike_take_the_places_sealed_one_by_one_would(demo_url) -> None:
+    at = datetime(2026, 3, 4, 5, 6, 7)
+    values = {"at": at, "user": "amelie", "from_state": "VALIDEE", "to_state": "A_TRANSMETTRE",
+              "action": "put_in_lot", "reason": "Lot 007"}  # fmt: skip
+    ids = [3, 1, 2, 1]
+    head = audit.AuditHead.get_by_id(1)
+    with db.atomic() as transaction:
+        one_by_one = [audit.seal(InvoiceTransition, {"invoice": i, **values}) for i in ids]
+        transaction.rollback()
+    with db.atomic() as transaction:
+        alike = audit.seal_alike(InvoiceTransition, ids, values)
+        transaction.rollback()
+    with db.atomic() as transaction:
+        many = audit.seal_many(
+            InvoiceTransition,
+            # The same values of other types (an int, True) hash as their own text.
+            [{"invoice": 1, **values}, {"invoice": 2, **values, "reason": 1},
+             {"invoice": 3, **values, "reason": True}, {"invoice": 4, **values}],
+        )  # fmt: skip
+        transaction.rollback()
+    assert alike == [(row["seq"], row["hash"]) for row in one_by_one]
+    expected, previous = head.seq + 1, head.hash
+    for row, reason in zip(many, ["Lot 007", "1", "True", "Lot 007"], strict=True):
+        text = audit.canonical("facture", expected, row["invoice"], {**values, "reason": reason})
+        previous = audit.link(previous, text)
+        assert (row["seq"], row["hash"]) == (expected, previous)
+        expected += 1

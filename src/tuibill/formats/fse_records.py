@@ -229,6 +229,15 @@ _LINE_ACT = ACT_LINE.run("code", "filler", keep=True)
 _SIGNATURE = SIGNATURE.run("type", "filler", keep=True)
 
 
+# The act lines of a lot are mostly objects shared between its FSE (services.lot_content makes
+# each distinct line once): each line's record at a position, and that its amounts hold, are
+# kept per object — by identity, the object kept with it so that its identity is not reused.
+_LINE_RECORDS: dict[tuple[int, int], tuple[FseLine, str]] = {}
+_LINES_CHECKED: dict[int, FseLine] = {}
+_LINES_KEPT = 16_384  # then forgotten all at once
+_UNSIGNED_RECORDS: dict[int, tuple[FseSignature, list[str]]] = {}  # the same, for signatures
+
+
 def encode_fse(fse: object, first: int) -> list[str]:
     """One FSE's records (field rules only; see :func:`check_fse`); *first*: its record 10's number."""
     if not isinstance(fse, FseRecord):
@@ -278,8 +287,13 @@ def encode_fse(fse: object, first: int) -> list[str]:
         )
     )
     number = first + 1
+    kept = _LINE_RECORDS
     for line in lines:
         number += 1
+        known = kept.get((id(line), number - first))
+        if known is not None and known[0] is line:
+            records.append(known[1])
+            continue
         if not isinstance(line, FseLine):
             raise ACT_LINE.error(number, "type", "une FseLine est attendue", writing=True)
         total = line.total_cents
@@ -289,12 +303,18 @@ def encode_fse(fse: object, first: int) -> list[str]:
         else:
             act = (line.code, line.coefficient_x100, line.quantity, line.unit_cents, total,
                    line.amo_cents, line.amc_cents, line.patient_cents, None)  # fmt: skip
-        records.append(
-            _LINE_WHEN.encode((number - first - 1, line.act_date, line.act_time), number)
-            + _LINE_ACT.encode(act, number)
-        )
+        text = _LINE_WHEN.encode((number - first - 1, line.act_date, line.act_time), number)
+        text += _LINE_ACT.encode(act, number)
+        if len(kept) >= _LINES_KEPT:
+            kept.clear()
+        kept[id(line), number - first] = (line, text)
+        records.append(text)
     number += 1
     signature = fse.signature
+    known = _UNSIGNED_RECORDS.get(id(signature))
+    if known is not None and known[0] is signature:
+        records.extend(known[1])  # nothing in them depends on the FSE
+        return records
     if not isinstance(signature, FseSignature):
         raise SIGNATURE.error(number, "type", "une FseSignature est attendue", writing=True)
     if not isinstance(signature.value, bytes):
@@ -319,6 +339,10 @@ def encode_fse(fse: object, first: int) -> list[str]:
         records.append(
             SIGNATURE_PART.encode({"sequence": sequence, "chunk": chunk}, number + sequence)
         )
+    if not signature.value:  # the unsigned FSE of a lot share theirs (a signature is unique)
+        if len(_UNSIGNED_RECORDS) >= 64:
+            _UNSIGNED_RECORDS.clear()
+        _UNSIGNED_RECORDS[id(signature)] = (signature, records[-1 - len(chunks) :])
     return records
 
 
@@ -352,13 +376,16 @@ def check_fse(fse: FseRecord, destination: CaisseCode, first: int, *, writing: b
     # The FSE's amounts are summed in the same pass as the lines are checked (one pass, not
     # one per amount: a lot checks some 30,000 lines).
     total = amo = amc = patient = 0
+    checked = _LINES_CHECKED
     for position, line in enumerate(fse.lines, 1):
-        number = coverage + position
-        shares = line.amo_cents + line.amc_cents + line.patient_cents
         total += line.total_cents
         amo += line.amo_cents
         amc += line.amc_cents
         patient += line.patient_cents
+        if checked.get(id(line)) is line:
+            continue
+        number = coverage + position
+        shares = line.amo_cents + line.amc_cents + line.patient_cents
         if shares != line.total_cents:
             raise fail(
                 ACT_LINE,
@@ -374,19 +401,22 @@ def check_fse(fse: FseRecord, destination: CaisseCode, first: int, *, writing: b
                 "total_cents",
                 f"{line.total_cents} différent de prix unitaire × coefficient × quantité ({expected})",
             )
-    for name, stated, summed in (
-        ("total_cents", fse.total_cents, total),
-        ("amo_cents", fse.amo_cents, amo),
-        ("amc_cents", fse.amc_cents, amc),
-        ("patient_cents", fse.patient_cents, patient),
-    ):
-        if stated != summed:
-            raise fail(
-                FSE_COVERAGE,
-                coverage,
-                name,
-                f"{stated} différent de la somme des lignes ({summed})",
-            )
+        if writing:  # lines read from a file are new objects, not worth keeping
+            if len(checked) >= _LINES_KEPT:
+                checked.clear()
+            checked[id(line)] = line
+    stated = (fse.total_cents, fse.amo_cents, fse.amc_cents, fse.patient_cents)
+    summed = (total, amo, amc, patient)
+    if stated != summed:  # rarely: then name the first amount that differs
+        names = ("total_cents", "amo_cents", "amc_cents", "patient_cents")
+        for name, value, lines_sum in zip(names, stated, summed, strict=True):
+            if value != lines_sum:
+                raise fail(
+                    FSE_COVERAGE,
+                    coverage,
+                    name,
+                    f"{value} différent de la somme des lignes ({lines_sum})",
+                )
 
     number = coverage + len(fse.lines) + 1
     signature = fse.signature

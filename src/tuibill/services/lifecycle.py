@@ -295,12 +295,15 @@ def move_invoices(
         fields = [Invoice._meta.fields[name] for name in changes]
         columns = ", ".join(f'"{field.column_name}" = {database.param}' for field in fields)
         values = [field.db_value(changes[field.name]) for field in fields]
+        # SQLite would walk the index of the state (every invoice in that state, once per
+        # chunk: quadratic for a big build) instead of looking the ids up; « + » keeps it off.
+        on_state = '+"state"' if isinstance(database.obj, peewee.SqliteDatabase) else '"state"'
         for chunk in _chunks(ids):
             # Written once as SQL: peewee builds an IN list of 500 values slowly.
             marks = ", ".join([database.param] * len(chunk))
             updated = database.execute_sql(
                 f'UPDATE "invoice" SET {columns} WHERE "id" IN ({marks}) '
-                f'AND "state" = {database.param}',
+                f"AND {on_state} = {database.param}",
                 (*values, *chunk, state),
             ).rowcount
             if updated != len(chunk):
@@ -308,15 +311,13 @@ def move_invoices(
                     "Des factures ont été modifiées par un autre poste pendant l'opération : "
                     "rien n'a changé, recommencez."
                 )
-        history = audit.seal_many(
+        _insert_alike(
             InvoiceTransition,
-            [
-                {"invoice": invoice.id, "at": at, "user": user, "from_state": state,
-                 "to_state": row.target.value, "action": action.value, "reason": reason}
-                for invoice in group
-            ],
+            "invoice",
+            ids,
+            {"at": at, "user": user, "from_state": state, "to_state": row.target.value,
+             "action": action.value, "reason": reason},
         )  # fmt: skip
-        _insert_history(InvoiceTransition, history)
         for invoice in group:
             for key, value in changes.items():
                 setattr(invoice, key, value)
@@ -561,6 +562,23 @@ def _insert_history(model: type[InvoiceTransition] | type[LotTransition], rows: 
     cursor.executemany(
         f'INSERT INTO "{table}" ({columns}) VALUES ({marks})',
         [tuple(convert(i, row[name]) for i, name in enumerate(names)) for row in rows],
+    )
+
+
+def _insert_alike(
+    model: type[InvoiceTransition], entity: str, entity_ids: list[int], values: dict
+) -> None:
+    """One history row per entity of *entity_ids*, alike but for the entity (a batch move):
+    sealed in the chain and inserted in one prepared statement, each value converted once."""
+    places = audit.seal_alike(model, entity_ids, values)
+    names = [entity, *values, "seq", "hash"]
+    fields = [model._meta.fields[name] for name in names]
+    columns = ", ".join(f'"{field.column_name}"' for field in fields)
+    marks = ", ".join([model._meta.database.param] * len(fields))
+    alike = tuple(model._meta.fields[name].db_value(value) for name, value in values.items())
+    model._meta.database.cursor().executemany(
+        f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})',
+        [(entity_id, *alike, *place) for entity_id, place in zip(entity_ids, places, strict=True)],
     )
 
 

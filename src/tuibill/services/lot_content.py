@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, NamedTuple
 
+import peewee
+
 from tuibill import __version__
 from tuibill.domain.cards import CardType
 from tuibill.domain.errors import ValidationError
@@ -179,8 +181,8 @@ class _Related:
     """What the FSE of a set of invoices need, read in a few queries (not ~15 per invoice)."""
 
     patients: dict[int, _Patient]
-    organisms: dict[int, Organism]
-    mutuelles: dict[int, Mutuelle]
+    organisms: dict[int, CaisseCode]  # organism id → its code as the FSE carries it
+    mutuelles: dict[int, str | None]  # mutuelle id → its AMC number as the FSE carries it
     lines: dict[int, tuple[FseLine, ...]]  # per invoice id, in the invoice's order
     prescriptions: dict[int, tuple[str, date]]  # prescription id → (prescriber number, date)
     # The FSE's immutable parts already made, shared by the invoices that have the same (most
@@ -304,9 +306,19 @@ def _lot_invoices(rows: Iterable[tuple]) -> list[LotInvoice]:
     return found
 
 
+def _beside_ids(column: str) -> str:
+    """*column* in a WHERE that looks ids up: SQLite would rather walk *column*'s index (every
+    invoice in a state, for each chunk of ids); « + » keeps it off. PostgreSQL plans well."""
+    database = Invoice._meta.database
+    sqlite = isinstance(getattr(database, "obj", database), peewee.SqliteDatabase)
+    return f'+"{column}"' if sqlite else f'"{column}"'
+
+
 def lot_invoices(ids: Sequence[int], *, state: str | None = None) -> list[LotInvoice]:
     """The invoices of *ids* (in *state* only, if given) as a lot reads them, in no order."""
-    where = ' WHERE "id" IN ({ids})' + (' AND "state" = {param}' if state else "")
+    where = ' WHERE "id" IN ({ids})'
+    if state:
+        where += f" AND {_beside_ids('state')} = {{param}}"
     return _lot_invoices(rows_of(_LOT_INVOICE_SELECT + where, ids, *([state] if state else [])))
 
 
@@ -319,6 +331,39 @@ def validated_invoices(practitioner_id: int | None = None) -> list[LotInvoice]:
         sql += f' AND "practitioner_id" = {database.param}'
         params.append(practitioner_id)
     return _lot_invoices(database.execute_sql(sql, params).fetchall())
+
+
+class Candidate(NamedTuple):
+    """What choosing and grouping an invoice for a lot read of it; the lot reads the rest (its
+    FSE, its signature and certificate) under its write lock (:func:`lot_invoices`)."""
+
+    id: int
+    state: str
+    number: int | None
+    practitioner_id: int
+    organism_id: int | None
+    mode: str
+
+
+_CANDIDATE_SELECT = (
+    'SELECT "id", "state", "number", "practitioner_id", "organism_id", "mode" FROM "invoice"'
+)
+
+
+def candidates(ids: Sequence[int]) -> list[Candidate]:
+    """The invoices of *ids* as a build chooses them, in no order."""
+    return [Candidate(*row) for row in rows_of(_CANDIDATE_SELECT + ' WHERE "id" IN ({ids})', ids)]
+
+
+def validated_candidates(practitioner_id: int | None = None) -> list[Candidate]:
+    """Every « Validée » invoice (of one practitioner, if given) as a build chooses them."""
+    database = Invoice._meta.database
+    sql = _CANDIDATE_SELECT + f' WHERE "state" = {database.param}'
+    params: list[object] = [InvoiceState.VALIDEE.value]
+    if practitioner_id is not None:
+        sql += f' AND "practitioner_id" = {database.param}'
+        params.append(practitioner_id)
+    return [Candidate(*row) for row in database.execute_sql(sql, params).fetchall()]
 
 
 # Each act line made once from its row (as read, the invoice aside): most repeat — same day,
@@ -345,6 +390,8 @@ def _related(invoices: Sequence[Invoice]) -> _Related:
     if len(made) >= _LINES_KEPT:
         made.clear()
     lines: dict[int, list[FseLine]] = {}
+    current: list[FseLine] = []
+    current_id = None
     for row in rows_of(
         'SELECT "invoice_id", "act_date", "act_time", "code", "coefficient_x100", "quantity", '
         '"unit_cents", "total_cents", "amo_cents", "amc_cents", "patient_cents" '
@@ -367,7 +414,10 @@ def _related(invoices: Sequence[Invoice]) -> _Related:
                 patient_cents=row[10],
                 act_time=_time(row[2]),
             )
-        lines.setdefault(row[0], []).append(line)
+        if row[0] != current_id:  # the rows come invoice by invoice
+            current_id = row[0]
+            current = lines.setdefault(current_id, [])
+        current.append(line)
     prescriptions = {
         pid: (number, as_date(when))
         for pid, when, number in rows_of(
@@ -376,10 +426,24 @@ def _related(invoices: Sequence[Invoice]) -> _Related:
             ids_of("prescription_id"),
         )
     }
+    # A handful of caisses and mutuelles, read again for each lot (under its lock) as rows.
+    database = Invoice._meta.database
+    organisms = {
+        oid: CaisseCode(regime, caisse, centre)
+        for oid, regime, caisse, centre in database.execute_sql(
+            f'SELECT "id", "regime", "caisse", "centre" FROM "{Organism._meta.table_name}"'
+        ).fetchall()
+    }
+    mutuelles = {
+        mid: number.strip().upper() or None
+        for mid, number in database.execute_sql(
+            f'SELECT "id", "number" FROM "{Mutuelle._meta.table_name}"'
+        ).fetchall()
+    }
     return _Related(
         patients=patients,
-        organisms={o.id: o for o in Organism.select()},
-        mutuelles={m.id: m for m in Mutuelle.select()},
+        organisms=organisms,
+        mutuelles=mutuelles,
         lines={invoice_id: tuple(found) for invoice_id, found in lines.items()},
         prescriptions=prescriptions,
     )
@@ -409,8 +473,8 @@ def _record(invoice: Invoice, related: _Related) -> FseRecord:
     # The invoice's number as the messages show it is made only for a message.
     if invoice.number is None:
         raise ValidationError(f"Facture {invoice.id} sans numéro : validez-la d'abord.")
-    organism = related.organisms.get(invoice.organism_id)
-    if organism is None:
+    amo = related.organisms.get(invoice.organism_id)
+    if amo is None:
         raise ValidationError(
             f"Facture {format_invoice_number(invoice.number)} : pas de caisse AMO (régime, "
             "caisse, centre) : complétez le dossier du patient puis refaites la facture."
@@ -428,15 +492,7 @@ def _record(invoice: Invoice, related: _Related) -> FseRecord:
     prescriber_number = prescription_date = None
     if invoice.prescription_id in related.prescriptions:
         prescriber_number, prescription_date = related.prescriptions[invoice.prescription_id]
-    amc_number = None
-    mutuelle = related.mutuelles.get(invoice.mutuelle_id)
-    if mutuelle is not None:
-        amc_number = mutuelle.number.strip().upper() or None
-    amo = related.made.get(("caisse", organism.id))
-    if amo is None:
-        amo = related.made["caisse", organism.id] = CaisseCode(
-            organism.regime, organism.caisse, organism.centre
-        )
+    amc_number = related.mutuelles.get(invoice.mutuelle_id)
     mode = _MODES.get(invoice.mode) or FseMode(invoice.mode)
     return FseRecord(
         invoice_number=invoice.number,

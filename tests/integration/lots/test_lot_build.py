@@ -227,3 +227,25 @@ def test_preview_and_counts(office, tmp_path):
     assert lot_views.lot_counts()[LotState.A_TRANSMETTRE] == 3
     assert [s.number for s in lot_views.lots_to_send()] == [1, 2, 3]
     assert db.is_closed() is False
+
+
+def test_the_build_reads_with_a_bigger_page_cache_then_gives_it_back(office, tmp_path, monkeypatch):
+    office.invoices(2)
+    usual = db.execute_sql("PRAGMA cache_size").fetchone()[0]
+    seen = []
+    build_one = lots._build_one
+
+    def watched(*args, **kwargs):
+        seen.append(db.execute_sql("PRAGMA cache_size").fetchone()[0])
+        return build_one(*args, **kwargs)
+
+    monkeypatch.setattr(lots, "_build_one", watched)
+    report = lots.build_lots(transmission(tmp_path), user="amelie", now=T0)
+    assert len(report.lots) == 1
+    assert seen == [-lots.BUILD_PAGE_CACHE_KIB] and usual > -lots.BUILD_PAGE_CACHE_KIB
+    assert db.execute_sql("PRAGMA cache_size").fetchone()[0] == usual
+    # Already as big (or given in pages): left as it is.
+    db.execute_sql("PRAGMA cache_size = -20000")
+    with lots._page_cache(lots.BUILD_PAGE_CACHE_KIB):
+        assert db.execute_sql("PRAGMA cache_size").fetchone()[0] == -20000
+    db.execute_sql(f"PRAGMA cache_size = {usual}")

@@ -11,7 +11,7 @@ import pytest
 from format_samples import DESTINATION, fses, make_fse, make_line, sample_lot
 from hypothesis import given, settings
 
-from tuibill.formats.codec import CaisseCode, FseRecord
+from tuibill.formats.codec import CaisseCode, FseRecord, FseSignature
 from tuibill.formats.errors import FormatError
 from tuibill.formats.fse_records import (
     ACT_LINE,
@@ -169,3 +169,39 @@ def test_unhashable_values_are_written_without_being_kept():
     with pytest.raises(FormatError) as refused:
         run.encode(([3],), 5)
     assert refused.value.record_number == 5 and refused.value.field == "count"
+
+
+def test_a_line_shared_between_fse_is_written_at_each_of_its_places():
+    # One line object in several FSE, at different places (services.lot_content shares them):
+    # each record has its own line number, as from equal copies never seen before; one
+    # unsigned signature shared by every FSE is written for each.
+    shared = make_line("AMI", 315, coefficient=300, at=time(8, 30))
+    other = make_line("IFD", 275)
+    unsigned = FseSignature.unsigned()  # shared too, as lot_content makes it
+    lot = replace(
+        sample_lot(),
+        fses=(make_fse(8001, (shared, other), signature=unsigned),
+              make_fse(8002, (other, shared), signature=unsigned),
+              make_fse(8003, (shared,), signature=unsigned)),
+    )  # fmt: skip
+    copies = replace(
+        lot, fses=tuple(replace(fse, lines=tuple(replace(line) for line in fse.lines),
+                                signature=FseSignature.unsigned())
+                        for fse in lot.fses),
+    )  # fmt: skip
+    data = CODEC.write(lot)
+    assert data == CODEC.write(copies) == CODEC.write(lot)
+    assert [fse.lines for fse in CODEC.read(data).fses] == [fse.lines for fse in lot.fses]
+    for fse, first in zip(lot.fses, (2, 7, 12), strict=True):
+        assert encode_fse(fse, first) == field_by_field(fse, first)
+
+
+def test_a_shared_line_whose_amounts_are_wrong_is_refused_each_time():
+    good = make_line("AMI", 315)
+    wrong = replace(good, total_cents=good.total_cents + 1, patient_cents=good.patient_cents + 1)
+    lot = replace(sample_lot(), fses=(make_fse(8101, (good,)),))
+    CODEC.write(lot)
+    for _ in range(2):
+        with pytest.raises(FormatError) as refused:
+            CODEC.write(replace(lot, fses=(make_fse(8102, (good, wrong)),)))
+        assert refused.value.field == "total_cents" and refused.value.record_number == 5
