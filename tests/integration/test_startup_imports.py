@@ -96,3 +96,23 @@ def test_a_postgresql_desk_imports_peewee_with_its_driver() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "True"
+
+
+def test_the_start_sets_its_imports_aside_from_the_garbage_collector() -> None:
+    # Run in a child: freezing the objects of the test process itself would outlive the test.
+    code = (
+        "import gc\n"
+        "from tuibill.cli.tui import imports_kept\n"
+        "with imports_kept():\n"
+        "    assert not gc.isenabled()\n"
+        "    import peewee\n"
+        "    kept = [[]]\n"
+        "print(gc.isenabled(), gc.get_freeze_count() > 0)\n"
+        "gc.disable()\n"
+        "with imports_kept():\n"
+        "    pass\n"
+        "print(gc.isenabled())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True", "False"]  # a disabled collector stays so
