@@ -62,6 +62,7 @@ def test_the_desk_starts_without_what_its_menu_does_not_use(demo_url) -> None:
     assert shown["screen"] == "MenuScreen"
     modules = set(shown["modules"].split())
     assert "tuibill.services.legal_delays" in modules  # the menu's alerts were read
+    assert "tuibill.services.return_views" not in modules  # F7's views: counted without them
     assert sorted(NOT_AT_START & {name.split(".")[0] for name in modules}) == []
     screens = sorted(name for name in modules if name.startswith("tuibill.screens."))
     assert screens == ["tuibill.screens.menu"]
