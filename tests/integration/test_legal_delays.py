@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from tuibill.config import ReturnSettings
+from tuibill.domain.delays import assess_sending, next_working_day
 from tuibill.services.dashboard import return_alerts
 from tuibill.services.legal_delays import (
     count_late_payments,
     count_late_to_send,
     late_payments,
     late_to_send,
+    sent_late,
 )
 
 
@@ -41,3 +46,15 @@ def test_the_menu_counts_the_payments_the_list_shows(story_url) -> None:
             assert paying == ([expected] if unpaid else [])
             counts.append(len(unpaid))
     assert len(set(counts)) >= 2 and max(counts) > 0, counts
+
+
+@given(
+    start=st.dates(date(2024, 1, 1), date(2027, 12, 31)),
+    after=st.integers(0, 400),
+    tiers_payant=st.booleans(),
+)
+def test_the_menu_tells_late_fse_as_the_list_does(start, after, tiers_payant) -> None:
+    # Weekends and holidays included: a deadline on Friday is not late on Saturday or Sunday.
+    today = start + timedelta(days=after)
+    expected = assess_sending(start, tiers_payant, sent_on=None, today=today).late
+    assert sent_late(start, tiers_payant, next_working_day(today)) is expected

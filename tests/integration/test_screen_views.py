@@ -20,6 +20,13 @@ def test_counts_in_states_over_the_whole_history(demo_url) -> None:
     assert counts[InvoiceState.A_CHARGER] > 0  # the demo prepares invoices for the reader
 
 
+def test_the_menu_counts_the_unmatched_returns_as_f7_does(story_url) -> None:
+    from tuibill.services import return_views, returns
+
+    assert dashboard.UNMATCHED == returns.NOT_MATCHED == return_views.NOT_MATCHED
+    assert dashboard.unmatched_count() == return_views.unmatched_count() == 1  # the story's one
+
+
 def test_prepared_invoices_per_practitioner(demo_url) -> None:
     expected = Counter(i.practitioner.display_name for i in tla_transfer.prepared_invoices())
     names = tla_transfer.prepared_per_practitioner()

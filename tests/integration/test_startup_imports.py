@@ -62,6 +62,7 @@ def test_the_desk_starts_without_what_its_menu_does_not_use(demo_url) -> None:
     assert shown["screen"] == "MenuScreen"
     modules = set(shown["modules"].split())
     assert "tuibill.services.legal_delays" in modules  # the menu's alerts were read
+    assert "tuibill.services.return_views" not in modules  # F7's views: counted without them
     assert sorted(NOT_AT_START & {name.split(".")[0] for name in modules}) == []
     screens = sorted(name for name in modules if name.startswith("tuibill.screens."))
     assert screens == ["tuibill.screens.menu"]
@@ -96,3 +97,23 @@ def test_a_postgresql_desk_imports_peewee_with_its_driver() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "True"
+
+
+def test_the_start_sets_its_imports_aside_from_the_garbage_collector() -> None:
+    # Run in a child: freezing the objects of the test process itself would outlive the test.
+    code = (
+        "import gc\n"
+        "from tuibill.cli.tui import imports_kept\n"
+        "with imports_kept():\n"
+        "    assert not gc.isenabled()\n"
+        "    import peewee\n"
+        "    kept = [[]]\n"
+        "print(gc.isenabled(), gc.get_freeze_count() > 0)\n"
+        "gc.disable()\n"
+        "with imports_kept():\n"
+        "    pass\n"
+        "print(gc.isenabled())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True", "False"]  # a disabled collector stays so

@@ -9,7 +9,11 @@ import peewee
 
 from tuibill.config import ReturnSettings
 from tuibill.domain.invoices import InvoiceState
-from tuibill.models import Invoice
+from tuibill.models import Invoice, ReturnEntry
+
+# The outcome of a return entry no invoice matched (services.returns' NOT_MATCHED): counted here
+# without importing the returns' views, whose import the menu's worker would pay (issue 12).
+UNMATCHED = "non_rapprochee"
 
 
 def state_counts(since: date) -> list[tuple[str, int]]:
@@ -37,11 +41,18 @@ def counts_in(states: Sequence[InvoiceState]) -> dict[InvoiceState, int]:
     return {state: found.get(state.value, 0) for state in states}
 
 
+def unmatched_count() -> int:
+    """Return entries that no invoice matched (F7's « non rapprochées »)."""
+    query = ReturnEntry.select(peewee.fn.COUNT(peewee.SQL("*"))).where(
+        ReturnEntry.outcome == UNMATCHED
+    )
+    return query.scalar() or 0
+
+
 def return_alerts(settings: ReturnSettings, today: date) -> list[str]:
     """What the returns and the legal delays ask of the desk today (French lines, for the menu:
     short, two side by side at 80 columns); empty when nothing does."""
     from tuibill.services.legal_delays import count_late_payments, count_late_to_send
-    from tuibill.services.return_views import unmatched_count
 
     lines = []
     waiting = counts_in([InvoiceState.REJETEE, InvoiceState.PAYEE_PARTIELLEMENT])
