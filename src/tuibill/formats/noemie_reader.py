@@ -11,6 +11,7 @@ import gc
 import re
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from tuibill.formats import noemie_layout as layout
@@ -89,8 +90,10 @@ def _missing() -> Any:
     raise Reject("valeur obligatoire absente")
 
 
+@lru_cache(maxsize=4096)
 def _short_date(text: str) -> date:
-    """ShortDate.decode for six digits already matched."""
+    """ShortDate.decode for six digits already matched; a return's dates repeat (a month of
+    care dates, a few lot dates): each is decoded once (a Reject is not kept)."""
     year = int(text[:2])
     year += 2000 if year < SHORT_DATE_PIVOT else 1900
     try:
