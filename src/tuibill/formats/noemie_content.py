@@ -323,6 +323,9 @@ class ReturnInvoice(Placed):
         for item in self.entities:
             kinds.setdefault(type(item), []).append(item)
         object.__setattr__(self, "_kinds", {cls: tuple(found) for cls, found in kinds.items()})
+        digits = self.number.strip(" ")
+        readable = digits.isascii() and digits.isdigit() and len(digits) <= 9
+        object.__setattr__(self, "_matching", digits.zfill(9) if readable else None)
 
     def _one(self, cls: type[_E]) -> _E | None:
         found = self._kinds.get(cls)
@@ -377,13 +380,10 @@ class ReturnInvoice(Placed):
     def comments(self) -> tuple[Comment, ...]:
         return self._all(Comment)
 
-    @cached_property
+    @property
     def matching_number(self) -> str | None:
         """The number as tuibill's 9 digits, if the field holds digits only (padded either way)."""
-        digits = self.number.strip(" ")
-        if not (digits.isascii() and digits.isdigit()) or len(digits) > 9:
-            return None
-        return digits.zfill(9)
+        return self._matching
 
     @property
     def asked_cents(self) -> int:

@@ -83,3 +83,16 @@ def test_replace_sorts_the_new_entities() -> None:
 def test_sample_return_paid() -> None:
     content = small_return()
     assert content.total_paid_cents == sum(i.paid_cents for i in content.invoices)
+
+
+def test_matching_number() -> None:
+    def matching(number: str) -> str | None:
+        return ReturnInvoice(virement=0, number=number).matching_number
+
+    assert matching("000000101") == "000000101"
+    assert matching("101      ") == "000000101"
+    assert matching("   101") == "000000101"
+    assert matching("1234567890") is None  # ten digits: not one of tuibill's numbers
+    assert matching("12A") is None
+    assert matching("١٢٣") is None  # digits, but not ASCII ones
+    assert matching("         ") is None
