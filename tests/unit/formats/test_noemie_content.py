@@ -96,3 +96,34 @@ def test_matching_number() -> None:
     assert matching("12A") is None
     assert matching("١٢٣") is None  # digits, but not ASCII ones
     assert matching("         ") is None
+
+
+def test_every_invoice_entity_is_made_from_its_fields_alone() -> None:
+    # Should a field be added to an entity and not to its record (or the reverse), the reader
+    # goes back to the class's __init__: this says it went back, before anything slows down.
+    from tuibill.formats.noemie_content import ENTITY_CLASSES
+    from tuibill.formats.noemie_reader import DIRECT_ENTITIES
+
+    assert set(ENTITY_CLASSES.values()) == DIRECT_ENTITIES
+
+
+def test_entities_read_are_those_their_init_makes() -> None:
+    from noemie_samples import sample_bytes
+
+    from tuibill.formats.noemie_reader import read_return
+
+    content = read_return(sample_bytes())
+    entities = [entity for invoice in content.invoices for entity in invoice.entities]
+    assert entities
+    for entity in entities:
+        values = {item.name: getattr(entity, item.name) for item in dataclasses.fields(entity)}
+        made = type(entity)(**values)
+        assert entity == made and hash(entity) == hash(made) and repr(entity) == repr(made)
+        assert dataclasses.asdict(entity) == dataclasses.asdict(made)
+        assert vars(entity) == vars(made)
+        try:
+            entity.depth = 0  # type: ignore[misc]
+        except dataclasses.FrozenInstanceError:
+            pass
+        else:
+            raise AssertionError("an entity read must stay frozen")
