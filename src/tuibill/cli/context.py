@@ -17,6 +17,15 @@ if TYPE_CHECKING:
 
 PASSWORD_ENV = "TUIBILL_PASSWORD"
 
+# Commands that open a second database in the same process (« db copy --to URL »): peewee must
+# find the server drivers when it is first imported, whatever the first database is.
+SECOND_DATABASE = frozenset({("db", "copy")})
+
+
+def opens_second_database(args: argparse.Namespace) -> bool:
+    """Whether the command of *args* may open another database than ``--db``'s."""
+    return (getattr(args, "command", None), getattr(args, "verb", None)) in SECOND_DATABASE
+
 
 @dataclass
 class CliContext:

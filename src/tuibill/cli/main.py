@@ -8,10 +8,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING
 
 from tuibill import __version__
 from tuibill.cli import french
 from tuibill.domain.errors import ConfigError, RefusedOperation
+
+if TYPE_CHECKING:
+    from tuibill.cli.context import CliContext
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
@@ -138,6 +143,18 @@ def _error(message: str) -> None:
     error(message)
 
 
+def _drivers_for(args: argparse.Namespace, ctx: CliContext) -> AbstractContextManager:
+    """A command on a SQLite file runs with the server drivers hidden from peewee's first import
+    (psycopg2 alone is ~12 ms of a command's start-up), unless it opens a second database."""
+    from tuibill.cli.context import opens_second_database
+
+    if opens_second_database(args):
+        return nullcontext()
+    from tuibill.cli.tui import server_drivers_hidden
+
+    return server_drivers_hidden(ctx.database_url)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(argv)
@@ -155,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
             from tuibill.cli.tui import run_tui
 
             return run_tui(ctx, demo=False)
-        result = args.handler(args, ctx)
+        with _drivers_for(args, ctx):
+            result = args.handler(args, ctx)
         return EXIT_OK if result is None else int(result)
     except ConfigError as exc:
         _error(str(exc))

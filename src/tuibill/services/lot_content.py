@@ -494,7 +494,7 @@ def _record(invoice: Invoice, related: _Related) -> FseRecord:
         prescriber_number, prescription_date = related.prescriptions[invoice.prescription_id]
     amc_number = related.mutuelles.get(invoice.mutuelle_id)
     mode = _MODES.get(invoice.mode) or FseMode(invoice.mode)
-    return FseRecord(
+    return FseRecord.of_fields(
         invoice_number=invoice.number,
         mode=mode,
         billing_date=invoice.billing_date,

@@ -45,7 +45,6 @@ from tuibill.formats.codec import (
     file_checksum,
 )
 from tuibill.formats.errors import FormatError
-from tuibill.formats.scor_lot import MAX_PIECE_BYTES, PDF_MAGIC
 from tuibill.models import (
     Invoice,
     InvoicePiece,
@@ -209,11 +208,14 @@ def _prefixed(invoice: LotInvoice | Candidate, error: TuibillError) -> str:
     return text if text.startswith("Facture ") else f"Facture {number} : {text}"
 
 
+_HEAD_BYTES = 8  # of a piece, read to check it is a PDF (its first bytes, %PDF-)
+
+
 def _pieces_of(invoice_ids: list[int]) -> dict[int, list[tuple[str, bytes, int]]]:
     """(file name, first bytes, size) of the SCOR pieces of each invoice, without their PDFs."""
     found: dict[int, list[tuple[str, bytes, int]]] = {}
     for invoice_id, name, head, size in rows_of(
-        f'SELECT "invoice_id", "file_name", SUBSTR("content", 1, {len(PDF_MAGIC)}), '
+        f'SELECT "invoice_id", "file_name", SUBSTR("content", 1, {_HEAD_BYTES}), '
         'LENGTH("content") FROM "invoice_piece" WHERE "invoice_id" IN ({ids})',
         invoice_ids,
     ):
@@ -222,8 +224,13 @@ def _pieces_of(invoice_ids: list[int]) -> dict[int, list[tuple[str, bytes, int]]
 
 
 def _pieces_problem(pieces: list[tuple[str, bytes, int]]) -> str | None:
+    if not pieces:
+        return None
+    # The SCOR lot format is imported by a build that has pieces to check or send, only.
+    from tuibill.formats.scor_lot import MAX_PIECE_BYTES, PDF_MAGIC
+
     for name, head, size in pieces:
-        if head != PDF_MAGIC:
+        if not head.startswith(PDF_MAGIC):
             return f"la pièce SCOR « {name} » n'est pas un PDF"
         if size > MAX_PIECE_BYTES:
             return f"la pièce SCOR « {name} » dépasse {MAX_PIECE_BYTES} octets"

@@ -12,11 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from typing import TYPE_CHECKING
 
 from tuibill.formats.codec import Arl
 from tuibill.formats.errors import FormatError
+
+if TYPE_CHECKING:  # the email package is imported by what makes messages, not by naming files
+    from email.message import EmailMessage
 
 FSE_KIND = "FSE"  # the values of Lot.kind
 SCOR_KIND = "SCOR"
@@ -140,6 +142,9 @@ def _mail(
     file_name: str,
     subtype: str = "octet-stream",
 ) -> EmailMessage:
+    from email.message import EmailMessage
+    from email.utils import format_datetime, make_msgid
+
     message = EmailMessage()
     message["From"] = sender
     message["To"] = recipient

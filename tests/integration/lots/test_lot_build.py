@@ -249,3 +249,14 @@ def test_the_build_reads_with_a_bigger_page_cache_then_gives_it_back(office, tmp
     with lots._page_cache(lots.BUILD_PAGE_CACHE_KIB):
         assert db.execute_sql("PRAGMA cache_size").fetchone()[0] == -20000
     db.execute_sql(f"PRAGMA cache_size = {usual}")
+
+
+@pytest.mark.parametrize("head", [b"%PDF", b"%PDX-1.7 rest", b" %PDF-1.7"])
+def test_a_piece_must_begin_with_the_pdf_magic(office, tmp_path, head):
+    # The build reads a piece's first bytes only: a prefix of the magic, or the magic further
+    # in, is no PDF.
+    good, bad = office.invoices(2)
+    office.add_piece(bad, head)
+    report = lots.build_lots(transmission(tmp_path), user="anne")
+    assert [s.invoice_count for s in report.lots] == [1]
+    assert "n'est pas un PDF" in report.skipped[0].reason

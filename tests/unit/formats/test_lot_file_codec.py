@@ -419,3 +419,33 @@ def test_attachment_names():
     assert parse_lot_attachment_name("LOT_123456789_007.b2t") == (AM, 7)
     assert parse_lot_attachment_name("LOT_12345678_007.b2t") is None
     assert parse_lot_reference("nothing here") is None
+
+
+@settings(max_examples=30, deadline=None)
+@given(lots())
+def test_an_fse_of_its_fields_is_the_fse_its_init_makes(lot):
+    import dataclasses
+
+    from tuibill.formats.codec import FseRecord
+
+    for fse in lot.fses:
+        values = {item.name: getattr(fse, item.name) for item in dataclasses.fields(fse)}
+        made = FseRecord.of_fields(**values)
+        assert made == fse and hash(made) == hash(fse) and repr(made) == repr(fse)
+        assert CODEC.write(replace(lot, fses=(made,))) == CODEC.write(replace(lot, fses=(fse,)))
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            made.nir = "X"  # type: ignore[misc]
+
+
+def test_an_fse_of_missing_or_unknown_fields_is_refused_by_its_init():
+    import dataclasses
+
+    from tuibill.formats.codec import FseRecord
+
+    fse = sample_lot().fses[0]
+    values = {item.name: getattr(fse, item.name) for item in dataclasses.fields(fse)}
+    del values["nir"]
+    with pytest.raises(TypeError, match="nir"):
+        FseRecord.of_fields(**values)
+    with pytest.raises(TypeError, match="colour"):
+        FseRecord.of_fields(**values, nir="1" * 15, colour="bleu")
