@@ -248,6 +248,29 @@ async def test_focus_repaints_only_the_cursor_line() -> None:
         assert set(app.calls) == {0}
 
 
+async def test_focus_draws_no_line_but_the_cursor_again(monkeypatch) -> None:
+    """focus() does not repaint the whole table (as Textual's Widget.focus would): the next
+    frame draws the cursor's line only, the other rows stay on screen as they were."""
+    app = TableApp(MILLION)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(VirtualTable)
+        table.blur()
+        await pilot.pause()
+        drawn: list[int] = []
+        original = VirtualTable.render_line
+
+        def render_line(self: VirtualTable, y: int):
+            drawn.append(y)
+            return original(self, y)
+
+        monkeypatch.setattr(VirtualTable, "render_line", render_line)
+        table.focus()
+        await pilot.pause()
+        assert app.focused is table
+        assert set(drawn) == {1}  # line 1: row 0, the cursor
+
+
 async def test_the_scrollbar_repaints_only_when_its_thumb_moves() -> None:
     """Over a million rows a page moves the thumb by far less than the eighth of a cell it is
     drawn to: the scrollbar is not repainted, and its position stays exact."""

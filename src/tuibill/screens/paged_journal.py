@@ -53,14 +53,20 @@ FAR_PAGE_DELAY = 0.05  # s: lets a scrollbar drag settle before an OFFSET read
 SEARCHES = ThreadPoolExecutor(max_workers=4, thread_name_prefix="journal-search")
 
 
+_heap_frozen = False
+
+
 def freeze_heap() -> None:
     """Keep what the application has built so far out of the garbage collector's full passes.
 
     A full pass walks every object alive (some 90,000 once a journal is open: ~50 ms on this
     machine, during which no key is read and no worker runs); it comes every few searches.
     Frozen, they are no longer walked (they are still freed when their last reference goes):
-    a full pass then reads only what was made since. Once per process."""
-    if not gc.get_freeze_count():
+    a full pass then reads only what was made since. Once per process: asking the collector
+    (``gc.get_freeze_count()``) walks every frozen object, ~7 ms per search."""
+    global _heap_frozen
+    if not _heap_frozen:
+        _heap_frozen = True
         gc.freeze()
 
 
@@ -185,6 +191,7 @@ class PagedJournalScreen(Screen, Generic[Filter]):
         self._far_timer: Timer | None = None
         self._reading_ahead: set[int] = set()  # pages read ahead by a worker now
         self._table: VirtualTable | None = None
+        self._status_text = ""  # what the status line shows (set in compose)
 
     # --- what a journal says --------------------------------------------------------------
 
@@ -215,7 +222,8 @@ class PagedJournalScreen(Screen, Generic[Filter]):
         with Vertical(id=self.FILTERS_ID):
             yield from self.compose_filters()
         yield VirtualTable(self.COLUMNS, self._row, 0, pending_text=self._dots, id=self.TABLE_ID)
-        yield Static(f"Recherche{self._dots}", id=self.STATUS_ID)
+        self._status_text = f"Recherche{self._dots}"
+        yield Static(self._status_text, id=self.STATUS_ID)
         yield AppFooter()
 
     @property
@@ -422,7 +430,11 @@ class PagedJournalScreen(Screen, Generic[Filter]):
 
     def _status(self, text: str) -> None:
         # One line of a set size: no relayout of the screen (a cursor move repaints only this
-        # line and the two rows it changes).
+        # line and the two rows it changes). The same text again (the rows' arrival and the
+        # cursor's message both say it) is not rendered again.
+        if text == self._status_text:
+            return
+        self._status_text = text
         self.query_one(f"#{self.STATUS_ID}", Static).update(text, layout=False)
 
     def _show_status(self) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from math import ceil
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal, Self
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -26,7 +26,8 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.dom import NoScreen
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
@@ -204,6 +205,8 @@ class VirtualTable(ScrollView, can_focus=True):
         self._strips: LRUCache[tuple[int, Style], Strip] = LRUCache(256)
         self._header: Strip | None = None
         self._styles: dict[tuple[str, ...], Style] = {}
+        self._focus_changing = False  # see refresh()
+        self._focus_style = Style()
 
     # ----------------------------------------------------------------- data
 
@@ -327,11 +330,55 @@ class VirtualTable(ScrollView, can_focus=True):
         self._styles.clear()
         self._header = None
 
-    def on_focus(self, event: events.Focus) -> None:
-        self._repaint_cursor()
+    # Textual repaints a widget whole three times over when it gains or loses the focus
+    # (``Widget.focus``, ``Widget._on_focus`` / ``_on_blur``, and the stylesheet when the
+    # component classes' styles change): over a journal, 19 lines drawn again at each Entrée in
+    # its filter. What the focus changes here is the cursor's colours (``:focus >
+    # .virtual-table--cursor``): that line alone is repainted — unless the table's own style
+    # changed too (a theme's ``VirtualTable:focus``), then the whole table.
 
-    def on_blur(self, event: events.Blur) -> None:
+    def refresh(self, *regions: Region, **kwargs: Any) -> Self:
+        if self._focus_changing and not regions and not kwargs:
+            if self.rich_style == self._focus_style:
+                self._repaint_cursor()
+                return self
+        return super().refresh(*regions, **kwargs)
+
+    def watch_has_focus(self, value: bool) -> None:
+        self._focus_changing = True
+        try:
+            super().watch_has_focus(value)  # the styles for the new state
+        finally:
+            self._focus_changing = False
+
+    def _set_focus_state(self, focused: bool) -> None:
+        self._focus_style = self.rich_style
+        self.has_focus = focused
         self._repaint_cursor()
+        if self.parent is not None:
+            message = events.DescendantFocus if focused else events.DescendantBlur
+            self.parent.post_message(message(self))
+
+    def _on_focus(self, event: events.Focus) -> None:
+        event.prevent_default()  # Widget._on_focus: the same, with a whole repaint
+        self._set_focus_state(True)
+
+    def _on_blur(self, event: events.Blur) -> None:
+        event.prevent_default()  # Widget._on_blur: the same, with a whole repaint
+        self._set_focus_state(False)
+
+    def focus(self, scroll_visible: bool = True) -> Self:
+        """Give the table the focus, as ``Widget.focus`` does but without repainting it whole
+        (see :meth:`refresh`)."""
+
+        def set_focus(widget: VirtualTable) -> None:
+            try:
+                widget.screen.set_focus(widget, scroll_visible=scroll_visible)
+            except NoScreen:
+                pass  # removed meanwhile
+
+        self.app.call_later(set_focus, self)
+        return self
 
     def _repaint_cursor(self) -> None:
         # Focus changes the cursor's colours (``:focus > .virtual-table--cursor``): that line
