@@ -322,15 +322,20 @@ def lot_invoices(ids: Sequence[int], *, state: str | None = None) -> list[LotInv
     return _lot_invoices(rows_of(_LOT_INVOICE_SELECT + where, ids, *([state] if state else [])))
 
 
-def validated_invoices(practitioner_id: int | None = None) -> list[LotInvoice]:
-    """Every « Validée » invoice (of one practitioner, if given), in no order."""
+def _validated_rows(select: str, practitioner_id: int | None) -> list[tuple]:
+    """*select*'s rows of every « Validée » invoice (of one practitioner, if given)."""
     database = Invoice._meta.database
-    sql = _LOT_INVOICE_SELECT + f' WHERE "state" = {database.param}'
+    sql = select + f' WHERE "state" = {database.param}'
     params: list[object] = [InvoiceState.VALIDEE.value]
     if practitioner_id is not None:
         sql += f' AND "practitioner_id" = {database.param}'
         params.append(practitioner_id)
-    return _lot_invoices(database.execute_sql(sql, params).fetchall())
+    return database.execute_sql(sql, params).fetchall()
+
+
+def validated_invoices(practitioner_id: int | None = None) -> list[LotInvoice]:
+    """Every « Validée » invoice (of one practitioner, if given), in no order."""
+    return _lot_invoices(_validated_rows(_LOT_INVOICE_SELECT, practitioner_id))
 
 
 class Candidate(NamedTuple):
@@ -357,13 +362,7 @@ def candidates(ids: Sequence[int]) -> list[Candidate]:
 
 def validated_candidates(practitioner_id: int | None = None) -> list[Candidate]:
     """Every « Validée » invoice (of one practitioner, if given) as a build chooses them."""
-    database = Invoice._meta.database
-    sql = _CANDIDATE_SELECT + f' WHERE "state" = {database.param}'
-    params: list[object] = [InvoiceState.VALIDEE.value]
-    if practitioner_id is not None:
-        sql += f' AND "practitioner_id" = {database.param}'
-        params.append(practitioner_id)
-    return [Candidate(*row) for row in database.execute_sql(sql, params).fetchall()]
+    return [Candidate(*row) for row in _validated_rows(_CANDIDATE_SELECT, practitioner_id)]
 
 
 # Each act line made once from its row (as read, the invoice aside): most repeat — same day,
