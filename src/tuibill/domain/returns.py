@@ -68,6 +68,12 @@ OUTCOME_LABELS = {
 }
 
 
+# A return entry's outcome when it answers no invoice as an Outcome does: nothing at the desk
+# matched it (« non rapprochée », kept with its content), or it repeats one already posted.
+NOT_MATCHED = "non_rapprochee"
+DOUBLE = "doublon"
+
+
 @dataclass(frozen=True)
 class PartAnswer:
     """One part of one invoice, as all the returns read so far answered it."""

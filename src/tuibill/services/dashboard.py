@@ -9,11 +9,11 @@ import peewee
 
 from tuibill.config import ReturnSettings
 from tuibill.domain.invoices import InvoiceState
+from tuibill.domain.returns import NOT_MATCHED
 from tuibill.models import Invoice, ReturnEntry
 
 # The outcome of a return entry no invoice matched (services.returns' NOT_MATCHED): counted here
 # without importing the returns' views, whose import the menu's worker would pay (issue 12).
-UNMATCHED = "non_rapprochee"
 
 
 def state_counts(since: date) -> list[tuple[str, int]]:
@@ -44,7 +44,7 @@ def counts_in(states: Sequence[InvoiceState]) -> dict[InvoiceState, int]:
 def unmatched_count() -> int:
     """Return entries that no invoice matched (F7's « non rapprochées »)."""
     query = ReturnEntry.select(peewee.fn.COUNT(peewee.SQL("*"))).where(
-        ReturnEntry.outcome == UNMATCHED
+        ReturnEntry.outcome == NOT_MATCHED
     )
     return query.scalar() or 0
 

@@ -9,12 +9,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-import peewee
-
 from tuibill.domain.errors import NotFound
 from tuibill.domain.formatting import format_invoice_number
 from tuibill.domain.invoices import InvoiceState
-from tuibill.domain.returns import Outcome, PartState
+from tuibill.domain.returns import DOUBLE, NOT_MATCHED, Outcome, PartState
 from tuibill.models import (
     Invoice,
     Practitioner,
@@ -32,7 +30,6 @@ FILE_STATUS_LABELS = {
     "refuse": "Refusé (illisible)",
     "ignore": "Sans effet",
 }
-NOT_MATCHED, DOUBLE = "non_rapprochee", "doublon"
 ENTRY_OUTCOME_LABELS = {
     **{outcome.value: outcome.label for outcome in Outcome},
     NOT_MATCHED: "Non rapprochée",
@@ -397,12 +394,3 @@ def entry_detail(entry_id: int) -> dict:
         "rapprochee_le": entry.matched_at,
         "rapprochee_par": entry.matched_by,
     }
-
-
-def unmatched_count() -> int:
-    return (
-        ReturnEntry.select(peewee.fn.COUNT(ReturnEntry.id))
-        .where(ReturnEntry.outcome == NOT_MATCHED)
-        .scalar()
-        or 0
-    )

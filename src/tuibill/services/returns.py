@@ -30,6 +30,8 @@ from tuibill.domain.formatting import format_cents, format_invoice_number
 from tuibill.domain.invoices import InvoiceState, find_move
 from tuibill.domain.returns import (
     AWAITING_RETURN,
+    DOUBLE,
+    NOT_MATCHED,
     Outcome,
     Part,
     PartAnswer,
@@ -58,8 +60,6 @@ from tuibill.transport import archive
 RETURN = "retour"  # ReceivedFile.kind
 RECEIVED, APPLIED, REFUSED = intake.RECEIVED, intake.APPLIED, intake.REFUSED
 IMPORTED, ALREADY, REFUSED_STATUS = "importé", "déjà importé", "refusé"
-NOT_MATCHED = "non_rapprochee"
-DOUBLE = "doublon"
 BACK_PAYMENT = "04"  # 081 « rappels sur prestations »: a payment that adds to an earlier one
 DRE_TYPE = "D"  # 102 « type de facture »: a DRE (the AMC part in tiers payant)
 
