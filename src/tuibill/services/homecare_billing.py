@@ -240,14 +240,19 @@ def _no_cycle_collection() -> Iterator[None]:
     they pile up (a tenth of the month's time). Reference counting frees them all the same.
 
     Afterwards the collector runs again, the objects made meanwhile put with the oldest ones
-    (``freeze`` then ``unfreeze``): its next young collection would otherwise walk them all."""
+    (``freeze`` then ``unfreeze``): its next young collection would otherwise walk them all. In
+    the desk, whose start-up and journals froze their heap out of the collector's scans
+    (``cli.tui.imports_kept``, ``screens.paged_journal.freeze_heap``), they join it frozen:
+    ``unfreeze`` would hand that whole heap back to the collector's full passes."""
     enabled = gc.isenabled()
+    frozen_before = gc.get_freeze_count()  # counts them: a few ms, once a month's billing
     gc.disable()
     try:
         yield
     finally:
         gc.freeze()
-        gc.unfreeze()
+        if not frozen_before:
+            gc.unfreeze()
         if enabled:
             gc.enable()
 

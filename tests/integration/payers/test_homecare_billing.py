@@ -343,3 +343,28 @@ def test_a_planning_file_with_one_bad_line_is_refused_whole(office) -> None:
     with pytest.raises(FormatError, match="Ligne 2 : client 999 inconnu"):
         homecare.import_interventions(unknown)
     assert len(homecare.list_interventions()) == 2  # nothing from the refused files
+
+
+def test_a_heap_frozen_by_the_desk_stays_frozen_after_a_month() -> None:
+    """The desk freezes its heap out of the collector's scans (start-up, journals): a month
+    billed there must not hand it back (``unfreeze``); a command, which froze nothing, ends with
+    nothing frozen. In a child process: freezing is for the whole interpreter."""
+    import subprocess
+    import sys
+
+    script = (
+        "import gc\n"
+        "from tuibill.services.homecare_billing import _no_cycle_collection\n"
+        "with _no_cycle_collection():\n"
+        "    kept = [[n] for n in range(1000)]\n"
+        "print(gc.get_freeze_count())\n"
+        "gc.freeze()\n"
+        "before = gc.get_freeze_count()\n"
+        "with _no_cycle_collection():\n"
+        "    more = [[n] for n in range(1000)]\n"
+        "print(gc.get_freeze_count() >= before + 1000, gc.isenabled())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    assert out[0] == "0" and out[1] == "True True"
