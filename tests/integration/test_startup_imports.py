@@ -74,7 +74,7 @@ def test_the_desk_starts_without_what_its_menu_does_not_use(demo_url) -> None:
 def test_psycopg2_stays_importable_after_a_sqlite_start() -> None:
     # The drivers are hidden from peewee's first import only, not from the process.
     code = (
-        "from tuibill.cli.tui import server_drivers_hidden\n"
+        "from tuibill.cli.context import server_drivers_hidden\n"
         "import sys\n"
         "with server_drivers_hidden('/tmp/x.sqlite'):\n"
         "    import peewee\n"
@@ -89,7 +89,7 @@ def test_psycopg2_stays_importable_after_a_sqlite_start() -> None:
 
 def test_a_postgresql_desk_imports_peewee_with_its_driver() -> None:
     code = (
-        "from tuibill.cli.tui import server_drivers_hidden\n"
+        "from tuibill.cli.context import server_drivers_hidden\n"
         "with server_drivers_hidden('postgresql://tuibill@localhost/cabinet'):\n"
         "    import peewee\n"
         "print(peewee.psycopg2 is not None)\n"

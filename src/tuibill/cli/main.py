@@ -146,12 +146,10 @@ def _error(message: str) -> None:
 def _drivers_for(args: argparse.Namespace, ctx: CliContext) -> AbstractContextManager:
     """A command on a SQLite file runs with the server drivers hidden from peewee's first import
     (psycopg2 alone is ~12 ms of a command's start-up), unless it opens a second database."""
-    from tuibill.cli.context import opens_second_database
+    from tuibill.cli.context import opens_second_database, server_drivers_hidden
 
     if opens_second_database(args):
         return nullcontext()
-    from tuibill.cli.tui import server_drivers_hidden
-
     return server_drivers_hidden(ctx.database_url)
 
 
