@@ -30,6 +30,7 @@ from tuibill.widgets.localize import key_display, translate_textual_bindings
 from tuibill.widgets.type_ahead import TypeAhead
 
 if TYPE_CHECKING:
+    from tuibill.services.dashboard import MenuFacts
     from tuibill.services.patients import PrescriberRow
     from tuibill.services.users import Session
 
@@ -167,6 +168,7 @@ class TuibillApp(App[int]):
         session: Session | None = None,
         kiosk: bool | None = None,
         login_hint: str = "",
+        menu_facts: MenuFacts | None = None,
     ) -> None:
         """*session*: already logged in (the demo, ``--user`` with TUIBILL_PASSWORD); *user*:
         an account already authenticated by the caller (or, on a database without accounts,
@@ -178,6 +180,7 @@ class TuibillApp(App[int]):
         self._given_user = user
         self.login_hint = login_hint or self.settings.user.name
         self.demo = demo
+        self.menu_facts = menu_facts  # read ahead by the start, taken by the menu's first display
         self.kiosk = self.settings.ui.kiosk if kiosk is None else kiosk
         self.last_input = time.monotonic()
         # The Linux console's fonts: ASCII frames and glyphs (widgets.console decides).

@@ -48,6 +48,23 @@ def test_the_menu_counts_the_payments_the_list_shows(story_url) -> None:
     assert len(set(counts)) >= 2 and max(counts) > 0, counts
 
 
+def test_the_menu_counts_each_day_as_the_lists_do(story_url) -> None:
+    # Day by day: the menu counts from the last late day, found once per count (last_late_day);
+    # a day too early or too late would show on the day a delay ends.
+    changes = 0
+    for payment_start in ("arl", "envoi"):
+        settings = ReturnSettings(payment_start=payment_start)
+        before = None
+        for today in (date(2026, 11, 1) + timedelta(days=n) for n in range(60)):
+            unpaid, _ = late_payments(today, settings)
+            to_send = late_to_send(today)
+            counted = (count_late_payments(today, settings), count_late_to_send(today))
+            assert counted == (len(unpaid), len(to_send)), (payment_start, today)
+            changes += before is not None and counted != before
+            before = counted
+    assert changes >= 4, changes  # the counts did move over those days
+
+
 @given(
     start=st.dates(date(2024, 1, 1), date(2027, 12, 31)),
     after=st.integers(0, 400),

@@ -4,7 +4,7 @@ legal delays."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from textual.widgets import Input, Static
@@ -142,6 +142,51 @@ async def test_the_menu_says_what_the_returns_ask_today(story) -> None:
         lines = text.splitlines()
         assert alerts.region.height >= len(lines) and alerts.region.bottom <= 23
         assert max(map(len, lines)) <= 80
+
+
+async def test_the_menu_shows_what_the_start_read_ahead_in_its_first_frame(story) -> None:
+    """The desk's start reads the menu's facts on a thread (services.dashboard.MenuFacts): the
+    menu composes with them — no worker of its own, no second frame for « À faire »."""
+    from tuibill.config import ReturnSettings
+    from tuibill.services.dashboard import MenuFacts
+
+    facts = MenuFacts(ReturnSettings(), date.today()).start()
+    facts.join(timeout=30)
+    assert facts.check_read and facts.counts is not None and facts.alerts
+    facts.alerts = ["7 rejetée(s) à traiter (F7)"]  # what only the read-ahead facts say
+    app = TuibillApp(user="anne", menu_facts=facts)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "7 rejetée(s) à traiter (F7)" in str(app.screen.query_one("#alerts").render())
+        assert not [w for w in app.workers if w.group == "menu-alerts"]
+        assert app.menu_facts is None  # taken once: the next display reads afresh
+        await pilot.press("f5")
+        await pilot.pause()
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.pause(0.3)  # past the first display's grace: the menu counts again
+        await pilot.press("f5", "escape")
+        await settle(pilot)
+        text = str(app.screen.query_one("#alerts").render())
+        assert "7 rejetée(s)" not in text and "rejetée(s) à traiter (F7)" in text
+
+
+async def test_the_menu_reads_itself_what_the_start_could_not(story) -> None:
+    """Facts of another day, or not read in time, are not shown: the menu reads them."""
+    from tuibill.config import ReturnSettings
+    from tuibill.services.dashboard import MenuFacts
+
+    yesterday = MenuFacts(ReturnSettings(), date.today() - timedelta(days=1))
+    yesterday.check_read, yesterday.counts = True, [("Saisie", 999999)]
+    yesterday.alerts = ["7 rejetée(s) à traiter (F7)"]
+    unread = MenuFacts(ReturnSettings(), date.today())  # never started: nothing read
+    for facts in (yesterday, unread):
+        app = TuibillApp(user="anne", menu_facts=facts)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert "999999" not in str(app.screen.query_one("#counts").render())
+            text = str(app.screen.query_one("#alerts").render())
+            assert "7 rejetée(s)" not in text and "rejetée(s) à traiter (F7)" in text
 
 
 def test_five_alerts_fit_under_the_menu_at_80_columns() -> None:

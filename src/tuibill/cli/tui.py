@@ -6,6 +6,7 @@ import gc
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 
 from tuibill.cli.context import PASSWORD_ENV, CliContext, server_drivers_hidden
 
@@ -45,11 +46,15 @@ def run_tui(ctx: CliContext, *, demo: bool, kiosk: bool | None = None) -> int:
     with imports_kept():
         with server_drivers_hidden(ctx.database_url):
             ctx.open_db(authenticate=False)
+        from tuibill.services.dashboard import MenuFacts
+
+        # Read on another thread while Textual is imported (services.dashboard.MenuFacts).
+        facts = MenuFacts(ctx.settings.returns, date.today()).start()
         from tuibill.app import TuibillApp
 
         app = TuibillApp(
             settings=ctx.settings, session=tui_session(ctx, demo=demo), demo=demo, kiosk=kiosk,
-            login_hint=ctx.user,
+            login_hint=ctx.user, menu_facts=facts,
         )  # fmt: skip
     app.run()
     return app.return_code or 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
 
@@ -19,6 +19,7 @@ from tuibill.widgets.footer import AppFooter, AppHeader
 
 if TYPE_CHECKING:
     from tuibill.config import ReturnSettings
+    from tuibill.services.dashboard import MenuFacts
 
 # (binding id, key, mode, footer label, menu label) — the menus of the seeds, in F-key order.
 # The application binds the F-keys from these entries; this screen lists them. Footer labels
@@ -65,13 +66,17 @@ class MenuScreen(Screen):
         Binding("b", "open_bank", "Banque", id="menu_banque"),
     ]
     _counted_at = -1.0  # monotonic time of the last count
+    _alerts_shown = False  # the first display's alerts came read ahead
 
     def compose(self) -> ComposeResult:
         # The counts and the warning are read here, so that the first layout already holds them:
         # filled in after the mount, each would lay the screen out and draw it again before the
         # first frame is complete (issue 12, start-up).
-        warning = self._audit_warning()
-        counts = self._counts()
+        facts = self._facts_read_ahead()
+        warning = self._audit_warning(facts)
+        counts = self._counts(facts)
+        alerts = facts.alerts if facts is not None else None
+        self._alerts_shown = alerts is not None
         yield AppHeader()
         with Vertical(id="menu-body"):
             yield Static("Menu principal", classes="title")
@@ -95,14 +100,14 @@ class MenuScreen(Screen):
                 counted = Static(counts, id="counts")
                 counted.border_title = "Factures, 2 derniers mois"
                 yield counted
-            yield Static(id="alerts")
+            yield Static(alerts_text(alerts or []), id="alerts")
         yield AppFooter()
 
     def on_screen_resume(self) -> None:
         # Also the first display (counted by compose): Textual may send it twice then.
         if monotonic() - self._counted_at > 0.2:
             self.refresh_counts()
-        else:
+        elif not self._alerts_shown:
             self._alerts_after_refresh()
 
     def on_mount(self) -> None:
@@ -116,12 +121,20 @@ class MenuScreen(Screen):
             return
         super()._compositor_refresh()
 
+    def _facts_read_ahead(self) -> MenuFacts | None:
+        """What the start read ahead for the first display (services.dashboard.MenuFacts), once
+        and only today's."""
+        facts, self.app.menu_facts = getattr(self.app, "menu_facts", None), None
+        if facts is None or facts.today != date.today():
+            return None
+        return facts
+
     @staticmethod
-    def _audit_warning() -> str:
+    def _audit_warning(facts: MenuFacts | None = None) -> str:
         """The last check of the history found it edited: say so until a check passes."""
         from tuibill.services.audit import last_check
 
-        check = last_check()
+        check = facts.check if facts is not None and facts.check_read else last_check()
         if check is None or check.ok:
             return ""
         return (
@@ -129,11 +142,14 @@ class MenuScreen(Screen):
             f"{check.message} — « tuibill audit verify »."
         )
 
-    def _counts(self) -> str:
-        from tuibill.services.dashboard import state_counts
+    def _counts(self, facts: MenuFacts | None = None) -> str:
+        from tuibill.services.dashboard import counts_since, state_counts
 
         self._counted_at = monotonic()
-        counts = state_counts(date.today() - timedelta(days=61))
+        if facts is not None and facts.counts is not None:
+            counts = facts.counts
+        else:
+            counts = state_counts(counts_since(date.today()))
         return "\n".join(f"{label[:21]:<21}{count:>6}" for label, count in counts if count)
 
     def refresh_audit_warning(self) -> None:

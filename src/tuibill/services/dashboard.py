@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import peewee
 
@@ -12,8 +14,18 @@ from tuibill.domain.invoices import InvoiceState
 from tuibill.domain.returns import NOT_MATCHED
 from tuibill.models import Invoice, ReturnEntry
 
+if TYPE_CHECKING:
+    from tuibill.models import AuditCheck
+
+COUNTS_DAYS = 61  # the menu's « Factures, 2 derniers mois »
+
 # The outcome of a return entry no invoice matched (services.returns' NOT_MATCHED): counted here
 # without importing the returns' views, whose import the menu's worker would pay (issue 12).
+
+
+def counts_since(today: date) -> date:
+    """The first billing day the menu's counts take in."""
+    return today - timedelta(days=COUNTS_DAYS)
 
 
 def state_counts(since: date) -> list[tuple[str, int]]:
@@ -72,3 +84,41 @@ def return_alerts(settings: ReturnSettings, today: date) -> list[str]:
     if unpaid:
         lines.append(f"{unpaid} paiement(s) en retard (F7 r)")
     return lines
+
+
+class MenuFacts:
+    """What the main menu shows — the history's last check, the two months' counts, the alerts —
+    read on a thread of its own from the moment the database is open. The desk's start then
+    imports Textual (~0.1 s of Python) while SQLite, which lets go of the interpreter when it
+    reads, counts on the other core: the menu's first frame holds them, with no later frame for
+    the alerts (issue 12, start-up). Whatever is not read in time, the menu reads itself."""
+
+    def __init__(self, returns: ReturnSettings, today: date) -> None:
+        self.today = today
+        self.check: AuditCheck | None = None
+        self.check_read = False
+        self.counts: list[tuple[str, int]] | None = None
+        self.alerts: list[str] | None = None
+        self._returns = returns
+        self._thread = threading.Thread(target=self._read, name="menu-facts", daemon=True)
+
+    def start(self) -> MenuFacts:
+        self._thread.start()
+        return self
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def _read(self) -> None:
+        from tuibill.services.audit import last_check
+        from tuibill.services.database import close_thread_connection
+
+        try:
+            self.check = last_check()
+            self.check_read = True
+            self.counts = state_counts(counts_since(self.today))
+            self.alerts = return_alerts(self._returns, self.today)
+        except Exception:  # noqa: BLE001 — what failed here, the menu reads again and says so
+            pass
+        finally:
+            close_thread_connection()

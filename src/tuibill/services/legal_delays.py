@@ -13,6 +13,7 @@ The rules are the domain's (``domain.delays``); here, which invoices they apply 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -28,6 +29,7 @@ from tuibill.domain.delays import (
 from tuibill.domain.formatting import format_invoice_number
 from tuibill.domain.invoices import InvoiceState
 from tuibill.models import Invoice, Lot, Organism, Practitioner, ReturnEntry, Virement
+from tuibill.models.base import unindexed
 
 S = InvoiceState
 NOT_SENT = (S.SAISIE, S.VALIDEE, S.A_CHARGER, S.CHARGEE_TLA, S.A_SECURISER, S.A_TRANSMETTRE)
@@ -135,19 +137,39 @@ def _unsent(today: date, *columns: peewee.Field) -> peewee.ModelSelect:
 
 def count_late_to_send(today: date) -> int:
     """How many FSE ``late_to_send`` lists, without making the list (the menu's « À faire »:
-    over a big history, thousands of rows the menu would only count). Lateness depends only on
-    the last act's day and the tiers payant: counted per pair, a few hundred of them."""
-    pairs = _unsent(
-        today, Invoice.last_act_date, Invoice.amo_tiers_payant, peewee.fn.COUNT(peewee.SQL("*"))
-    ).group_by(Invoice.last_act_date, Invoice.amo_tiers_payant)
+    over a big history, thousands of rows the menu would only count). Lateness grows with an
+    older last act: per tiers payant, every FSE whose last act is on or before the last late
+    day is late — one count, one row (the menu reads it on a thread while the desk starts:
+    every row fetched waits for the interpreter, issue 12)."""
     due = next_working_day(today)
-    late = 0
-    for last_act, tiers_payant, count in pairs:
-        start = _day(last_act)
-        assert start is not None
-        if sent_late(start, bool(tiers_payant), due):
-            late += count
-    return late
+    oldest = today - timedelta(days=SEND_LOOKBACK_DAYS)
+    newest = today - timedelta(days=3)
+    late = None
+    for tiers_payant in (True, False):
+        last = last_late_day(lambda start, tp=tiers_payant: sent_late(start, tp, due), oldest, newest)
+        if last is None:
+            continue
+        paid_that_way = Invoice.amo_tiers_payant if tiers_payant else ~Invoice.amo_tiers_payant
+        condition = paid_that_way & (Invoice.last_act_date <= last)
+        late = condition if late is None else late | condition
+    if late is None:
+        return 0
+    return _unsent(today, peewee.fn.COUNT(peewee.SQL("*"))).where(late).scalar() or 0
+
+
+def last_late_day(late: Callable[[date], bool], first: date, last: date) -> date | None:
+    """The last day of [*first*, *last*] on which *late* holds, for a *late* that holds up to a
+    day and never after it (a delay started earlier ends earlier); None when it never does."""
+    if not late(first):
+        return None
+    low, high = 0, (last - first).days  # late(first + low) holds; find the last such day
+    while low < high:
+        middle = (low + high + 1) // 2
+        if late(first + timedelta(days=middle)):
+            low = middle
+        else:
+            high = middle - 1
+    return first + timedelta(days=low)
 
 
 def sent_late(start: date, tiers_payant: bool, due: date) -> bool:
@@ -223,19 +245,21 @@ def _paid_by_caisse(
 
 def count_late_payments(today: date, settings: ReturnSettings) -> int:
     """How many unpaid FSE ``late_payments`` lists, without making the list (the menu's
-    « À faire »). Lateness depends only on the lot's dates: counted per lot."""
-    lots = (
-        _paid_by_caisse(today, settings, Lot.sent_at, Lot.arl_at, peewee.fn.COUNT(peewee.SQL("*")))
-        .where(Invoice.state == S.TRANSMISE.value)
-        .group_by(Lot.id)
-        .tuples()
+    « À faire »). Lateness grows with an older lot: one count of the FSE whose delay started
+    on or before the last late day."""
+    since = today - timedelta(days=settings.late_payment_window_days)
+    last = last_late_day(
+        lambda start: assess_payment(start, 0, paid_on=None, today=today).late, since, today
     )
-    late = 0
-    for sent_at, arl_at, count in lots:
-        start = _payment_start(sent_at, arl_at, settings)
-        if start is not None and assess_payment(start, 0, paid_on=None, today=today).late:
-            late += count
-    return late
+    if last is None:
+        return 0
+    started = Lot.arl_at if settings.payment_start == "arl" else Lot.sent_at
+    query = _paid_by_caisse(today, settings, peewee.fn.COUNT(peewee.SQL("*"))).where(
+        # From the few lots in the window, not from the million invoices « Transmise ».
+        (unindexed(Invoice.state) == S.TRANSMISE.value)
+        & (started < datetime.combine(last + timedelta(days=1), datetime.min.time()))
+    )
+    return query.scalar() or 0
 
 
 def late_payments(
