@@ -35,7 +35,7 @@ def demo(tmp_path_factory) -> str:
 def test_invoice_create_validate_show_json(demo) -> None:
     patients = json.loads(run("--db", demo, "patient", "list", "DUPUIS", "--json").stdout)
     assert [p["prenom"] for p in patients][:1] and all(p["nom"] == "DUPUIS" for p in patients)
-    from tuibill.domain.pricing import is_sunday_or_holiday
+    from tuibill.domain.public_holidays import is_sunday_or_holiday
 
     past = date.today() - timedelta(days=1)
     while is_sunday_or_holiday(past):  # no automatic DIM majoration in the expected total

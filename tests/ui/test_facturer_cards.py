@@ -11,7 +11,7 @@ from tuibill.domain.acts import Act
 
 async def test_validate_with_vitale_and_cps_from_facturer(tmp_path) -> None:
     from tuibill.config import Settings
-    from tuibill.domain.pricing import is_sunday_or_holiday
+    from tuibill.domain.public_holidays import is_sunday_or_holiday
     from tuibill.hardware.cards import open_card_reader
     from tuibill.models import Invoice, Organism
     from tuibill.services import invoices as invoice_service
@@ -66,7 +66,7 @@ async def test_validate_with_vitale_and_cps_from_facturer(tmp_path) -> None:
 
 def _card_setup(tmp_path, practitioner_am: str):
     from tuibill.config import Settings
-    from tuibill.domain.pricing import is_sunday_or_holiday
+    from tuibill.domain.public_holidays import is_sunday_or_holiday
     from tuibill.hardware.cards import open_card_reader
     from tuibill.models import Organism
     from tuibill.services import invoices as invoice_service

@@ -10,10 +10,10 @@ from tuibill.domain.pricing import (
     Act,
     Coverage,
     TariffEntry,
-    is_sunday_or_holiday,
     parse_coefficient,
     price_acts,
 )
+from tuibill.domain.public_holidays import is_sunday_or_holiday
 
 TARIFFS = {
     "AMI": TariffEntry("AMI", "Acte médico-infirmier", "act", 315, 50, 3000),
@@ -201,29 +201,3 @@ def test_mie_for_a_child_under_seven_only() -> None:
     assert codes(price_acts([act], lookup, Coverage(), birth_date=date(2021, 1, 5))) == ["AMI", "MIE"]
     with pytest.raises(ValidationError, match="moins de 7 ans"):
         price_acts([act], lookup, Coverage(), birth_date=date(2019, 11, 18))  # 7 that day
-
-
-def test_french_holidays_are_those_of_the_holidays_package() -> None:
-    # The package is the reference (it follows the law); pricing computes the same days without
-    # importing it (every country's calendar, ~13 MB, issue 12).
-    import holidays
-
-    from tuibill.domain.pricing import _french_holidays
-
-    for year in range(1800, 2101):  # the package lists none after 2100
-        assert _french_holidays(year) == frozenset(holidays.France(years=year)), year
-
-
-def test_pricing_does_not_import_the_holidays_package() -> None:
-    import subprocess
-    import sys
-
-    code = (
-        "import sys\n"
-        "from datetime import date\n"
-        "from tuibill.domain.pricing import is_sunday_or_holiday\n"
-        "assert is_sunday_or_holiday(date(2026, 5, 25)) and not is_sunday_or_holiday(date(2026, 5, 26))\n"
-        "print(','.join(m for m in sys.modules if m.split('.')[0] == 'holidays'))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == ""

@@ -31,7 +31,8 @@ from operator import attrgetter
 
 from tuibill.domain.errors import ValidationError
 from tuibill.domain.formatting import format_cents, format_rate
-from tuibill.domain.pricing import is_sunday_or_holiday, round_div
+from tuibill.domain.public_holidays import is_sunday_or_holiday
+from tuibill.domain.rounding import round_div
 
 MINUTES_PER_DAY = 24 * 60
 FULL_RATE_BP = 10_000

@@ -3,7 +3,7 @@
 docs/rules/delays.md quotes the texts and says where they are silent. The rules kept here:
 
 * a **working day** (jour ouvré) is Monday to Friday, except French public holidays (metropole,
-  the days of the ``holidays`` package, through :func:`tuibill.domain.pricing.is_sunday_or_holiday`);
+  the days of the ``holidays`` package, through :func:`tuibill.domain.public_holidays.is_sunday_or_holiday`);
 * a delay of *n* working days from a date *start* ends on the *n*-th working day **after** *start*
   (the day of the event itself is not counted: ``add_working_days(start, n)``);
 * an event on date *d* happens on working day number ``working_day_number(start, d)``: the number
@@ -23,7 +23,8 @@ from functools import lru_cache
 
 from tuibill.domain.errors import ValidationError
 from tuibill.domain.formatting import format_cents, format_rate
-from tuibill.domain.pricing import is_sunday_or_holiday, round_div
+from tuibill.domain.public_holidays import is_sunday_or_holiday
+from tuibill.domain.rounding import round_div
 
 # R161-47 1° of the Code de la sécurité sociale, in working days.
 SEND_DELAY_DIRECT = 3  # a) the patient paid

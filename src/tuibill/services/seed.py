@@ -19,7 +19,7 @@ from tuibill.domain import pricing
 from tuibill.domain.acts import Act
 from tuibill.domain.errors import RefusedOperation
 from tuibill.domain.patients import nir_key
-from tuibill.domain.pricing import is_sunday_or_holiday
+from tuibill.domain.public_holidays import is_sunday_or_holiday
 from tuibill.models import (
     ALL_MODELS,
     AuditHead,
