@@ -17,9 +17,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
-from textual.app import App
+from textual.app import App, ScreenStackError
 from textual.binding import Binding, BindingType
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.driver import Driver
 from textual.screen import Screen
 
@@ -187,6 +188,9 @@ class TuibillApp(App[int]):
         self.ascii_borders = is_plain_console(self.settings.ui.ascii_borders)
         translate_textual_bindings()
         super().__init__()
+        # No tooltips in the desk (keys, not a mouse): Textual would add their widget to every
+        # screen, one more node to style and lay out at each screen's first display (issue 12).
+        self._disable_tooltips = True
         self.type_ahead = TypeAhead(self)
         if self.kiosk:
             self._bindings.bind(KIOSK_LOCK_KEYS, "lock", "Verrouiller", show=False, priority=True)
@@ -238,21 +242,40 @@ class TuibillApp(App[int]):
                 theme = "ansi-dark"  # use the console's own palette
         if theme in self.available_themes:
             self.theme = theme
+        self.open_session()
+        self.set_interval(15, self.lock_if_idle)
+
+    def on_load(self) -> None:
+        # Before the first screen is composed, so that its header says where and who from its
+        # first frame: set once mounted, both came a frame late (the whole screen drawn twice).
         from tuibill.services.practice import get_practice
 
         practice = get_practice()
         self.title = practice.name if practice else "tuibill"
-        self.open_session()
-        self.set_interval(15, self.lock_if_idle)
+        self._resolve_session()
+
+    def _refresh_notifications(self) -> None:
+        # Textual shows the notifications on each screen as it resumes, even none: its toast
+        # rack, hidden by its style sheet, is then hidden by an inline style — a layout and a
+        # new frame of the whole screen (~7 KB) at every screen's first display, the desk's
+        # start included (issue 12). Nothing to show and nothing shown: nothing to do.
+        if not self._notifications:
+            try:
+                rack = self.screen.get_child_by_id("textual-toastrack")
+            except (NoMatches, ScreenStackError):
+                rack = None
+            if rack is not None and not rack.display:
+                return
+        super()._refresh_notifications()
 
     def get_system_commands(self, screen):  # kiosk: no palette, no screenshot-to-file
         return iter(())
 
     # --- who is at the desk: login, lock, kiosk -----------------------------------------------
 
-    def open_session(self) -> None:
-        """Start as the session given, the bootstrap administrator of a database without
-        accounts, or whoever logs in on the login screen."""
+    def _resolve_session(self) -> None:
+        """The session given, the bootstrap administrator of a database without accounts, the
+        account the caller authenticated — or none yet: the login screen will ask."""
         from tuibill.services import users
 
         if self.session is None:
@@ -260,10 +283,15 @@ class TuibillApp(App[int]):
                 self.session = users.bootstrap_session(self._given_user or self.settings.user.name)
             elif self._given_user:
                 self.session = users.session_for(self._given_user)
+        if self.session is not None:
+            self._show_session()
+
+    def open_session(self) -> None:
+        """Start as the session resolved before the first screen, or whoever logs in on the
+        login screen."""
         if self.session is None:
             self.push_screen(self._login_screen(), self.logged_in)
             return
-        self._show_session()
         if self.demo:
             self.notify(
                 f"Démonstration : connecté automatiquement en tant que {self.session.label}.",

@@ -235,3 +235,32 @@ async def test_an_isolated_act_typed_is_not_dropped_by_escape_silently(app) -> N
         await pilot.press("ctrl+q")  # quitting asks about it too
         await pilot.pause()
         assert isinstance(app.screen, LeaveDialog)
+
+
+async def test_the_first_frame_names_the_practice_and_notifications_still_show(app) -> None:
+    """The header says where and who from the menu's first frame (set once mounted, the title
+    came a frame late and the whole screen was drawn twice); the toasts are shown on the screen
+    in front, and a screen's first display with none to show changes nothing (issue 12)."""
+    from textual.widgets._header import HeaderTitle
+
+    from tuibill.services.practice import get_practice
+
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        title = str(app.screen.query_one(HeaderTitle).render())
+        assert get_practice().name in title and "test" in title
+        rack = app.screen.get_child_by_id("textual-toastrack")
+        assert not rack.display
+        app.notify("Premier avis", timeout=30)
+        await pilot.pause()
+        assert rack.display and "Premier avis" in str(rack.query_one("Toast").render())
+        await pilot.press("f5")
+        await pilot.pause()
+        await pilot.pause()
+        rack = app.screen.get_child_by_id("textual-toastrack")  # the journal's own
+        assert rack.display and rack.query("Toast")
+        app.clear_notifications()
+        await pilot.pause()
+        assert not rack.display and not rack.query("Toast")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not app.screen.get_child_by_id("textual-toastrack").display

@@ -220,4 +220,19 @@ async def test_the_menu_warns_while_the_last_audit_check_failed(bound) -> None:
     app = TuibillApp(user="demo")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert not app.screen.query_one("#audit-warning", Static).display
+        assert not app.screen.query("#audit-warning")  # no warning, no widget
+        # A check fails while the desk is open: the menu says so when it is shown again, under
+        # its title; once a check passes, the warning goes.
+        audit.record_check(audit.VerifyReport(False, 3, "Ligne 2."), user="demo", at=datetime.now())
+        try:
+            app.screen.refresh_counts()
+            await pilot.pause()
+            warning = app.screen.query_one("#audit-warning", Static)
+            assert "Ligne 2." in str(warning.render())
+            before = app.screen.children[app.screen.children.index(warning) - 1]
+            assert before.has_class("title")  # under the screen's name
+        finally:
+            audit.record_check(audit.VerifyReport(True, 3, "intact"), user="demo", at=datetime.now())
+        app.screen.refresh_counts()
+        await pilot.pause()
+        assert not app.screen.query("#audit-warning")

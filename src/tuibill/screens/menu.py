@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -78,29 +78,24 @@ class MenuScreen(Screen):
         alerts = facts.alerts if facts is not None else None
         self._alerts_shown = alerts is not None
         yield AppHeader()
-        with Vertical(id="menu-body"):
-            yield Static("Menu principal", classes="title")
-            audit = Static(warning, id="audit-warning", classes="error")
-            audit.display = bool(warning)
-            yield audit
-            # The menu and the month's counts side by side; what is to do below, full width.
-            with Horizontal(id="menu-row"):
-                yield OptionList(
-                    *[
-                        Option(f"{key.upper():>3}  {label}", id=mode)
-                        for _, key, mode, _, label in MENU
-                    ],
-                    *[Option(f"{key.upper():>3}  {label}", id=entry) for entry, key, label in MORE],
-                    Option("     Données › Praticiens", id="praticiens"),
-                    Option("     Données › Prescripteurs", id="prescripteurs"),
-                    *[Option(f"     {label}", id=option_id) for option_id, label in DESK_OPTIONS],
-                    Option(" F1  Aide (toutes les touches)", id="aide"),
-                    id="menu",
-                )
-                counted = Static(counts, id="counts")
-                counted.border_title = "Factures, 2 derniers mois"
-                yield counted
-            yield Static(alerts_text(alerts or []), id="alerts")
+        yield Static("Menu principal", classes="title")
+        if warning:
+            yield Static(warning, id="audit-warning", classes="error")
+        # The menu and the month's counts side by side; what is to do below, full width.
+        with Horizontal(id="menu-row"):
+            yield OptionList(
+                *[Option(f"{key.upper():>3}  {label}", id=mode) for _, key, mode, _, label in MENU],
+                *[Option(f"{key.upper():>3}  {label}", id=entry) for entry, key, label in MORE],
+                Option("     Données › Praticiens", id="praticiens"),
+                Option("     Données › Prescripteurs", id="prescripteurs"),
+                *[Option(f"     {label}", id=option_id) for option_id, label in DESK_OPTIONS],
+                Option(" F1  Aide (toutes les touches)", id="aide"),
+                id="menu",
+            )
+            counted = Static(counts, id="counts")
+            counted.border_title = "Factures, 2 derniers mois"
+            yield counted
+        yield Static(alerts_text(alerts or []), id="alerts")
         yield AppFooter()
 
     def on_screen_resume(self) -> None:
@@ -153,11 +148,16 @@ class MenuScreen(Screen):
         return "\n".join(f"{label[:21]:<21}{count:>6}" for label, count in counts if count)
 
     def refresh_audit_warning(self) -> None:
+        """The warning under the title while the last check failed; no widget otherwise (one
+        node less to style at every start, issue 12)."""
         warning = self._audit_warning()
-        shown = self.query_one("#audit-warning", Static)
-        shown.display = bool(warning)
-        if warning:
-            shown.update(warning)
+        shown = self.query("#audit-warning")
+        if not warning:
+            shown.remove()
+        elif shown:
+            shown.first(Static).update(warning)
+        else:
+            self.mount(Static(warning, id="audit-warning", classes="error"), after=".title")
 
     def refresh_counts(self) -> None:
         self.refresh_audit_warning()

@@ -103,6 +103,11 @@ class MenuFacts:
         self._thread = threading.Thread(target=self._read, name="menu-facts", daemon=True)
 
     def start(self) -> MenuFacts:
+        # The modules the reads need, imported here: imported on the thread, they would hold
+        # the interpreter against the start's own imports; the thread then only waits on SQL.
+        import tuibill.services.audit  # noqa: F401
+        import tuibill.services.legal_delays  # noqa: F401
+
         self._thread.start()
         return self
 

@@ -6,9 +6,13 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual import events
+from textual.app import ComposeResult
+from textual.content import Content
 from textual.screen import Screen
+from textual.visual import VisualType
 from textual.widget import Widget
 from textual.widgets import Header
+from textual.widgets._header import HeaderTitle
 
 
 class AppFooter(Widget, can_focus=False):
@@ -155,11 +159,32 @@ class AppFooter(Widget, can_focus=False):
                 return
 
 
+class HeaderLine(HeaderTitle):
+    """The header's title and sub-title, on the full width of its one line whatever they say:
+    repainted when they change, never laid out again. Textual's header sets them from four
+    watchers once mounted (the app's and the screen's title and sub-title), each a layout and a
+    new frame of the whole screen, after a first frame that had none (issue 12, start-up)."""
+
+    def update(self, content: VisualType = "", *, layout: bool = False) -> None:
+        shown = self.content
+        if isinstance(content, Content) and isinstance(shown, Content):
+            if content.plain == shown.plain and content.spans == shown.spans:
+                return
+        elif content == shown:
+            return
+        super().update(content, layout=False)
+
+
 class AppHeader(Header):
-    """Textual's header with an icon the Linux console's font has (no round « ⭘ »)."""
+    """Textual's header with an icon the Linux console's font has (no round « ⭘ »), its title
+    there from the first frame (``HeaderLine``)."""
 
     def __init__(self) -> None:
         super().__init__(icon="≡")
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            yield HeaderLine(self.format_title()) if isinstance(widget, HeaderTitle) else widget
 
     def on_mount(self) -> None:
         if getattr(self.app, "ascii_borders", False):

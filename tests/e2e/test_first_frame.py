@@ -1,0 +1,75 @@
+"""The desk's first frame, as the terminal receives it: `tuibill demo` on a real pseudo-terminal.
+
+The menu's first frame already says where and who (the practice, the logged-in user) and what
+is to do (read while the desk starts): set once mounted, the header's title came a frame late,
+and the alerts a frame later still (issue 12).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pytest
+
+ESCAPE = re.compile(rb"\x1b\[[0-9;?:<>=]*[A-Za-z]|\x1b\][^\x07]*\x07|\x1b[=>]")
+
+
+@pytest.fixture
+def demo_db(tmp_path) -> Path:
+    path = tmp_path / "demo.sqlite"
+    subprocess.run([sys.executable, "-m", "tuibill", "init", "--db", str(path), "--demo"],
+                   check=True, capture_output=True, timeout=120)  # fmt: skip
+    return path
+
+
+def _first_burst(argv: list[str], env: dict[str, str], until: bytes) -> bytes:
+    """What the program writes on an 80×24 pty until *until* shows, then 0.3 s of silence."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    process = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
+                               start_new_session=True, close_fds=True)  # fmt: skip
+    os.close(slave)
+    data = bytearray()
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            quiet = 0.3 if until in data else 5
+            if not select.select([master], [], [], quiet)[0]:
+                if until in data:
+                    break
+                continue
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+        os.close(master)
+    return bytes(data)
+
+
+def test_the_first_frame_says_where_who_and_what_to_do(tmp_path, demo_db) -> None:
+    env = {**os.environ, "TERM": "xterm-256color", "TUIBILL_CONFIG": "", "HOME": str(tmp_path)}
+    env.pop("COLORTERM", None)
+    written = _first_burst([sys.executable, "-m", "tuibill", "demo", "--db", str(demo_db)],
+                           env, until=b"Facturer")  # fmt: skip
+    text = ESCAPE.sub(b"", written).decode("utf-8", "replace")
+    frames = text.split("≡")[1:]  # the header's icon opens each full frame
+    assert frames, text
+    first = frames[0]
+    header = first.split("\n", 1)[0]
+    assert "Cabinet infirmier" in header and "demo (administrateur)" in header, header
+    assert "Menu principal" in first and "À faire" in first
