@@ -33,11 +33,15 @@ def default_database_path() -> Path:
 
 @dataclass
 class DatabaseSettings:
+    """[database]: where the data is (empty: the SQLite file of the user's data folder)."""
+
     url: str = ""  # empty: SQLite file in the user's data dir
 
 
 @dataclass
 class PractitionerSettings:
+    """A practitioner of [[practice.practitioners]], as `tuibill init` creates it."""
+
     last_name: str = ""
     first_name: str = ""
     am_number: str = ""
@@ -49,6 +53,8 @@ class PractitionerSettings:
 
 @dataclass
 class PracticeSettings:
+    """[practice]: the practice `tuibill init` creates."""
+
     name: str = ""
     address: str = ""
     phone: str = ""
@@ -58,6 +64,8 @@ class PracticeSettings:
 
 @dataclass
 class UserSettings:
+    """[user]: the login proposed, and recorded on a database without accounts."""
+
     # The login the command line uses without --user and the login screen proposes; on a
     # database without accounts, the name recorded in the history (empty: « admin »).
     name: str = ""
@@ -65,6 +73,8 @@ class UserSettings:
 
 @dataclass
 class DeviceSettings:
+    """[devices]: the card reader and the portable reader (TLA)."""
+
     card_reader: str = "emulated"  # emulated / pcsc
     card_reader_name: str = ""  # pcsc: the readers whose name starts with this; empty: all
     tla_url: str = "emulated"  # emulated, /dev/ttyUSB0, rfc2217://host:port, socket://host:port
@@ -75,6 +85,8 @@ class DeviceSettings:
 
 @dataclass
 class SmtpSettings:
+    """[transmission.smtp]: the server lots are sent through."""
+
     host: str = "localhost"
     port: int = 25
     security: str = "starttls"  # none / starttls / ssl
@@ -85,6 +97,8 @@ class SmtpSettings:
 
 @dataclass
 class MailboxSettings:
+    """[transmission.mailbox]: where the caisses' answers (ARL, NOEMIE returns) are fetched."""
+
     protocol: str = "inbox"  # pop3 / imap / inbox
     host: str = "localhost"
     port: int = 0
@@ -96,6 +110,8 @@ class MailboxSettings:
 
 @dataclass
 class TransmissionSettings:
+    """[transmission]: lots, their numbers, the ARL's time-out, the codecs."""
+
     lot_max_invoices: int = 500
     lot_number_first: int = 1
     lot_number_last: int = 999
@@ -116,6 +132,8 @@ class TransmissionSettings:
 
 @dataclass
 class ReturnSettings:
+    """[returns]: the caisses' returns and the payment delays watched."""
+
     # The 7 working days of the AMO payment (décret 2016-1069) run from: the lot's positive ARL
     # ("arl": the caisse has the FSE) or the day the lot was sent ("envoi"). The texts do not say
     # (docs/rules/delays.md): the practice chooses.
@@ -125,6 +143,8 @@ class ReturnSettings:
 
 @dataclass
 class UiSettings:
+    """[ui]: the desk — theme, kiosk, ASCII frames, keymap."""
+
     theme: str = "textual-dark"
     ascii_borders: bool = False
     keymap: dict[str, str] = field(default_factory=dict)  # binding id → key(s)
@@ -156,6 +176,8 @@ class AccountingSettings:
 
 @dataclass
 class Settings:
+    """The whole configuration file, checked (``load``, ``parse``)."""
+
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     practice: PracticeSettings = field(default_factory=PracticeSettings)
     user: UserSettings = field(default_factory=UserSettings)

@@ -55,6 +55,8 @@ def opens_second_database(args: argparse.Namespace) -> bool:
 
 @dataclass
 class CliContext:
+    """What every command receives: settings, database, the logged-in user, output mode."""
+
     settings: Settings
     db_override: str | None
     json: bool

@@ -67,6 +67,8 @@ DRE_ACTION_LABELS = {
 
 @dataclass(frozen=True)
 class DreMove:
+    """One row of the DRE's life cycle table: from *source*, *action* leads to *target*."""
+
     source: DreState
     action: DreAction
     target: DreState

@@ -219,6 +219,9 @@ class Effects:
 
 @dataclass(frozen=True)
 class Move:
+    """One row of the invoice's life cycle table: from *source*, *action* leads to *target*,
+    with what it implies (*effects*)."""
+
     source: InvoiceState
     action: InvoiceAction
     target: InvoiceState

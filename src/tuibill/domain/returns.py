@@ -172,6 +172,8 @@ LINE_STATUS_LABELS = {
 
 @dataclass(frozen=True)
 class LineStatusRule:
+    """What a refused or paid line's status does to the act: billed again, credited."""
+
     paid_line: bool  # True: only for a line the caisse paid; False: only for a refused line
     rebills: bool  # the act goes back to Facturer and is billed again (the positive line)
     credits: bool  # the next invoice carries the negative line (the amount credited)

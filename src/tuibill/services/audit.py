@@ -169,6 +169,8 @@ def seal(model: type[peewee.Model], values: dict) -> dict:
 
 @dataclass(frozen=True)
 class VerifyReport:
+    """The outcome of checking the history's hash chain, and where it broke."""
+
     ok: bool
     rows: int  # rows read
     message: str  # French: « chaîne intacte … » or the first problem found

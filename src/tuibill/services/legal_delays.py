@@ -39,6 +39,8 @@ SEND_LOOKBACK_DAYS = 366  # older unsent drafts are listed by the journals, not 
 
 @dataclass(frozen=True)
 class LateInvoice:
+    """An FSE late to send, unpaid past its delay, or paid late (with the penalty owed)."""
+
     kind: str  # envoi / paiement / paye_en_retard
     invoice_id: int
     number: str
@@ -75,6 +77,8 @@ class LateInvoice:
 
 @dataclass(frozen=True)
 class LateReport:
+    """The legal delays on *today*: FSE late to send, payments late, payments made late."""
+
     today: date
     to_send: tuple[LateInvoice, ...]
     unpaid: tuple[LateInvoice, ...]

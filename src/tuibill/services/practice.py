@@ -155,6 +155,8 @@ class PractitionerRow:
 
 @dataclass(frozen=True)
 class PractitionerInput:
+    """A practitioner as the form or the command line gives it, before it is checked."""
+
     last_name: str
     first_name: str
     am_number: str

@@ -262,6 +262,8 @@ def session_for(login: str) -> Session:
 
 @dataclass(frozen=True)
 class _Access:
+    """What the login may do: its role, whether active, its practitioner."""
+
     role: Role | None  # None: unknown login
     active: bool
     practitioner_id: int | None
@@ -533,6 +535,8 @@ def set_role(login: str, role: Role | str, *, by: str, practitioner_id: int | No
 
 @dataclass(frozen=True)
 class UserHistoryRow:
+    """One move of an account's history, as the Utilisateurs screen lists it."""
+
     at: datetime
     user: str
     from_state: str | None
