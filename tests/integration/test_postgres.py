@@ -75,3 +75,22 @@ def test_life_cycle_numbering_journal_and_seed_on_postgres(pg_url) -> None:
     assert found >= 60
     # The seeded rows did not break the id sequences: the ORM can still insert.
     invoice_service.create_invoice(nurse.id, patient.id, [Act(act_date=day, code="AMI")], user="u")
+    # The menu's « À faire » counts what the lists show, on PostgreSQL too (booleans, dates).
+    from tuibill.config import ReturnSettings
+    from tuibill.services.dashboard import MenuFacts
+    from tuibill.services.legal_delays import (
+        count_late_payments,
+        count_late_to_send,
+        late_payments,
+        late_to_send,
+    )
+
+    for today in (date.today(), date.today() + timedelta(days=30)):
+        assert count_late_to_send(today) == len(late_to_send(today))
+        assert count_late_payments(today, ReturnSettings()) == len(
+            late_payments(today, ReturnSettings())[0]
+        )
+    assert count_late_to_send(date.today() + timedelta(days=30)) > 0
+    facts = MenuFacts(ReturnSettings(), date.today()).start()
+    facts.join(timeout=60)
+    assert facts.check_read and facts.counts and facts.alerts is not None
