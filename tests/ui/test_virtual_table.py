@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 
 from tuibill.widgets.virtual_table import Column, VirtualTable, fit
 
@@ -318,3 +319,42 @@ async def test_a_short_list_scrollbar_follows_every_page() -> None:
             bar.refresh = original  # type: ignore[method-assign]
             assert bar.position == table.scroll_y > 0
             assert repaints
+
+
+async def test_focus_and_a_count_leave_the_scrollbar_and_rows_as_drawn() -> None:
+    """Textual asks the scrollbar to repaint at every focus change of its table (its colours
+    set again, the same) and a new count changes the virtual size: the scrollbar is drawn again
+    only when its thumb changes, and a count past the rows shown draws no row again."""
+    app = TableApp(MILLION)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(VirtualTable)
+        bar = table.vertical_scrollbar
+        drawn: list[int] = []
+        original = bar.render
+
+        def render():
+            drawn.append(round(bar.window_virtual_size))
+            return original()
+
+        bar.render = render  # type: ignore[method-assign]
+        table.blur()
+        await pilot.pause()
+        table.focus()
+        await pilot.pause()
+        assert drawn == []
+        app.calls.clear()
+        table.set_row_count(2 * MILLION)  # the thumb: one cell at the top, as before
+        await pilot.pause()
+        assert drawn == [] and app.calls == []
+        assert table.row_count == 2 * MILLION and bar.window_virtual_size == 2 * MILLION + 1
+        table.set_row_count(100)  # a short list: a long thumb
+        await pilot.pause()
+        assert drawn == [101]
+        assert app.calls == []  # the 100 rows are the same ones
+        table.set_row_count(5)  # fewer rows than the view: the lines past them are cleared
+        await pilot.pause()
+        assert app.calls == []
+        # As the screen has them (Textual's cache of the widget's lines, redrawn if refreshed).
+        lines = [strip.text for strip in table.render_lines(Region(0, 0, *table.size))]
+        assert lines[5].startswith("000000004") and lines[6].strip() == ""
