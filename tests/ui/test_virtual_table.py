@@ -358,3 +358,36 @@ async def test_focus_and_a_count_leave_the_scrollbar_and_rows_as_drawn() -> None
         # As the screen has them (Textual's cache of the widget's lines, redrawn if refreshed).
         lines = [strip.text for strip in table.render_lines(Region(0, 0, *table.size))]
         assert lines[5].startswith("000000004") and lines[6].strip() == ""
+        assert drawn == [101, 6]
+        # Back to a long list (a search's rows, then its count): the lines of that look are
+        # kept, not drawn again (each drawing leaves its lines to the collector).
+        before = bar.render_lines(Region(0, 0, *bar.size))
+        table.set_row_count(MILLION)
+        await pilot.pause()
+        assert drawn == [101, 6] and bar.window_virtual_size == MILLION + 1
+        assert bar.render_lines(Region(0, 0, *bar.size)) != before
+
+
+async def test_new_rows_free_the_old_ones_without_the_collector() -> None:
+    """The rows' strips kept for redrawing are freed when new rows come, by reference counting
+    alone: left as cyclic garbage every search, they would wait for the collector's full
+    passes, which then walk them all while no key is read."""
+    import gc
+
+    from textual.strip import Strip
+
+    app = TableApp(MILLION)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(VirtualTable)
+        # The table's own strips, by identity (no reference kept to them; set_source draws
+        # nothing, so no new strip can take the place of one freed).
+        kept = {id(table._strips.get(key)) for key in table._strips.keys()}
+        assert len(kept) >= table.visible_rows
+        gc.disable()
+        try:
+            table.set_source(app.row, 10)
+            alive = [o for o in gc.get_objects() if type(o) is Strip and id(o) in kept]
+            assert alive == []
+        finally:
+            gc.enable()

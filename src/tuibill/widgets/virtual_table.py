@@ -15,18 +15,17 @@ edges show « ‹ » / « › » when columns are hidden on that side.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from math import ceil
 from typing import Any, ClassVar, Literal, Self
 
 from rich.cells import cell_len, set_cell_size
-from rich.console import RenderableType
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.cache import LRUCache
 from textual.dom import NoScreen
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -87,29 +86,73 @@ def _thumb(bar: ScrollBar, position: float) -> tuple[int, int] | None:
     return start, start + ceil(thumb_size * 8)
 
 
+class _StripCache:
+    """The strips of the rows drawn last, at most *size* of them.
+
+    Not Textual's ``LRUCache``: clearing it (every search) leaves its ring of links, and the
+    strips they hold, as cyclic garbage that only the collector's full passes free — some 800
+    objects a search, and a full pass every twenty searches walking them all (~10–20 ms during
+    which no key is read). Dropped from an ordered dict, they are freed at once."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[int, Style], Strip] = OrderedDict()
+
+    def get(self, key: tuple[int, Style]) -> Strip | None:
+        strip = self._items.get(key)
+        if strip is not None:
+            self._items.move_to_end(key)
+        return strip
+
+    def __setitem__(self, key: tuple[int, Style], strip: Strip) -> None:
+        self._items[key] = strip
+        self._items.move_to_end(key)
+        if len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def keys(self) -> list[tuple[int, Style]]:
+        return list(self._items)
+
+
 class _TableScrollBar(ScrollBar):
     """Textual's vertical scrollbar, drawn again only when what it shows changes.
 
     Textual asks a scrollbar to repaint whenever its widget's styles are applied again — at
     every focus change of the table, its colours set anew to the same values — and at every
     change of the rows' count, which over long lists leaves the thumb as it was (one cell at the
-    top). Each repaint is ~1 ms of the frame that shows a search's rows."""
+    top). A repaint is ~1 ms of the frame that shows a search's rows, and leaves its 19 lines
+    as cyclic garbage once the screen has cut them (Textual's ``Strip.divide`` caches a strip
+    in itself), for the collector's full passes. The lines of the last few looks are kept: a
+    search goes from one to the other and back (rows read so far, then counted)."""
+
+    LOOKS = 4  # looks whose lines are kept
 
     def __init__(self, *, thickness: int = 1) -> None:
         super().__init__(vertical=True, name="vertical", thickness=thickness)
-        self._drawn: tuple[Any, ...] | None = None  # _look() when last rendered
+        self._drawn: tuple[Any, ...] | None = None  # the look of the lines on screen
+        self._lines: dict[tuple[Any, ...], list[Strip]] = {}
 
     def _look(self) -> tuple[Any, ...]:
-        """What its drawing depends on (see ``ScrollBar.render`` and ``ScrollBarRender``)."""
-        styles = self.parent.styles if isinstance(self.parent, Widget) else None
-        colours = () if styles is None else (
-            styles.scrollbar_background, styles.scrollbar_color,
-            styles.scrollbar_background_hover, styles.scrollbar_color_hover,
-            styles.scrollbar_background_active, styles.scrollbar_color_active,
-            self.parent.background_colors, self.screen.styles.scrollbar_color,
+        """What its drawing depends on (``ScrollBar.render``, ``ScrollBarRender``, and the
+        styles Textual applies to any widget's lines)."""
+        parent = self.parent
+        colours = () if not isinstance(parent, Widget) else (
+            parent.styles.scrollbar_background, parent.styles.scrollbar_color,
+            parent.styles.scrollbar_background_hover, parent.styles.scrollbar_color_hover,
+            parent.styles.scrollbar_background_active, parent.styles.scrollbar_color_active,
+            parent.background_colors, self.screen.styles.scrollbar_color,
         )  # fmt: skip
-        return (self.size, _thumb(self, self.position), bool(self.grabbed), self.mouse_over,
-                colours)  # fmt: skip
+        return (
+            self.size, _thumb(self, self.position), bool(self.grabbed), self.mouse_over,
+            colours, self.background_colors, self.opacity, self.app.ansi_theme,
+            tuple(self.get_line_filters()),
+        )  # fmt: skip
 
     def refresh(self, *regions: Region, **kwargs: Any) -> Self:
         # A reactive's change refreshes with repaint=True (and no layout): the same case.
@@ -123,9 +166,16 @@ class _TableScrollBar(ScrollBar):
         self._drawn = None
         return super().refresh(*regions, **kwargs)
 
-    def render(self) -> RenderableType:
-        self._drawn = self._look()
-        return super().render()
+    def render_lines(self, crop: Region) -> list[Strip]:
+        look = self._look()
+        lines = self._lines.get((look, crop))
+        if lines is None:
+            lines = super().render_lines(crop)
+            if len(self._lines) >= self.LOOKS:
+                del self._lines[next(iter(self._lines))]  # the oldest
+            self._lines[look, crop] = lines
+        self._drawn = look
+        return lines
 
 
 class VirtualTable(ScrollView, can_focus=True):
@@ -246,7 +296,7 @@ class VirtualTable(ScrollView, can_focus=True):
         # Full-width (uncropped) strips of rows, keyed by (index, style): a style change (the
         # focus recolours the cursor) redraws only the rows whose style changed. Cleared when
         # the data or the widths change. Bounded: a million rows never all land here.
-        self._strips: LRUCache[tuple[int, Style], Strip] = LRUCache(256)
+        self._strips = _StripCache(256)
         self._header: Strip | None = None
         self._styles: dict[tuple[str, ...], Style] = {}
         self._focus_changing = False  # see refresh()
