@@ -139,19 +139,28 @@ class _TableScrollBar(ScrollBar):
         self._lines: dict[tuple[Any, ...], list[Strip]] = {}
 
     def _look(self) -> tuple[Any, ...]:
-        """What its drawing depends on (``ScrollBar.render``, ``ScrollBarRender``, and the
-        styles Textual applies to any widget's lines)."""
+        """What its drawing depends on (``ScrollBar.render``, ``ScrollBarRender``, the styles
+        Textual applies to any widget's lines). Asked at each of the seven colours a restyle
+        sets: kept cheap (every cell of the bar has its own background, so the bar's is not
+        seen; the table's shows only under a translucent bar)."""
         parent = self.parent
-        colours = () if not isinstance(parent, Widget) else (
-            parent.styles.scrollbar_background, parent.styles.scrollbar_color,
-            parent.styles.scrollbar_background_hover, parent.styles.scrollbar_color_hover,
-            parent.styles.scrollbar_background_active, parent.styles.scrollbar_color_active,
-            parent.background_colors, self.screen.styles.scrollbar_color,
-        )  # fmt: skip
+        if isinstance(parent, Widget):
+            styles = parent.styles
+            backgrounds = (
+                styles.scrollbar_background, styles.scrollbar_background_hover,
+                styles.scrollbar_background_active,
+            )  # fmt: skip
+            translucent = any(background.a < 1 for background in backgrounds)
+            colours: tuple[Any, ...] = (
+                *backgrounds, styles.scrollbar_color, styles.scrollbar_color_hover,
+                styles.scrollbar_color_active, parent.background_colors if translucent else None,
+            )  # fmt: skip
+        else:
+            colours = ()
         return (
             self.size, _thumb(self, self.position), bool(self.grabbed), self.mouse_over,
-            colours, self.background_colors, self.opacity, self.app.ansi_theme,
-            tuple(self.get_line_filters()),
+            colours, self.screen.styles.scrollbar_color.a == 0, self.opacity,
+            self.app.ansi_theme, tuple(self.get_line_filters()),
         )  # fmt: skip
 
     def refresh(self, *regions: Region, **kwargs: Any) -> Self:
