@@ -87,7 +87,7 @@ def _thumb(bar: ScrollBar, position: float) -> tuple[int, int] | None:
 
 
 class _StripCache:
-    """The strips of the rows drawn last, at most *size* of them.
+    """The strips (or lines of text) of the rows drawn last, at most *size* of them.
 
     Not Textual's ``LRUCache``: clearing it (every search) leaves its ring of links, and the
     strips they hold, as cyclic garbage that only the collector's full passes free — some 800
@@ -96,15 +96,15 @@ class _StripCache:
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._items: OrderedDict[tuple[int, Style], Strip] = OrderedDict()
+        self._items: OrderedDict[Any, Any] = OrderedDict()
 
-    def get(self, key: tuple[int, Style]) -> Strip | None:
+    def get(self, key: Any) -> Any:
         strip = self._items.get(key)
         if strip is not None:
             self._items.move_to_end(key)
         return strip
 
-    def __setitem__(self, key: tuple[int, Style], strip: Strip) -> None:
+    def __setitem__(self, key: Any, strip: Any) -> None:
         self._items[key] = strip
         self._items.move_to_end(key)
         if len(self._items) > self._size:
@@ -116,7 +116,7 @@ class _StripCache:
     def __len__(self) -> int:
         return len(self._items)
 
-    def keys(self) -> list[tuple[int, Style]]:
+    def keys(self) -> list[Any]:
         return list(self._items)
 
 
@@ -305,6 +305,10 @@ class VirtualTable(ScrollView, can_focus=True):
         # Full-width (uncropped) strips of rows, keyed by (index, style): a style change (the
         # focus recolours the cursor) redraws only the rows whose style changed. Cleared when
         # the data or the widths change. Bounded: a million rows never all land here.
+        # A row's line of text (every column) by index, and the strips shown of it by (index,
+        # style, first column shown, width): a focus change or a sideways scroll cuts the
+        # same text again.
+        self._texts = _StripCache(256)
         self._strips = _StripCache(256)
         self._header: Strip | None = None
         self._styles: dict[tuple[str, ...], Style] = {}
@@ -343,6 +347,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self._row_count = max(0, row_count)
         self._cursor = min(max(0, cursor), max(0, self._row_count - 1))
         self._strips.clear()
+        self._texts.clear()
         self._update_virtual_size()
         self._scroll_to_cursor()
         self.refresh()
@@ -362,6 +367,7 @@ class VirtualTable(ScrollView, can_focus=True):
     def refresh_rows(self) -> None:
         """Re-read the visible rows from the source (e.g. a page of data has just arrived)."""
         self._strips.clear()
+        self._texts.clear()
         self.refresh()
 
     def move_cursor(self, index: int) -> None:
@@ -406,6 +412,7 @@ class VirtualTable(ScrollView, can_focus=True):
         if widths != self._widths:
             self._widths = widths
             self._strips.clear()
+            self._texts.clear()
             self._header = None
 
     def _update_virtual_size(self) -> None:
@@ -527,15 +534,20 @@ class VirtualTable(ScrollView, can_focus=True):
         # The Linux console's 256-glyph fonts may lack « … »: fall back to ASCII there.
         return "~" if getattr(self.app, "ascii_borders", False) else "…"
 
-    def _line_segments(self, cells: Sequence[str], style: Style) -> Strip:
+    def _line_text(self, cells: Sequence[str]) -> str:
+        """The cells fitted to their columns, in one line of text."""
         ellipsis = self._ellipsis
         count = len(cells)
-        parts = [
-            fit(str(cells[position]) if position < count else "", width, column.align, ellipsis)
-            for position, (column, width) in enumerate(zip(self.columns, self._widths, strict=True))
-        ]
+        return (" " * GAP).join(
+            [
+                fit(str(cells[i]) if i < count else "", width, column.align, ellipsis)
+                for i, (column, width) in enumerate(zip(self.columns, self._widths, strict=True))
+            ]
+        )
+
+    def _line_segments(self, cells: Sequence[str], style: Style) -> Strip:
         # Each column is fitted to its width: the line's length is known without measuring it.
-        return Strip([Segment((" " * GAP).join(parts), style)], self._content_width())
+        return Strip([Segment(self._line_text(cells), style)], self._content_width())
 
     def _header_strip(self) -> Strip:
         if self._header is None:
@@ -543,29 +555,46 @@ class VirtualTable(ScrollView, can_focus=True):
             self._header = self._line_segments([c.title for c in self.columns], style)
         return self._header
 
-    def _row_strip(self, index: int) -> Strip:
+    def _row_strip(self, index: int, scroll_x: int, width: int) -> Strip:
+        """Row *index* as shown: columns from *scroll_x*, *width* cells; the cursor's bar spans
+        the whole width, past the last column."""
         is_cursor = index == self._cursor and self._row_count > 0
         style = self._style("cursor") if is_cursor else self._style()
-        key = (index, style)
+        key = (index, style, scroll_x, width)
         strip = self._strips.get(key)
         if strip is not None:
             return strip
-        cells = self._row(index)
-        if cells is None:
-            # Not loaded yet: a muted placeholder, replaced by refresh_rows() when data arrives.
-            style = self._style("pending", "cursor") if is_cursor else self._style("pending")
-            return self._line_segments([self.pending_text], style)  # not cached: asked again
-        strip = self._line_segments(cells, style)
+        text = self._texts.get(index)
+        if text is None:
+            cells = self._row(index)
+            if cells is None:
+                # Not loaded yet: a muted placeholder, replaced by refresh_rows() when data
+                # arrives (not kept: asked again).
+                style = self._style("pending", "cursor") if is_cursor else self._style("pending")
+                return self._line_segments([self.pending_text], style).crop_extend(
+                    scroll_x, scroll_x + width, style
+                )
+            text = self._line_text(cells)
+            self._texts[index] = text
+        strip = self._cut(text, style, scroll_x, width)
         self._strips[key] = strip
         return strip
+
+    def _cut(self, text: str, style: Style, start: int, width: int) -> Strip:
+        """The *width* cells of *text* from cell *start*, padded in *style*: one strip made
+        (a strip of the whole line, then cut, made three)."""
+        if text.isascii() or cell_len(text) == len(text):  # a cell a character: slice it
+            shown = text[start : start + width]
+            return Strip([Segment(shown + " " * (width - len(shown)), style)], width)
+        line = Strip([Segment(text, style)], cell_len(text))
+        return line.crop_extend(start, start + width, style)
 
     def render_line(self, y: int) -> Strip:
         # size includes the scrollbars; lines hidden under the horizontal one are not read.
         width, height = self.scrollable_content_region.size
         scroll_x, scroll_y = self.scroll_offset
-        base = self._style()
         if y >= height:
-            return Strip.blank(self.size.width, base)
+            return Strip.blank(self.size.width, self._style())
         if y == 0:
             strip = self._header_strip()
             header_style = self._style("header")
@@ -574,11 +603,8 @@ class VirtualTable(ScrollView, can_focus=True):
             )
         index = scroll_y + y - 1
         if index >= self._row_count:
-            return Strip.blank(width, base)
-        strip = self._row_strip(index)
-        # The cursor bar spans the whole width, past the last column.
-        fill = self._style("cursor") if index == self._cursor else base
-        return strip.crop_extend(scroll_x, scroll_x + width, fill)
+            return Strip.blank(width, self._style())
+        return self._row_strip(index, scroll_x, width)
 
     def _marked(self, header: Strip, style: Style) -> Strip:
         """The header with « ‹ » / « › » at the edges beyond which columns are hidden."""
