@@ -86,3 +86,31 @@ async def test_keys_that_do_not_fit_leave_the_last_place_to_the_help(app) -> Non
         await pilot.pause()
         text = footer_text(app)
         assert "Effacer filtres" in text and "F2 Facturer" in text
+
+
+async def test_a_focus_move_back_shows_the_line_kept_for_those_keys(app, monkeypatch) -> None:
+    """From the list to the filter bar and back: the footer's two lines are each made once,
+    then shown again as they were (a focus move no longer makes the footer again) — and a
+    click still finds the key under it."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        await pilot.pause()
+        footer = app.screen.query_one(AppFooter)
+        made = []
+        real = footer.render
+        monkeypatch.setattr(footer, "render", lambda: made.append(1) or real())
+        await pilot.press("slash")
+        await pilot.pause()
+        assert "Ouvrir" not in " ".join(label for _, _, label, _ in footer.keys_shown)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("slash")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(made) <= 1  # the filter bar's keys, once; the list's were kept from before
+        assert app.screen.focused is app.screen.table
+        text = real().plain
+        await pilot.click(AppFooter, offset=(text.index("Filtrer") - 2, 0))
+        await pilot.pause()
+        assert app.screen.focused is not app.screen.table  # « / »: to the filter bar

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 
 from tuibill.widgets.virtual_table import Column, VirtualTable, fit
 
@@ -238,14 +239,14 @@ async def test_focus_repaints_only_the_cursor_line() -> None:
         table.blur()
         await pilot.pause()
         lines = screen_lines(table)
-        assert set(app.calls) == {0}  # the cursor's row only
+        assert app.calls == []  # the cursor's line drawn again from the text kept, none read
         blurred = list(table.render_line(1))
         assert blurred[0].text == focused[0].text and blurred[0].style != focused[0].style
         assert lines[2].startswith("000000001")  # the others, from the cache
         table.focus()
         await pilot.pause()
         assert list(table.render_line(1))[0].style == focused[0].style
-        assert set(app.calls) == {0}
+        assert app.calls == []
 
 
 async def test_focus_draws_no_line_but_the_cursor_again(monkeypatch) -> None:
@@ -318,3 +319,75 @@ async def test_a_short_list_scrollbar_follows_every_page() -> None:
             bar.refresh = original  # type: ignore[method-assign]
             assert bar.position == table.scroll_y > 0
             assert repaints
+
+
+async def test_focus_and_a_count_leave_the_scrollbar_and_rows_as_drawn() -> None:
+    """Textual asks the scrollbar to repaint at every focus change of its table (its colours
+    set again, the same) and a new count changes the virtual size: the scrollbar is drawn again
+    only when its thumb changes, and a count past the rows shown draws no row again."""
+    app = TableApp(MILLION)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(VirtualTable)
+        bar = table.vertical_scrollbar
+        drawn: list[int] = []
+        original = bar.render
+
+        def render():
+            drawn.append(round(bar.window_virtual_size))
+            return original()
+
+        bar.render = render  # type: ignore[method-assign]
+        table.blur()
+        await pilot.pause()
+        table.focus()
+        await pilot.pause()
+        assert drawn == []
+        app.calls.clear()
+        table.set_row_count(2 * MILLION)  # the thumb: one cell at the top, as before
+        await pilot.pause()
+        assert drawn == [] and app.calls == []
+        assert table.row_count == 2 * MILLION and bar.window_virtual_size == 2 * MILLION + 1
+        table.set_row_count(100)  # a short list: a long thumb
+        await pilot.pause()
+        assert drawn == [101]
+        assert app.calls == []  # the 100 rows are the same ones
+        table.set_row_count(5)  # fewer rows than the view: the lines past them are cleared
+        await pilot.pause()
+        assert app.calls == []
+        # As the screen has them (Textual's cache of the widget's lines, redrawn if refreshed).
+        lines = [strip.text for strip in table.render_lines(Region(0, 0, *table.size))]
+        assert lines[5].startswith("000000004") and lines[6].strip() == ""
+        assert drawn == [101, 6]
+        # Back to a long list (a search's rows, then its count): the lines of that look are
+        # kept, not drawn again (each drawing leaves its lines to the collector).
+        before = bar.render_lines(Region(0, 0, *bar.size))
+        table.set_row_count(MILLION)
+        await pilot.pause()
+        assert drawn == [101, 6] and bar.window_virtual_size == MILLION + 1
+        assert bar.render_lines(Region(0, 0, *bar.size)) != before
+
+
+async def test_new_rows_free_the_old_ones_without_the_collector() -> None:
+    """The rows' strips kept for redrawing are freed when new rows come, by reference counting
+    alone: left as cyclic garbage every search, they would wait for the collector's full
+    passes, which then walk them all while no key is read."""
+    import gc
+
+    from textual.strip import Strip
+
+    app = TableApp(MILLION)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(VirtualTable)
+        # The table's own strips, by identity (no reference kept to them; set_source draws
+        # nothing, so no new strip can take the place of one freed).
+        kept = {id(table._strips.get(key)) for key in table._strips.keys()}
+        assert len(kept) >= table.visible_rows
+        gc.disable()
+        try:
+            table.set_source(app.row, 10)
+            alive = [o for o in gc.get_objects() if type(o) is Strip and id(o) in kept]
+            assert alive == []
+        finally:
+            gc.enable()

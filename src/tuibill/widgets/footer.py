@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.content import Content
+from textual.geometry import Region
 from textual.screen import Screen
+from textual.strip import Strip
 from textual.visual import VisualType
 from textual.widget import Widget
 from textual.widgets import Header
@@ -61,6 +63,9 @@ class AppFooter(Widget, can_focus=False):
         # (key, its display, label, enabled) for each key shown, in order.
         self._shown: tuple[tuple[str, str, str, bool], ...] = ()
         self._spans: list[tuple[int, int, str, bool]] = []  # x from, x to, key, enabled
+        # The lines drawn for the last few sets of keys (see render_lines).
+        self._drawn: dict[tuple[Any, ...], tuple[list[Strip], list[tuple[int, int, str, bool]]]]
+        self._drawn = {}
 
     @property
     def keys_shown(self) -> tuple[tuple[str, str, str, bool], ...]:
@@ -93,6 +98,28 @@ class AppFooter(Widget, can_focus=False):
         if shown_now != self._shown:
             self._shown = shown_now
             self.refresh()
+
+    DRAWN = 4  # sets of keys whose line is kept
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # A focus move goes from one set of keys to another and back (a list's, a filter
+        # field's): the line of each is kept, not made again — ~0.5–1 ms of the frame that
+        # moves the focus, and a line left to the collector each time (Textual's strips, once
+        # cut by the screen, refer to themselves).
+        look = (
+            self._shown, crop, self.size, self.rich_style, self.app.ansi_theme,
+            tuple(self.get_line_filters()),
+            *(self.get_component_rich_style(f"app-footer--{part}")
+              for part in ("key", "description", "disabled")),
+        )  # fmt: skip
+        drawn = self._drawn.get(look)
+        if drawn is None:
+            drawn = super().render_lines(crop), self._spans
+            if len(self._drawn) >= self.DRAWN:
+                del self._drawn[next(iter(self._drawn))]  # the oldest
+            self._drawn[look] = drawn
+        lines, self._spans = drawn
+        return lines
 
     def render(self) -> Text:
         key_style = self.get_component_rich_style("app-footer--key")

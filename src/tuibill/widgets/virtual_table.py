@@ -15,6 +15,7 @@ edges show « ‹ » / « › » when columns are hidden on that side.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from math import ceil
@@ -25,13 +26,13 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.cache import LRUCache
 from textual.dom import NoScreen
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
+from textual.widget import Widget
 
 Align = Literal["left", "right", "center"]
 RowSource = Callable[[int], Sequence[str] | None]
@@ -58,7 +59,8 @@ def fit(text: str, width: int, align: Align, ellipsis: str = "…") -> str:
     """*text* cut or padded to exactly *width* cells."""
     if width <= 0:
         return ""
-    length = cell_len(text)
+    # ASCII is one cell a character (most cells: numbers, dates, amounts).
+    length = len(text) if text.isascii() else cell_len(text)
     if length > width:
         # Cut by cells, not characters: a wide character must not overflow the column.
         return set_cell_size(text, width - cell_len(ellipsis)) + ellipsis
@@ -82,6 +84,107 @@ def _thumb(bar: ScrollBar, position: float) -> tuple[int, int] | None:
     start = int((size - thumb_size) * (bar.validate_position(position) /
                                        (virtual_size - window_size)) * 8)  # fmt: skip
     return start, start + ceil(thumb_size * 8)
+
+
+class _StripCache:
+    """The strips (or lines of text) of the rows drawn last, at most *size* of them.
+
+    Not Textual's ``LRUCache``: clearing it (every search) leaves its ring of links, and the
+    strips they hold, as cyclic garbage that only the collector's full passes free — some 800
+    objects a search, and a full pass every twenty searches walking them all (~10–20 ms during
+    which no key is read). Dropped from an ordered dict, they are freed at once."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+
+    def get(self, key: Any) -> Any:
+        strip = self._items.get(key)
+        if strip is not None:
+            self._items.move_to_end(key)
+        return strip
+
+    def __setitem__(self, key: Any, strip: Any) -> None:
+        self._items[key] = strip
+        self._items.move_to_end(key)
+        if len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def keys(self) -> list[Any]:
+        return list(self._items)
+
+
+class _TableScrollBar(ScrollBar):
+    """Textual's vertical scrollbar, drawn again only when what it shows changes.
+
+    Textual asks a scrollbar to repaint whenever its widget's styles are applied again — at
+    every focus change of the table, its colours set anew to the same values — and at every
+    change of the rows' count, which over long lists leaves the thumb as it was (one cell at the
+    top). A repaint is ~1 ms of the frame that shows a search's rows, and leaves its 19 lines
+    as cyclic garbage once the screen has cut them (Textual's ``Strip.divide`` caches a strip
+    in itself), for the collector's full passes. The lines of the last few looks are kept: a
+    search goes from one to the other and back (rows read so far, then counted)."""
+
+    LOOKS = 4  # looks whose lines are kept
+
+    def __init__(self, *, thickness: int = 1) -> None:
+        super().__init__(vertical=True, name="vertical", thickness=thickness)
+        self._drawn: tuple[Any, ...] | None = None  # the look of the lines on screen
+        self._lines: dict[tuple[Any, ...], list[Strip]] = {}
+
+    def _look(self) -> tuple[Any, ...]:
+        """What its drawing depends on (``ScrollBar.render``, ``ScrollBarRender``, the styles
+        Textual applies to any widget's lines). Asked at each of the seven colours a restyle
+        sets: kept cheap (every cell of the bar has its own background, so the bar's is not
+        seen; the table's shows only under a translucent bar)."""
+        parent = self.parent
+        if isinstance(parent, Widget):
+            styles = parent.styles
+            backgrounds = (
+                styles.scrollbar_background, styles.scrollbar_background_hover,
+                styles.scrollbar_background_active,
+            )  # fmt: skip
+            translucent = any(background.a < 1 for background in backgrounds)
+            colours: tuple[Any, ...] = (
+                *backgrounds, styles.scrollbar_color, styles.scrollbar_color_hover,
+                styles.scrollbar_color_active, parent.background_colors if translucent else None,
+            )  # fmt: skip
+        else:
+            colours = ()
+        return (
+            self.size, _thumb(self, self.position), bool(self.grabbed), self.mouse_over,
+            colours, self.screen.styles.scrollbar_color.a == 0, self.opacity,
+            self.app.ansi_theme, tuple(self.get_line_filters()),
+        )  # fmt: skip
+
+    def refresh(self, *regions: Region, **kwargs: Any) -> Self:
+        # A reactive's change refreshes with repaint=True (and no layout): the same case.
+        layout = kwargs.get("layout", False) or kwargs.get("recompose", False)
+        if not regions and not layout and self._drawn is not None:
+            try:
+                if self._look() == self._drawn:
+                    return self
+            except NoScreen:
+                pass  # being removed
+        self._drawn = None
+        return super().refresh(*regions, **kwargs)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        look = self._look()
+        lines = self._lines.get((look, crop))
+        if lines is None:
+            lines = super().render_lines(crop)
+            if len(self._lines) >= self.LOOKS:
+                del self._lines[next(iter(self._lines))]  # the oldest
+            self._lines[look, crop] = lines
+        self._drawn = look
+        return lines
 
 
 class VirtualTable(ScrollView, can_focus=True):
@@ -202,11 +305,25 @@ class VirtualTable(ScrollView, can_focus=True):
         # Full-width (uncropped) strips of rows, keyed by (index, style): a style change (the
         # focus recolours the cursor) redraws only the rows whose style changed. Cleared when
         # the data or the widths change. Bounded: a million rows never all land here.
-        self._strips: LRUCache[tuple[int, Style], Strip] = LRUCache(256)
+        # A row's line of text (every column) by index, and the strips shown of it by (index,
+        # style, first column shown, width): a focus change or a sideways scroll cuts the
+        # same text again.
+        self._texts = _StripCache(256)
+        self._strips = _StripCache(256)
         self._header: Strip | None = None
         self._styles: dict[tuple[str, ...], Style] = {}
         self._focus_changing = False  # see refresh()
         self._focus_style = Style()
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        """Textual's ``Widget.vertical_scrollbar``, made of :class:`_TableScrollBar`."""
+        if self._vertical_scrollbar is None:
+            bar = _TableScrollBar(thickness=self.scrollbar_size_vertical)
+            bar.display = False
+            self._vertical_scrollbar = bar
+            self.app._start_widget(self, bar)
+        return self._vertical_scrollbar
 
     # ----------------------------------------------------------------- data
 
@@ -230,6 +347,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self._row_count = max(0, row_count)
         self._cursor = min(max(0, cursor), max(0, self._row_count - 1))
         self._strips.clear()
+        self._texts.clear()
         self._update_virtual_size()
         self._scroll_to_cursor()
         self.refresh()
@@ -237,13 +355,19 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def set_row_count(self, row_count: int) -> None:
         """The same rows, *row_count* of them now (a count has come): cursor and view stay."""
-        self._row_count = max(0, row_count)
+        old, self._row_count = self._row_count, max(0, row_count)
         self._cursor = min(self._cursor, max(0, self._row_count - 1))
         self._update_virtual_size()
+        # The rows shown are the same ones: only lines past the shorter count change (a count
+        # over the first page's rows redraws no row, only the scrollbar if its thumb moves).
+        first_changed, end = min(old, self._row_count), round(self.scroll_y) + self.visible_rows
+        if first_changed < end:
+            self.refresh_lines(first_changed + 1, end - first_changed)  # line 0: the header
 
     def refresh_rows(self) -> None:
         """Re-read the visible rows from the source (e.g. a page of data has just arrived)."""
         self._strips.clear()
+        self._texts.clear()
         self.refresh()
 
     def move_cursor(self, index: int) -> None:
@@ -288,9 +412,12 @@ class VirtualTable(ScrollView, can_focus=True):
         if widths != self._widths:
             self._widths = widths
             self._strips.clear()
+            self._texts.clear()
             self._header = None
 
     def _update_virtual_size(self) -> None:
+        """The virtual size for the rows and columns; the rows are not drawn again (callers
+        refresh the lines that changed)."""
         # One extra line: the pinned header.
         size = Size(self._content_width(), self._row_count + 1)
         if size == self.virtual_size:
@@ -299,7 +426,6 @@ class VirtualTable(ScrollView, can_focus=True):
         # nothing but this widget's scrollbars depends on how many rows it has.
         self.set_reactive(ScrollView.virtual_size, size)
         self._scroll_update(size)
-        self.refresh()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         # ScrollView repaints the scrollbar at every scroll. Over a million rows its thumb
@@ -318,10 +444,12 @@ class VirtualTable(ScrollView, can_focus=True):
         self._layout_columns()
         self._update_virtual_size()
         self._scroll_to_cursor()
+        self.refresh()
 
     def on_mount(self) -> None:
         self._layout_columns()
         self._update_virtual_size()
+        self.refresh()
 
     def notify_style_update(self) -> None:
         # Theme or pseudo-class (focus) change, called by Textual at every focus change: the
@@ -406,14 +534,20 @@ class VirtualTable(ScrollView, can_focus=True):
         # The Linux console's 256-glyph fonts may lack « … »: fall back to ASCII there.
         return "~" if getattr(self.app, "ascii_borders", False) else "…"
 
-    def _line_segments(self, cells: Sequence[str], style: Style) -> Strip:
+    def _line_text(self, cells: Sequence[str]) -> str:
+        """The cells fitted to their columns, in one line of text."""
         ellipsis = self._ellipsis
-        parts = []
-        for position, (column, width) in enumerate(zip(self.columns, self._widths, strict=True)):
-            text = cells[position] if position < len(cells) else ""
-            parts.append(fit(str(text), width, column.align, ellipsis))
-        line = (" " * GAP).join(parts)
-        return Strip([Segment(line, style)], cell_len(line))
+        count = len(cells)
+        return (" " * GAP).join(
+            [
+                fit(str(cells[i]) if i < count else "", width, column.align, ellipsis)
+                for i, (column, width) in enumerate(zip(self.columns, self._widths, strict=True))
+            ]
+        )
+
+    def _line_segments(self, cells: Sequence[str], style: Style) -> Strip:
+        # Each column is fitted to its width: the line's length is known without measuring it.
+        return Strip([Segment(self._line_text(cells), style)], self._content_width())
 
     def _header_strip(self) -> Strip:
         if self._header is None:
@@ -421,29 +555,46 @@ class VirtualTable(ScrollView, can_focus=True):
             self._header = self._line_segments([c.title for c in self.columns], style)
         return self._header
 
-    def _row_strip(self, index: int) -> Strip:
+    def _row_strip(self, index: int, scroll_x: int, width: int) -> Strip:
+        """Row *index* as shown: columns from *scroll_x*, *width* cells; the cursor's bar spans
+        the whole width, past the last column."""
         is_cursor = index == self._cursor and self._row_count > 0
         style = self._style("cursor") if is_cursor else self._style()
-        key = (index, style)
+        key = (index, style, scroll_x, width)
         strip = self._strips.get(key)
         if strip is not None:
             return strip
-        cells = self._row(index)
-        if cells is None:
-            # Not loaded yet: a muted placeholder, replaced by refresh_rows() when data arrives.
-            style = self._style("pending", "cursor") if is_cursor else self._style("pending")
-            return self._line_segments([self.pending_text], style)  # not cached: asked again
-        strip = self._line_segments(cells, style)
+        text = self._texts.get(index)
+        if text is None:
+            cells = self._row(index)
+            if cells is None:
+                # Not loaded yet: a muted placeholder, replaced by refresh_rows() when data
+                # arrives (not kept: asked again).
+                style = self._style("pending", "cursor") if is_cursor else self._style("pending")
+                return self._line_segments([self.pending_text], style).crop_extend(
+                    scroll_x, scroll_x + width, style
+                )
+            text = self._line_text(cells)
+            self._texts[index] = text
+        strip = self._cut(text, style, scroll_x, width)
         self._strips[key] = strip
         return strip
+
+    def _cut(self, text: str, style: Style, start: int, width: int) -> Strip:
+        """The *width* cells of *text* from cell *start*, padded in *style*: one strip made
+        (a strip of the whole line, then cut, made three)."""
+        if text.isascii() or cell_len(text) == len(text):  # a cell a character: slice it
+            shown = text[start : start + width]
+            return Strip([Segment(shown + " " * (width - len(shown)), style)], width)
+        line = Strip([Segment(text, style)], cell_len(text))
+        return line.crop_extend(start, start + width, style)
 
     def render_line(self, y: int) -> Strip:
         # size includes the scrollbars; lines hidden under the horizontal one are not read.
         width, height = self.scrollable_content_region.size
         scroll_x, scroll_y = self.scroll_offset
-        base = self._style()
         if y >= height:
-            return Strip.blank(self.size.width, base)
+            return Strip.blank(self.size.width, self._style())
         if y == 0:
             strip = self._header_strip()
             header_style = self._style("header")
@@ -452,11 +603,8 @@ class VirtualTable(ScrollView, can_focus=True):
             )
         index = scroll_y + y - 1
         if index >= self._row_count:
-            return Strip.blank(width, base)
-        strip = self._row_strip(index)
-        # The cursor bar spans the whole width, past the last column.
-        fill = self._style("cursor") if index == self._cursor else base
-        return strip.crop_extend(scroll_x, scroll_x + width, fill)
+            return Strip.blank(width, self._style())
+        return self._row_strip(index, scroll_x, width)
 
     def _marked(self, header: Strip, style: Style) -> Strip:
         """The header with « ‹ » / « › » at the edges beyond which columns are hidden."""
