@@ -11,12 +11,24 @@ from lots_support import T0, TODAY, invoice_states
 
 from tuibill.domain.acts import Act
 from tuibill.domain.errors import RefusedOperation
+from tuibill.domain.public_holidays import is_sunday_or_holiday
 from tuibill.models import Invoice, InvoiceLine, InvoiceTransition, IsolatedAct, Lot, Patient
 from tuibill.services import invoices as invoice_service
 from tuibill.services import line_statuses, lots, receiving, sending, worklists
 from tuibill.simulator.scenarios import Answer, LotRule, ScriptScenario
 
-DAY1, DAY2, DAY3 = (TODAY - timedelta(days=d) for d in (6, 5, 1))
+
+def _without_majoration(day, *, until):
+    """*day*, or the day before it, and so on, that is neither a Sunday nor a holiday: the
+    acts carry no automatic DIM line (the test ran on a Monday with a Sunday among its days)."""
+    while is_sunday_or_holiday(day) or is_sunday_or_holiday(day + timedelta(days=until)):
+        day -= timedelta(days=1)
+    return day
+
+
+DAY1 = _without_majoration(TODAY - timedelta(days=6), until=1)
+DAY2 = DAY1 + timedelta(days=1)
+DAY3 = _without_majoration(TODAY - timedelta(days=1), until=0)
 FIRST_LOT_REFUSES_A_LINE = ScriptScenario(
     rules=(LotRule(steps=((Answer("positive"), Answer("refus-ligne")),), lot_number=1),),
     default=(Answer("positive"), Answer("paiement")),
