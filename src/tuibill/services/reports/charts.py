@@ -14,6 +14,7 @@ import peewee
 from tuibill.domain.formatting import format_cents
 from tuibill.domain.invoices import InvoiceState
 from tuibill.models import Invoice, Lot, Organism, ReturnEntry, Virement
+from tuibill.models.base import unindexed
 
 # The ages of what is owed, in days since the FSE (seed 002's 21 days among them).
 AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -44,14 +45,16 @@ class OwedRow:
 
 def owed_by_caisse(today: date) -> list[OwedRow]:
     """The AMO share not paid yet of tiers-payant FSE, per caisse and age: summed in the
-    database per caisse and day (the (organism, billing_date) index), bucketed here."""
+    database per caisse and day, bucketed here. The rows come from the state index (a tenth
+    of the history is still owed); grouped on the (organism, billing_date) index, SQLite would
+    read every invoice to skip the sort (1M: 0.57 s → 0.17 s)."""
     query = (
         Invoice.select(
             Invoice.organism, Invoice.billing_date,
             peewee.fn.SUM(Invoice.amo_cents - Invoice.amo_paid_cents),
         )
         .where(Invoice.state.in_([s.value for s in OWED_STATES]) & Invoice.amo_tiers_payant)
-        .group_by(Invoice.organism, Invoice.billing_date)
+        .group_by(unindexed(Invoice.organism), Invoice.billing_date)
     )  # fmt: skip
     sums: dict[int, list[int]] = defaultdict(lambda: [0] * len(AGE_BUCKETS))
     for organism, day, owed in query.tuples():
