@@ -369,6 +369,8 @@ class PagedJournalScreen(Screen, Generic[Filter]):
     def _read_ahead(self, pager: KeysetPager, index: int) -> None:
         # Two screens before the rows read so far end, the next page is read in a worker: a
         # page down never waits for the database (a few milliseconds every dozen pages).
+        if pager.total is None:
+            return  # not before the count (next_to_read): the view's height is not asked
         wanted = pager.next_to_read(index, 2 * self.table.visible_rows)
         if wanted is not None and wanted[0] not in self._reading_ahead:
             self._reading_ahead.add(wanted[0])
