@@ -468,8 +468,11 @@ class PagedJournalScreen(Screen, Generic[Filter]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        # The focus moves now, not after the screen's queue (Widget.focus): its repaint (the
+        # field, the footer, the cursor's line) then comes in the frame after the key, not in
+        # the one that shows the new rows, which would draw the whole screen at once.
+        self.set_focus(self.table)
         self._reload()
-        self.table.focus()
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
