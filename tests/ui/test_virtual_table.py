@@ -391,3 +391,28 @@ async def test_new_rows_free_the_old_ones_without_the_collector() -> None:
             assert alive == []
         finally:
             gc.enable()
+
+
+async def test_wide_characters_are_cut_by_cells_when_scrolling_sideways() -> None:
+    """A row's text is cut to the view by cells: a wide character or a combining accent takes
+    its own width, the line keeps the view's width, scrolled or not."""
+
+    class WideApp(TableApp):
+        def row(self, index: int) -> Sequence[str] | None:
+            self.calls.append(index)
+            return (f"{index:09d}", "日本語の名前" if index % 2 else "Noe\u0308l", "1,00")
+
+    app = WideApp(10)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(VirtualTable)
+        width = table.scrollable_content_region.width
+        await pilot.press("right")  # the next column first: the names at the left edge
+        await pilot.pause()
+        assert screen_lines(table)[2].startswith("日本語の名前 ")
+        assert screen_lines(table)[1].startswith("Noe\u0308l ")
+        await pilot.press("right")  # the last columns: cut in the middle of « 語 »
+        await pilot.pause()
+        assert round(table.scroll_x) == 15
+        assert screen_lines(table)[2].startswith(" の名前 ")  # half a wide character: a blank
+        assert [table.render_line(y).cell_length for y in (1, 2)] == [width, width]

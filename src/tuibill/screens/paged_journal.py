@@ -36,11 +36,12 @@ from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input, Select
 
 from tuibill.services.database import DatabaseError, close_thread_connection
 from tuibill.services.paging import KeysetPager
 from tuibill.widgets.footer import AppFooter, AppHeader
+from tuibill.widgets.status_line import StatusLine
 from tuibill.widgets.virtual_table import Column, VirtualTable
 
 Filter = TypeVar("Filter")
@@ -223,7 +224,7 @@ class PagedJournalScreen(Screen, Generic[Filter]):
             yield from self.compose_filters()
         yield VirtualTable(self.COLUMNS, self._row, 0, pending_text=self._dots, id=self.TABLE_ID)
         self._status_text = f"Recherche{self._dots}"
-        yield Static(self._status_text, id=self.STATUS_ID)
+        yield StatusLine(self._status_text, id=self.STATUS_ID)
         yield AppFooter()
 
     @property
@@ -437,7 +438,7 @@ class PagedJournalScreen(Screen, Generic[Filter]):
         if text == self._status_text:
             return
         self._status_text = text
-        self.query_one(f"#{self.STATUS_ID}", Static).update(text, layout=False)
+        self.query_one(f"#{self.STATUS_ID}", StatusLine).show(text)
 
     def _show_status(self) -> None:
         pager = self._pager

@@ -86,8 +86,8 @@ def _thumb(bar: ScrollBar, position: float) -> tuple[int, int] | None:
     return start, start + ceil(thumb_size * 8)
 
 
-class _StripCache:
-    """The strips (or lines of text) of the rows drawn last, at most *size* of them.
+class _Recent:
+    """The values (rows' strips, lines of text) of the *size* keys used last.
 
     Not Textual's ``LRUCache``: clearing it (every search) leaves its ring of links, and the
     strips they hold, as cyclic garbage that only the collector's full passes free — some 800
@@ -99,13 +99,13 @@ class _StripCache:
         self._items: OrderedDict[Any, Any] = OrderedDict()
 
     def get(self, key: Any) -> Any:
-        strip = self._items.get(key)
-        if strip is not None:
+        value = self._items.get(key)
+        if value is not None:
             self._items.move_to_end(key)
-        return strip
+        return value
 
-    def __setitem__(self, key: Any, strip: Any) -> None:
-        self._items[key] = strip
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._items[key] = value
         self._items.move_to_end(key)
         if len(self._items) > self._size:
             self._items.popitem(last=False)
@@ -302,14 +302,13 @@ class VirtualTable(ScrollView, can_focus=True):
         self._cursor = 0
         self.pending_text = pending_text
         self._widths: list[int] = [c.width for c in self.columns]
-        # Full-width (uncropped) strips of rows, keyed by (index, style): a style change (the
-        # focus recolours the cursor) redraws only the rows whose style changed. Cleared when
-        # the data or the widths change. Bounded: a million rows never all land here.
         # A row's line of text (every column) by index, and the strips shown of it by (index,
-        # style, first column shown, width): a focus change or a sideways scroll cuts the
-        # same text again.
-        self._texts = _StripCache(256)
-        self._strips = _StripCache(256)
+        # style, first column shown, width): a style change (the focus recolours the cursor)
+        # or a sideways scroll cuts the same text again, and redraws only the rows whose style
+        # changed. Cleared when the data or the widths change. Bounded: a million rows never
+        # all land here.
+        self._texts = _Recent(256)
+        self._strips = _Recent(256)
         self._header: Strip | None = None
         self._styles: dict[tuple[str, ...], Style] = {}
         self._focus_changing = False  # see refresh()
@@ -583,7 +582,7 @@ class VirtualTable(ScrollView, can_focus=True):
     def _cut(self, text: str, style: Style, start: int, width: int) -> Strip:
         """The *width* cells of *text* from cell *start*, padded in *style*: one strip made
         (a strip of the whole line, then cut, made three)."""
-        if text.isascii() or cell_len(text) == len(text):  # a cell a character: slice it
+        if max(text, default=" ") < "\u0300":  # Latin, no combining mark: a cell a character
             shown = text[start : start + width]
             return Strip([Segment(shown + " " * (width - len(shown)), style)], width)
         line = Strip([Segment(text, style)], cell_len(text))
