@@ -23,14 +23,16 @@ PREFIXES = ["M", "B", "D", "L", "DUP", "MAR", "GAR", "LEF", "MARTIN", "DUBOIS", 
 
 CHILD = r"""
 import asyncio, json, sys, time
-from tuibill.models import database
-database.bind(sys.argv[1])
+from tuibill.cli.tui import imports_kept
+with imports_kept():  # as ``tuibill`` starts the desk: the start's objects out of the collector's scans
+    from tuibill.models import database
+    database.bind(sys.argv[1])
+    from textual.widgets import Input
+    from tuibill.app import TuibillApp
+    from tuibill.screens.journal import JournalScreen
+    from tuibill.widgets.virtual_table import VirtualTable
 prefixes = json.loads(sys.argv[2])
 runs = int(sys.argv[3])
-from textual.widgets import Input
-from tuibill.app import TuibillApp
-from tuibill.screens.journal import JournalScreen
-from tuibill.widgets.virtual_table import VirtualTable
 
 shown = []
 set_source = VirtualTable.set_source
