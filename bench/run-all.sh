@@ -43,6 +43,7 @@ step() {
     }
     echo " ($(( $(date +%s) - began )) s)" >&2
 }
+step "vitesse de la machine" "$here/machine_speed.py" --label début
 step "seed ($invoices factures)" "$here/seed.py"
 step "démarrage de l'application" "$here/startup.py" --runs $((runs * 2 - 1))
 step "démarrage de la ligne de commande" "$here/cli_start.py" --runs $((runs * 3))
@@ -56,6 +57,7 @@ step "validation" "$here/validation.py"
 step "import d'un retour NOEMIE" "$here/returns_import.py" --runs 3
 step "rapports de suivi des retours" "$here/reports.py" --runs 3
 step "fin de mois de l'aide à domicile" "$here/slips.py" --runs 3
+step "vitesse de la machine" "$here/machine_speed.py" --label fin
 echo "(en $(( $(date +%s) - start )) s ; détails : $log)" >&2
 echo
 "$python" "$here/report.py" "$results"
