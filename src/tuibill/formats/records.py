@@ -664,6 +664,19 @@ class FieldRun:
         self._variable = tuple(variable)
         self._encoders = spec._encoders[start:stop]
         self._known: dict | None = {} if keep else None
+        # The type and fillers before and after the fields that take values, written once: the
+        # fields in between are encoded from the values as given (no list with their places).
+        # A run with a constant between two fields that take values goes the general way.
+        if variable and variable == list(range(variable[0], variable[-1] + 1)):
+            before = self.items[: variable[0]]
+            after = self.items[variable[-1] + 1 :]
+            self._ends: tuple[str, str] | None = (
+                "".join(item.kind.encode(None, item.width) for item in before),
+                "".join(item.kind.encode(None, item.width) for item in after),
+            )
+            self._middle = self._encoders[variable[0] : variable[-1] + 1]
+        else:
+            self._ends = None
 
     def _all_values(self, values: Sequence[object]) -> list[object]:
         if len(values) != len(self._variable):
@@ -685,11 +698,16 @@ class FieldRun:
                 pass
             except TypeError:  # not hashable
                 known = None
-        every = self._all_values(values)
         try:
-            text = _encode_fields(self._encoders, every)
+            if self._ends is None:
+                text = _encode_fields(self._encoders, self._all_values(values))
+            elif len(values) != len(self._middle):
+                raise TypeError(f"record {self.spec.code}: {len(self._middle)} values expected")
+            else:
+                head, tail = self._ends
+                text = head + _encode_fields(self._middle, values) + tail
         except Reject:
-            self.spec._name_refusal(self.items, every, number)
+            self.spec._name_refusal(self.items, self._all_values(values), number)
         if known is not None:
             if len(known) >= _KNOWN_RUNS:
                 known.clear()

@@ -401,7 +401,7 @@ def _related(invoices: Sequence[Invoice]) -> _Related:
         key = row[1:]
         line = made.get(key)
         if line is None:
-            line = made[key] = FseLine(
+            line = made[key] = FseLine.of_fields(
                 act_date=as_date(row[1]),
                 code=row[3].strip().upper(),
                 coefficient_x100=row[4],
