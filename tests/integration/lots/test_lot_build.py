@@ -251,6 +251,37 @@ def test_the_build_reads_with_a_bigger_page_cache_then_gives_it_back(office, tmp
     db.execute_sql(f"PRAGMA cache_size = {usual}")
 
 
+def test_the_build_pauses_the_cycle_collector_then_starts_it_again(office, tmp_path, monkeypatch):
+    import gc
+
+    office.invoices(2)
+    seen = []
+    build_one = lots._build_one
+
+    def watched(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return build_one(*args, **kwargs)
+
+    monkeypatch.setattr(lots, "_build_one", watched)
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    assert len(lots.build_lots(transmission(tmp_path), user="amelie", now=T0).lots) == 1
+    assert seen == [False] and gc.isenabled() and gc.get_freeze_count() == frozen
+    # Given back on a failure too, and left off when it was off.
+    monkeypatch.setattr(lots, "_build_one", lambda *args, **kwargs: 1 / 0)
+    office.invoices(1)
+    with pytest.raises(ZeroDivisionError):
+        lots.build_lots(transmission(tmp_path), user="amelie", now=T0)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with pytest.raises(ZeroDivisionError):
+            lots.build_lots(transmission(tmp_path), user="amelie", now=T0)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 @pytest.mark.parametrize("head", [b"%PDF", b"%PDX-1.7 rest", b" %PDF-1.7"])
 def test_a_piece_must_begin_with_the_pdf_magic(office, tmp_path, head):
     # The build reads a piece's first bytes only: a prefix of the magic, or the magic further
