@@ -13,6 +13,7 @@ and nothing else; a missing or unexpected datum is a programming error (``TypeEr
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -576,6 +577,12 @@ def _insert_alike(
     columns = ", ".join(f'"{field.column_name}"' for field in fields)
     marks = ", ".join([model._meta.database.param] * len(fields))
     alike = tuple(model._meta.fields[name].db_value(value) for name, value in values.items())
+    if isinstance(model._meta.database.obj, peewee.SqliteDatabase):
+        # What sqlite3 would do to the time for each row (its datetime adapter: 10,000 calls
+        # in Python for a lot of 10,000 invoices), done once.
+        alike = tuple(
+            sqlite3.adapt(value) if isinstance(value, datetime) else value for value in alike
+        )
     model._meta.database.cursor().executemany(
         f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})',
         [(entity_id, *alike, *place) for entity_id, place in zip(entity_ids, places, strict=True)],

@@ -304,7 +304,7 @@ def _groups(
     practitioners = {p.id: p for p in Practitioner.select()}
     organisms = {o.id: o for o in Organism.select()}
     groups: dict[tuple[int, str], _Group] = {}
-    codes: dict[int, CaisseCode] = {}
+    codes: dict[int, tuple[CaisseCode, str]] = {}  # organism id → its code, its destination
     without_pieces: list[LotInvoice | Candidate] = []
     records = fse_records(invoices) if check else {}
     pieces = _pieces_of([inv.id for inv in invoices if inv.mode == "degrade"])
@@ -335,15 +335,15 @@ def _groups(
                 continue
             if not pieces.get(invoice.id):
                 without_pieces.append(invoice)
-        code = codes.get(organism.id)
-        if code is None:  # one per caisse, not one per invoice
-            code = codes[organism.id] = CaisseCode(
-                organism.regime, organism.caisse, organism.centre
-            )
-        key = (practitioner.id, code.destination)
+        known = codes.get(organism.id)
+        if known is None:  # one per caisse, not one per invoice
+            code = CaisseCode(organism.regime, organism.caisse, organism.centre)
+            known = codes[organism.id] = (code, code.destination)
+        code, destination = known
+        key = (practitioner.id, destination)
         group = groups.get(key)
         if group is None:  # not one _Group made per invoice to be thrown away
-            group = groups[key] = _Group(practitioner, code.destination)
+            group = groups[key] = _Group(practitioner, destination)
         group.invoices.append(invoice)
         group.codes.setdefault(invoice.id, code)
     if check:
