@@ -53,6 +53,7 @@ from tuibill.models import (
     Organism,
     Practitioner,
 )
+from tuibill.models.checkpoints import checkpoints_beside
 from tuibill.models.database import immediate
 from tuibill.services import lifecycle
 from tuibill.services.lifecycle import current_time
@@ -442,7 +443,8 @@ def _build_lots(
     invoices, skipped = _candidates(invoice_ids, practitioner_id, whole=False)
     groups, without_pieces = _groups(invoices, skipped, settings.lot_codec, check=False)
     built: list[LotSummary] = []
-    with _page_cache(BUILD_PAGE_CACHE_KIB):
+    database = Invoice._meta.database.obj
+    with _page_cache(BUILD_PAGE_CACHE_KIB), checkpoints_beside(database) as checkpoints:
         for group in groups:
             name = sender_name(group.practitioner)
             for chunk in _chunks(group.invoices, settings.lot_max_invoices):
@@ -452,6 +454,8 @@ def _build_lots(
                     )
                 except _NothingWritable:
                     continue  # each refusal is in skipped; the transaction gave the number back
+                if checkpoints is not None:
+                    checkpoints.committed()  # its WAL pages copied back while the next is made
     warnings: list[str] = []
     lotted = {
         invoice_id

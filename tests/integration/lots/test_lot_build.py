@@ -251,6 +251,24 @@ def test_the_build_reads_with_a_bigger_page_cache_then_gives_it_back(office, tmp
     db.execute_sql(f"PRAGMA cache_size = {usual}")
 
 
+def test_the_build_checkpoints_the_wal_beside_its_lots(office, tmp_path, monkeypatch):
+    office.invoices(3)
+    seen = []
+    build_one = lots._build_one
+
+    def watched(*args, **kwargs):
+        seen.append(db.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0])
+        return build_one(*args, **kwargs)
+
+    monkeypatch.setattr(lots, "_build_one", watched)
+    report = lots.build_lots(transmission(tmp_path, lot_max_invoices=2), user="amelie", now=T0)
+    assert len(report.lots) == 2
+    assert seen == [0, 0]  # the lots' commits checkpoint nothing: the checkpointer does
+    assert db.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+    busy, wal_pages, copied = db.execute_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert busy == 0 and wal_pages == copied  # every page of the lots back in the file
+
+
 def test_the_build_pauses_the_cycle_collector_then_starts_it_again(office, tmp_path, monkeypatch):
     import gc
 
