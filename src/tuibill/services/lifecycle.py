@@ -22,7 +22,6 @@ import peewee
 
 from tuibill.domain import dre as dre_rules
 from tuibill.domain import invoice_rules
-from tuibill.domain import returns as returns_rules
 from tuibill.domain.dre import DreAction, DreState
 from tuibill.domain.errors import RefusedOperation, ValidationError
 from tuibill.domain.formatting import format_invoice_number
@@ -154,7 +153,10 @@ def move_invoice(
     if effects.resend_guard:
         if recycling_days is None:
             raise TypeError(f"{action.value}: the recycling delay is required")
-        returns_rules.check_resend(_transmitted_on(invoice), at.date(), recycling_days)
+        # Here, not at import: only a resending reads the recycling rules.
+        from tuibill.domain.returns import check_resend
+
+        check_resend(_transmitted_on(invoice), at.date(), recycling_days)
     elif recycling_days is not None:
         raise TypeError(f"{action.value} has no recycling delay")
     if effects.marks_recycled:

@@ -627,9 +627,6 @@ def _build_scor(
     at: datetime,
 ) -> list[Lot]:
     """The SCOR lot(s) of the mode-dégradé invoices of *fse_lot* that have pieces."""
-    from tuibill.formats.scor_lot import ScorHeader, ScorLot, ScorLotCodec, ScorPiece, ScorPieceKind
-    from tuibill.transport.envelopes import scor_attachment_name
-
     degraded = [invoice for invoice in invoices if invoice.mode == "degrade"]
     if not degraded:
         return []
@@ -637,7 +634,10 @@ def _build_scor(
     with_pieces = rows_of('SELECT "id" FROM "invoice_piece" WHERE "invoice_id" IN ({ids})',
                           list(numbers))  # fmt: skip
     if not with_pieces:
-        return []  # most lots: nothing more to read
+        return []  # most lots: nothing more to read (nor the SCOR format to import)
+    from tuibill.formats.scor_lot import ScorHeader, ScorLot, ScorLotCodec, ScorPiece, ScorPieceKind
+    from tuibill.transport.envelopes import scor_attachment_name
+
     pieces = sorted(
         InvoicePiece.select().where(InvoicePiece.id.in_([row[0] for row in with_pieces])),
         key=lambda piece: (numbers[piece.invoice_id], piece.id),

@@ -309,3 +309,35 @@ def test_a_piece_must_begin_with_the_pdf_magic(office, tmp_path, head):
     report = lots.build_lots(transmission(tmp_path), user="anne")
     assert [s.invoice_count for s in report.lots] == [1]
     assert "n'est pas un PDF" in report.skipped[0].reason
+
+
+_BUILD_CHILD = """
+import sys
+from tuibill.cli.main import main
+
+print("exit", main(sys.argv[1:]))
+print("modules", " ".join(sorted(sys.modules)))
+"""
+
+
+def test_a_build_without_scor_pieces_imports_neither_the_scor_format_nor_the_returns(
+    office, db_url
+):
+    # Issue 12: each is read only by the paths that need it (a SCOR lot to write, a resending).
+    import os
+    import subprocess
+    import sys
+
+    office.invoices(2)
+    db.close()
+    done = subprocess.run(
+        [sys.executable, "-c", _BUILD_CHILD, "--db", db_url, "lots", "build", "--json"],
+        capture_output=True, text=True, env={**os.environ, "TUIBILL_CONFIG": ""}, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    shown = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
+    assert shown["exit"] == "0"
+    modules = set(shown["modules"].split())
+    assert "tuibill.services.lots" in modules and Lot.select().count() == 1
+    assert "tuibill.formats.scor_lot" not in modules
+    assert "tuibill.domain.returns" not in modules
