@@ -629,14 +629,17 @@ def _encode_fields(encoders: Sequence[tuple], values: Iterable[object]) -> str:
     parts = []
     for (_, encode, width, known), value in zip(encoders, values, strict=True):
         key = (value.__class__, value)  # 1 and True, "A" and an enum: not the same
+        # get, not [] and KeyError: a value seen for the first time (every invoice number)
+        # would raise and catch an exception, the dearest step of writing it.
         try:
-            text = known[key]
-        except KeyError:
-            text = encode(value, width)
-            if len(known) < _KNOWN_TEXTS:
-                known[key] = text
+            text = known.get(key)
         except TypeError:  # not hashable
             text = encode(value, width)
+        else:
+            if text is None:
+                text = encode(value, width)
+                if len(known) < _KNOWN_TEXTS:
+                    known[key] = text
         parts.append(text)
     return "".join(parts)
 
@@ -693,11 +696,12 @@ class FieldRun:
         if known is not None:
             key = (values, tuple(map(type, values)))  # 1 and True: not the same
             try:
-                return known[key]
-            except KeyError:
-                pass
+                text = known.get(key)  # not []: see _encode_fields
             except TypeError:  # not hashable
                 known = None
+            else:
+                if text is not None:
+                    return text
         try:
             if self._ends is None:
                 text = _encode_fields(self._encoders, self._all_values(values))
