@@ -569,7 +569,10 @@ def _insert_history(model: type[InvoiceTransition] | type[LotTransition], rows: 
 
 
 def _insert_alike(
-    model: type[InvoiceTransition], entity: str, entity_ids: list[int], values: dict
+    model: type[InvoiceTransition] | type[LotTransition],
+    entity: str,
+    entity_ids: list[int],
+    values: dict,
 ) -> None:
     """One history row per entity of *entity_ids*, alike but for the entity (a batch move):
     sealed in the chain and inserted in one prepared statement, each value converted once."""
@@ -910,8 +913,16 @@ def record_lot(
 
 
 def record_lot_built(lot: Lot, user: str, reason: str, *, at: datetime) -> None:
-    """A lot's first history row: built, « À transmettre »."""
-    record_lot(lot, None, INITIAL_STATE.value, BUILD, user, reason, at=at)
+    """A lot's first history row: built, « À transmettre » (the row :func:`record_lot` makes,
+    inserted in SQL written once: a build records one for each lot)."""
+    users.require(user, Family.TRANSMIT)
+    _insert_alike(
+        LotTransition,
+        "lot",
+        [lot.id],
+        {"at": at, "user": user, "from_state": None, "to_state": INITIAL_STATE.value,
+         "action": BUILD, "reason": reason},
+    )  # fmt: skip
 
 
 # --- shared -----------------------------------------------------------------------------------

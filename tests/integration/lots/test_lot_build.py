@@ -22,7 +22,7 @@ from tuibill.models import (
     db,
 )
 from tuibill.models.database import immediate
-from tuibill.services import lot_views, lots
+from tuibill.services import audit, lot_views, lots
 from tuibill.services.numbering import allocate_lot_number
 
 PDF = b"%PDF-1.4\n% scan\n"
@@ -71,6 +71,9 @@ def test_one_lot_per_practitioner_and_caisse_within_the_size_limit(office, tmp_p
         "A_TRANSMETTRE",
         "build",
     )
+    assert (history.user, history.at, history.reason) == ("anne", T0, "2 facture(s)")
+    # The lots' and the invoices' history rows in one unbroken chain.
+    assert audit.verify().ok
     # Nothing left to lot.
     assert lots.build_lots(settings, user="anne").lots == ()
 
