@@ -81,6 +81,12 @@ class FseLine:
     patient_cents: int  # amo + amc + patient = total
     act_time: time | None = None  # hours and minutes only
 
+    @classmethod
+    def of_fields(cls, **values: Any) -> FseLine:
+        """The line of *values*, every field named, made as :meth:`FseRecord.of_fields` makes
+        a record (a build makes some 12,000 distinct lines; the frozen __init__ is 4× slower)."""
+        return _of_fields(cls, _LINE_FIELDS, values)
+
 
 @dataclass(frozen=True)
 class FseSignature:
@@ -129,14 +135,19 @@ class FseRecord:
         """The record of *values*, every field named: made without the frozen __init__, which
         sets its 22 fields one by one through object.__setattr__ (30 ms of a 10,000-invoice
         build). What the fields hold is the writer's to check, as for any record."""
-        if values.keys() != _FSE_FIELDS:
-            return cls(**values)  # a field missing or unknown: __init__ says which
-        record = object.__new__(cls)
-        object.__setattr__(record, "__dict__", values)
-        return record
+        return _of_fields(cls, _FSE_FIELDS, values)
+
+
+def _of_fields(cls: type, names: frozenset[str], values: dict[str, Any]) -> Any:
+    if values.keys() != names:
+        return cls(**values)  # a field missing or unknown: __init__ says which
+    made = object.__new__(cls)
+    object.__setattr__(made, "__dict__", values)
+    return made
 
 
 _FSE_FIELDS = frozenset(item.name for item in fields(FseRecord))
+_LINE_FIELDS = frozenset(item.name for item in fields(FseLine))
 
 
 @dataclass(frozen=True)

@@ -220,8 +220,10 @@ FSE_RECORDS = (FSE_IDENTITY, FSE_COVERAGE, ACT_LINE, SIGNATURE, SIGNATURE_PART)
 
 # Records written as runs of fields whose values repeat apart (see records.FieldRun): a lot of
 # 10,000 FSE has some 200 patients, 1,500 coverages and a few hundred acts priced alike, so
-# most runs are a text already made; only the invoice number is new on every FSE.
-_IDENTITY_HEAD = FSE_IDENTITY.run("type", "billing_date")
+# most runs are a text already made; only the invoice number is new on every FSE (its run is
+# not kept: it would keep one text per FSE).
+_IDENTITY_HEAD = FSE_IDENTITY.run("type", "invoice_number")
+_IDENTITY_WHEN = FSE_IDENTITY.run("mode", "billing_date", keep=True)
 _IDENTITY_PATIENT = FSE_IDENTITY.run("patient_last_name", "filler", keep=True)
 _COVERAGE = FSE_COVERAGE.run("type", "filler", keep=True)
 _LINE_WHEN = ACT_LINE.run("type", "act_time", keep=True)
@@ -240,10 +242,19 @@ _UNSIGNED_RECORDS: dict[int, tuple[FseSignature, list[str]]] = {}  # the same, f
 
 def encode_fse(fse: object, first: int) -> list[str]:
     """One FSE's records (field rules only; see :func:`check_fse`); *first*: its record 10's number."""
+    records: list[str] = []
+    write_fse(records, fse, first)
+    return records
+
+
+def write_fse(records: list[str], fse: object, first: int) -> None:
+    """:func:`encode_fse`, appended to *records* (a lot's: no list made per FSE)."""
     if not isinstance(fse, FseRecord):
         raise FSE_IDENTITY.error(first, "type", "une FseRecord est attendue", writing=True)
-    records = [
-        _IDENTITY_HEAD.encode((fse.invoice_number, fse.mode, fse.billing_date), first)
+    append = records.append
+    append(
+        _IDENTITY_HEAD.encode((fse.invoice_number,), first)
+        + _IDENTITY_WHEN.encode((fse.mode, fse.billing_date), first)
         + _IDENTITY_PATIENT.encode(
             (
                 fse.patient_last_name,
@@ -255,7 +266,7 @@ def encode_fse(fse: object, first: int) -> list[str]:
             ),
             first,
         )
-    ]
+    )
     amo = fse.amo
     if not isinstance(amo, CaisseCode):
         raise FSE_COVERAGE.error(first + 1, "amo_regime", "un CaisseCode est attendu", writing=True)
@@ -265,7 +276,7 @@ def encode_fse(fse: object, first: int) -> list[str]:
         raise FSE_COVERAGE.error(
             first + 1, "line_count", "une suite de FseLine est attendue", writing=True
         ) from None
-    records.append(
+    append(
         _COVERAGE.encode(
             (
                 amo.regime,
@@ -286,14 +297,13 @@ def encode_fse(fse: object, first: int) -> list[str]:
             first + 1,
         )
     )
-    number = first + 1
     kept = _LINE_RECORDS
-    for line in lines:
-        number += 1
-        known = kept.get((id(line), number - first))
+    for position, line in enumerate(lines, 2):  # the record's place in the FSE
+        known = kept.get((id(line), position))
         if known is not None and known[0] is line:
-            records.append(known[1])
+            append(known[1])
             continue
+        number = first + position
         if not isinstance(line, FseLine):
             raise ACT_LINE.error(number, "type", "une FseLine est attendue", writing=True)
         total = line.total_cents
@@ -303,18 +313,18 @@ def encode_fse(fse: object, first: int) -> list[str]:
         else:
             act = (line.code, line.coefficient_x100, line.quantity, line.unit_cents, total,
                    line.amo_cents, line.amc_cents, line.patient_cents, None)  # fmt: skip
-        text = _LINE_WHEN.encode((number - first - 1, line.act_date, line.act_time), number)
+        text = _LINE_WHEN.encode((position - 1, line.act_date, line.act_time), number)
         text += _LINE_ACT.encode(act, number)
         if len(kept) >= _LINES_KEPT:
             kept.clear()
-        kept[id(line), number - first] = (line, text)
-        records.append(text)
-    number += 1
+        kept[id(line), position] = (line, text)
+        append(text)
+    number = first + len(lines) + 2
     signature = fse.signature
     known = _UNSIGNED_RECORDS.get(id(signature))
     if known is not None and known[0] is signature:
         records.extend(known[1])  # nothing in them depends on the FSE
-        return records
+        return
     if not isinstance(signature, FseSignature):
         raise SIGNATURE.error(number, "type", "une FseSignature est attendue", writing=True)
     if not isinstance(signature.value, bytes):
@@ -323,7 +333,7 @@ def encode_fse(fse: object, first: int) -> list[str]:
         )
     text = base64.b64encode(signature.value).decode("ascii")
     chunks = [text[i : i + SIGNATURE_CHUNK] for i in range(0, len(text), SIGNATURE_CHUNK)]
-    records.append(
+    append(
         _SIGNATURE.encode(
             (
                 signature.card_type,
@@ -336,14 +346,11 @@ def encode_fse(fse: object, first: int) -> list[str]:
         )
     )
     for sequence, chunk in enumerate(chunks, 1):
-        records.append(
-            SIGNATURE_PART.encode({"sequence": sequence, "chunk": chunk}, number + sequence)
-        )
+        append(SIGNATURE_PART.encode({"sequence": sequence, "chunk": chunk}, number + sequence))
     if not signature.value:  # the unsigned FSE of a lot share theirs (a signature is unique)
         if len(_UNSIGNED_RECORDS) >= 64:
             _UNSIGNED_RECORDS.clear()
         _UNSIGNED_RECORDS[id(signature)] = (signature, records[-1 - len(chunks) :])
-    return records
 
 
 def check_fse(fse: FseRecord, destination: CaisseCode, first: int, *, writing: bool) -> None:
@@ -354,7 +361,7 @@ def check_fse(fse: FseRecord, destination: CaisseCode, first: int, *, writing: b
     def fail(spec: RecordSpec, number: int, name: str, reason: str) -> FormatError:
         return spec.error(number, name, reason, writing=writing)
 
-    if fse.amo.destination != destination.destination:
+    if fse.amo is not destination and fse.amo.destination != destination.destination:
         raise fail(
             FSE_COVERAGE,
             coverage,
@@ -423,6 +430,8 @@ def check_fse(fse: FseRecord, destination: CaisseCode, first: int, *, writing: b
     if not signature.signed:
         if fse.mode == FseMode.SESAM_VITALE:
             raise fail(SIGNATURE, number, "algorithm", "une FSE SESAM-Vitale doit être signée")
+        if signature.card_type is None and signature.signer is None and not signature.value:
+            return  # nearly every unsigned FSE: then nothing to name
         for name, value in (
             ("card_type", signature.card_type),
             ("signer", signature.signer),

@@ -18,9 +18,9 @@ from tuibill.formats.fse_records import (
     FSE_IDENTITY,
     FSE_RECORDS,
     check_fse,
-    encode_fse,
     read_fse,
     signing_payload,
+    write_fse,
 )
 from tuibill.formats.lot_family import (
     check_version,
@@ -132,10 +132,11 @@ class TuibillLotCodec:
         if not fses:
             raise FormatError("Écriture impossible : un lot contient au moins une FSE.")
         seen: set[int] = set()
+        destination = header.destination
         for fse in fses:
             first = len(records) + 1
-            records.extend(encode_fse(fse, first))
-            check_fse(fse, header.destination, first, writing=True)
+            write_fse(records, fse, first)
+            check_fse(fse, destination, first, writing=True)
             _check_unique(fse, seen, first, writing=True)
         trailer = lot.trailer
         return seal(

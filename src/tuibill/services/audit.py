@@ -90,16 +90,31 @@ def link(previous: str, content: str) -> str:
     return hashlib.sha256(f"{previous}{SEPARATOR}{content}".encode()).hexdigest()
 
 
-def _head() -> AuditHead:
-    """The chain's head, locked for the caller's transaction; created on first use."""
-    query = AuditHead.select().where(AuditHead.id == 1)
-    if not isinstance(AuditHead._meta.database.obj, peewee.SqliteDatabase):
-        query = query.for_update()
-    head = query.first()
-    if head is None:
+def _head() -> tuple[int, str]:
+    """The chain's head (its last number and hash), locked for the caller's transaction (a row
+    lock on PostgreSQL; SQLite's write lock is the transaction's); created on first use.
+
+    Read and moved in plain SQL: each batch of history rows reads and moves the head (twice for
+    each lot built), and peewee built the same two statements each time (~0.3 ms each)."""
+    database = AuditHead._meta.database
+    sql = f'SELECT "seq", "hash" FROM "{AuditHead._meta.table_name}" WHERE "id" = {database.param}'
+    if not isinstance(database.obj, peewee.SqliteDatabase):
+        sql += " FOR UPDATE"
+    row = database.execute_sql(sql, (1,)).fetchone()
+    if row is None:
         AuditHead.insert(id=1, seq=0, hash=GENESIS).on_conflict_ignore().execute()
-        head = AuditHead.get_by_id(1)
-    return head
+        row = database.execute_sql(sql, (1,)).fetchone()
+    return int(row[0]), row[1] or GENESIS
+
+
+def _move_head(seq: int, digest: str) -> None:
+    database = AuditHead._meta.database
+    mark = database.param
+    database.execute_sql(
+        f'UPDATE "{AuditHead._meta.table_name}" SET "seq" = {mark}, "hash" = {mark} '
+        f'WHERE "id" = {mark}',
+        (seq, digest, 1),
+    )
 
 
 def seal_many(model: type[peewee.Model], rows: list[dict]) -> list[dict]:
@@ -144,8 +159,7 @@ def seal_alike(
 
 def _chain(kind: str, entity_ids: Sequence[int], tails: Iterable[str]) -> list[tuple[int, str]]:
     """Chain rows after the head: each one's entity and the canonical text after it."""
-    head = _head()
-    seq, previous = int(head.seq), head.hash or GENESIS
+    seq, previous = _head()
     start = f"{SEPARATOR}{kind}{SEPARATOR}"
     sha256 = hashlib.sha256
     places = []
@@ -156,7 +170,7 @@ def _chain(kind: str, entity_ids: Sequence[int], tails: Iterable[str]) -> list[t
         previous = sha256(text.encode()).hexdigest()
         places.append((seq, previous))
     if places:
-        AuditHead.update(seq=seq, hash=previous).where(AuditHead.id == 1).execute()
+        _move_head(seq, previous)
     return places
 
 

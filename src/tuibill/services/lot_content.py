@@ -369,15 +369,24 @@ def validated_candidates(practitioner_id: int | None = None) -> list[Candidate]:
 # act and amounts — from patient to patient and from lot to lot, and the records share them.
 _LINES: dict[tuple, FseLine] = {}
 _LINES_KEPT = 16_384
+# Each patient likewise from his row: a build reads the same few hundred patients for each lot.
+_PATIENTS: dict[tuple, _Patient] = {}
+_PATIENTS_KEPT = 4096
 
 
 def _related(invoices: Sequence[Invoice]) -> _Related:
     def ids_of(attribute: str) -> list[int]:
         return sorted({getattr(inv, attribute) for inv in invoices} - {None})
 
+    known = _PATIENTS
+    if len(known) >= _PATIENTS_KEPT:
+        known.clear()
     patients = {
-        row[0]: _Patient(
-            row[0], latin1_text(row[1], 40), latin1_text(row[2], 30), as_date(row[3]), *row[4:7]
+        row[0]: known.get(row) or known.setdefault(
+            row,
+            _Patient(
+                row[0], latin1_text(row[1], 40), latin1_text(row[2], 30), as_date(row[3]), *row[4:7]
+            ),
         )
         for row in rows_of(
             'SELECT "id", "last_name", "first_name", "birth_date", "nir", "rank", "quality" '
@@ -401,7 +410,7 @@ def _related(invoices: Sequence[Invoice]) -> _Related:
         key = row[1:]
         line = made.get(key)
         if line is None:
-            line = made[key] = FseLine(
+            line = made[key] = FseLine.of_fields(
                 act_date=as_date(row[1]),
                 code=row[3].strip().upper(),
                 coefficient_x100=row[4],

@@ -20,9 +20,6 @@ from tuibill.domain.lots import (
 )
 from tuibill.formats import get_lot_codec
 from tuibill.formats.errors import FormatError
-from tuibill.formats.scor_lot import (
-    ScorLotCodec,
-)
 from tuibill.models import (
     Invoice,
     Lot,
@@ -481,6 +478,9 @@ def _lot_invoices(lot: Lot) -> tuple[tuple[LotInvoice, ...], str]:
 
 
 def _lot_pieces(lot: Lot) -> tuple[tuple[LotPiece, ...], str]:
+    # Here, not at import: the lists, the summaries and a build read no SCOR lot's file.
+    from tuibill.formats.scor_lot import ScorLotCodec
+
     try:
         content = ScorLotCodec().read(bytes(lot.file_bytes or b""))
     except FormatError as error:

@@ -91,14 +91,23 @@ def allocate_lot_number(practitioner: Practitioner, *, first: int = 1, last: int
     until it ends); on PostgreSQL the counter row is locked ``FOR UPDATE``.
     """
     check_lot_range(first, last)
-    where = (Counter.practitioner == practitioner.id) & (Counter.kind == LOT)
-    query = Counter.select(Counter.id, Counter.next_value).where(where)
-    if not isinstance(Counter._meta.database.obj, peewee.SqliteDatabase):
-        query = query.for_update()
-    row = query.first()
+    # In plain SQL: a build takes a number for each lot (peewee built the same two statements
+    # each time, ~0.3 ms each).
+    database = Counter._meta.database
+    table, mark = Counter._meta.table_name, database.param
+    sql = (
+        f'SELECT "id", "next_value" FROM "{table}" '
+        f'WHERE "{Counter.practitioner.column_name}" = {mark} AND "kind" = {mark}'
+    )
+    if not isinstance(database.obj, peewee.SqliteDatabase):
+        sql += " FOR UPDATE"
+    row = database.execute_sql(sql, (practitioner.id, LOT)).fetchone()
     if row is None:
         # A practitioner made without a lot counter (older data): lots simply start at *first*.
-        row = Counter.create(practitioner=practitioner.id, kind=LOT, next_value=first)
-    number, following = lot_number_to_hand_out(int(row.next_value), first=first, last=last)
-    Counter.update(next_value=following).where(Counter.id == row.id).execute()
+        made = Counter.create(practitioner=practitioner.id, kind=LOT, next_value=first)
+        row = (made.id, made.next_value)
+    number, following = lot_number_to_hand_out(int(row[1]), first=first, last=last)
+    database.execute_sql(
+        f'UPDATE "{table}" SET "next_value" = {mark} WHERE "id" = {mark}', (following, row[0])
+    )
     return number

@@ -22,7 +22,7 @@ from tuibill.models import (
     db,
 )
 from tuibill.models.database import immediate
-from tuibill.services import lot_views, lots
+from tuibill.services import audit, lot_views, lots
 from tuibill.services.numbering import allocate_lot_number
 
 PDF = b"%PDF-1.4\n% scan\n"
@@ -71,6 +71,9 @@ def test_one_lot_per_practitioner_and_caisse_within_the_size_limit(office, tmp_p
         "A_TRANSMETTRE",
         "build",
     )
+    assert (history.user, history.at, history.reason) == ("anne", T0, "2 facture(s)")
+    # The lots' and the invoices' history rows in one unbroken chain.
+    assert audit.verify().ok
     # Nothing left to lot.
     assert lots.build_lots(settings, user="anne").lots == ()
 
@@ -251,6 +254,55 @@ def test_the_build_reads_with_a_bigger_page_cache_then_gives_it_back(office, tmp
     db.execute_sql(f"PRAGMA cache_size = {usual}")
 
 
+def test_the_build_checkpoints_the_wal_beside_its_lots(office, tmp_path, monkeypatch):
+    office.invoices(3)
+    seen = []
+    build_one = lots._build_one
+
+    def watched(*args, **kwargs):
+        seen.append(db.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0])
+        return build_one(*args, **kwargs)
+
+    monkeypatch.setattr(lots, "_build_one", watched)
+    report = lots.build_lots(transmission(tmp_path, lot_max_invoices=2), user="amelie", now=T0)
+    assert len(report.lots) == 2
+    assert seen == [0, 0]  # the lots' commits checkpoint nothing: the checkpointer does
+    assert db.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+    busy, wal_pages, copied = db.execute_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert busy == 0 and wal_pages == copied  # every page of the lots back in the file
+
+
+def test_the_build_pauses_the_cycle_collector_then_starts_it_again(office, tmp_path, monkeypatch):
+    import gc
+
+    office.invoices(2)
+    seen = []
+    build_one = lots._build_one
+
+    def watched(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return build_one(*args, **kwargs)
+
+    monkeypatch.setattr(lots, "_build_one", watched)
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    assert len(lots.build_lots(transmission(tmp_path), user="amelie", now=T0).lots) == 1
+    assert seen == [False] and gc.isenabled() and gc.get_freeze_count() == frozen
+    # Given back on a failure too, and left off when it was off.
+    monkeypatch.setattr(lots, "_build_one", lambda *args, **kwargs: 1 / 0)
+    office.invoices(1)
+    with pytest.raises(ZeroDivisionError):
+        lots.build_lots(transmission(tmp_path), user="amelie", now=T0)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with pytest.raises(ZeroDivisionError):
+            lots.build_lots(transmission(tmp_path), user="amelie", now=T0)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 @pytest.mark.parametrize("head", [b"%PDF", b"%PDX-1.7 rest", b" %PDF-1.7"])
 def test_a_piece_must_begin_with_the_pdf_magic(office, tmp_path, head):
     # The build reads a piece's first bytes only: a prefix of the magic, or the magic further
@@ -260,3 +312,35 @@ def test_a_piece_must_begin_with_the_pdf_magic(office, tmp_path, head):
     report = lots.build_lots(transmission(tmp_path), user="anne")
     assert [s.invoice_count for s in report.lots] == [1]
     assert "n'est pas un PDF" in report.skipped[0].reason
+
+
+_BUILD_CHILD = """
+import sys
+from tuibill.cli.main import main
+
+print("exit", main(sys.argv[1:]))
+print("modules", " ".join(sorted(sys.modules)))
+"""
+
+
+def test_a_build_without_scor_pieces_imports_neither_the_scor_format_nor_the_returns(
+    office, db_url
+):
+    # Issue 12: each is read only by the paths that need it (a SCOR lot to write, a resending).
+    import os
+    import subprocess
+    import sys
+
+    office.invoices(2)
+    db.close()
+    done = subprocess.run(
+        [sys.executable, "-c", _BUILD_CHILD, "--db", db_url, "lots", "build", "--json"],
+        capture_output=True, text=True, env={**os.environ, "TUIBILL_CONFIG": ""}, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    shown = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
+    assert shown["exit"] == "0"
+    modules = set(shown["modules"].split())
+    assert "tuibill.services.lots" in modules and Lot.select().count() == 1
+    assert "tuibill.formats.scor_lot" not in modules
+    assert "tuibill.domain.returns" not in modules

@@ -437,6 +437,25 @@ def test_an_fse_of_its_fields_is_the_fse_its_init_makes(lot):
             made.nir = "X"  # type: ignore[misc]
 
 
+@settings(max_examples=30, deadline=None)
+@given(lots())
+def test_a_line_of_its_fields_is_the_line_its_init_makes(lot):
+    import dataclasses
+
+    from tuibill.formats.codec import FseLine
+
+    for line in (line for fse in lot.fses for line in fse.lines):
+        values = {item.name: getattr(line, item.name) for item in dataclasses.fields(line)}
+        made = FseLine.of_fields(**values)
+        assert made == line and hash(made) == hash(line) and repr(made) == repr(line)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            made.code = "X"  # type: ignore[misc]
+    values = {item.name: getattr(line, item.name) for item in dataclasses.fields(line)}
+    del values["code"]
+    with pytest.raises(TypeError, match="code"):
+        FseLine.of_fields(**values)
+
+
 def test_an_fse_of_missing_or_unknown_fields_is_refused_by_its_init():
     import dataclasses
 
