@@ -10,9 +10,7 @@ payer — its financed share, which a bordereau later carries.
 from __future__ import annotations
 
 import calendar
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -43,6 +41,7 @@ from tuibill.models import (
 from tuibill.models.database import immediate, insert_rows
 from tuibill.services import homecare_lifecycle as lifecycle
 from tuibill.services.aid_plans import plans_of_clients
+from tuibill.services.collector import no_cycle_collection
 from tuibill.services.homecare import contracts_of
 
 
@@ -233,33 +232,9 @@ def _previews(year: int, month: int, client_ids: Sequence[int] | None) -> list[P
     return previews
 
 
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """A month's tens of thousands of lines, rows and strings hold no reference cycle: the
-    cyclic garbage collector, set off by their very number, would walk them again and again as
-    they pile up (a tenth of the month's time). Reference counting frees them all the same.
-
-    Afterwards the collector runs again, the objects made meanwhile put with the oldest ones
-    (``freeze`` then ``unfreeze``): its next young collection would otherwise walk them all. In
-    the desk, whose start-up and journals froze their heap out of the collector's scans
-    (``cli.tui.imports_kept``, ``screens.paged_journal.freeze_heap``), they join it frozen:
-    ``unfreeze`` would hand that whole heap back to the collector's full passes."""
-    enabled = gc.isenabled()
-    frozen_before = gc.get_freeze_count()  # counts them: a few ms, once a month's billing
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if not frozen_before:
-            gc.unfreeze()
-        if enabled:
-            gc.enable()
-
-
 def simulate(year: int, month: int, client_ids: Sequence[int] | None = None) -> list[Preview]:
     """« Simuler la facturation »: nothing is written."""
-    with _no_cycle_collection():
+    with no_cycle_collection():
         return _previews(year, month, client_ids)
 
 
@@ -277,7 +252,7 @@ def create_invoices(
     today = today or date.today()
     start, end = month_bounds(year, month)
     at = at or lifecycle.now()
-    with _no_cycle_collection(), immediate():
+    with no_cycle_collection(), immediate():
         previews = _previews(year, month, client_ids)
         billable = [preview for preview in previews if preview.billing is not None]
         # The month's rows in a few prepared statements (peewee's SQL per row: most of the time).

@@ -17,7 +17,6 @@ which applies the domain's table and records the move in the same transaction. S
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -56,6 +55,7 @@ from tuibill.models import (
 from tuibill.models.checkpoints import checkpoints_beside
 from tuibill.models.database import immediate
 from tuibill.services import lifecycle
+from tuibill.services.collector import no_cycle_collection
 from tuibill.services.lifecycle import current_time
 from tuibill.services.lot_content import (
     Candidate,
@@ -429,7 +429,7 @@ def build_lots(
     left Validée and listed in ``skipped`` with the reason; an invoice changed meanwhile by
     another desk is left out of its lot.
     """
-    with _no_cycle_collection():
+    with no_cycle_collection():
         return _build_lots(settings, user, invoice_ids, practitioner_id, current_time(now))
 
 
@@ -478,26 +478,6 @@ def _build_lots(
 # (its file, its history) pushed out of the usual page cache: for 10,000 invoices, some 10,000
 # reads from the file fewer with 8 MB (and no fewer with more), for some 4 MB of memory.
 BUILD_PAGE_CACHE_KIB = 8_000
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """A build's rows, lines and records hold no reference cycle, but their number sets off the
-    cyclic collector again and again, each time walking those still alive (some 240 passes,
-    ~4 % of a 10,000-invoice build); reference counting frees them all the same. Afterwards
-    what was made meanwhile joins the oldest generation, or the frozen heap of the desk, as in
-    ``services.homecare_billing._no_cycle_collection``."""
-    enabled = gc.isenabled()
-    frozen_before = gc.get_freeze_count()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if not frozen_before:
-            gc.unfreeze()
-        if enabled:
-            gc.enable()
 
 
 @contextmanager

@@ -354,13 +354,13 @@ def test_a_heap_frozen_by_the_desk_stays_frozen_after_a_month() -> None:
 
     script = (
         "import gc\n"
-        "from tuibill.services.homecare_billing import _no_cycle_collection\n"
-        "with _no_cycle_collection():\n"
+        "from tuibill.services.collector import no_cycle_collection\n"
+        "with no_cycle_collection():\n"
         "    kept = [[n] for n in range(1000)]\n"
         "print(gc.get_freeze_count())\n"
         "gc.freeze()\n"
         "before = gc.get_freeze_count()\n"
-        "with _no_cycle_collection():\n"
+        "with no_cycle_collection():\n"
         "    more = [[n] for n in range(1000)]\n"
         "print(gc.get_freeze_count() >= before + 1000, gc.isenabled())\n"
     )
