@@ -45,7 +45,7 @@ step() {
 }
 step "vitesse de la machine" "$here/machine_speed.py" --label début
 step "seed ($invoices factures)" "$here/seed.py"
-step "démarrage de l'application" "$here/startup.py" --runs $((runs * 2 - 1))
+step "démarrage de l'application" "$here/startup.py" --runs $((runs * 4 + 1))
 step "démarrage de la ligne de commande" "$here/cli_start.py" --runs $((runs * 3))
 step "filtre patient" "$here/journal_filter.py" --runs 2
 step "Page suivante" "$here/journal_paging.py" --runs 2
