@@ -4,10 +4,7 @@ same process, keeps them for peewee."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
+from tests.support.child_command import run_child
 from tuibill.cli.context import opens_second_database
 from tuibill.cli.main import build_parser
 
@@ -26,13 +23,7 @@ print("importable", psycopg2 is not None)
 
 
 def _run(*argv: str) -> dict[str, str]:
-    env = {**os.environ, "TUIBILL_CONFIG": ""}
-    done = subprocess.run(
-        [sys.executable, "-c", _CHILD, *argv], capture_output=True, text=True, env=env,
-        timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
+    return run_child(_CHILD, *argv)
 
 
 def test_a_command_on_a_sqlite_file_runs_without_server_drivers(demo_url) -> None:

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import gc
 import os
-import subprocess
-import sys
 import threading
 
 import pytest
 
+from tests.support.child_command import run_child
 from tuibill.cli import main as cli_main
 from tuibill.models import db
 
@@ -29,13 +28,7 @@ print("exit", main(sys.argv[1:]), flush=True)
 
 
 def _run(*argv: str) -> dict[str, str]:
-    env = {**os.environ, "TUIBILL_CONFIG": ""}
-    done = subprocess.run(
-        [sys.executable, "-c", _CHILD, *argv], capture_output=True, text=True, env=env,
-        timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
+    return run_child(_CHILD, *argv)
 
 
 def test_a_command_ends_frozen_its_database_closed_and_its_wal_copied_back(demo_url) -> None:
