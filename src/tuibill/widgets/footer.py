@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events
@@ -15,6 +15,8 @@ from textual.visual import VisualType
 from textual.widget import Widget
 from textual.widgets import Header
 from textual.widgets._header import HeaderTitle
+
+from tuibill.widgets.recent import Recent
 
 
 class AppFooter(Widget, can_focus=False):
@@ -64,8 +66,7 @@ class AppFooter(Widget, can_focus=False):
         self._shown: tuple[tuple[str, str, str, bool], ...] = ()
         self._spans: list[tuple[int, int, str, bool]] = []  # x from, x to, key, enabled
         # The lines drawn for the last few sets of keys (see render_lines).
-        self._drawn: dict[tuple[Any, ...], tuple[list[Strip], list[tuple[int, int, str, bool]]]]
-        self._drawn = {}
+        self._drawn = Recent(self.DRAWN)
 
     @property
     def keys_shown(self) -> tuple[tuple[str, str, str, bool], ...]:
@@ -114,10 +115,7 @@ class AppFooter(Widget, can_focus=False):
         )  # fmt: skip
         drawn = self._drawn.get(look)
         if drawn is None:
-            drawn = super().render_lines(crop), self._spans
-            if len(self._drawn) >= self.DRAWN:
-                del self._drawn[next(iter(self._drawn))]  # the oldest
-            self._drawn[look] = drawn
+            drawn = self._drawn[look] = super().render_lines(crop), self._spans
         lines, self._spans = drawn
         return lines
 

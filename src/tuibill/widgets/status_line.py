@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import Static
+
+from tuibill.widgets.recent import Recent
 
 
 class StatusLine(Static):
@@ -22,7 +24,7 @@ class StatusLine(Static):
     def __init__(self, text: str = "", *, id: str | None = None) -> None:
         super().__init__(text, id=id)
         self._text = text
-        self._kept: dict[tuple[Any, ...], list[Strip]] = {}
+        self._kept = Recent(self.KEPT)
 
     @property
     def text(self) -> str:
@@ -41,8 +43,5 @@ class StatusLine(Static):
         )  # fmt: skip
         lines = self._kept.get(look)
         if lines is None:
-            lines = super().render_lines(crop)
-            if len(self._kept) >= self.KEPT:
-                del self._kept[next(iter(self._kept))]  # the oldest
-            self._kept[look] = lines
+            lines = self._kept[look] = super().render_lines(crop)
         return lines

@@ -15,7 +15,6 @@ edges show « ‹ » / « › » when columns are hidden on that side.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from math import ceil
@@ -33,6 +32,8 @@ from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.widget import Widget
+
+from tuibill.widgets.recent import Recent
 
 Align = Literal["left", "right", "center"]
 RowSource = Callable[[int], Sequence[str] | None]
@@ -86,40 +87,6 @@ def _thumb(bar: ScrollBar, position: float) -> tuple[int, int] | None:
     return start, start + ceil(thumb_size * 8)
 
 
-class _Recent:
-    """The values (rows' strips, lines of text) of the *size* keys used last.
-
-    Not Textual's ``LRUCache``: clearing it (every search) leaves its ring of links, and the
-    strips they hold, as cyclic garbage that only the collector's full passes free — some 800
-    objects a search, and a full pass every twenty searches walking them all (~10–20 ms during
-    which no key is read). Dropped from an ordered dict, they are freed at once."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: OrderedDict[Any, Any] = OrderedDict()
-
-    def get(self, key: Any) -> Any:
-        value = self._items.get(key)
-        if value is not None:
-            self._items.move_to_end(key)
-        return value
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        self._items[key] = value
-        self._items.move_to_end(key)
-        if len(self._items) > self._size:
-            self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        self._items.clear()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def keys(self) -> list[Any]:
-        return list(self._items)
-
-
 class _TableScrollBar(ScrollBar):
     """Textual's vertical scrollbar, drawn again only when what it shows changes.
 
@@ -136,7 +103,7 @@ class _TableScrollBar(ScrollBar):
     def __init__(self, *, thickness: int = 1) -> None:
         super().__init__(vertical=True, name="vertical", thickness=thickness)
         self._drawn: tuple[Any, ...] | None = None  # the look of the lines on screen
-        self._lines: dict[tuple[Any, ...], list[Strip]] = {}
+        self._lines = Recent(self.LOOKS)
 
     def _look(self) -> tuple[Any, ...]:
         """What its drawing depends on (``ScrollBar.render``, ``ScrollBarRender``, the styles
@@ -179,10 +146,7 @@ class _TableScrollBar(ScrollBar):
         look = self._look()
         lines = self._lines.get((look, crop))
         if lines is None:
-            lines = super().render_lines(crop)
-            if len(self._lines) >= self.LOOKS:
-                del self._lines[next(iter(self._lines))]  # the oldest
-            self._lines[look, crop] = lines
+            lines = self._lines[look, crop] = super().render_lines(crop)
         self._drawn = look
         return lines
 
@@ -307,8 +271,8 @@ class VirtualTable(ScrollView, can_focus=True):
         # or a sideways scroll cuts the same text again, and redraws only the rows whose style
         # changed. Cleared when the data or the widths change. Bounded: a million rows never
         # all land here.
-        self._texts = _Recent(256)
-        self._strips = _Recent(256)
+        self._texts = Recent(256)
+        self._strips = Recent(256)
         self._header: Strip | None = None
         self._styles: dict[tuple[str, ...], Style] = {}
         self._focus_changing = False  # see refresh()
