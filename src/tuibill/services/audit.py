@@ -90,7 +90,7 @@ def link(previous: str, content: str) -> str:
     return hashlib.sha256(f"{previous}{SEPARATOR}{content}".encode()).hexdigest()
 
 
-def _head() -> tuple[int, str]:
+def chain_head() -> tuple[int, str]:
     """The chain's head (its last number and hash), locked for the caller's transaction (a row
     lock on PostgreSQL; SQLite's write lock is the transaction's); created on first use.
 
@@ -107,7 +107,9 @@ def _head() -> tuple[int, str]:
     return int(row[0]), row[1] or GENESIS
 
 
-def _move_head(seq: int, digest: str) -> None:
+def move_chain_head(seq: int, digest: str) -> None:
+    """The chain's head set to *seq* and *digest*, in the caller's transaction (after rows
+    chained by hand, as the seed does)."""
     database = AuditHead._meta.database
     mark = database.param
     database.execute_sql(
@@ -159,7 +161,7 @@ def seal_alike(
 
 def _chain(kind: str, entity_ids: Sequence[int], tails: Iterable[str]) -> list[tuple[int, str]]:
     """Chain rows after the head: each one's entity and the canonical text after it."""
-    seq, previous = _head()
+    seq, previous = chain_head()
     start = f"{SEPARATOR}{kind}{SEPARATOR}"
     sha256 = hashlib.sha256
     places = []
@@ -170,7 +172,7 @@ def _chain(kind: str, entity_ids: Sequence[int], tails: Iterable[str]) -> list[t
         previous = sha256(text.encode()).hexdigest()
         places.append((seq, previous))
     if places:
-        _move_head(seq, previous)
+        move_chain_head(seq, previous)
     return places
 
 

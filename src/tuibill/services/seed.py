@@ -22,7 +22,6 @@ from tuibill.domain.patients import nir_key
 from tuibill.domain.public_holidays import is_sunday_or_holiday
 from tuibill.models import (
     ALL_MODELS,
-    AuditHead,
     Counter,
     Invoice,
     InvoiceLine,
@@ -198,15 +197,6 @@ class _DayTexts:
         return found
 
 
-def _chain_head() -> tuple[int, str]:
-    """The history chain's last number and hash (``services.audit``'s head row)."""
-    head = AuditHead.get_or_none(AuditHead.id == 1)
-    if head is None:
-        AuditHead.insert(id=1, seq=0, hash=audit.GENESIS).on_conflict_ignore().execute()
-        return 0, audit.GENESIS
-    return int(head.seq), head.hash or audit.GENESIS
-
-
 # The tables a seed fills, whose secondary indexes a big seed drops and makes again.
 _FILLED = ("invoice", "invoice_line", "invoice_transition")
 
@@ -287,7 +277,7 @@ def seed(
     reason = "données générées (tuibill seed)"
     # The history's chain, extended here row by row (services.audit's canonical content and
     # link, written out: a million rows through dicts would cost seconds).
-    head = _chain_head()
+    head = audit.chain_head()
     seq, previous = head
     separator = audit.SEPARATOR
     with _bulk_load(database, invoices):
@@ -344,7 +334,7 @@ def seed(
                 transition_id += 1
                 invoice_id += 1
             with immediate(database):
-                if _chain_head() != head:
+                if audit.chain_head() != head:
                     raise RefusedOperation(
                         "L'historique a été écrit par un autre poste pendant le remplissage : "
                         "recommencez sur une base que personne n'utilise."
@@ -366,7 +356,7 @@ def seed(
                     "reason", "seq", "hash",
                 ], hist_rows)  # fmt: skip
                 head = (seq, previous)
-                AuditHead.update(seq=seq, hash=previous).where(AuditHead.id == 1).execute()
+                audit.move_chain_head(seq, previous)
             made += batch
             if progress:
                 progress(made, invoices)
