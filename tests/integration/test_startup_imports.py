@@ -13,6 +13,8 @@ import os
 import subprocess
 import sys
 
+from tuibill.models import LAZY_MODULES
+
 # Top-level packages a desk on a SQLite file does not need to show its menu.
 NOT_AT_START = {
     "psycopg2", "psycopg", "psycopg2cffi", "pymysql", "MySQLdb", "playhouse",
@@ -69,6 +71,9 @@ def test_the_desk_starts_without_what_its_menu_does_not_use(demo_url) -> None:
     others = ("tuibill.hardware", "tuibill.transport", "tuibill.simulator", "tuibill.dialogs")
     assert sorted(name for name in modules if name.startswith(others)) == []
     assert sorted(name for name in modules if name.startswith("tuibill.formats.")) == []
+    # The tiers-payeurs', bank's, rejections' models: loaded on first use (tuibill.models).
+    lazy = {f"tuibill.models.{module}" for module in LAZY_MODULES}
+    assert sorted(lazy & modules) == []
 
 
 def test_psycopg2_stays_importable_after_a_sqlite_start() -> None:

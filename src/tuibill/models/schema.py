@@ -11,16 +11,9 @@ from collections.abc import Callable
 
 import peewee
 
+from tuibill import models
 from tuibill.domain.errors import ConfigError
 from tuibill.models import (
-    V1_MODELS,
-    V2_MODELS,
-    V4_MODELS,
-    V5_MODELS,
-    V6_MODELS,
-    V7_MODELS,
-    V8_MODELS,
-    V10_MODELS,
     Invoice,
     InvoiceLine,
     InvoiceTransition,
@@ -99,11 +92,11 @@ def _sqlite_constant_column(database: peewee.Database, table: str, field: peewee
 
 
 def _v1_initial(database: peewee.Database) -> None:
-    database.create_tables(V1_MODELS, safe=True)
+    database.create_tables(models.V1_MODELS, safe=True)
 
 
 def _v2_securing_pieces_lots(database: peewee.Database) -> None:
-    database.create_tables(V2_MODELS, safe=True)
+    database.create_tables(models.V2_MODELS, safe=True)
     add_missing_columns(
         database,
         Invoice,
@@ -136,7 +129,7 @@ def _v3_rejected_state(database: peewee.Database) -> None:
 
 
 def _v4_returns(database: peewee.Database) -> None:
-    database.create_tables(V4_MODELS, safe=True)
+    database.create_tables(models.V4_MODELS, safe=True)
     add_missing_columns(database, Invoice, ["amo_paid_cents", "amc_paid_cents"])
 
 
@@ -144,7 +137,7 @@ def _v5_audit_chain(database: peewee.Database) -> None:
     """Chain the history: the rows already there are sealed in the order they happened."""
     import hashlib
 
-    database.create_tables(V5_MODELS, safe=True)
+    database.create_tables(models.V5_MODELS, safe=True)
     add_missing_columns(database, Lot, ["codec"])
     for model in (InvoiceTransition, LotTransition):
         add_missing_columns(database, model, ["seq", "hash"])
@@ -195,7 +188,7 @@ def _v6_bank(database: peewee.Database) -> None:
     The rules are written as they were when this version was released (a migration never
     changes afterwards; ``domain.bank_matching.DEFAULT_RULES`` may).
     """
-    database.create_tables(V6_MODELS, safe=True)
+    database.create_tables(models.V6_MODELS, safe=True)
     if database.execute_sql('SELECT COUNT(*) FROM "match_rule"').fetchone()[0]:
         return
     rules = [
@@ -220,7 +213,7 @@ def _v6_bank(database: peewee.Database) -> None:
 
 def _v7_users(database: peewee.Database) -> None:
     """Staff accounts and their history (chained with the others; no rows to seal yet)."""
-    database.create_tables(V7_MODELS, safe=True)
+    database.create_tables(models.V7_MODELS, safe=True)
 
 
 def _v8_payers(database: peewee.Database) -> None:
@@ -228,7 +221,7 @@ def _v8_payers(database: peewee.Database) -> None:
     from tuibill.domain.payers import DEFAULT_REMINDER_LEVELS
     from tuibill.models import ReminderLevelRow
 
-    database.create_tables(V8_MODELS, safe=True)
+    database.create_tables(models.V8_MODELS, safe=True)
     if not ReminderLevelRow.select().exists():
         for level in DEFAULT_REMINDER_LEVELS:
             ReminderLevelRow.create(
@@ -257,7 +250,7 @@ def _v9_journal_indexes(database: peewee.Database) -> None:
 def _v10_rejections(database: peewee.Database) -> None:
     """Treating the returns: avoirs, the practice's motif rules, refused lines' statuses, lots
     pointed; nullable columns only on the big tables (O(1) on SQLite and PostgreSQL)."""
-    database.create_tables(V10_MODELS, safe=True)
+    database.create_tables(models.V10_MODELS, safe=True)
     add_missing_columns(
         database, Invoice, ["recycled_at", "recycled_by", "replaces", "amc_to_patient_cents"]
     )

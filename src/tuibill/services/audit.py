@@ -1,6 +1,6 @@
 """A history no one can rewrite quietly: every history row is chained by SHA-256.
 
-Each row of a history table (:data:`CHAINED`: invoices — the returns' moves among them —, lots,
+Each row of a history table (:func:`chained_tables`: invoices — the returns' moves among them —, lots,
 bank matches, staff accounts, home-care invoices, bordereaux, règlements) gets the next number
 of one sequence over all of them (``seq``, handed out in the writing transaction:
 SQLite's write lock, PostgreSQL's row lock on :class:`~tuibill.models.AuditHead`) and the hash of
@@ -11,6 +11,7 @@ and hash, so rows deleted at the end are found too.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 import itertools
@@ -20,17 +21,7 @@ from datetime import datetime
 
 import peewee
 
-from tuibill.models import (
-    AuditCheck,
-    AuditHead,
-    BankMatchEvent,
-    HomecareInvoiceTransition,
-    InvoiceTransition,
-    LotTransition,
-    PaymentTransition,
-    SlipTransition,
-    UserTransition,
-)
+from tuibill.models import AuditCheck, AuditHead, InvoiceTransition, LotTransition, UserTransition
 
 GENESIS = "0" * 64
 SEPARATOR = "\x1f"  # the ASCII unit separator: never in a field the desk writes
@@ -50,18 +41,29 @@ class Chained:
         return self.plural or f"{self.kind}s"
 
 
-CHAINED: tuple[Chained, ...] = (
-    Chained("facture", InvoiceTransition, "invoice"),
-    Chained("lot", LotTransition, "lot"),
-    Chained("rapprochement", BankMatchEvent, "match"),
-    Chained("utilisateur", UserTransition, "account"),
-    # Tiers-payeurs (seed 004): home-care invoices and avoirs, bordereaux, règlements.
-    Chained("facture d'aide à domicile", HomecareInvoiceTransition, "invoice",
-            "factures d'aide à domicile"),
-    Chained("bordereau", SlipTransition, "slip", "bordereaux"),
-    Chained("règlement", PaymentTransition, "payment"),
-)  # fmt: skip
-_BY_MODEL = {chained.model: chained for chained in CHAINED}
+@functools.cache
+def chained_tables() -> tuple[Chained, ...]:
+    """The history tables of the chain. Made on first use: the bank's and the home-care's
+    models are then loaded (``tuibill.models`` loads them lazily; the desk's start reads the
+    last check, not the chain)."""
+    from tuibill import models
+
+    return (
+        Chained("facture", InvoiceTransition, "invoice"),
+        Chained("lot", LotTransition, "lot"),
+        Chained("rapprochement", models.BankMatchEvent, "match"),
+        Chained("utilisateur", UserTransition, "account"),
+        # Tiers-payeurs (seed 004): home-care invoices and avoirs, bordereaux, règlements.
+        Chained("facture d'aide à domicile", models.HomecareInvoiceTransition, "invoice",
+                "factures d'aide à domicile"),
+        Chained("bordereau", models.SlipTransition, "slip", "bordereaux"),
+        Chained("règlement", models.PaymentTransition, "payment"),
+    )  # fmt: skip
+
+
+@functools.cache
+def _by_model() -> dict[type[peewee.Model], Chained]:
+    return {chained.model: chained for chained in chained_tables()}
 
 
 def _text(value: object) -> str:
@@ -124,7 +126,7 @@ def seal_many(model: type[peewee.Model], rows: list[dict]) -> list[dict]:
 
     The caller holds the write transaction and inserts the rows as returned.
     """
-    chained = _BY_MODEL[model]
+    chained = _by_model()[model]
     ids, tails = [], []
     # Most rows of a batch share their time, user, move and reason: that part of the canonical
     # text is made once per distinct values (their types in the key: 1, True and "1" differ).
@@ -156,7 +158,7 @@ def seal_alike(
     that order, every row with the same other *values* (a batch move: one time, user, move and
     reason): what :func:`seal_many` gives, without a dict per row. The caller holds the write
     transaction and inserts the rows."""
-    return _chain(_BY_MODEL[model].kind, entity_ids, itertools.repeat(_tail(values)))
+    return _chain(_by_model()[model].kind, entity_ids, itertools.repeat(_tail(values)))
 
 
 def _chain(kind: str, entity_ids: Sequence[int], tails: Iterable[str]) -> list[tuple[int, str]]:
@@ -233,7 +235,7 @@ def verify() -> VerifyReport:
     """Walk every chained row in sequence order; the first row edited, deleted or moved."""
     unsealed = [
         (chained, chained.model.select(chained.model.id).where(chained.model.seq.is_null()).first())
-        for chained in CHAINED
+        for chained in chained_tables()
     ]
     for chained, row in unsealed:
         if row is not None:
@@ -242,7 +244,7 @@ def verify() -> VerifyReport:
                 "(ajoutée à la main ?).", chained.model._meta.table_name, row.id,
             )  # fmt: skip
     expected, previous, rows = 1, GENESIS, 0
-    streams = [_stream(chained) for chained in CHAINED]
+    streams = [_stream(chained) for chained in chained_tables()]
     for seq, chained, row in heapq.merge(*streams, key=lambda item: item[0]):
         rows += 1
         table = chained.model._meta.table_name
