@@ -208,6 +208,18 @@ class TuibillApp(App[int]):
             await super().on_event(event)
             self.type_ahead.handed_on()
             return
+        if (
+            isinstance(event, events.Resize)
+            and event.size == self._size
+            and self._resize_timer is None
+        ):
+            # The terminal's size again, unchanged: Textual would still hand it to the screen
+            # once idle, which lays it out and draws it all again — at every start, where the
+            # driver's first size comes after the app's own: a second full frame (~7 KB) just
+            # after the first (issue 12, start-up). A real change, or one under way (the
+            # timer), goes through.
+            event.stop()
+            return
         await super().on_event(event)
 
     def get_driver_class(self) -> type[Driver]:

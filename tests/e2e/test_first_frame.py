@@ -73,3 +73,16 @@ def test_the_first_frame_says_where_who_and_what_to_do(tmp_path, demo_db) -> Non
     header = first.split("\n", 1)[0]
     assert "Cabinet infirmier" in header and "demo (administrateur)" in header, header
     assert "Menu principal" in first and "À faire" in first
+
+
+def test_the_desk_starts_with_one_full_frame(tmp_path, demo_db) -> None:
+    # Textual laid the menu out and drew it all again just after its first frame (a layout and
+    # a repaint asked while it mounted, and the terminal's size told twice): ~7 KB more at every
+    # start over a slow link, and the start ended a frame later (issue 12).
+    env = {**os.environ, "TERM": "xterm-256color", "TUIBILL_CONFIG": "", "HOME": str(tmp_path)}
+    env.pop("COLORTERM", None)
+    written = _first_burst([sys.executable, "-m", "tuibill", "--db", str(demo_db)],
+                           env, until=b"Facturer")  # fmt: skip
+    text = ESCAPE.sub(b"", written).decode("utf-8", "replace")
+    assert "Menu principal" in text
+    assert text.count("≡") == 1, f"{text.count('≡')} full frames, {len(written)} bytes"

@@ -264,3 +264,28 @@ async def test_the_first_frame_names_the_practice_and_notifications_still_show(a
         await pilot.press("escape")
         await pilot.pause()
         assert not app.screen.get_child_by_id("textual-toastrack").display
+
+
+async def test_the_same_terminal_size_again_lays_nothing_out_a_new_one_does(app) -> None:
+    from textual import events
+    from textual.geometry import Size
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        layouts = []
+        screen = app.screen
+        original = screen._refresh_layout
+
+        def counted(size=None, scroll=False):
+            layouts.append(size)
+            return original(size, scroll)
+
+        screen._refresh_layout = counted
+        app.post_message(events.Resize(Size(80, 24), Size(80, 24)))  # the driver's, again
+        await pilot.pause()
+        await pilot.pause()
+        assert layouts == []
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        await pilot.pause()
+        assert Size(100, 30) in layouts and app.screen.size == Size(100, 30)
