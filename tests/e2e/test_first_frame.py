@@ -31,8 +31,11 @@ def demo_db(tmp_path) -> Path:
     return path
 
 
-def _first_burst(argv: list[str], env: dict[str, str], until: bytes) -> bytes:
-    """What the program writes on an 80×24 pty until *until* shows, then 0.3 s of silence."""
+def _first_burst(
+    argv: list[str], env: dict[str, str], until: bytes, then: tuple[bytes, ...] = ()
+) -> bytes | list[bytes]:
+    """What the program writes on an 80×24 pty until *until* shows, then 0.3 s of silence;
+    with *then*, also what each of those keys makes it write (0.5 s of silence after each)."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     process = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
@@ -54,11 +57,24 @@ def _first_burst(argv: list[str], env: dict[str, str], until: bytes) -> bytes:
             if not chunk:
                 break
             data += chunk
+        bursts = [bytes(data)]
+        for key in then:
+            os.write(master, key)
+            burst = bytearray()
+            while select.select([master], [], [], 0.5)[0]:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                burst += chunk
+            bursts.append(bytes(burst))
     finally:
         process.kill()
         process.wait(timeout=30)
         os.close(master)
-    return bytes(data)
+    return bursts if then else bursts[0]
 
 
 def test_the_first_frame_says_where_who_and_what_to_do(tmp_path, demo_db) -> None:
@@ -86,3 +102,23 @@ def test_the_desk_starts_with_one_full_frame(tmp_path, demo_db) -> None:
     text = ESCAPE.sub(b"", written).decode("utf-8", "replace")
     assert "Menu principal" in text
     assert text.count("≡") == 1, f"{text.count('≡')} full frames, {len(written)} bytes"
+
+
+F_KEYS = {"Facturer": b"\x1bOQ", "Journal des factures": b"\x1b[15~", "Journal des lots": b"\x1b[17~",
+          "Tiers-payeurs": b"\x1b[19~"}  # fmt: skip
+
+
+def test_a_menu_draws_its_screen_once(tmp_path, demo_db) -> None:
+    # Shown, a screen was drawn where its layout moved things, then all of it again at the next
+    # update (a repaint asked while it mounted): the header and every line twice, 4–9 KB more
+    # at each F-key over a slow link (issue 12).
+    env = {**os.environ, "TERM": "xterm-256color", "TUIBILL_CONFIG": "", "HOME": str(tmp_path)}
+    env.pop("COLORTERM", None)
+    keys = tuple(key for title in F_KEYS for key in (F_KEYS[title], b"\x1b"))
+    bursts = _first_burst([sys.executable, "-m", "tuibill", "--db", str(demo_db)],
+                          env, until=b"Facturer", then=keys)  # fmt: skip
+    assert isinstance(bursts, list)
+    for title, burst in zip(F_KEYS, bursts[1::2], strict=True):
+        text = ESCAPE.sub(b"", burst).decode("utf-8", "replace")
+        header = f"{title} — admin"  # the header: where, and who
+        assert text.count(header) == 1, (title, text.count(header), len(burst))

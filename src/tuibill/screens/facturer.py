@@ -21,7 +21,6 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from tuibill.domain.errors import TuibillError
@@ -52,6 +51,7 @@ from tuibill.widgets.keys import (
     number_bindings,
     selection_bindings,
 )
+from tuibill.widgets.screen_frames import DrawnOnce
 from tuibill.widgets.tables import RowTable
 
 INVOICE_LISTS = frozenset({worklists.UNVALIDATED, worklists.DRE_UNVALIDATED, VALIDATED})
@@ -132,7 +132,7 @@ class FacturerTable(RowTable):
     ]
 
 
-class FacturerScreen(Screen):
+class FacturerScreen(DrawnOnce):
     CSS_PATH = "../styles/facturer.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -14,7 +14,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
 from tuibill.dialogs.reason import ReasonDialog
@@ -25,6 +24,7 @@ from tuibill.screens.slips import parse_period, previous_month
 from tuibill.widgets.cells import mark, money
 from tuibill.widgets.footer import AppFooter, AppHeader
 from tuibill.widgets.keys import number_bindings, selection_bindings
+from tuibill.widgets.screen_frames import DrawnOnce
 from tuibill.widgets.tiers_text import billing_preview_text
 
 ACTIONS = {
@@ -43,7 +43,7 @@ class ClientTable(DataTable):
     ]
 
 
-class ClientsBillingScreen(Screen[None]):
+class ClientsBillingScreen(DrawnOnce[None]):
     CSS_PATH = "../styles/tiers.tcss"
     AUTO_FOCUS = "#clients"
 
@@ -279,7 +279,7 @@ class PlanningTable(DataTable):
         self.screen.action_delete()  # type: ignore[attr-defined]
 
 
-class ClientPlanningScreen(Screen[None]):
+class ClientPlanningScreen(DrawnOnce[None]):
     """A client's week of interventions: p / s previous / next week, ctrl+n a new one."""
 
     CSS_PATH = "../styles/tiers.tcss"

@@ -12,7 +12,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from tuibill.domain.formatting import (
@@ -26,6 +25,7 @@ from tuibill.domain.formatting import (
 from tuibill.domain.invoices import history_label, mode_label
 from tuibill.widgets.cells import money
 from tuibill.widgets.footer import AppFooter, AppHeader
+from tuibill.widgets.screen_frames import DrawnOnce
 from tuibill.widgets.tables import ListsPanel, RowTable
 
 
@@ -82,7 +82,7 @@ def returns_text(record: dict) -> str:
     return "\n".join(lines)
 
 
-class InvoiceDetailScreen(Screen):
+class InvoiceDetailScreen(DrawnOnce):
     """The detail of invoice *invoice_id*."""
 
     CSS_PATH = "../styles/journal.tcss"

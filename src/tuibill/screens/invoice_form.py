@@ -18,7 +18,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import Input, Label, Select, Static
 
 from tuibill.dialogs.unsaved import leave_form
@@ -34,6 +33,7 @@ from tuibill.domain.formatting import (
 from tuibill.widgets.act_line import ACT_NOTATION, ActLine, act_text
 from tuibill.widgets.footer import AppFooter, AppHeader
 from tuibill.widgets.forms import DATE_CHARS, PickField, show_message
+from tuibill.widgets.screen_frames import DrawnOnce
 
 # ValidationError.field values that belong to one act line, then to the acts as a whole.
 LINE_FIELDS = frozenset({"act_date", "act_time", "code", "coefficient", "majorations", "ik"})
@@ -50,7 +50,7 @@ class InvoiceDraft:
     prescription_id: int | None = None
 
 
-class InvoiceFormScreen(Screen[int | None]):
+class InvoiceFormScreen(DrawnOnce[int | None]):
     """Dismissed with the saved invoice's id, or None when left without saving."""
 
     CSS_PATH = "../styles/facturer.tcss"

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, ProgressBar, Static
 
 from tuibill.dialogs.confirm import ConfirmDialog
@@ -42,6 +41,7 @@ from tuibill.widgets.card_readers import CardReaders
 from tuibill.widgets.cells import money
 from tuibill.widgets.footer import AppFooter, AppHeader
 from tuibill.widgets.keys import key_hint
+from tuibill.widgets.screen_frames import DrawnOnce
 from tuibill.widgets.tables import RowTable
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ SHORT_STATUS = {"absent": "Absent", "identique": "Dans le fichier", "differences
 Finish = Callable[[], None] | None
 
 
-class LecteurScreen(Screen):
+class LecteurScreen(DrawnOnce):
     CSS_PATH = "../styles/lecteur.tcss"
 
     # The footer shows the main keys (80 columns); the line above it the others.

@@ -13,18 +13,18 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from tuibill.domain.errors import RefusedOperation
 from tuibill.services import users
 from tuibill.services.users import Session
+from tuibill.widgets.screen_frames import DrawnOnce
 
 # Wrong PINs accepted before only the password unlocks (a PIN is short: guessing is bounded).
 PIN_TRIES = 3
 
 
-class LoginScreen(Screen[Session]):
+class LoginScreen(DrawnOnce[Session]):
     """Login and password; dismissed with the new session."""
 
     TITLE = "Connexion"
@@ -73,7 +73,7 @@ class LoginScreen(Screen[Session]):
         self.query_one("#login-error", Static).update("")
 
 
-class LockScreen(Screen[str]):
+class LockScreen(DrawnOnce[str]):
     """The desk is locked: *session*'s PIN or password unlocks it. Dismissed with « unlocked »
     or « switch » (« Changer d'utilisateur »)."""
 

@@ -15,7 +15,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from tuibill.domain.errors import TuibillError
@@ -33,6 +32,7 @@ from tuibill.widgets.cells import money, right
 from tuibill.widgets.footer import AppFooter, AppHeader
 from tuibill.widgets.keys import delete_binding
 from tuibill.widgets.lot_reports import lot_title
+from tuibill.widgets.screen_frames import DrawnOnce
 from tuibill.widgets.tables import ListsPanel, LotTable
 
 
@@ -69,7 +69,7 @@ def info_text(detail: LotDetail, timeout_hours: int) -> str:
     return "\n".join(lines)
 
 
-class LotDetailScreen(Screen):
+class LotDetailScreen(DrawnOnce):
     """The detail of lot *lot_id*."""
 
     CSS_PATH = "../styles/transmettre.tcss"

@@ -10,13 +10,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.geometry import Size
-from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tuibill.services.database import DatabaseError, close_thread_connection
 from tuibill.widgets.footer import AppFooter, AppHeader
+from tuibill.widgets.screen_frames import DrawnOnce
 
 if TYPE_CHECKING:
     from tuibill.config import ReturnSettings
@@ -62,7 +61,7 @@ def alerts_text(alerts: list[str]) -> str:
     return "\n".join(["À faire :", *rows])
 
 
-class MenuScreen(Screen):
+class MenuScreen(DrawnOnce):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("b", "open_bank", "Banque", id="menu_banque"),
     ]
@@ -115,22 +114,7 @@ class MenuScreen(Screen):
         # it is drawn once the batch ends.
         if self.app._batch_count:
             return
-        whole = self._compositor.size.region in self._compositor._dirty_regions
         super()._compositor_refresh()
-        if whole:
-            # The whole screen was just drawn: a repaint asked before (the screen's first
-            # display asks one after its layout) is done. Textual would draw it all again at
-            # its next update — a second full frame (~7 KB) after the first at every start.
-            self._repaint_required = False
-
-    def _refresh_layout(self, size: Size | None = None, scroll: bool = False) -> None:
-        # A whole layout (not a scroll's) places every widget: the layouts its widgets asked
-        # for while they mounted are done by it. Textual would keep their flag and lay the
-        # menu out again at its next update (issue 12, start-up). Asked again meanwhile, it
-        # still happens.
-        if not scroll and (size or self.outer_size):
-            self._layout_required = False
-        super()._refresh_layout(size, scroll)
 
     def _facts_read_ahead(self) -> MenuFacts | None:
         """What the start read ahead for the first display (services.dashboard.MenuFacts), once

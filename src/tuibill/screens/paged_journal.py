@@ -33,7 +33,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import Reactive
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Select
@@ -41,6 +40,7 @@ from textual.widgets import Input, Select
 from tuibill.services.database import DatabaseError, close_thread_connection
 from tuibill.services.paging import KeysetPager
 from tuibill.widgets.footer import AppFooter, AppHeader
+from tuibill.widgets.screen_frames import DrawnOnce
 from tuibill.widgets.status_line import StatusLine
 from tuibill.widgets.virtual_table import Column, VirtualTable
 
@@ -88,7 +88,7 @@ def count_text(count: int, singular: str, plural: str) -> str:
     return f"{count:,}".replace(",", " ") + f" {singular if count < 2 else plural}"
 
 
-class PagedJournalScreen(Screen, Generic[Filter]):
+class PagedJournalScreen(DrawnOnce, Generic[Filter]):
     """Filters, the virtual table, a status line; see the module's documentation."""
 
     # Textual repaints the whole screen at every focus change (Entrée in a filter moves to the

@@ -15,7 +15,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import (
@@ -45,6 +44,7 @@ from tuibill.widgets.forms import (
     select_value,
     show_error,
 )
+from tuibill.widgets.screen_frames import DrawnOnce
 from tuibill.widgets.tables import RowTable
 
 # --- the patient file ---
@@ -111,7 +111,7 @@ class PrescriptionTable(RowTable):
     ]
 
 
-class PatientFileScreen(FormBaseline, Screen[None]):
+class PatientFileScreen(FormBaseline, DrawnOnce[None]):
     CSS_PATH = "../styles/patients.tcss"
     AUTO_FOCUS = "#last_name"
 

@@ -15,7 +15,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Checkbox, DataTable, Input, Select, Static, TabbedContent, TabPane
 
 from tuibill.dialogs.unsaved import confirm_leaving
@@ -25,6 +24,7 @@ from tuibill.services.payers import PayerInput
 from tuibill.widgets.cells import money, right
 from tuibill.widgets.footer import AppFooter, AppHeader
 from tuibill.widgets.forms import clear_error, clear_errors, field, form_state, show_error
+from tuibill.widgets.screen_frames import DrawnOnce
 
 TABS = [
     ("tab-definition", "Définition"),
@@ -57,7 +57,7 @@ TEXT_FIELDS = [
 ]  # fmt: skip
 
 
-class PayerFileScreen(Screen[None]):
+class PayerFileScreen(DrawnOnce[None]):
     CSS_PATH = "../styles/tiers.tcss"
     AUTO_FOCUS = "#name"
 

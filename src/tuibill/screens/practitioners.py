@@ -13,12 +13,12 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from tuibill.domain.formatting import format_invoice_number, format_lot_number
 from tuibill.services.practice import PractitionerRow
 from tuibill.widgets.footer import AppFooter, AppHeader
+from tuibill.widgets.screen_frames import DrawnOnce
 from tuibill.widgets.tables import RowTable, cursor_key, keep_cursor
 
 
@@ -28,7 +28,7 @@ class PractitionerTable(RowTable):
     ]
 
 
-class PractitionersScreen(Screen[None]):
+class PractitionersScreen(DrawnOnce[None]):
     CSS_PATH = "../styles/patients.tcss"
     TITLE = "Données › Praticiens"
     AUTO_FOCUS = "#practitioners"

@@ -16,16 +16,16 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from tuibill.domain.formatting import format_cents, format_day
 from tuibill.domain.invoices import InvoiceAction
 from tuibill.widgets.footer import AppFooter, AppHeader
+from tuibill.widgets.screen_frames import DrawnOnce
 from tuibill.widgets.tables import ListsPanel
 
 
-class RejectionTreatmentScreen(Screen):
+class RejectionTreatmentScreen(DrawnOnce):
     """The treatment of the rejection of invoice *invoice_id*."""
 
     TITLE = "Traitement du rejet"

@@ -17,11 +17,11 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tuibill.widgets.footer import AppFooter, AppHeader
+from tuibill.widgets.screen_frames import DrawnOnce
 
 PAGE_ROWS = 100
 
@@ -43,7 +43,7 @@ def _short_states() -> dict[str, str]:
     return {state.label: state.short_label for state in InvoiceState}
 
 
-class ReportsScreen(Screen):
+class ReportsScreen(DrawnOnce):
     TITLE = "Retours et rejets › Rapports"
     CSS = """
     ReportsScreen #reports-list { width: 24; height: 1fr; }

@@ -9,7 +9,6 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import Static
 
 from tuibill.domain.errors import TuibillError
@@ -17,6 +16,7 @@ from tuibill.domain.formatting import format_cents, format_short_day, format_whe
 from tuibill.domain.invoices import InvoiceState
 from tuibill.services.return_views import EntryView, ReturnFileView, outcome_label
 from tuibill.widgets.footer import AppFooter, AppHeader
+from tuibill.widgets.screen_frames import DrawnOnce
 from tuibill.widgets.virtual_table import Column, VirtualTable
 
 COLUMNS = (
@@ -61,7 +61,7 @@ def entry_cells(entry: EntryView) -> tuple[str, ...]:
     )
 
 
-class ReturnFileScreen(Screen):
+class ReturnFileScreen(DrawnOnce):
     TITLE = "Retours et rejets › Fichier reçu"
     CSS_PATH = "../styles/returns.tcss"
     AUTO_FOCUS = "#rf-entries"

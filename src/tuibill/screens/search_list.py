@@ -11,15 +11,15 @@ from typing import ClassVar, TypeVar
 
 from textual import events, on
 from textual.app import ComposeResult
-from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
 from tuibill.widgets.footer import AppFooter, AppHeader
+from tuibill.widgets.screen_frames import DrawnOnce
 
 Picked = TypeVar("Picked")
 
 
-class SearchListScreen(Screen[Picked]):
+class SearchListScreen(DrawnOnce[Picked]):
     CSS_PATH = "../styles/patients.tcss"
     AUTO_FOCUS = "#search"
 

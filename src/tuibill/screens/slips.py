@@ -12,7 +12,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
 from tuibill.dialogs.confirm import ConfirmDialog
@@ -23,6 +22,7 @@ from tuibill.domain.formatting import format_cents
 from tuibill.widgets.cells import mark, money
 from tuibill.widgets.footer import AppFooter, AppHeader
 from tuibill.widgets.keys import number_bindings, selection_bindings
+from tuibill.widgets.screen_frames import DrawnOnce
 from tuibill.widgets.tiers_text import outcomes_text, slip_preview_text
 
 ACTIONS = {
@@ -54,7 +54,7 @@ def parse_period(text: str) -> tuple[int, int]:
         raise ValidationError(str(error), field="period") from None
 
 
-class SlipsScreen(Screen[None]):
+class SlipsScreen(DrawnOnce[None]):
     CSS_PATH = "../styles/tiers.tcss"
     AUTO_FOCUS = "#slips"
 

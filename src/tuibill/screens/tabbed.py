@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Static
 
 from tuibill.widgets.keys import key_hint
+from tuibill.widgets.screen_frames import DrawnOnce
 
 
-class TabbedListsScreen(Screen):
+class TabbedListsScreen(DrawnOnce):
     SWITCHER_ID: ClassVar[str]
     HINT_ID: ClassVar[str]
     BINDING_PREFIX: ClassVar[str]  # the bindings' ids: « banque_ », « transmettre_ »

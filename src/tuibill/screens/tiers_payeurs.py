@@ -14,11 +14,11 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from tuibill.widgets.cells import money, right
 from tuibill.widgets.footer import AppFooter, AppHeader
+from tuibill.widgets.screen_frames import DrawnOnce
 
 
 class PayerTable(DataTable):
@@ -27,7 +27,7 @@ class PayerTable(DataTable):
     ]
 
 
-class TiersPayeursScreen(Screen[None]):
+class TiersPayeursScreen(DrawnOnce[None]):
     CSS_PATH = "../styles/tiers.tcss"
     AUTO_FOCUS = "#payers"
 

@@ -9,16 +9,16 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from tuibill.domain.errors import TuibillError
 from tuibill.domain.formatting import format_day
 from tuibill.services import users
 from tuibill.widgets.footer import AppFooter, AppHeader
+from tuibill.widgets.screen_frames import DrawnOnce
 
 
-class UsersScreen(Screen):
+class UsersScreen(DrawnOnce):
     TITLE = "Données › Utilisateurs"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "new", "Nouveau compte", id="utilisateurs_nouveau"),
