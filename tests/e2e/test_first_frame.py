@@ -31,6 +31,14 @@ def demo_db(tmp_path) -> Path:
     return path
 
 
+def _chunk(master: int) -> bytes:
+    """What the pty holds now; nothing once the program is gone."""
+    try:
+        return os.read(master, 65536)
+    except OSError:
+        return b""
+
+
 def _first_burst(
     argv: list[str], env: dict[str, str], until: bytes, then: tuple[bytes, ...] = ()
 ) -> bytes | list[bytes]:
@@ -50,10 +58,7 @@ def _first_burst(
                 if until in data:
                     break
                 continue
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                break
+            chunk = _chunk(master)
             if not chunk:
                 break
             data += chunk
@@ -62,10 +67,7 @@ def _first_burst(
             os.write(master, key)
             burst = bytearray()
             while select.select([master], [], [], 0.5)[0]:
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:
-                    break
+                chunk = _chunk(master)
                 if not chunk:
                     break
                 burst += chunk
