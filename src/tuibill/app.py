@@ -246,6 +246,13 @@ class TuibillApp(App[int]):
         variables["frame"] = "ascii" if self.ascii_borders else "round"
         return variables
 
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # A field's cursor stays lit: Textual blinks it by drawing the field again twice a
+        # second, ~1.8 KB/s to the terminal for as long as the desk waits on a form or a
+        # search field — over a slow SSH link, forever (issue 12).
+        if getattr(event.widget, "cursor_blink", False):
+            event.widget.cursor_blink = False
+
     def on_mount(self) -> None:
         theme = self.settings.ui.theme
         if is_plain_console():

@@ -289,3 +289,20 @@ async def test_the_same_terminal_size_again_lays_nothing_out_a_new_one_does(app)
         await pilot.pause()
         await pilot.pause()
         assert Size(100, 30) in layouts and app.screen.size == Size(100, 30)
+
+
+async def test_a_field_cursor_stays_lit(app) -> None:
+    # Textual blinks a field's cursor by drawing the field twice a second: ~1.8 KB/s to the
+    # terminal while the desk waits on a form (issue 12, slow SSH links).
+    from textual.widgets import Input
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        await pilot.pause()
+        field = app.screen.query(Input).first()
+        field.focus()
+        await pilot.pause()
+        assert field.cursor_blink is False
+        for _ in range(3):
+            await pilot.pause(0.4)
+            assert field._cursor_visible
