@@ -193,6 +193,10 @@ class TuibillApp(App[int]):
         self._disable_tooltips = True
         self.type_ahead = TypeAhead(self)
         if self.kiosk:
+            # Textual's copy of the class's bindings shares each key's list with the class:
+            # bound in place, Ctrl+C would lock every later app of the process, kiosk or not.
+            bindings = self._bindings.key_to_bindings
+            self._bindings.key_to_bindings = {key: list(each) for key, each in bindings.items()}
             self._bindings.bind(KIOSK_LOCK_KEYS, "lock", "Verrouiller", show=False, priority=True)
         if self.settings.ui.keymap:
             self.set_keymap(self.settings.ui.keymap)

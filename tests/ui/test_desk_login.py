@@ -236,3 +236,13 @@ async def test_the_menu_warns_while_the_last_audit_check_failed(bound) -> None:
         app.screen.refresh_counts()
         await pilot.pause()
         assert not app.screen.query("#audit-warning")
+
+
+def test_a_kiosk_app_leaves_the_next_app_s_keys_alone() -> None:
+    # The kiosk's lock keys were bound into lists Textual shares with the class: every later app
+    # of the process locked on Ctrl+C (a test after the kiosk tests met the lock screen).
+    before = [b.action for b in TuibillApp()._bindings.key_to_bindings.get("ctrl+c", [])]
+    kiosk = TuibillApp(settings=kiosk_settings(), user="secretariat")
+    assert "lock" in [b.action for b in kiosk._bindings.key_to_bindings["ctrl+c"]]
+    after = [b.action for b in TuibillApp()._bindings.key_to_bindings.get("ctrl+c", [])]
+    assert after == before and "lock" not in after
