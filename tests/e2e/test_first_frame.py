@@ -106,8 +106,12 @@ def test_the_desk_starts_with_one_full_frame(tmp_path, demo_db) -> None:
     assert text.count("≡") == 1, f"{text.count('≡')} full frames, {len(written)} bytes"
 
 
-F_KEYS = {"Facturer": b"\x1bOQ", "Journal des factures": b"\x1b[15~", "Journal des lots": b"\x1b[17~",
-          "Tiers-payeurs": b"\x1b[19~"}  # fmt: skip
+F_KEYS = {
+    "Facturer": b"\x1bOQ",
+    "Journal des factures": b"\x1b[15~",
+    "Journal des lots": b"\x1b[17~",
+    "Tiers-payeurs": b"\x1b[19~",
+}
 
 
 def test_a_menu_draws_its_screen_once(tmp_path, demo_db) -> None:

@@ -1,8 +1,8 @@
 """A history no one can rewrite quietly: every history row is chained by SHA-256.
 
-Each row of a history table (:func:`chained_tables`: invoices — the returns' moves among them —, lots,
-bank matches, staff accounts, home-care invoices, bordereaux, règlements) gets the next number
-of one sequence over all of them (``seq``, handed out in the writing transaction:
+Each row of a history table (:func:`chained_tables`: invoices — the returns' moves among
+them —, lots, bank matches, staff accounts, home-care invoices, bordereaux, règlements) gets the
+next number of one sequence over all of them (``seq``, handed out in the writing transaction:
 SQLite's write lock, PostgreSQL's row lock on :class:`~tuibill.models.AuditHead`) and the hash of
 its canonical content with the previous row's hash. :func:`verify` walks the chain in ``seq``
 order and names the first row edited, deleted or moved; :class:`AuditHead` keeps the last number

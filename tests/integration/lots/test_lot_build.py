@@ -232,17 +232,23 @@ def test_preview_and_counts(office, tmp_path):
     assert db.is_closed() is False
 
 
-def test_the_build_reads_with_a_bigger_page_cache_then_gives_it_back(office, tmp_path, monkeypatch):
-    office.invoices(2)
-    usual = db.execute_sql("PRAGMA cache_size").fetchone()[0]
+def _pragma_at_each_lot(monkeypatch, pragma: str) -> list:
+    """What ``PRAGMA pragma`` reads as each lot of the next build is made."""
     seen = []
     build_one = lots._build_one
 
     def watched(*args, **kwargs):
-        seen.append(db.execute_sql("PRAGMA cache_size").fetchone()[0])
+        seen.append(db.execute_sql(f"PRAGMA {pragma}").fetchone()[0])
         return build_one(*args, **kwargs)
 
     monkeypatch.setattr(lots, "_build_one", watched)
+    return seen
+
+
+def test_the_build_reads_with_a_bigger_page_cache_then_gives_it_back(office, tmp_path, monkeypatch):
+    office.invoices(2)
+    usual = db.execute_sql("PRAGMA cache_size").fetchone()[0]
+    seen = _pragma_at_each_lot(monkeypatch, "cache_size")
     report = lots.build_lots(transmission(tmp_path), user="amelie", now=T0)
     assert len(report.lots) == 1
     assert seen == [-lots.BUILD_PAGE_CACHE_KIB] and usual > -lots.BUILD_PAGE_CACHE_KIB
@@ -256,14 +262,7 @@ def test_the_build_reads_with_a_bigger_page_cache_then_gives_it_back(office, tmp
 
 def test_the_build_checkpoints_the_wal_beside_its_lots(office, tmp_path, monkeypatch):
     office.invoices(3)
-    seen = []
-    build_one = lots._build_one
-
-    def watched(*args, **kwargs):
-        seen.append(db.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0])
-        return build_one(*args, **kwargs)
-
-    monkeypatch.setattr(lots, "_build_one", watched)
+    seen = _pragma_at_each_lot(monkeypatch, "wal_autocheckpoint")
     report = lots.build_lots(transmission(tmp_path, lot_max_invoices=2), user="amelie", now=T0)
     assert len(report.lots) == 2
     assert seen == [0, 0]  # the lots' commits checkpoint nothing: the checkpointer does
